@@ -1,0 +1,210 @@
+//! HTTP over the raw `wasi:http` interfaces, with several requests in flight at once.
+//!
+//! Raw bindings rather than a client library: a request without a body (MKCOL, DELETE, GET)
+//! goes out without one, which matters — a client that always opens a request body made
+//! about 0.1–0.4 % of body-less calls fail on this stack. No credentials are set here: the
+//! host adds them for the configured origin.
+
+use crate::bindings::wasi::http::outgoing_handler;
+use crate::bindings::wasi::http::types::{
+    ErrorCode, Fields, FutureIncomingResponse, IncomingResponse, Method, OutgoingBody,
+    OutgoingRequest, Scheme as WasiScheme,
+};
+use crate::bindings::wasi::io::poll;
+use crate::bindings::wasi::io::streams::StreamError;
+use crate::errors::Error;
+use crate::settings::{Origin, Scheme};
+
+/// The most a response body may hold; NextCloud's answers here are a few KiB.
+const MAX_BODY: usize = 1 << 20;
+
+/// Bytes written to an output stream per call (the WASI contract allows at least 4096).
+const WRITE_CHUNK: usize = 4096;
+
+/// One request to the storage origin.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: &'static str,
+    /// Path and query, already percent-encoded.
+    pub path: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Option<Vec<u8>>,
+}
+
+impl Request {
+    pub fn new(method: &'static str, path: String) -> Self {
+        Request {
+            method,
+            path,
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn json_body(self, body: &serde_json::Value) -> Self {
+        let bytes = body.to_string().into_bytes();
+        let mut request = self
+            .header("content-type", "application/json")
+            .header("content-length", bytes.len().to_string());
+        request.body = Some(bytes);
+        request
+    }
+}
+
+/// The status and body of an answer.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// Sends one request and waits for its answer.
+pub fn send(origin: &Origin, request: &Request) -> Result<Response, Error> {
+    let [response] = send_all(origin, [request]);
+    response
+}
+
+/// Sends all requests at once and waits until each has its answer (or its error).
+pub fn send_all<const N: usize>(
+    origin: &Origin,
+    requests: [&Request; N],
+) -> [Result<Response, Error>; N] {
+    let started = requests.map(|request| start(origin, request));
+    let pending: Vec<_> = started
+        .iter()
+        .filter_map(|s| s.as_ref().ok().map(FutureIncomingResponse::subscribe))
+        .collect();
+    let mut ready = vec![false; pending.len()];
+    while ready.iter().any(|r| !r) {
+        let waiting: Vec<(usize, &poll::Pollable)> = pending
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !ready[*i])
+            .collect();
+        let list: Vec<&poll::Pollable> = waiting.iter().map(|(_, p)| *p).collect();
+        for index in poll::poll(&list) {
+            if let Some((i, _)) = waiting.get(index as usize) {
+                ready[*i] = true;
+            }
+        }
+    }
+    drop(pending);
+    started.map(|s| s.and_then(finish))
+}
+
+fn start(origin: &Origin, request: &Request) -> Result<FutureIncomingResponse, Error> {
+    let headers: Vec<(String, Vec<u8>)> = request
+        .headers
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), value.as_bytes().to_vec()))
+        .collect();
+    let fields = Fields::from_list(&headers)
+        .map_err(|e| Error::Protocol(format!("request headers refused: {e:?}")))?;
+    let outgoing = OutgoingRequest::new(fields);
+    let method = match request.method {
+        "GET" => Method::Get,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "DELETE" => Method::Delete,
+        other => Method::Other(other.to_owned()),
+    };
+    let scheme = match origin.scheme {
+        Scheme::Http => WasiScheme::Http,
+        Scheme::Https => WasiScheme::Https,
+    };
+    let invalid = |part: &str| Error::Protocol(format!("request {part} refused by wasi:http"));
+    outgoing.set_method(&method).map_err(|()| invalid("method"))?;
+    outgoing
+        .set_scheme(Some(&scheme))
+        .map_err(|()| invalid("scheme"))?;
+    outgoing
+        .set_authority(Some(&origin.authority))
+        .map_err(|()| invalid("authority"))?;
+    outgoing
+        .set_path_with_query(Some(&request.path))
+        .map_err(|()| invalid("path"))?;
+
+    let Some(body) = &request.body else {
+        // No `body()` call at all: the request goes out without one.
+        return outgoing_handler::handle(outgoing, None).map_err(transport_error);
+    };
+    let outgoing_body = outgoing.body().map_err(|()| invalid("body"))?;
+    let future = outgoing_handler::handle(outgoing, None).map_err(transport_error)?;
+    {
+        let stream = outgoing_body.write().map_err(|()| invalid("body"))?;
+        for chunk in body.chunks(WRITE_CHUNK) {
+            stream.blocking_write_and_flush(chunk).map_err(stream_error)?;
+        }
+    }
+    OutgoingBody::finish(outgoing_body, None).map_err(transport_error)?;
+    Ok(future)
+}
+
+fn finish(future: FutureIncomingResponse) -> Result<Response, Error> {
+    let response = match future.get() {
+        Some(Ok(Ok(response))) => response,
+        Some(Ok(Err(code))) => return Err(transport_error(code)),
+        Some(Err(())) | None => {
+            return Err(Error::Protocol("response was not ready or already taken".into()));
+        }
+    };
+    read(response)
+}
+
+fn read(response: IncomingResponse) -> Result<Response, Error> {
+    let status = response.status();
+    let incoming = response
+        .consume()
+        .map_err(|()| Error::Protocol("response body already taken".into()))?;
+    let mut body = Vec::new();
+    {
+        let stream = incoming
+            .stream()
+            .map_err(|()| Error::Protocol("response body stream already taken".into()))?;
+        loop {
+            match stream.blocking_read(64 * 1024) {
+                Ok(chunk) => {
+                    body.extend_from_slice(&chunk);
+                    if body.len() > MAX_BODY {
+                        return Err(Error::Protocol(format!(
+                            "response body larger than {MAX_BODY} bytes"
+                        )));
+                    }
+                }
+                Err(StreamError::Closed) => break,
+                Err(e) => return Err(stream_error(e)),
+            }
+        }
+    }
+    drop(incoming);
+    Ok(Response { status, body })
+}
+
+fn stream_error(error: StreamError) -> Error {
+    match error {
+        StreamError::LastOperationFailed(e) => {
+            Error::Transport(format!("stream failed: {}", e.to_debug_string()))
+        }
+        StreamError::Closed => Error::Transport("connection closed early".into()),
+    }
+}
+
+/// Maps `wasi:http`'s error codes onto the provider's error cases.
+fn transport_error(code: ErrorCode) -> Error {
+    match code {
+        ErrorCode::ConnectionTimeout
+        | ErrorCode::ConnectionReadTimeout
+        | ErrorCode::ConnectionWriteTimeout
+        | ErrorCode::HttpResponseTimeout
+        | ErrorCode::DnsTimeout => Error::Timeout(format!("{code:?}")),
+        ErrorCode::HttpRequestDenied => {
+            Error::Transport("the host does not allow this destination".into())
+        }
+        other => Error::Transport(format!("{other:?}")),
+    }
+}

@@ -1,0 +1,54 @@
+//! The NextCloud shared-folder provider.
+//!
+//! A WebAssembly component (world `shared-folder-provider`, see `wit/provider.wit`) that creates
+//! a meeting room's folder over WebDAV and its two public links over the OCS share API, and
+//! deletes them again. It talks to NextCloud only through `wasi:http`; the host adds the
+//! account's credentials to each request, so the password never enters this component.
+//!
+//! Modules, in the order data flows through them:
+//! - [`settings`]: the `[shared_folder]` table → validated [`settings::Settings`];
+//! - [`paths`]: room id and directory → the folder's path and its encoded URLs;
+//! - [`password`]: share passwords from the host's CSPRNG (`wasi:random`);
+//! - [`http`]: requests over raw `wasi:http`, several in flight at once;
+//! - [`webdav`] and [`ocs`]: NextCloud's two APIs, answers turned into typed errors;
+//! - [`nextcloud`]: the create and delete procedures, with clean-up on failure.
+
+mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "shared-folder-provider",
+        generate_all,
+    });
+}
+
+pub mod errors;
+pub mod expiry;
+pub mod http;
+pub mod nextcloud;
+pub mod ocs;
+pub mod password;
+pub mod paths;
+pub mod settings;
+pub mod webdav;
+
+use bindings::exports::shared_folder::provider::provider::Guest;
+use bindings::shared_folder::provider::types::{Error, Settings, SharedFolder};
+
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+struct NextcloudProvider;
+
+impl Guest for NextcloudProvider {
+    fn create(settings: Settings, room: String) -> Result<SharedFolder, Error> {
+        let settings = settings::Settings::from_wit(&settings)?;
+        nextcloud::create(&settings, &room)
+    }
+
+    fn delete(settings: Settings, folder: SharedFolder) -> Result<(), Error> {
+        let settings = settings::Settings::from_wit(&settings)?;
+        nextcloud::delete(&settings, &folder)
+    }
+}
+
+// Exported only in the component; the native build exists for the unit tests.
+#[cfg(target_arch = "wasm32")]
+bindings::export!(NextcloudProvider with_types_in bindings);

@@ -1,0 +1,247 @@
+//! The provider's part of OpenTalk's `[shared_folder]` table, validated.
+//!
+//! | field       | type    | meaning                                                    |
+//! |-------------|---------|------------------------------------------------------------|
+//! | `url`       | text    | NextCloud's base URL, may carry a sub-path (`https://h/nc/`) |
+//! | `username`  | text    | the account that owns the folders                          |
+//! | `directory` | text    | folder (relative to the account's root) holding the rooms; default `""` |
+//! | `expiry`    | integer | days until the links expire; unset: they never expire      |
+//!
+//! The account password is not among them: the host keeps it and authenticates each request.
+
+use crate::bindings::shared_folder::provider::types::{Setting, SettingValue};
+use crate::errors::{Error, config};
+use crate::paths;
+
+/// Where NextCloud lives: the parts of `url` that a `wasi:http` request needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// `http` or `https`.
+    pub scheme: Scheme,
+    /// `host[:port]`.
+    pub authority: String,
+    /// The sub-path NextCloud is served under, without a trailing slash (`""` or `/nextcloud`).
+    pub base_path: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+/// The validated settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub origin: Origin,
+    pub username: String,
+    /// The directory's path segments (no empty, `.` or `..` ones).
+    pub directory: Vec<String>,
+    /// Days until the links expire.
+    pub expiry_days: Option<u32>,
+}
+
+/// The longest expiry accepted: ten years. NextCloud itself would take more, but a meeting
+/// link that outlives that is a configuration mistake.
+const MAX_EXPIRY_DAYS: i64 = 3650;
+
+impl Settings {
+    pub fn from_wit(settings: &[Setting]) -> Result<Self, Error> {
+        let mut url = None;
+        let mut username = None;
+        let mut directory = None;
+        let mut expiry = None;
+        for setting in settings {
+            let slot = match setting.name.as_str() {
+                "url" => &mut url,
+                "username" => &mut username,
+                "directory" => &mut directory,
+                "expiry" => &mut expiry,
+                other => {
+                    return Err(config(
+                        other,
+                        "unknown field; expected url, username, directory or expiry",
+                    ));
+                }
+            };
+            if slot.replace(&setting.value).is_some() {
+                return Err(config(&setting.name, "given more than once"));
+            }
+        }
+
+        let url = text("url", url.ok_or_else(|| config("url", "missing"))?)?;
+        let origin = Origin::parse(url)?;
+
+        let username = text(
+            "username",
+            username.ok_or_else(|| config("username", "missing"))?,
+        )?;
+        if username.is_empty() || username.chars().any(|c| c == '/' || c.is_control()) {
+            return Err(config(
+                "username",
+                "must be a non-empty account name without '/' or control characters",
+            ));
+        }
+
+        let directory = match directory {
+            None => Vec::new(),
+            Some(value) => paths::directory_segments(text("directory", value)?)
+                .map_err(|reason| config("directory", reason))?,
+        };
+
+        let expiry_days = match expiry {
+            None => None,
+            Some(SettingValue::Integer(days)) if (1..=MAX_EXPIRY_DAYS).contains(days) => {
+                u32::try_from(*days).ok()
+            }
+            Some(SettingValue::Integer(_)) => {
+                return Err(config(
+                    "expiry",
+                    format!("must be between 1 and {MAX_EXPIRY_DAYS} days (NextCloud refuses an expiry of today)"),
+                ));
+            }
+            Some(_) => return Err(config("expiry", "must be a whole number of days")),
+        };
+
+        Ok(Settings {
+            origin,
+            username: username.to_owned(),
+            directory,
+            expiry_days,
+        })
+    }
+}
+
+fn text<'a>(field: &str, value: &'a SettingValue) -> Result<&'a str, Error> {
+    match value {
+        SettingValue::Text(text) => Ok(text.trim()),
+        _ => Err(config(field, "must be a string")),
+    }
+}
+
+impl Origin {
+    /// Parses `scheme://host[:port][/sub/path][/]`. Credentials, queries and fragments in the
+    /// URL are refused: the credentials belong in `username`/`password`, the rest has no
+    /// meaning for a base URL.
+    pub fn parse(url: &str) -> Result<Self, Error> {
+        let bad = |reason: &str| config("url", reason.to_owned());
+        let (scheme, rest) = if let Some(rest) = url.strip_prefix("https://") {
+            (Scheme::Https, rest)
+        } else if let Some(rest) = url.strip_prefix("http://") {
+            (Scheme::Http, rest)
+        } else {
+            return Err(bad("must start with https:// or http://"));
+        };
+        if rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad("must not contain spaces or control characters"));
+        }
+        if rest.contains(['?', '#']) {
+            return Err(bad("must not carry a query or fragment"));
+        }
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        if authority.is_empty() {
+            return Err(bad("has no host"));
+        }
+        if authority.contains('@') {
+            return Err(bad(
+                "must not carry credentials; use `username` and `password`",
+            ));
+        }
+        if let Some((_, port)) = authority.rsplit_once(':').filter(|_| !authority.ends_with(']'))
+            && port.parse::<u16>().is_err()
+        {
+            return Err(bad("has an invalid port"));
+        }
+        Ok(Origin {
+            scheme,
+            authority: authority.to_owned(),
+            base_path: path.trim_end_matches('/').to_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::errors::ConfigError;
+
+    fn setting(name: &str, value: SettingValue) -> Setting {
+        Setting {
+            name: name.into(),
+            value,
+        }
+    }
+
+    fn base() -> Vec<Setting> {
+        vec![
+            setting("url", SettingValue::Text("https://cloud.example.com/nextcloud/".into())),
+            setting("username", SettingValue::Text("opentalk".into())),
+        ]
+    }
+
+    fn field_of(error: Error) -> String {
+        match error {
+            Error::InvalidConfig(ConfigError { field, .. }) => field,
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn minimal_settings_use_defaults() {
+        let s = Settings::from_wit(&base()).unwrap();
+        assert_eq!(s.origin.scheme, Scheme::Https);
+        assert_eq!(s.origin.authority, "cloud.example.com");
+        assert_eq!(s.origin.base_path, "/nextcloud");
+        assert!(s.directory.is_empty());
+        assert_eq!(s.expiry_days, None);
+    }
+
+    #[test]
+    fn directory_and_expiry_are_read() {
+        let mut settings = base();
+        settings.push(setting("directory", SettingValue::Text("/opentalk/meetings/".into())));
+        settings.push(setting("expiry", SettingValue::Integer(7)));
+        let s = Settings::from_wit(&settings).unwrap();
+        assert_eq!(s.directory, ["opentalk", "meetings"]);
+        assert_eq!(s.expiry_days, Some(7));
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let cases = [
+            ("url", SettingValue::Text("ftp://x".into())),
+            ("url", SettingValue::Text("https://user:pw@host/".into())),
+            ("url", SettingValue::Text("https:///path".into())),
+            ("url", SettingValue::Text("https://host:notaport/".into())),
+            ("url", SettingValue::Integer(1)),
+            ("username", SettingValue::Text("".into())),
+            ("directory", SettingValue::Text("a/../b".into())),
+            ("expiry", SettingValue::Integer(0)),
+            ("expiry", SettingValue::Text("7".into())),
+            ("expirey", SettingValue::Integer(7)),
+        ];
+        for (field, value) in cases {
+            let mut settings: Vec<Setting> =
+                base().into_iter().filter(|s| s.name != field).collect();
+            settings.push(setting(field, value.clone()));
+            let error = Settings::from_wit(&settings).unwrap_err();
+            assert_eq!(field_of(error), field, "value {value:?}");
+        }
+    }
+
+    #[test]
+    fn missing_fields_are_named() {
+        let error = Settings::from_wit(&base()[1..]).unwrap_err();
+        assert_eq!(field_of(error), "url");
+        let error = Settings::from_wit(&base()[..1]).unwrap_err();
+        assert_eq!(field_of(error), "username");
+    }
+
+    #[test]
+    fn ports_and_ipv6_hosts_parse() {
+        let o = Origin::parse("http://127.0.0.1:8080").unwrap();
+        assert_eq!((o.scheme, o.authority.as_str(), o.base_path.as_str()), (Scheme::Http, "127.0.0.1:8080", ""));
+        let o = Origin::parse("https://[::1]:8443/nc").unwrap();
+        assert_eq!((o.authority.as_str(), o.base_path.as_str()), ("[::1]:8443", "/nc"));
+    }
+}
