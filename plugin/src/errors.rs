@@ -1,5 +1,6 @@
 //! Constructors for the WIT `error` variant, so the other modules read as prose.
 
+use crate::prelude::*;
 pub use crate::bindings::shared_folder::provider::types::{ConfigError, Error, RemoteError};
 
 /// Longest storage-side message passed on; NextCloud's own are far shorter.

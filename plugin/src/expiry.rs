@@ -1,6 +1,7 @@
 //! The links' expiry date: today (UTC, from `wasi:clocks/wall-clock`) plus `expiry` days,
 //! written as NextCloud's `expireDate` wants it (`YYYY-MM-DD`).
 
+use crate::prelude::*;
 use time::{Duration, OffsetDateTime};
 
 use crate::bindings::wasi::clocks::wall_clock;

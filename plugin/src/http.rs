@@ -5,6 +5,7 @@
 //! about 0.1–0.4 % of body-less calls fail on this stack. No credentials are set here: the
 //! host adds them for the configured origin.
 
+use crate::prelude::*;
 use crate::bindings::wasi::http::outgoing_handler;
 use crate::bindings::wasi::http::types::{
     ErrorCode, Fields, FutureIncomingResponse, IncomingResponse, Method, OutgoingBody,

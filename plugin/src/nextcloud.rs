@@ -4,6 +4,7 @@
 //! directory is used), then both shares in flight together. Per delete: both share DELETEs
 //! together, then the folder's DELETE.
 
+use crate::prelude::*;
 use crate::bindings::shared_folder::provider::types::{Share, SharedFolder};
 use crate::errors::{self, Error};
 use crate::http::{self, Request, Response};

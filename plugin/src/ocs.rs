@@ -5,6 +5,7 @@
 //! a 2xx HTTP status and `meta.statuscode` 200 (or v1's 100): the HTTP status alone is not
 //! trusted (`06-ocs-v1-vs-v2.txt`).
 
+use crate::prelude::*;
 use serde::Deserialize;
 use serde_json::{Value, json};
 

@@ -4,6 +4,7 @@
 //! could step out of `directory` (`..`, separators) or confuse a server (control characters)
 //! are refused rather than rewritten, so two rooms can never map to the same folder.
 
+use crate::prelude::*;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::errors::Error;

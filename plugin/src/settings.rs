@@ -9,6 +9,7 @@
 //!
 //! The account password is not among them: the host keeps it and authenticates each request.
 
+use crate::prelude::*;
 use crate::bindings::shared_folder::provider::types::{Setting, SettingValue};
 use crate::errors::{Error, config};
 use crate::paths;

@@ -64,7 +64,7 @@ fn error(response: &Response) -> Error {
 
 /// The text of `<s:message>` in a Sabre error body, if there is one.
 fn sabre_message(body: &[u8]) -> Option<&str> {
-    let body = std::str::from_utf8(body).ok()?;
+    let body = core::str::from_utf8(body).ok()?;
     let start = body.find("<s:message>")? + "<s:message>".len();
     let end = body[start..].find("</s:message>")? + start;
     Some(body[start..end].trim()).filter(|m| !m.is_empty())

@@ -1,0 +1,85 @@
+//! What can go wrong, named by what went wrong. No variant carries a secret.
+
+use std::time::Duration;
+
+use crate::bindings::{RemoteError, WitConfigError, WitError};
+use crate::config::ConfigError;
+
+/// A component could not become a provider.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LoadError {
+    #[error("the wasmtime engine could not be set up: {0}")]
+    Engine(String),
+    #[error("cannot read the component {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("not a valid WebAssembly component: {0}")]
+    NotAComponent(String),
+    #[error("the component does not fit the shared-folder-provider world: {0}")]
+    WrongWorld(String),
+}
+
+/// A provider call did not return a shared folder (or a completed delete).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CallError {
+    /// The provider ran and reported an error of the contract.
+    #[error("{}", describe(.0))]
+    Provider(WitError),
+    /// The provider trapped (panicked, ran out of memory or stack, …); its instance is gone.
+    #[error("provider trapped: {0}")]
+    Trapped(String),
+    /// The provider did not finish within the call's deadline; it was stopped.
+    #[error("provider did not finish within {0:?} and was stopped")]
+    TimedOut(Duration),
+    /// A fresh instance could not be made (e.g. its memory is above the limit).
+    #[error("provider could not be instantiated: {0}")]
+    Instantiation(String),
+}
+
+/// An error of the host's API.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum HostError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("provider {provider:?}: {source}")]
+    Load { provider: String, source: LoadError },
+    #[error("provider {provider:?}, room {room:?}: {source}")]
+    Call {
+        provider: String,
+        room: String,
+        source: CallError,
+    },
+    #[error("room {0:?} has no shared folder")]
+    NoFolder(String),
+}
+
+impl HostError {
+    /// The contract error the provider returned, if that is what this is.
+    pub fn provider_error(&self) -> Option<&WitError> {
+        match self {
+            HostError::Call {
+                source: CallError::Provider(error),
+                ..
+            } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// Words for a contract error.
+pub fn describe(error: &WitError) -> String {
+    match error {
+        WitError::InvalidConfig(WitConfigError { field, reason }) => {
+            format!("[shared_folder].{field}: {reason}")
+        }
+        WitError::InvalidRoom(m) => format!("invalid room: {m}"),
+        WitError::Unauthorized(m) => format!("storage refused the credentials: {m}"),
+        WitError::NotFound(m) => format!("not found on the storage: {m}"),
+        WitError::AlreadyExists(m) => format!("already exists on the storage: {m}"),
+        WitError::Remote(RemoteError { status, message }) => {
+            format!("storage answered {status}: {message}")
+        }
+        WitError::Transport(m) => format!("storage unreachable: {m}"),
+        WitError::Timeout(m) => format!("storage did not answer in time: {m}"),
+        WitError::Protocol(m) => format!("unreadable answer from the storage: {m}"),
+    }
+}

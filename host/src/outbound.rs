@@ -1,0 +1,238 @@
+//! The provider's only way out: outbound HTTP through `wasi:http`, confined to one origin.
+//!
+//! Every request a component sends passes [`OutboundHooks::send_request`], which
+//! - refuses any destination but the origin (scheme, host, port) of the configured `url`,
+//!   before a connection is opened (the component sees `HTTP-request-denied`);
+//! - adds the account's `Authorization` header, so the password never enters the component
+//!   (and a component cannot set that header itself: it is forbidden to it);
+//! - bounds the connect, first-byte and between-bytes waits, and the whole exchange.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use http::header::{AUTHORIZATION, HeaderName, HeaderValue};
+use http::uri::Scheme;
+use wasmtime_wasi_http::{
+    DEFAULT_FORBIDDEN_HEADERS, Error as HttpError, ForbiddenHeaderFilter, RequestOptions,
+    WasiBody, WasiHttpHooks, default_send_request,
+};
+
+use crate::secret::Secret;
+
+/// Scheme, host and port: where a provider may send requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub https: bool,
+    /// Lower-case host name or IP literal (IPv6 in brackets).
+    pub host: String,
+    pub port: u16,
+}
+
+impl Origin {
+    /// The origin of an `http://` or `https://` URL.
+    pub fn parse(url: &str) -> Result<Origin, String> {
+        let uri: http::Uri = url.parse().map_err(|e| format!("not a URL: {e}"))?;
+        let https = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => return Err("must start with https:// or http://".into()),
+        };
+        let authority = uri.authority().ok_or("has no host")?;
+        if authority.as_str().contains('@') {
+            return Err("must not carry credentials; use `username` and `password`".into());
+        }
+        Ok(Origin {
+            https,
+            host: authority.host().to_ascii_lowercase(),
+            port: authority.port_u16().unwrap_or(if https { 443 } else { 80 }),
+        })
+    }
+
+    /// Whether `uri` points at this origin.
+    pub fn matches(&self, uri: &http::Uri) -> bool {
+        let https = match uri.scheme() {
+            Some(s) if *s == Scheme::HTTPS => true,
+            Some(s) if *s == Scheme::HTTP => false,
+            _ => return false,
+        };
+        let Some(authority) = uri.authority() else {
+            return false;
+        };
+        https == self.https
+            && authority.host().eq_ignore_ascii_case(&self.host)
+            && authority.port_u16().unwrap_or(if https { 443 } else { 80 }) == self.port
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = if self.https { "https" } else { "http" };
+        write!(f, "{scheme}://{}:{}", self.host, self.port)
+    }
+}
+
+/// How long outbound requests may wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboundLimits {
+    /// TCP connect (and TLS handshake).
+    pub connect_timeout: Duration,
+    /// From the request sent to the first byte of the answer.
+    pub first_byte_timeout: Duration,
+    /// Between two chunks of the answer's body.
+    pub between_bytes_timeout: Duration,
+}
+
+impl Default for OutboundLimits {
+    fn default() -> Self {
+        OutboundLimits {
+            connect_timeout: Duration::from_secs(5),
+            first_byte_timeout: Duration::from_secs(30),
+            between_bytes_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The confinement of one provider's traffic; shared by all its calls.
+pub struct Outbound {
+    origin: Origin,
+    authorization: HeaderValue,
+    limits: OutboundLimits,
+}
+
+impl fmt::Debug for Outbound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outbound")
+            .field("origin", &self.origin)
+            .field("authorization", &"***")
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+impl Outbound {
+    pub fn new(origin: Origin, username: &str, password: &Secret, limits: OutboundLimits) -> Self {
+        let credentials = base64::engine::general_purpose::STANDARD
+            .encode(format!("{username}:{}", password.expose()));
+        let mut authorization = HeaderValue::from_str(&format!("Basic {credentials}"))
+            .expect("base64 is a valid header value");
+        authorization.set_sensitive(true);
+        Outbound {
+            origin,
+            authorization,
+            limits,
+        }
+    }
+
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    /// The guest's timeouts, each capped at the host's.
+    fn options(&self, guest: Option<RequestOptions>) -> RequestOptions {
+        let cap = |asked: Option<Duration>, limit: Duration| Some(asked.map_or(limit, |a| a.min(limit)));
+        let guest = guest.unwrap_or_default();
+        RequestOptions {
+            connect_timeout: cap(guest.connect_timeout, self.limits.connect_timeout),
+            first_byte_timeout: cap(guest.first_byte_timeout, self.limits.first_byte_timeout),
+            between_bytes_timeout: cap(guest.between_bytes_timeout, self.limits.between_bytes_timeout),
+        }
+    }
+}
+
+/// The `wasi:http` hooks of one call's store.
+pub struct OutboundHooks(pub Arc<Outbound>);
+
+type Sent = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
+
+impl WasiHttpHooks for OutboundHooks {
+    fn forbidden_header_filter(&mut self) -> ForbiddenHeaderFilter {
+        Arc::new(|name: &HeaderName| {
+            *name == AUTHORIZATION || DEFAULT_FORBIDDEN_HEADERS.contains(name)
+        })
+    }
+
+    fn send_request(
+        &mut self,
+        mut request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _response_errors: Sent,
+    ) -> Box<dyn Future<Output = Result<(http::Response<WasiBody>, Sent), HttpError>> + Send> {
+        let outbound = Arc::clone(&self.0);
+        Box::new(async move {
+            if !outbound.origin.matches(request.uri()) {
+                tracing::warn!(
+                    destination = %destination(request.uri()),
+                    allowed = %outbound.origin,
+                    "provider request refused: destination not allowed"
+                );
+                return Err(HttpError::HttpRequestDenied);
+            }
+            request
+                .headers_mut()
+                .insert(AUTHORIZATION, outbound.authorization.clone());
+            let options = outbound.options(options);
+            // The stock sender bounds connect and the first byte but not the TLS handshake:
+            // bound the whole exchange up to the answer's head.
+            let limit = outbound.limits.connect_timeout + outbound.limits.first_byte_timeout;
+            let sent = tokio::time::timeout(limit, default_send_request(request, Some(options)))
+                .await
+                .map_err(|_| HttpError::ConnectionTimeout)??;
+            let (response, io) = sent;
+            use http_body_util::BodyExt;
+            Ok((response.map(BodyExt::boxed_unsync), Box::new(io) as Sent))
+        })
+    }
+}
+
+/// Scheme and authority of a URI, for logs (never the path: it is the component's business).
+fn destination(uri: &http::Uri) -> String {
+    format!(
+        "{}://{}",
+        uri.scheme_str().unwrap_or("?"),
+        uri.authority().map_or("?", |a| a.as_str())
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_match_exactly() {
+        let origin = Origin::parse("https://Cloud.Example.com/nextcloud/").unwrap();
+        for allowed in ["https://cloud.example.com/x", "https://CLOUD.example.com:443/"] {
+            assert!(origin.matches(&allowed.parse().unwrap()), "{allowed}");
+        }
+        for refused in [
+            "http://cloud.example.com/",
+            "https://cloud.example.com:8443/",
+            "https://cloud.example.com.evil.org/",
+            "https://evil.org/",
+            "https://127.0.0.1/",
+        ] {
+            assert!(!origin.matches(&refused.parse().unwrap()), "{refused}");
+        }
+    }
+
+    #[test]
+    fn guest_timeouts_are_capped() {
+        let outbound = Outbound::new(
+            Origin::parse("http://localhost:1").unwrap(),
+            "u",
+            &Secret::new("p"),
+            OutboundLimits::default(),
+        );
+        let asked = RequestOptions {
+            connect_timeout: Some(Duration::from_secs(600)),
+            first_byte_timeout: Some(Duration::from_secs(1)),
+            between_bytes_timeout: None,
+        };
+        let options = outbound.options(Some(asked));
+        assert_eq!(options.connect_timeout, Some(Duration::from_secs(5)));
+        assert_eq!(options.first_byte_timeout, Some(Duration::from_secs(1)));
+        assert_eq!(options.between_bytes_timeout, Some(Duration::from_secs(30)));
+        assert!(!format!("{outbound:?}").contains("dTpw"));
+    }
+}

@@ -1,0 +1,160 @@
+//! A loaded provider: a component checked against the world and pre-instantiated, and the
+//! two calls of the contract, each in a fresh, confined instance.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use wasmtime::{Store, UpdateDeadline};
+
+use crate::bindings::{
+    Setting, SharedFolder, SharedFolderProvider, SharedFolderProviderPre, WitError,
+};
+use crate::engine::{ContentDigest, ProviderEngine};
+use crate::error::{CallError, LoadError};
+use crate::outbound::Outbound;
+use crate::sandbox::{CallState, SandboxLimits};
+
+/// Confinement of one call: where it may send requests, how much memory and time it gets.
+#[derive(Debug, Clone)]
+pub struct CallLimits {
+    pub outbound: Arc<Outbound>,
+    pub sandbox: SandboxLimits,
+    /// Wall-clock deadline of a whole call (instantiation, guest code, outbound requests).
+    pub deadline: Duration,
+}
+
+pub struct Provider {
+    name: String,
+    digest: ContentDigest,
+    pre: SharedFolderProviderPre<CallState>,
+    engine: Arc<ProviderEngine>,
+}
+
+impl std::fmt::Debug for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Provider")
+            .field("name", &self.name)
+            .field("digest", &self.digest)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Provider {
+    /// Compiles (or reuses) the component and checks its imports and exports against the
+    /// `shared-folder-provider` world.
+    pub fn load(engine: &Arc<ProviderEngine>, name: &str, bytes: &[u8]) -> Result<Self, LoadError> {
+        let (digest, component) = engine.compile(bytes)?;
+        let instance_pre = engine
+            .linker()
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
+        let pre = SharedFolderProviderPre::new(instance_pre)
+            .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
+        Ok(Provider {
+            name: name.to_owned(),
+            digest,
+            pre,
+            engine: Arc::clone(engine),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// SHA-256 of the component's bytes.
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+
+    pub async fn create(
+        &self,
+        limits: &CallLimits,
+        settings: &Vec<Setting>,
+        room: &str,
+    ) -> Result<SharedFolder, CallError> {
+        within(limits.deadline, async {
+            let (mut store, bindings) = self.instantiate(limits).await?;
+            guest_result(
+                bindings
+                    .shared_folder_provider_provider()
+                    .call_create(&mut store, settings, room)
+                    .await,
+            )
+        })
+        .await
+    }
+
+    pub async fn delete(
+        &self,
+        limits: &CallLimits,
+        settings: &Vec<Setting>,
+        folder: &SharedFolder,
+    ) -> Result<(), CallError> {
+        within(limits.deadline, async {
+            let (mut store, bindings) = self.instantiate(limits).await?;
+            guest_result(
+                bindings
+                    .shared_folder_provider_provider()
+                    .call_delete(&mut store, settings, folder)
+                    .await,
+            )
+        })
+        .await
+    }
+
+    /// A fresh store and instance. The guest yields to the runtime at every epoch tick, so a
+    /// guest that never returns cannot hold a thread, and the deadline can stop it.
+    async fn instantiate(
+        &self,
+        limits: &CallLimits,
+    ) -> Result<(Store<CallState>, SharedFolderProvider), CallError> {
+        let state = CallState::new(Arc::clone(&limits.outbound), limits.sandbox);
+        let mut store = Store::new(self.engine.engine(), state);
+        store.limiter(|state| &mut state.limits);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
+        let bindings = self
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| CallError::Instantiation(format!("{e:#}")))?;
+        Ok((store, bindings))
+    }
+}
+
+async fn within<T>(
+    deadline: Duration,
+    call: impl Future<Output = Result<T, CallError>>,
+) -> Result<T, CallError> {
+    tokio::time::timeout(deadline, call)
+        .await
+        .unwrap_or(Err(CallError::TimedOut(deadline)))
+}
+
+fn guest_result<T>(result: wasmtime::Result<Result<T, WitError>>) -> Result<T, CallError> {
+    match result {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(CallError::Provider(error)),
+        Err(trap) => Err(CallError::Trapped(format!("{trap:#}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_provider_fits_the_world() {
+        let engine = ProviderEngine::new().unwrap();
+        let provider = Provider::load(&engine, "nextcloud", crate::NEXTCLOUD_PROVIDER).unwrap();
+        assert_eq!(provider.digest().len(), 64);
+    }
+
+    #[test]
+    fn a_non_component_is_refused() {
+        let engine = ProviderEngine::new().unwrap();
+        let error = Provider::load(&engine, "x", b"not wasm").unwrap_err();
+        assert!(matches!(error, LoadError::NotAComponent(_)), "{error}");
+    }
+}

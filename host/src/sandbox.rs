@@ -1,0 +1,84 @@
+//! What one provider call may touch: the state of its `Store`.
+//!
+//! A call gets a fresh store (a trap poisons a store, and rooms must not share state): an
+//! empty WASI context (no arguments, environment, files or sockets — and none of those
+//! interfaces is linked anyway), a resource table, the `wasi:http` context with the
+//! [`OutboundHooks`] that confine its requests, and its memory limits.
+
+use std::sync::Arc;
+
+use wasmtime::component::ResourceTable;
+use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::outbound::{Outbound, OutboundHooks};
+
+/// Resource limits of one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SandboxLimits {
+    /// The most linear memory an instance may grow to, in bytes.
+    pub memory_bytes: usize,
+    /// The most table elements an instance may have.
+    pub table_elements: usize,
+}
+
+impl Default for SandboxLimits {
+    fn default() -> Self {
+        SandboxLimits {
+            memory_bytes: 64 << 20,
+            table_elements: 20_000,
+        }
+    }
+}
+
+pub struct CallState {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    hooks: OutboundHooks,
+    pub(crate) limits: StoreLimits,
+}
+
+impl CallState {
+    pub fn new(outbound: Arc<Outbound>, limits: SandboxLimits) -> Self {
+        CallState {
+            wasi: WasiCtx::builder().build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks: OutboundHooks(outbound),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(limits.memory_bytes)
+                .table_elements(limits.table_elements)
+                .instances(16)
+                .memories(4)
+                .tables(16)
+                .build(),
+        }
+    }
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl wasmtime_wasi_io::IoView for CallState {
+    fn table(&mut self) -> &mut ResourceTable {
+        &mut self.table
+    }
+}
+
+impl WasiHttpView for CallState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
+    }
+}
