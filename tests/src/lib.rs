@@ -1,0 +1,47 @@
+//! The harness of the shared-folder host: a NextCloud stand-in server ([`standin`]), the
+//! fixture provider component, and helpers the tests and the demo share.
+
+pub mod public_link;
+pub mod standin;
+
+use std::time::Duration;
+
+use shared_folder_host::{HostLimits, OutboundLimits, SharedFolderConfig};
+
+pub use standin::{Fault, FaultRule, Options, StandIn, Step};
+
+/// The fixture provider component (`tests/providers/fixture`), built with this crate.
+pub const FIXTURE_PROVIDER: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/fixture_provider.wasm"));
+
+/// The built-in NextCloud provider component.
+pub const NEXTCLOUD_PROVIDER: &[u8] = shared_folder_host::NEXTCLOUD_PROVIDER;
+
+/// A `[shared_folder]` section pointing at `standin`, with extra lines (e.g. `expiry = 7`).
+pub fn config_toml(standin: &StandIn, extra: &str) -> String {
+    let options = standin.options();
+    format!(
+        "[shared_folder]\nprovider = \"nextcloud\"\nurl = \"{}\"\nusername = \"{}\"\npassword = \"{}\"\ndirectory = \"opentalk/meetings\"\n{extra}\n",
+        standin.url(),
+        options.username,
+        options.password,
+    )
+}
+
+pub fn config(standin: &StandIn, extra: &str) -> SharedFolderConfig {
+    SharedFolderConfig::from_toml(&config_toml(standin, extra))
+        .unwrap_or_else(|e| panic!("test configuration: {e}"))
+}
+
+/// Limits for tests: short waits, so that injected slowness shows within seconds.
+pub fn test_limits() -> HostLimits {
+    HostLimits {
+        outbound: OutboundLimits {
+            connect_timeout: Duration::from_secs(2),
+            first_byte_timeout: Duration::from_secs(2),
+            between_bytes_timeout: Duration::from_secs(2),
+        },
+        call_deadline: Duration::from_secs(20),
+        ..HostLimits::default()
+    }
+}

@@ -1,0 +1,232 @@
+//! A local NextCloud stand-in: the slice of NextCloud's HTTP API a shared-folder provider uses,
+//! answering as the recordings of a real NextCloud 32 in `../shared/nextcloud/recordings/` do.
+//!
+//! It is a test double, not NextCloud: one account, state in memory, on 127.0.0.1. What it
+//! serves (below its optional base path, like a NextCloud in a sub-directory):
+//! - WebDAV `/remote.php/dav/files/<user>/…`: MKCOL, PROPFIND, PUT, GET, DELETE (basic auth);
+//! - OCS v2 `/ocs/v2.php/apps/files_sharing/api/v1/shares`: create (JSON or form), list by
+//!   path, get, delete; `OCS-APIRequest` required;
+//! - OCS v2 `/ocs/v2.php/apps/password_policy/api/v1/generate`;
+//! - public links `/public.php/dav/files/<token>/…` with the share password, enforcing the
+//!   share's permissions.
+//!
+//! Tests read its state, count the requests it saw, and inject faults ([`faults`]).
+
+pub mod answers;
+pub mod faults;
+pub mod storage;
+
+mod dispatch;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use faults::{Fault, FaultRule, Step};
+pub use storage::{LinkShare, Node, Storage};
+
+/// How the stand-in is set up.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub username: String,
+    pub password: String,
+    /// Sub-path NextCloud is served under, e.g. `/nextcloud` (empty: the root).
+    pub base_path: String,
+    /// Added to every answer, as a network round trip would.
+    pub latency: Duration,
+    /// NextCloud allows 20 new shares per user per 10 minutes, then answers 429
+    /// (`14-rate-limit-create-share.txt`). `None` switches the limit off for tests that
+    /// create many rooms.
+    pub share_rate_limit: Option<usize>,
+    /// Minimum share password length of the password policy (NextCloud's default: 10,
+    /// `11-password-policy.txt`).
+    pub password_min_length: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            username: "opentalk".into(),
+            password: "stand-in-account-Passw0rd".into(),
+            base_path: String::new(),
+            latency: Duration::ZERO,
+            share_rate_limit: None,
+            password_min_length: 10,
+        }
+    }
+}
+
+/// A request as the stand-in saw it, for tests to check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenRequest {
+    pub method: String,
+    /// Path and query as sent (percent-encoded).
+    pub target: String,
+    /// Whether the account's credentials came with it.
+    pub authenticated: bool,
+    /// Bytes of body received.
+    pub body_len: usize,
+}
+
+pub(crate) struct World {
+    pub storage: Storage,
+    pub faults: faults::Faults,
+    pub seen: Vec<SeenRequest>,
+    pub shares_created: usize,
+    /// When recent shares were created, for the rate limit.
+    pub share_times: Vec<std::time::Instant>,
+}
+
+pub(crate) struct Shared {
+    pub options: Options,
+    pub world: Mutex<World>,
+}
+
+impl Shared {
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A running stand-in; stops when dropped.
+pub struct StandIn {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    server: JoinHandle<()>,
+}
+
+impl StandIn {
+    pub async fn start(options: Options) -> std::io::Result<StandIn> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            options,
+            world: Mutex::new(World {
+                storage: Storage::new(),
+                faults: faults::Faults::default(),
+                seen: Vec::new(),
+                shares_created: 0,
+                share_times: Vec::new(),
+            }),
+        });
+        let server = tokio::spawn(serve(listener, Arc::clone(&shared)));
+        Ok(StandIn {
+            addr,
+            shared,
+            server,
+        })
+    }
+
+    /// `http://127.0.0.1:<port><base_path>/`: what goes into `[shared_folder].url`.
+    pub fn url(&self) -> String {
+        format!("http://{}{}/", self.addr, self.shared.options.base_path)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.shared.options
+    }
+
+    /// A copy of the stored files, folders and shares.
+    pub fn storage(&self) -> Storage {
+        self.shared.world().storage.clone()
+    }
+
+    pub fn folder_exists(&self, path: &str) -> bool {
+        self.shared.world().storage.is_folder(path.trim_matches('/'))
+    }
+
+    /// The shares on `path` (no leading slash).
+    pub fn shares_on(&self, path: &str) -> Vec<LinkShare> {
+        let path = path.trim_matches('/');
+        self.shared
+            .world()
+            .storage
+            .shares
+            .values()
+            .filter(|s| s.path == path)
+            .cloned()
+            .collect()
+    }
+
+    /// Creates a folder directly (as a user of NextCloud would), for tests of conflicts.
+    pub fn make_folder(&self, path: &str) {
+        let mut world = self.shared.world();
+        let mut prefix = String::new();
+        for segment in path.trim_matches('/').split('/') {
+            if !prefix.is_empty() {
+                prefix.push('/');
+            }
+            prefix.push_str(segment);
+            let _ = world.storage.mkcol(&prefix);
+        }
+    }
+
+    /// Removes a node directly (as a user of NextCloud would), with its shares.
+    pub fn remove(&self, path: &str) {
+        let _ = self.shared.world().storage.delete(path.trim_matches('/'));
+    }
+
+    pub fn inject(&self, rule: FaultRule) {
+        self.shared.world().faults.add(rule);
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared.world().faults.clear();
+    }
+
+    /// Every request seen so far.
+    pub fn seen(&self) -> Vec<SeenRequest> {
+        self.shared.world().seen.clone()
+    }
+
+    pub fn forget_seen(&self) {
+        self.shared.world().seen.clear();
+    }
+}
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Returned by the service to make hyper close the connection without an answer.
+#[derive(Debug)]
+pub(crate) struct DropConnection;
+
+impl std::fmt::Display for DropConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by an injected fault")
+    }
+}
+
+impl std::error::Error for DropConnection {}
+
+async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = Arc::clone(&shared);
+        connections.spawn(async move {
+            let service = service_fn(move |request| dispatch::handle(Arc::clone(&shared), request));
+            // Errors here are clients going away or injected drops.
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+        while connections.try_join_next().is_some() {}
+    }
+}
