@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::config::SharedFolderConfig;
 use crate::engine::ProviderEngine;
-use crate::error::{CallError, HostError};
+use crate::error::{CallError, HostError, LoadError};
 use crate::outbound::{Outbound, OutboundLimits};
 use crate::provider::{CallLimits, Provider};
 use crate::records::{FolderRecord, Records};
@@ -98,11 +98,21 @@ impl SharedFolders {
         }
     }
 
-    /// Replaces the provider while the host runs: the new component is compiled and checked
-    /// against the world first; if that fails, the current provider keeps serving and the
-    /// error says why. Calls in flight finish on the old component.
-    pub fn swap_provider(&self, name: &str, component: &[u8]) -> Result<ProviderInfo, HostError> {
-        let provider = Provider::load(&self.engine, name, component).map_err(|source| {
+    /// Replaces the provider while the host runs: the new component is compiled (on a
+    /// blocking thread, once per distinct content) and checked against the world first; if
+    /// that fails, the current provider keeps serving and the error says why. Calls in flight
+    /// finish on the old component; calls that start after the swap use the new one.
+    pub async fn swap_provider(
+        &self,
+        name: &str,
+        component: &[u8],
+    ) -> Result<ProviderInfo, HostError> {
+        let engine = Arc::clone(&self.engine);
+        let (owned_name, bytes) = (name.to_owned(), component.to_vec());
+        let loaded = tokio::task::spawn_blocking(move || Provider::load(&engine, &owned_name, &bytes))
+            .await
+            .unwrap_or_else(|e| Err(LoadError::Engine(format!("loading thread failed: {e}"))));
+        let provider = loaded.map_err(|source| {
             tracing::warn!(provider = name, error = %source, "provider refused; the current one keeps serving");
             HostError::Load {
                 provider: name.to_owned(),

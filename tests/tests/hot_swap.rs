@@ -1,0 +1,85 @@
+//! Swapping the provider of a running host: no restart, no rebuild, no lost call.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use shared_folder_harness::{FIXTURE_PROVIDER, NEXTCLOUD_PROVIDER, Options, StandIn, config, test_limits};
+use shared_folder_host::SharedFolders;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_swap_to_a_different_provider_needs_no_host_change() {
+    let standin = StandIn::start(Options::default()).await.unwrap();
+    let host = SharedFolders::new(config(&standin, ""), NEXTCLOUD_PROVIDER, test_limits()).unwrap();
+    let nextcloud = host.create("room-nc").await.unwrap();
+    assert_eq!(nextcloud.provider, "nextcloud");
+
+    let info = host.swap_provider("fixture", FIXTURE_PROVIDER).await.unwrap();
+    assert_eq!(host.provider(), info);
+    let fixture = host.create("room-fx").await.unwrap();
+    assert_eq!(fixture.provider, "fixture");
+    assert_eq!(fixture.path, "fixture/room-fx");
+    assert!(fixture.read.url.starts_with(&standin.url()));
+    assert!(!standin.folder_exists("opentalk/meetings/room-fx"), "the fixture stores nothing");
+    assert!(host.delete("room-fx").await.unwrap());
+
+    // And back, to the same compiled component.
+    let back = host.swap_provider("nextcloud", NEXTCLOUD_PROVIDER).await.unwrap();
+    assert_eq!(back.name, "nextcloud");
+    assert!(host.delete("room-nc").await.unwrap());
+    assert!(!standin.folder_exists("opentalk/meetings/room-nc"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_swap_during_concurrent_calls_loses_none() {
+    // Each request takes 20 ms at the stand-in, so many calls are in flight during the swaps.
+    let options = Options {
+        latency: Duration::from_millis(20),
+        ..Options::default()
+    };
+    let standin = StandIn::start(options).await.unwrap();
+    let host = Arc::new(SharedFolders::new(config(&standin, ""), NEXTCLOUD_PROVIDER, test_limits()).unwrap());
+    host.create("warm-up").await.unwrap();
+    // Compile the fixture once up front, so that the swaps below are as quick as they are
+    // in a host that has seen both components before.
+    host.swap_provider("fixture", FIXTURE_PROVIDER).await.unwrap();
+    host.swap_provider("nextcloud", NEXTCLOUD_PROVIDER).await.unwrap();
+
+    let rooms = 48;
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..rooms {
+        let host = Arc::clone(&host);
+        calls.spawn(async move {
+            tokio::time::sleep(Duration::from_millis(5 * i)).await;
+            let room = format!("room-{i}");
+            (room.clone(), host.create(&room).await)
+        });
+    }
+    let swapper = {
+        let host = Arc::clone(&host);
+        tokio::spawn(async move {
+            let mut swaps = 0;
+            for component in [FIXTURE_PROVIDER, NEXTCLOUD_PROVIDER, FIXTURE_PROVIDER, NEXTCLOUD_PROVIDER] {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let name = if component == FIXTURE_PROVIDER { "fixture" } else { "nextcloud" };
+                host.swap_provider(name, component).await.unwrap();
+                swaps += 1;
+            }
+            swaps
+        })
+    };
+
+    let mut by_provider = std::collections::BTreeMap::new();
+    while let Some(joined) = calls.join_next().await {
+        let (room, result) = joined.unwrap();
+        let record = result.unwrap_or_else(|e| panic!("{room} lost: {e}"));
+        assert_eq!(host.folder(&room).as_ref(), Some(&record));
+        if record.provider == "nextcloud" {
+            assert!(standin.folder_exists(&record.path), "{room}");
+            assert_eq!(standin.shares_on(&record.path).len(), 2, "{room}");
+        }
+        *by_provider.entry(record.provider).or_insert(0) += 1;
+    }
+    assert_eq!(swapper.await.unwrap(), 4);
+    assert_eq!(by_provider.values().sum::<i32>(), rooms as i32);
+    assert!(by_provider.len() == 2, "calls ran on both providers: {by_provider:?}");
+}
