@@ -2,5 +2,5 @@
 
 fn main() {
     let plugin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugin");
-    guest_build::build(&plugin, "nextcloud_provider.wasm");
+    guest_build::build(&plugin, "guest", "nextcloud_provider.wasm");
 }

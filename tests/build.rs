@@ -3,5 +3,5 @@
 
 fn main() {
     let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("providers/fixture");
-    guest_build::build(&fixture, "fixture_provider.wasm");
+    guest_build::build(&fixture, "release", "fixture_provider.wasm");
 }

@@ -59,7 +59,9 @@ impl SharedFolderConfig {
             toml::from_str(text).map_err(|e| ConfigError::Syntax(e.message().to_owned()))?;
         match document.get("shared_folder") {
             Some(toml::Value::Table(table)) => Self::from_table(table),
-            Some(_) => Err(ConfigError::Syntax("`shared_folder` must be a table".into())),
+            Some(_) => Err(ConfigError::Syntax(
+                "`shared_folder` must be a table".into(),
+            )),
             None => Err(ConfigError::MissingSection),
         }
     }
@@ -84,12 +86,15 @@ impl SharedFolderConfig {
                 "must be a name of letters, digits, '-' and '_'",
             ));
         }
-        let origin = Origin::parse(&text("url")?).map_err(|reason| ConfigError::field("url", reason))?;
+        let origin =
+            Origin::parse(&text("url")?).map_err(|reason| ConfigError::field("url", reason))?;
         let username = text("username")?;
         // The password is kept as given: leading or trailing spaces may be part of it.
         let password = match table.get("password") {
             Some(toml::Value::String(s)) if !s.is_empty() => Secret::new(s.clone()),
-            Some(toml::Value::String(_)) => return Err(ConfigError::field("password", "must not be empty")),
+            Some(toml::Value::String(_)) => {
+                return Err(ConfigError::field("password", "must not be empty"));
+            }
             Some(_) => return Err(ConfigError::field("password", "must be a string")),
             None => return Err(ConfigError::field("password", "missing")),
         };
@@ -106,7 +111,10 @@ impl SharedFolderConfig {
                 toml::Value::Boolean(b) => SettingValue::Boolean(*b),
                 toml::Value::Datetime(d) => SettingValue::Text(d.to_string()),
                 toml::Value::Array(_) | toml::Value::Table(_) => {
-                    return Err(ConfigError::field(name, "must be a string, number or boolean"));
+                    return Err(ConfigError::field(
+                        name,
+                        "must be a string, number or boolean",
+                    ));
                 }
             };
             settings.push(Setting {
@@ -161,7 +169,13 @@ mod tests {
         ] {
             let text: String = GOOD
                 .lines()
-                .map(|l| if l.trim_start().starts_with(&format!("{field} =")) { replacement } else { l })
+                .map(|l| {
+                    if l.trim_start().starts_with(&format!("{field} =")) {
+                        replacement
+                    } else {
+                        l
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("\n");
             let error = SharedFolderConfig::from_toml(&text).unwrap_err();

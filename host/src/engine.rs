@@ -34,8 +34,9 @@ impl ProviderEngine {
         config.epoch_interruption(true);
         // Cap the stack a guest may use, so deep recursion traps instead of growing.
         config.max_wasm_stack(1 << 20);
-        let engine = Engine::new(&config).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
-        let linker = linker(&engine).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        let engine =
+            Engine::new(&config).map_err(|e| LoadError::Engine(crate::error::one_line(&e)))?;
+        let linker = linker(&engine).map_err(|e| LoadError::Engine(crate::error::one_line(&e)))?;
         spawn_epoch_ticker(&engine);
         Ok(Arc::new(ProviderEngine {
             engine,
@@ -59,7 +60,7 @@ impl ProviderEngine {
             return Ok((digest, component.clone()));
         }
         let component = Component::new(&self.engine, bytes)
-            .map_err(|e| LoadError::NotAComponent(format!("{e:#}")))?;
+            .map_err(|e| LoadError::NotAComponent(crate::error::one_line(&e)))?;
         self.compiled_lock()
             .insert(digest.clone(), component.clone());
         Ok((digest, component))

@@ -65,6 +65,14 @@ impl HostError {
     }
 }
 
+/// An error chain on one line: wasmtime's parser errors spread over several.
+pub(crate) fn one_line(error: &wasmtime::Error) -> String {
+    format!("{error:#}")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Words for a contract error.
 pub fn describe(error: &WitError) -> String {
     match error {

@@ -109,9 +109,10 @@ impl SharedFolders {
     ) -> Result<ProviderInfo, HostError> {
         let engine = Arc::clone(&self.engine);
         let (owned_name, bytes) = (name.to_owned(), component.to_vec());
-        let loaded = tokio::task::spawn_blocking(move || Provider::load(&engine, &owned_name, &bytes))
-            .await
-            .unwrap_or_else(|e| Err(LoadError::Engine(format!("loading thread failed: {e}"))));
+        let loaded =
+            tokio::task::spawn_blocking(move || Provider::load(&engine, &owned_name, &bytes))
+                .await
+                .unwrap_or_else(|e| Err(LoadError::Engine(format!("loading thread failed: {e}"))));
         let provider = loaded.map_err(|source| {
             tracing::warn!(provider = name, error = %source, "provider refused; the current one keeps serving");
             HostError::Load {

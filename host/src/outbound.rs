@@ -15,8 +15,8 @@ use base64::Engine as _;
 use http::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use http::uri::Scheme;
 use wasmtime_wasi_http::{
-    DEFAULT_FORBIDDEN_HEADERS, Error as HttpError, ForbiddenHeaderFilter, RequestOptions,
-    WasiBody, WasiHttpHooks, default_send_request,
+    DEFAULT_FORBIDDEN_HEADERS, Error as HttpError, ForbiddenHeaderFilter, RequestOptions, WasiBody,
+    WasiHttpHooks, default_send_request,
 };
 
 use crate::secret::Secret;
@@ -131,12 +131,16 @@ impl Outbound {
 
     /// The guest's timeouts, each capped at the host's.
     fn options(&self, guest: Option<RequestOptions>) -> RequestOptions {
-        let cap = |asked: Option<Duration>, limit: Duration| Some(asked.map_or(limit, |a| a.min(limit)));
+        let cap =
+            |asked: Option<Duration>, limit: Duration| Some(asked.map_or(limit, |a| a.min(limit)));
         let guest = guest.unwrap_or_default();
         RequestOptions {
             connect_timeout: cap(guest.connect_timeout, self.limits.connect_timeout),
             first_byte_timeout: cap(guest.first_byte_timeout, self.limits.first_byte_timeout),
-            between_bytes_timeout: cap(guest.between_bytes_timeout, self.limits.between_bytes_timeout),
+            between_bytes_timeout: cap(
+                guest.between_bytes_timeout,
+                self.limits.between_bytes_timeout,
+            ),
         }
     }
 }
@@ -202,7 +206,10 @@ mod tests {
     #[test]
     fn origins_match_exactly() {
         let origin = Origin::parse("https://Cloud.Example.com/nextcloud/").unwrap();
-        for allowed in ["https://cloud.example.com/x", "https://CLOUD.example.com:443/"] {
+        for allowed in [
+            "https://cloud.example.com/x",
+            "https://CLOUD.example.com:443/",
+        ] {
             assert!(origin.matches(&allowed.parse().unwrap()), "{allowed}");
         }
         for refused in [

@@ -47,9 +47,9 @@ impl Provider {
         let instance_pre = engine
             .linker()
             .instantiate_pre(&component)
-            .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
+            .map_err(|e| LoadError::WrongWorld(crate::error::one_line(&e)))?;
         let pre = SharedFolderProviderPre::new(instance_pre)
-            .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
+            .map_err(|e| LoadError::WrongWorld(crate::error::one_line(&e)))?;
         Ok(Provider {
             name: name.to_owned(),
             digest,
@@ -118,7 +118,7 @@ impl Provider {
             .pre
             .instantiate_async(&mut store)
             .await
-            .map_err(|e| CallError::Instantiation(format!("{e:#}")))?;
+            .map_err(|e| CallError::Instantiation(crate::error::one_line(&e)))?;
         Ok((store, bindings))
     }
 }
@@ -136,7 +136,7 @@ fn guest_result<T>(result: wasmtime::Result<Result<T, WitError>>) -> Result<T, C
     match result {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => Err(CallError::Provider(error)),
-        Err(trap) => Err(CallError::Trapped(format!("{trap:#}"))),
+        Err(trap) => Err(CallError::Trapped(crate::error::one_line(&trap))),
     }
 }
 

@@ -24,7 +24,9 @@ impl std::str::FromStr for Role {
         match s {
             "moderator" => Ok(Role::Moderator),
             "participant" => Ok(Role::Participant),
-            other => Err(format!("unknown role {other:?}; expected moderator or participant")),
+            other => Err(format!(
+                "unknown role {other:?}; expected moderator or participant"
+            )),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Constructors for the WIT `error` variant, so the other modules read as prose.
 
-use crate::prelude::*;
 pub use crate::bindings::shared_folder::provider::types::{ConfigError, Error, RemoteError};
+use crate::prelude::*;
 
 /// Longest storage-side message passed on; NextCloud's own are far shorter.
 const MAX_MESSAGE: usize = 300;

@@ -5,7 +5,6 @@
 //! about 0.1–0.4 % of body-less calls fail on this stack. No credentials are set here: the
 //! host adds them for the configured origin.
 
-use crate::prelude::*;
 use crate::bindings::wasi::http::outgoing_handler;
 use crate::bindings::wasi::http::types::{
     ErrorCode, Fields, FutureIncomingResponse, IncomingResponse, Method, OutgoingBody,
@@ -14,6 +13,7 @@ use crate::bindings::wasi::http::types::{
 use crate::bindings::wasi::io::poll;
 use crate::bindings::wasi::io::streams::StreamError;
 use crate::errors::Error;
+use crate::prelude::*;
 use crate::settings::{Origin, Scheme};
 
 /// The most a response body may hold; NextCloud's answers here are a few KiB.
@@ -119,7 +119,9 @@ fn start(origin: &Origin, request: &Request) -> Result<FutureIncomingResponse, E
         Scheme::Https => WasiScheme::Https,
     };
     let invalid = |part: &str| Error::Protocol(format!("request {part} refused by wasi:http"));
-    outgoing.set_method(&method).map_err(|()| invalid("method"))?;
+    outgoing
+        .set_method(&method)
+        .map_err(|()| invalid("method"))?;
     outgoing
         .set_scheme(Some(&scheme))
         .map_err(|()| invalid("scheme"))?;
@@ -139,7 +141,9 @@ fn start(origin: &Origin, request: &Request) -> Result<FutureIncomingResponse, E
     {
         let stream = outgoing_body.write().map_err(|()| invalid("body"))?;
         for chunk in body.chunks(WRITE_CHUNK) {
-            stream.blocking_write_and_flush(chunk).map_err(stream_error)?;
+            stream
+                .blocking_write_and_flush(chunk)
+                .map_err(stream_error)?;
         }
     }
     OutgoingBody::finish(outgoing_body, None).map_err(transport_error)?;
@@ -151,7 +155,9 @@ fn finish(future: FutureIncomingResponse) -> Result<Response, Error> {
         Some(Ok(Ok(response))) => response,
         Some(Ok(Err(code))) => return Err(transport_error(code)),
         Some(Err(())) | None => {
-            return Err(Error::Protocol("response was not ready or already taken".into()));
+            return Err(Error::Protocol(
+                "response was not ready or already taken".into(),
+            ));
         }
     };
     read(response)

@@ -4,12 +4,12 @@
 //! directory is used), then both shares in flight together. Per delete: both share DELETEs
 //! together, then the folder's DELETE.
 
-use crate::prelude::*;
 use crate::bindings::shared_folder::provider::types::{Share, SharedFolder};
 use crate::errors::{self, Error};
 use crate::http::{self, Request, Response};
 use crate::ocs::{self, CreatedShare};
 use crate::paths::FolderPath;
+use crate::prelude::*;
 use crate::settings::Settings;
 use crate::webdav::{self, Made};
 use crate::{expiry, password};
@@ -101,9 +101,8 @@ fn share_folder(
     let path = folder.share_path();
     let passwords = [password::generate(), password::generate()];
     let permissions = [ocs::READ, ocs::READ_WRITE];
-    let requests = [0, 1].map(|i| {
-        ocs::create_share(settings, &path, permissions[i], &passwords[i], expire_date)
-    });
+    let requests = [0, 1]
+        .map(|i| ocs::create_share(settings, &path, permissions[i], &passwords[i], expire_date));
     let answers = http::send_all(&settings.origin, [&requests[0], &requests[1]]);
 
     let mut results = Vec::with_capacity(2);
@@ -115,11 +114,16 @@ fn share_folder(
             // and try once more.
             result = server_password(settings).and_then(|generated| {
                 password = generated;
-                let retry = ocs::create_share(settings, &path, permissions[i], &password, expire_date);
+                let retry =
+                    ocs::create_share(settings, &path, permissions[i], &password, expire_date);
                 ocs::created_share(&send(settings, &retry)?, permissions[i])
             });
         }
-        results.push(result.map(|share| (share, password.clone())).map_err(|e| errors::redact(e, &password)));
+        results.push(
+            result
+                .map(|share| (share, password.clone()))
+                .map_err(|e| errors::redact(e, &password)),
+        );
     }
 
     let created: Vec<CreatedShare> = results

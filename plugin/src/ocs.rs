@@ -114,7 +114,11 @@ pub fn data(response: &Response) -> Result<Value, Error> {
             } else {
                 response.status
             };
-            Err(error(status, ocs.meta.statuscode, ocs.meta.message.as_deref()))
+            Err(error(
+                status,
+                ocs.meta.statuscode,
+                ocs.meta.message.as_deref(),
+            ))
         }
         None if success => Err(Error::Protocol(format!(
             "HTTP {} without an OCS JSON envelope",
@@ -136,7 +140,8 @@ fn error(status: u16, statuscode: u16, message: Option<&str>) -> Error {
         (404, _) => Error::NotFound(errors::clip(message.unwrap_or("not found"))),
         (429, _) => errors::remote(
             429,
-            message.unwrap_or("rate limited: NextCloud allows 20 new shares per user per 10 minutes"),
+            message
+                .unwrap_or("rate limited: NextCloud allows 20 new shares per user per 10 minutes"),
         ),
         (status, _) => errors::remote(status, message.unwrap_or("no message")),
     }
@@ -208,8 +213,14 @@ mod tests {
         let body = r#"{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":{"id":"12","share_type":3,"permissions":17,"token":"aBcDeFgHiJkLmNo","url":"http://localhost:8080/index.php/s/aBcDeFgHiJkLmNo"}}}"#;
         let share = created_share(&answer(200, body), READ).unwrap();
         assert_eq!(share.id, "12");
-        assert_eq!(share.url, "http://localhost:8080/index.php/s/aBcDeFgHiJkLmNo");
-        assert!(matches!(created_share(&answer(200, body), READ_WRITE), Err(Error::Remote(_))));
+        assert_eq!(
+            share.url,
+            "http://localhost:8080/index.php/s/aBcDeFgHiJkLmNo"
+        );
+        assert!(matches!(
+            created_share(&answer(200, body), READ_WRITE),
+            Err(Error::Remote(_))
+        ));
     }
 
     #[test]
@@ -219,13 +230,21 @@ mod tests {
         assert!(is_password_rejection(&e), "{e:?}");
 
         let unauthorised = r#"{"ocs":{"meta":{"status":"failure","statuscode":997,"message":"Unauthorised","totalitems":"","itemsperpage":""},"data":[]}}"#;
-        assert!(matches!(data(&answer(401, unauthorised)), Err(Error::Unauthorized(_))));
+        assert!(matches!(
+            data(&answer(401, unauthorised)),
+            Err(Error::Unauthorized(_))
+        ));
 
         let missing = r#"{"ocs":{"meta":{"status":"failure","statuscode":404,"message":"Wrong path, file\/folder does not exist"},"data":[]}}"#;
-        assert!(matches!(data(&answer(404, missing)), Err(Error::NotFound(m)) if m.contains("Wrong path")));
+        assert!(
+            matches!(data(&answer(404, missing)), Err(Error::NotFound(m)) if m.contains("Wrong path"))
+        );
 
         assert!(matches!(data(&answer(429, "")), Err(Error::Remote(r)) if r.status == 429));
-        assert!(matches!(data(&answer(200, "<html>")), Err(Error::Protocol(_))));
+        assert!(matches!(
+            data(&answer(200, "<html>")),
+            Err(Error::Protocol(_))
+        ));
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //! acceptable to NextCloud's password policy in its strictest built-in setting (length, all
 //! character classes; a random string is not among the common-password list).
 
-use crate::prelude::*;
 use crate::bindings::wasi::random::random::get_random_bytes;
+use crate::prelude::*;
 
 pub const LENGTH: usize = 24;
 

@@ -140,7 +140,17 @@ mod tests {
     #[test]
     fn escaping_room_ids_are_refused() {
         let s = settings(&["meetings"]);
-        for room in ["", ".", "..", "a/b", "../x", "a\\b", "a\nb", "a\u{0}b", &"x".repeat(256)] {
+        for room in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "../x",
+            "a\\b",
+            "a\nb",
+            "a\u{0}b",
+            &"x".repeat(256),
+        ] {
             assert!(
                 matches!(FolderPath::for_room(&s, room), Err(Error::InvalidRoom(_))),
                 "{room:?} was accepted"
@@ -174,7 +184,10 @@ mod tests {
         assert!(FolderPath::of_created(&s, "a/b/room").is_ok());
         assert!(FolderPath::of_created(&s, "/a/b/room/").is_ok());
         for path in ["", "a/b", "a/room", "a/b/c/room", "x/b/room", "a/b/.."] {
-            assert!(FolderPath::of_created(&s, path).is_err(), "{path:?} was accepted");
+            assert!(
+                FolderPath::of_created(&s, path).is_err(),
+                "{path:?} was accepted"
+            );
         }
     }
 

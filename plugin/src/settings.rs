@@ -9,10 +9,10 @@
 //!
 //! The account password is not among them: the host keeps it and authenticates each request.
 
-use crate::prelude::*;
 use crate::bindings::shared_folder::provider::types::{Setting, SettingValue};
 use crate::errors::{Error, config};
 use crate::paths;
+use crate::prelude::*;
 
 /// Where NextCloud lives: the parts of `url` that a `wasi:http` request needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +98,9 @@ impl Settings {
             Some(SettingValue::Integer(_)) => {
                 return Err(config(
                     "expiry",
-                    format!("must be between 1 and {MAX_EXPIRY_DAYS} days (NextCloud refuses an expiry of today)"),
+                    format!(
+                        "must be between 1 and {MAX_EXPIRY_DAYS} days (NextCloud refuses an expiry of today)"
+                    ),
                 ));
             }
             Some(_) => return Err(config("expiry", "must be a whole number of days")),
@@ -148,7 +150,9 @@ impl Origin {
                 "must not carry credentials; use `username` and `password`",
             ));
         }
-        if let Some((_, port)) = authority.rsplit_once(':').filter(|_| !authority.ends_with(']'))
+        if let Some((_, port)) = authority
+            .rsplit_once(':')
+            .filter(|_| !authority.ends_with(']'))
             && port.parse::<u16>().is_err()
         {
             return Err(bad("has an invalid port"));
@@ -175,7 +179,10 @@ mod tests {
 
     fn base() -> Vec<Setting> {
         vec![
-            setting("url", SettingValue::Text("https://cloud.example.com/nextcloud/".into())),
+            setting(
+                "url",
+                SettingValue::Text("https://cloud.example.com/nextcloud/".into()),
+            ),
             setting("username", SettingValue::Text("opentalk".into())),
         ]
     }
@@ -200,7 +207,10 @@ mod tests {
     #[test]
     fn directory_and_expiry_are_read() {
         let mut settings = base();
-        settings.push(setting("directory", SettingValue::Text("/opentalk/meetings/".into())));
+        settings.push(setting(
+            "directory",
+            SettingValue::Text("/opentalk/meetings/".into()),
+        ));
         settings.push(setting("expiry", SettingValue::Integer(7)));
         let s = Settings::from_wit(&settings).unwrap();
         assert_eq!(s.directory, ["opentalk", "meetings"]);
@@ -241,8 +251,14 @@ mod tests {
     #[test]
     fn ports_and_ipv6_hosts_parse() {
         let o = Origin::parse("http://127.0.0.1:8080").unwrap();
-        assert_eq!((o.scheme, o.authority.as_str(), o.base_path.as_str()), (Scheme::Http, "127.0.0.1:8080", ""));
+        assert_eq!(
+            (o.scheme, o.authority.as_str(), o.base_path.as_str()),
+            (Scheme::Http, "127.0.0.1:8080", "")
+        );
         let o = Origin::parse("https://[::1]:8443/nc").unwrap();
-        assert_eq!((o.authority.as_str(), o.base_path.as_str()), ("[::1]:8443", "/nc"));
+        assert_eq!(
+            (o.authority.as_str(), o.base_path.as_str()),
+            ("[::1]:8443", "/nc")
+        );
     }
 }

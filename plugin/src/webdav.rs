@@ -82,13 +82,27 @@ mod tests {
   <s:exception>Sabre\DAV\Exception\Conflict</s:exception>
   <s:message>Parent node does not exist</s:message>
 </d:error>"#;
-        let response = Response { status: 409, body: body.to_vec() };
+        let response = Response {
+            status: 409,
+            body: body.to_vec(),
+        };
         assert_eq!(made(&response).unwrap(), Made::ParentMissing);
-        let response = Response { status: 500, body: body.to_vec() };
-        assert!(matches!(made(&response), Err(Error::Remote(r)) if r.message == "Parent node does not exist"));
-        let response = Response { status: 401, body: Vec::new() };
+        let response = Response {
+            status: 500,
+            body: body.to_vec(),
+        };
+        assert!(
+            matches!(made(&response), Err(Error::Remote(r)) if r.message == "Parent node does not exist")
+        );
+        let response = Response {
+            status: 401,
+            body: Vec::new(),
+        };
         assert!(matches!(removed(&response), Err(Error::Unauthorized(_))));
-        let response = Response { status: 404, body: Vec::new() };
+        let response = Response {
+            status: 404,
+            body: Vec::new(),
+        };
         assert_eq!(removed(&response).unwrap(), Removed::WasMissing);
     }
 }

@@ -4,14 +4,18 @@
 
 use std::time::{Duration, Instant};
 
-use shared_folder_harness::{FIXTURE_PROVIDER, NEXTCLOUD_PROVIDER, Options, StandIn, config, test_limits};
+use shared_folder_harness::{
+    FIXTURE_PROVIDER, NEXTCLOUD_PROVIDER, Options, StandIn, config, test_limits,
+};
 use shared_folder_host::bindings::WitError;
 use shared_folder_host::{CallError, HostError, HostLimits, SharedFolders};
 
 async fn fixture_host(limits: HostLimits) -> (StandIn, SharedFolders) {
     let standin = StandIn::start(Options::default()).await.unwrap();
     let host = SharedFolders::new(config(&standin, ""), NEXTCLOUD_PROVIDER, limits).unwrap();
-    host.swap_provider("fixture", FIXTURE_PROVIDER).await.unwrap();
+    host.swap_provider("fixture", FIXTURE_PROVIDER)
+        .await
+        .unwrap();
     (standin, host)
 }
 
@@ -26,9 +30,14 @@ fn call_error(error: &HostError) -> &CallError {
 async fn a_trap_costs_one_call() {
     let (_standin, host) = fixture_host(test_limits()).await;
     let error = host.create("trap").await.unwrap_err();
-    assert!(matches!(call_error(&error), CallError::Trapped(_)), "{error}");
+    assert!(
+        matches!(call_error(&error), CallError::Trapped(_)),
+        "{error}"
+    );
     assert!(host.folder("trap").is_none());
-    host.create("after-trap").await.expect("the next call is served");
+    host.create("after-trap")
+        .await
+        .expect("the next call is served");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,7 +56,10 @@ async fn an_endless_loop_is_stopped_at_the_deadline_while_others_are_served() {
         (r, t.elapsed())
     });
     let error = spinning.unwrap_err();
-    assert!(matches!(call_error(&error), CallError::TimedOut(d) if *d == Duration::from_secs(2)), "{error}");
+    assert!(
+        matches!(call_error(&error), CallError::TimedOut(d) if *d == Duration::from_secs(2)),
+        "{error}"
+    );
     assert!(started.elapsed() < Duration::from_secs(10));
     let (neighbour, took) = served;
     neighbour.expect("a neighbour call succeeds while one spins");
@@ -58,8 +70,13 @@ async fn an_endless_loop_is_stopped_at_the_deadline_while_others_are_served() {
 async fn a_memory_bomb_hits_the_limit_and_costs_one_call() {
     let (_standin, host) = fixture_host(test_limits()).await;
     let error = host.create("grow").await.unwrap_err();
-    assert!(matches!(call_error(&error), CallError::Trapped(_)), "{error}");
-    host.create("after-grow").await.expect("the next call is served");
+    assert!(
+        matches!(call_error(&error), CallError::Trapped(_)),
+        "{error}"
+    );
+    host.create("after-grow")
+        .await
+        .expect("the next call is served");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -67,19 +84,35 @@ async fn requests_to_other_destinations_are_refused_before_they_leave() {
     let (standin, host) = fixture_host(test_limits()).await;
     let port = standin.addr().port();
     // Another host by name, another IP, the right IP on another port.
-    for target in ["evil.example:80".to_owned(), "127.0.0.2:80".to_owned(), format!("127.0.0.1:{}", port + 1), format!("localhost:{port}")] {
+    for target in [
+        "evil.example:80".to_owned(),
+        "127.0.0.2:80".to_owned(),
+        format!("127.0.0.1:{}", port + 1),
+        format!("localhost:{port}"),
+    ] {
         let error = host.create(&format!("escape:{target}")).await.unwrap_err();
         match error.provider_error() {
-            Some(WitError::Transport(code)) => assert!(code.ends_with("HttpRequestDenied"), "{target}: {code}"),
+            Some(WitError::Transport(code)) => {
+                assert!(code.ends_with("HttpRequestDenied"), "{target}: {code}")
+            }
             _ => panic!("{target}: {error}"),
         }
     }
     assert!(standin.seen().is_empty(), "no request reached the stand-in");
     // The configured origin itself is allowed (the stand-in answers 404 on `/`).
-    let error = host.create(&format!("escape:127.0.0.1:{port}")).await.unwrap_err();
-    assert!(matches!(error.provider_error(), Some(WitError::Remote(r)) if r.status == 404), "{error}");
+    let error = host
+        .create(&format!("escape:127.0.0.1:{port}"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error.provider_error(), Some(WitError::Remote(r)) if r.status == 404),
+        "{error}"
+    );
     assert_eq!(standin.seen().len(), 1);
-    assert!(standin.seen()[0].authenticated, "the host added the credentials");
+    assert!(
+        standin.seen()[0].authenticated,
+        "the host added the credentials"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,7 +120,9 @@ async fn a_component_cannot_set_its_own_authorization() {
     let (_standin, host) = fixture_host(test_limits()).await;
     let error = host.create("forge-auth").await.unwrap_err();
     match error.provider_error() {
-        Some(WitError::Protocol(m)) => assert!(m.contains("Authorization refused by the host"), "{m}"),
+        Some(WitError::Protocol(m)) => {
+            assert!(m.contains("Authorization refused by the host"), "{m}")
+        }
         _ => panic!("{error}"),
     }
 }
@@ -100,11 +135,17 @@ async fn components_outside_the_world_are_refused_and_the_old_one_keeps_serving(
     // Not wasm at all; a core module, not a component; an empty component exporting nothing.
     let core_module = b"\0asm\x01\0\0\0";
     let empty_component = b"\0asm\x0d\0\x01\0";
-    for (bytes, what) in [(&b"garbage"[..], "garbage"), (core_module, "core module"), (empty_component, "empty component")] {
+    for (bytes, what) in [
+        (&b"garbage"[..], "garbage"),
+        (core_module, "core module"),
+        (empty_component, "empty component"),
+    ] {
         let error = host.swap_provider("broken", bytes).await.unwrap_err();
         assert!(matches!(error, HostError::Load { .. }), "{what}: {error}");
     }
     assert_eq!(host.provider(), before);
-    host.create("still-nextcloud").await.expect("old provider serves");
+    host.create("still-nextcloud")
+        .await
+        .expect("old provider serves");
     assert!(standin.folder_exists("opentalk/meetings/still-nextcloud"));
 }

@@ -1,6 +1,8 @@
 //! The NextCloud component through the host against the stand-in: create, links, roles, delete.
 
-use shared_folder_harness::{NEXTCLOUD_PROVIDER, Options, StandIn, config, public_link, test_limits};
+use shared_folder_harness::{
+    NEXTCLOUD_PROVIDER, Options, StandIn, config, public_link, test_limits,
+};
 use shared_folder_host::bindings::WitError;
 use shared_folder_host::{Role, SharedFolders};
 
@@ -13,7 +15,12 @@ async fn setup(options: Options, extra: &str) -> (StandIn, SharedFolders) {
 
 fn today_plus(days: i64) -> String {
     let date = time::OffsetDateTime::now_utc().date() + time::Duration::days(days);
-    format!("{:04}-{:02}-{:02} 00:00:00", date.year(), u8::from(date.month()), date.day())
+    format!(
+        "{:04}-{:02}-{:02} 00:00:00",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -26,20 +33,42 @@ async fn create_makes_the_folder_and_two_password_protected_shares() {
     let shares = standin.shares_on("opentalk/meetings/room-1");
     assert_eq!(shares.len(), 2, "exactly two shares");
 
-    let read = shares.iter().find(|s| s.id.to_string() == record.read.id).expect("read share");
-    let write = shares.iter().find(|s| s.id.to_string() == record.read_write.id).expect("rw share");
+    let read = shares
+        .iter()
+        .find(|s| s.id.to_string() == record.read.id)
+        .expect("read share");
+    let write = shares
+        .iter()
+        .find(|s| s.id.to_string() == record.read_write.id)
+        .expect("rw share");
     // Returned with the share bit added (API-BEHAVIOUR.md, `04-ocs-share-create.txt`).
     assert_eq!(read.permissions, 17);
     assert_eq!(write.permissions, 31);
-    assert_eq!(read.password.as_deref(), Some(record.read.password.expose()));
-    assert_eq!(write.password.as_deref(), Some(record.read_write.password.expose()));
+    assert_eq!(
+        read.password.as_deref(),
+        Some(record.read.password.expose())
+    );
+    assert_eq!(
+        write.password.as_deref(),
+        Some(record.read_write.password.expose())
+    );
     assert_ne!(record.read.password, record.read_write.password);
     assert_eq!(record.read.password.expose().len(), 24);
     for share in [read, write] {
         assert_eq!(share.expiration.as_deref(), Some(today_plus(7).as_str()));
     }
-    assert!(record.read.url.ends_with(&format!("/index.php/s/{}", read.token)));
-    assert!(record.read_write.url.ends_with(&format!("/index.php/s/{}", write.token)));
+    assert!(
+        record
+            .read
+            .url
+            .ends_with(&format!("/index.php/s/{}", read.token))
+    );
+    assert!(
+        record
+            .read_write
+            .url
+            .ends_with(&format!("/index.php/s/{}", write.token))
+    );
 
     // Creating again returns the same folder, without asking the provider.
     let requests = standin.seen().len();
@@ -54,16 +83,28 @@ async fn requests_are_authenticated_by_the_host_and_bodyless_ones_carry_no_body(
     let seen = standin.seen();
     // First MKCOL gets 409 (parents missing), then one per level, then the two shares.
     let methods: Vec<&str> = seen.iter().map(|r| r.method.as_str()).collect();
-    assert_eq!(methods, ["MKCOL", "MKCOL", "MKCOL", "MKCOL", "POST", "POST"]);
+    assert_eq!(
+        methods,
+        ["MKCOL", "MKCOL", "MKCOL", "MKCOL", "POST", "POST"]
+    );
     assert!(seen.iter().all(|r| r.authenticated), "{seen:?}");
-    assert!(seen.iter().filter(|r| r.method == "MKCOL").all(|r| r.body_len == 0));
+    assert!(
+        seen.iter()
+            .filter(|r| r.method == "MKCOL")
+            .all(|r| r.body_len == 0)
+    );
     // A second room needs no parents: one MKCOL, two shares.
     standin.forget_seen();
     let record = host.create("room-auth-2").await.unwrap();
     let methods: Vec<String> = standin.seen().into_iter().map(|r| r.method).collect();
     assert_eq!(methods, ["MKCOL", "POST", "POST"]);
     // The share passwords travel in request bodies, never in a URL.
-    assert!(standin.seen().iter().all(|r| !r.target.contains(record.read.password.expose())));
+    assert!(
+        standin
+            .seen()
+            .iter()
+            .all(|r| !r.target.contains(record.read.password.expose()))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -74,19 +115,64 @@ async fn public_links_grant_what_their_role_allows() {
     let (rw_url, rw_pass) = (&record.read_write.url, record.read_write.password.expose());
 
     // `09-public-webdav-access.txt`: writes through the read-write link succeed …
-    let put = public_link::request(rw_url, rw_pass, "PUT", "agenda.txt", b"1. shared folders").await.unwrap();
+    let put = public_link::request(rw_url, rw_pass, "PUT", "agenda.txt", b"1. shared folders")
+        .await
+        .unwrap();
     assert_eq!(put.0, 201);
-    assert_eq!(public_link::request(rw_url, rw_pass, "MKCOL", "minutes", b"").await.unwrap().0, 201);
+    assert_eq!(
+        public_link::request(rw_url, rw_pass, "MKCOL", "minutes", b"")
+            .await
+            .unwrap()
+            .0,
+        201
+    );
     // … and are refused through the read-only one, which can still read.
-    assert_eq!(public_link::request(ro_url, ro_pass, "PUT", "evil.txt", b"x").await.unwrap().0, 403);
-    assert_eq!(public_link::request(ro_url, ro_pass, "DELETE", "agenda.txt", b"").await.unwrap().0, 403);
-    assert_eq!(public_link::request(ro_url, ro_pass, "MKCOL", "x", b"").await.unwrap().0, 403);
-    let get = public_link::request(ro_url, ro_pass, "GET", "agenda.txt", b"").await.unwrap();
+    assert_eq!(
+        public_link::request(ro_url, ro_pass, "PUT", "evil.txt", b"x")
+            .await
+            .unwrap()
+            .0,
+        403
+    );
+    assert_eq!(
+        public_link::request(ro_url, ro_pass, "DELETE", "agenda.txt", b"")
+            .await
+            .unwrap()
+            .0,
+        403
+    );
+    assert_eq!(
+        public_link::request(ro_url, ro_pass, "MKCOL", "x", b"")
+            .await
+            .unwrap()
+            .0,
+        403
+    );
+    let get = public_link::request(ro_url, ro_pass, "GET", "agenda.txt", b"")
+        .await
+        .unwrap();
     assert_eq!(get, (200, b"1. shared folders".to_vec()));
     // Each link wants its own password.
-    assert_eq!(public_link::request(ro_url, rw_pass, "GET", "agenda.txt", b"").await.unwrap().0, 401);
-    assert_eq!(public_link::request(rw_url, ro_pass, "PUT", "y.txt", b"y").await.unwrap().0, 401);
-    assert!(!standin.storage().nodes.contains_key("opentalk/meetings/room-links/evil.txt"));
+    assert_eq!(
+        public_link::request(ro_url, rw_pass, "GET", "agenda.txt", b"")
+            .await
+            .unwrap()
+            .0,
+        401
+    );
+    assert_eq!(
+        public_link::request(rw_url, ro_pass, "PUT", "y.txt", b"y")
+            .await
+            .unwrap()
+            .0,
+        401
+    );
+    assert!(
+        !standin
+            .storage()
+            .nodes
+            .contains_key("opentalk/meetings/room-links/evil.txt")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,20 +182,39 @@ async fn access_follows_the_role_and_its_changes() {
 
     let moderator = host.access("room-roles", Role::Moderator).unwrap();
     assert_eq!(moderator.read.url, record.read.url);
-    assert_eq!(moderator.read_write.as_ref().map(|l| &l.url), Some(&record.read_write.url));
+    assert_eq!(
+        moderator.read_write.as_ref().map(|l| &l.url),
+        Some(&record.read_write.url)
+    );
     let participant = host.access("room-roles", Role::Participant).unwrap();
     assert_eq!(participant.read.password, record.read.password);
     assert!(participant.read_write.is_none());
     let json = serde_json::to_value(&participant).unwrap();
     assert!(json.get("read_write").is_none(), "{json}");
-    assert!(!json.to_string().contains(record.read_write.password.expose()));
+    assert!(
+        !json
+            .to_string()
+            .contains(record.read_write.password.expose())
+    );
 
-    let granted = host.role_changed("room-roles", Role::Participant, Role::Moderator).unwrap();
-    assert_eq!(granted.and_then(|a| a.read_write).map(|l| l.url), Some(record.read_write.url.clone()));
-    let revoked = host.role_changed("room-roles", Role::Moderator, Role::Participant).unwrap().unwrap();
+    let granted = host
+        .role_changed("room-roles", Role::Participant, Role::Moderator)
+        .unwrap();
+    assert_eq!(
+        granted.and_then(|a| a.read_write).map(|l| l.url),
+        Some(record.read_write.url.clone())
+    );
+    let revoked = host
+        .role_changed("room-roles", Role::Moderator, Role::Participant)
+        .unwrap()
+        .unwrap();
     assert!(revoked.read_write.is_none());
     assert_eq!(revoked.read.url, record.read.url);
-    assert!(host.role_changed("room-roles", Role::Moderator, Role::Moderator).unwrap().is_none());
+    assert!(
+        host.role_changed("room-roles", Role::Moderator, Role::Moderator)
+            .unwrap()
+            .is_none()
+    );
     assert!(host.access("no-such-room", Role::Moderator).is_err());
 }
 
@@ -118,21 +223,37 @@ async fn delete_removes_shares_then_the_folder_with_its_files() {
     let (standin, host) = setup(Options::default(), "").await;
     let record = host.create("room-del").await.unwrap();
     let rw = &record.read_write;
-    public_link::request(&rw.url, rw.password.expose(), "PUT", "notes.txt", b"n").await.unwrap();
+    public_link::request(&rw.url, rw.password.expose(), "PUT", "notes.txt", b"n")
+        .await
+        .unwrap();
     standin.forget_seen();
 
     assert!(host.delete("room-del").await.unwrap());
     let methods: Vec<String> = standin.seen().into_iter().map(|r| r.method).collect();
-    assert_eq!(methods, ["DELETE", "DELETE", "DELETE"], "two shares, then the folder");
+    assert_eq!(
+        methods,
+        ["DELETE", "DELETE", "DELETE"],
+        "two shares, then the folder"
+    );
     let storage = standin.storage();
     assert!(storage.shares.is_empty());
-    assert!(!storage.nodes.keys().any(|p| p.starts_with("opentalk/meetings/room-del")));
-    assert!(standin.folder_exists("opentalk/meetings"), "the configured directory stays");
+    assert!(
+        !storage
+            .nodes
+            .keys()
+            .any(|p| p.starts_with("opentalk/meetings/room-del"))
+    );
+    assert!(
+        standin.folder_exists("opentalk/meetings"),
+        "the configured directory stays"
+    );
     assert!(host.folder("room-del").is_none());
     // A room without a folder: nothing to do.
     assert!(!host.delete("room-del").await.unwrap());
     // Old links are dead.
-    let dead = public_link::request(&rw.url, rw.password.expose(), "GET", "notes.txt", b"").await.unwrap();
+    let dead = public_link::request(&rw.url, rw.password.expose(), "GET", "notes.txt", b"")
+        .await
+        .unwrap();
     assert_eq!(dead.0, 401);
 }
 
@@ -143,7 +264,11 @@ async fn delete_of_an_already_missing_folder_succeeds() {
     // Someone removed the folder on NextCloud; its shares went with it (`12-…` [9]).
     standin.remove("opentalk/meetings/room-gone");
     assert!(standin.storage().shares.is_empty());
-    assert!(host.delete("room-gone").await.expect("missing counts as deleted"));
+    assert!(
+        host.delete("room-gone")
+            .await
+            .expect("missing counts as deleted")
+    );
     assert!(host.folder("room-gone").is_none());
 }
 
@@ -160,7 +285,12 @@ async fn a_sub_path_url_and_unusual_room_names_work() {
     assert_eq!(record.path, format!("opentalk/meetings/{room}"));
     assert!(standin.folder_exists(&record.path));
     assert!(record.read.url.contains("/nextcloud/index.php/s/"));
-    assert!(standin.seen().iter().any(|r| r.target.contains("%C3%9Cbung%20%231%20%26%20co%3F")));
+    assert!(
+        standin
+            .seen()
+            .iter()
+            .any(|r| r.target.contains("%C3%9Cbung%20%231%20%26%20co%3F"))
+    );
     assert!(host.delete(room).await.unwrap());
     assert!(!standin.folder_exists(&record.path));
 }
@@ -170,7 +300,10 @@ async fn room_ids_that_could_escape_the_directory_are_refused() {
     let (standin, host) = setup(Options::default(), "").await;
     for room in ["..", "../../etc", "a/b", "a\\b", "tab\there", ""] {
         let error = host.create(room).await.unwrap_err();
-        assert!(matches!(error.provider_error(), Some(WitError::InvalidRoom(_))), "{room:?}: {error}");
+        assert!(
+            matches!(error.provider_error(), Some(WitError::InvalidRoom(_))),
+            "{room:?}: {error}"
+        );
     }
     assert!(standin.seen().is_empty(), "nothing was sent");
 }
@@ -182,10 +315,17 @@ async fn a_stricter_password_policy_gets_a_password_from_the_server() {
         ..Options::default()
     };
     let (standin, host) = setup(options, "").await;
-    let record = host.create("room-policy").await.expect("retry with a generated password");
+    let record = host
+        .create("room-policy")
+        .await
+        .expect("retry with a generated password");
     assert!(record.read.password.expose().len() >= 30);
     assert!(record.read_write.password.expose().len() >= 30);
-    let generated = standin.seen().iter().filter(|r| r.target.ends_with("/generate")).count();
+    let generated = standin
+        .seen()
+        .iter()
+        .filter(|r| r.target.ends_with("/generate"))
+        .count();
     assert_eq!(generated, 2);
     assert_eq!(standin.shares_on("opentalk/meetings/room-policy").len(), 2);
 }
@@ -195,7 +335,10 @@ async fn an_existing_folder_is_not_adopted_nor_touched() {
     let (standin, host) = setup(Options::default(), "").await;
     standin.make_folder("opentalk/meetings/taken");
     let error = host.create("taken").await.unwrap_err();
-    assert!(matches!(error.provider_error(), Some(WitError::AlreadyExists(_))), "{error}");
+    assert!(
+        matches!(error.provider_error(), Some(WitError::AlreadyExists(_))),
+        "{error}"
+    );
     assert!(standin.folder_exists("opentalk/meetings/taken"));
     assert!(standin.storage().shares.is_empty());
 }

@@ -30,18 +30,32 @@ fn expected(fault: Fault) -> fn(&WitError) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fault_at_any_step_of_create_leaves_nothing_behind() {
     let standin = StandIn::start(Options::default()).await.unwrap();
-    let host = SharedFolders::new(config(&standin, "expiry = 3"), NEXTCLOUD_PROVIDER, test_limits()).unwrap();
+    let host = SharedFolders::new(
+        config(&standin, "expiry = 3"),
+        NEXTCLOUD_PROVIDER,
+        test_limits(),
+    )
+    .unwrap();
     // The directory exists already, as it does after the first room.
     standin.make_folder("opentalk/meetings");
 
     let mut cells = 0;
     for step in STEPS {
-        for fault in [Fault::Status(500), Fault::DropConnection, Fault::SlowAnswer(TOO_SLOW)] {
+        for fault in [
+            Fault::Status(500),
+            Fault::DropConnection,
+            Fault::SlowAnswer(TOO_SLOW),
+        ] {
             let room = format!("room-{cells}");
             standin.clear_faults();
             standin.inject(FaultRule::at(step, fault));
-            let error = host.create(&room).await.expect_err("the fault fails the create");
-            let wit = error.provider_error().unwrap_or_else(|| panic!("{step:?}/{fault:?}: {error}"));
+            let error = host
+                .create(&room)
+                .await
+                .expect_err("the fault fails the create");
+            let wit = error
+                .provider_error()
+                .unwrap_or_else(|| panic!("{step:?}/{fault:?}: {error}"));
             assert!(expected(fault)(wit), "{step:?}/{fault:?}: got {error}");
             // A slow answer still lands on the server after the client gave up: wait for it.
             if let Fault::SlowAnswer(delay) = fault {
@@ -49,11 +63,18 @@ async fn a_fault_at_any_step_of_create_leaves_nothing_behind() {
             }
             let storage = standin.storage();
             assert!(
-                !storage.nodes.keys().any(|p| p.starts_with(&format!("opentalk/meetings/{room}"))),
+                !storage
+                    .nodes
+                    .keys()
+                    .any(|p| p.starts_with(&format!("opentalk/meetings/{room}"))),
                 "{step:?}/{fault:?}: folder left behind: {:?}",
                 storage.nodes.keys().collect::<Vec<_>>()
             );
-            assert!(storage.shares.is_empty(), "{step:?}/{fault:?}: shares left: {:?}", storage.shares);
+            assert!(
+                storage.shares.is_empty(),
+                "{step:?}/{fault:?}: shares left: {:?}",
+                storage.shares
+            );
             assert!(host.folder(&room).is_none());
             cells += 1;
         }
@@ -61,7 +82,9 @@ async fn a_fault_at_any_step_of_create_leaves_nothing_behind() {
     assert_eq!(cells, 9);
     // And the host still serves.
     standin.clear_faults();
-    host.create("after-faults").await.expect("serving after faults");
+    host.create("after-faults")
+        .await
+        .expect("serving after faults");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -78,7 +101,10 @@ async fn the_share_rate_limit_fails_cleanly() {
     }
     let error = host.create("room-10").await.unwrap_err();
     assert!(
-        matches!(error.provider_error(), Some(WitError::Remote(RemoteError { status: 429, .. }))),
+        matches!(
+            error.provider_error(),
+            Some(WitError::Remote(RemoteError { status: 429, .. }))
+        ),
         "{error}"
     );
     assert!(!standin.folder_exists("opentalk/meetings/room-10"));
@@ -93,7 +119,10 @@ async fn refused_credentials_are_reported_as_such_without_the_password() {
     let config = shared_folder_host::SharedFolderConfig::from_toml(&text).unwrap();
     let host = SharedFolders::new(config, NEXTCLOUD_PROVIDER, test_limits()).unwrap();
     let error = host.create("room").await.unwrap_err();
-    assert!(matches!(error.provider_error(), Some(WitError::Unauthorized(_))), "{error}");
+    assert!(
+        matches!(error.provider_error(), Some(WitError::Unauthorized(_))),
+        "{error}"
+    );
     let shown = format!("{error} {error:?}");
     assert!(!shown.contains("wrong-Password-1234"), "{shown}");
     assert!(standin.storage().nodes.is_empty());
@@ -102,19 +131,38 @@ async fn refused_credentials_are_reported_as_such_without_the_password() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_settings_name_the_field() {
     let standin = StandIn::start(Options::default()).await.unwrap();
-    for (extra, field) in [("expiry = 0", "expiry"), ("expiry = \"7\"", "expiry"), ("directry = \"x\"", "directry")] {
-        let host = SharedFolders::new(config(&standin, extra), NEXTCLOUD_PROVIDER, test_limits()).unwrap();
+    for (extra, field) in [
+        ("expiry = 0", "expiry"),
+        ("expiry = \"7\"", "expiry"),
+        ("directry = \"x\"", "directry"),
+    ] {
+        let host =
+            SharedFolders::new(config(&standin, extra), NEXTCLOUD_PROVIDER, test_limits()).unwrap();
         let error = host.create("room").await.unwrap_err();
         match error.provider_error() {
             Some(WitError::InvalidConfig(e)) => assert_eq!(e.field, field, "{extra}"),
             _ => panic!("{extra}: {error}"),
         }
     }
-    let text = shared_folder_harness::config_toml(&standin, "").replace("directory = \"opentalk/meetings\"", "directory = \"a/../b\"");
-    let host = SharedFolders::new(shared_folder_host::SharedFolderConfig::from_toml(&text).unwrap(), NEXTCLOUD_PROVIDER, test_limits()).unwrap();
+    let text = shared_folder_harness::config_toml(&standin, "").replace(
+        "directory = \"opentalk/meetings\"",
+        "directory = \"a/../b\"",
+    );
+    let host = SharedFolders::new(
+        shared_folder_host::SharedFolderConfig::from_toml(&text).unwrap(),
+        NEXTCLOUD_PROVIDER,
+        test_limits(),
+    )
+    .unwrap();
     let error = host.create("room").await.unwrap_err();
-    assert!(matches!(error.provider_error(), Some(WitError::InvalidConfig(e)) if e.field == "directory"), "{error}");
-    assert!(standin.seen().is_empty(), "nothing was sent with a bad configuration");
+    assert!(
+        matches!(error.provider_error(), Some(WitError::InvalidConfig(e)) if e.field == "directory"),
+        "{error}"
+    );
+    assert!(
+        standin.seen().is_empty(),
+        "nothing was sent with a bad configuration"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -124,11 +172,21 @@ async fn a_failed_delete_keeps_the_record_for_a_retry() {
     host.create("room").await.unwrap();
     // DELETE is retried on transient failures: three 503s exhaust the attempts.
     for _ in 0..3 {
-        standin.inject(FaultRule { step: Step::DeleteFolder, nth: 0, fault: Fault::Status(503) });
+        standin.inject(FaultRule {
+            step: Step::DeleteFolder,
+            nth: 0,
+            fault: Fault::Status(503),
+        });
     }
     let error = host.delete("room").await.unwrap_err();
-    assert!(matches!(&error, HostError::Call { source: CallError::Provider(WitError::Remote(r)), .. } if r.status == 503), "{error}");
-    assert!(host.folder("room").is_some(), "the record stays while the folder does");
+    assert!(
+        matches!(&error, HostError::Call { source: CallError::Provider(WitError::Remote(r)), .. } if r.status == 503),
+        "{error}"
+    );
+    assert!(
+        host.folder("room").is_some(),
+        "the record stays while the folder does"
+    );
     standin.clear_faults();
     assert!(host.delete("room").await.unwrap());
     assert!(!standin.folder_exists("opentalk/meetings/room"));

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use shared_folder_harness::{FIXTURE_PROVIDER, NEXTCLOUD_PROVIDER, Options, StandIn, config, test_limits};
+use shared_folder_harness::{
+    FIXTURE_PROVIDER, NEXTCLOUD_PROVIDER, Options, StandIn, config, test_limits,
+};
 use shared_folder_host::SharedFolders;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -13,17 +15,26 @@ async fn a_swap_to_a_different_provider_needs_no_host_change() {
     let nextcloud = host.create("room-nc").await.unwrap();
     assert_eq!(nextcloud.provider, "nextcloud");
 
-    let info = host.swap_provider("fixture", FIXTURE_PROVIDER).await.unwrap();
+    let info = host
+        .swap_provider("fixture", FIXTURE_PROVIDER)
+        .await
+        .unwrap();
     assert_eq!(host.provider(), info);
     let fixture = host.create("room-fx").await.unwrap();
     assert_eq!(fixture.provider, "fixture");
     assert_eq!(fixture.path, "fixture/room-fx");
     assert!(fixture.read.url.starts_with(&standin.url()));
-    assert!(!standin.folder_exists("opentalk/meetings/room-fx"), "the fixture stores nothing");
+    assert!(
+        !standin.folder_exists("opentalk/meetings/room-fx"),
+        "the fixture stores nothing"
+    );
     assert!(host.delete("room-fx").await.unwrap());
 
     // And back, to the same compiled component.
-    let back = host.swap_provider("nextcloud", NEXTCLOUD_PROVIDER).await.unwrap();
+    let back = host
+        .swap_provider("nextcloud", NEXTCLOUD_PROVIDER)
+        .await
+        .unwrap();
     assert_eq!(back.name, "nextcloud");
     assert!(host.delete("room-nc").await.unwrap());
     assert!(!standin.folder_exists("opentalk/meetings/room-nc"));
@@ -37,12 +48,18 @@ async fn a_swap_during_concurrent_calls_loses_none() {
         ..Options::default()
     };
     let standin = StandIn::start(options).await.unwrap();
-    let host = Arc::new(SharedFolders::new(config(&standin, ""), NEXTCLOUD_PROVIDER, test_limits()).unwrap());
+    let host = Arc::new(
+        SharedFolders::new(config(&standin, ""), NEXTCLOUD_PROVIDER, test_limits()).unwrap(),
+    );
     host.create("warm-up").await.unwrap();
     // Compile the fixture once up front, so that the swaps below are as quick as they are
     // in a host that has seen both components before.
-    host.swap_provider("fixture", FIXTURE_PROVIDER).await.unwrap();
-    host.swap_provider("nextcloud", NEXTCLOUD_PROVIDER).await.unwrap();
+    host.swap_provider("fixture", FIXTURE_PROVIDER)
+        .await
+        .unwrap();
+    host.swap_provider("nextcloud", NEXTCLOUD_PROVIDER)
+        .await
+        .unwrap();
 
     let rooms = 48;
     let mut calls = tokio::task::JoinSet::new();
@@ -58,9 +75,18 @@ async fn a_swap_during_concurrent_calls_loses_none() {
         let host = Arc::clone(&host);
         tokio::spawn(async move {
             let mut swaps = 0;
-            for component in [FIXTURE_PROVIDER, NEXTCLOUD_PROVIDER, FIXTURE_PROVIDER, NEXTCLOUD_PROVIDER] {
+            for component in [
+                FIXTURE_PROVIDER,
+                NEXTCLOUD_PROVIDER,
+                FIXTURE_PROVIDER,
+                NEXTCLOUD_PROVIDER,
+            ] {
                 tokio::time::sleep(Duration::from_millis(50)).await;
-                let name = if component == FIXTURE_PROVIDER { "fixture" } else { "nextcloud" };
+                let name = if component == FIXTURE_PROVIDER {
+                    "fixture"
+                } else {
+                    "nextcloud"
+                };
                 host.swap_provider(name, component).await.unwrap();
                 swaps += 1;
             }
@@ -81,5 +107,8 @@ async fn a_swap_during_concurrent_calls_loses_none() {
     }
     assert_eq!(swapper.await.unwrap(), 4);
     assert_eq!(by_provider.values().sum::<i32>(), rooms as i32);
-    assert!(by_provider.len() == 2, "calls ran on both providers: {by_provider:?}");
+    assert!(
+        by_provider.len() == 2,
+        "calls ran on both providers: {by_provider:?}"
+    );
 }

@@ -1,1 +1,238 @@
-fn main() {}
+//! The shared-folder demo: one meeting room's shared folder, end to end, through the real host
+//! running the real NextCloud component.
+//!
+//! Without `--config` it starts a local NextCloud *stand-in* (a test double on 127.0.0.1, not
+//! NextCloud). With `--config FILE` it talks to the NextCloud that file's `[shared_folder]`
+//! section names; the same binary, the same component.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use shared_folder_harness::{FIXTURE_PROVIDER, Options, StandIn, config_toml, public_link};
+use shared_folder_host::{
+    FolderRecord, HostLimits, NEXTCLOUD_PROVIDER, Role, SharedFolderConfig, SharedFolders,
+};
+
+#[derive(Parser)]
+#[command(about = "Create, show per role, hot-swap and delete a meeting's shared folder")]
+struct Args {
+    /// An OpenTalk-style configuration file with a `[shared_folder]` section. Without it, a
+    /// local NextCloud stand-in is started and used.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The meeting room whose folder is created and deleted.
+    #[arg(long, default_value = "demo-room")]
+    room: String,
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "error".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Args::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let (standin, config) = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let config = SharedFolderConfig::from_toml(&text).map_err(|e| e.to_string())?;
+            println!(
+                "Storage: the NextCloud at {} (from {})",
+                config.origin,
+                path.display()
+            );
+            (None, config)
+        }
+        None => {
+            let standin = StandIn::start(Options::default())
+                .await
+                .map_err(|e| format!("cannot start the stand-in: {e}"))?;
+            println!("Storage: a LOCAL NEXTCLOUD STAND-IN at {}", standin.url());
+            println!("         (a test double that answers like NextCloud 32; not NextCloud.");
+            println!("          Point this demo at a real NextCloud with --config FILE.)");
+            let config = SharedFolderConfig::from_toml(&config_toml(&standin, "expiry = 7"))
+                .map_err(|e| e.to_string())?;
+            (Some(standin), config)
+        }
+    };
+
+    step(1, "Load the NextCloud provider component into the host");
+    let host = SharedFolders::new(config, NEXTCLOUD_PROVIDER, HostLimits::default())
+        .map_err(|e| e.to_string())?;
+    let provider = host.provider();
+    println!(
+        "   provider {:?}, {} bytes, sha256 {}…",
+        provider.name,
+        NEXTCLOUD_PROVIDER.len(),
+        &provider.digest[..16]
+    );
+
+    step(
+        2,
+        &format!("Create the shared folder of room {:?}", args.room),
+    );
+    let record = host.create(&args.room).await.map_err(|e| e.to_string())?;
+    println!("   folder      {}", record.path);
+    println!(
+        "   read-only   share {:>4}  {}",
+        record.read.id, record.read.url
+    );
+    println!(
+        "   read-write  share {:>4}  {}",
+        record.read_write.id, record.read_write.url
+    );
+    if let Some(standin) = &standin {
+        let shares = standin.shares_on(&record.path);
+        let permissions: Vec<u32> = shares.iter().map(|s| s.permissions).collect();
+        println!(
+            "   on the stand-in: folder exists = {}, {} shares with permissions {:?}",
+            standin.folder_exists(&record.path),
+            shares.len(),
+            permissions
+        );
+    }
+
+    step(3, "What each role sees (OpenTalk's SharedFolder JSON)");
+    show("moderator  ", &host.access(&args.room, Role::Moderator));
+    show("participant", &host.access(&args.room, Role::Participant));
+
+    step(4, "Use the links as participants would");
+    use_links(&record).await;
+
+    step(
+        5,
+        "A participant is made moderator, then the right is revoked",
+    );
+    show(
+        "granted: update",
+        &host
+            .role_changed(&args.room, Role::Participant, Role::Moderator)
+            .map(|u| u.expect("a grant changes the view")),
+    );
+    show(
+        "revoked: update",
+        &host
+            .role_changed(&args.room, Role::Moderator, Role::Participant)
+            .map(|u| u.expect("a revoke changes the view")),
+    );
+
+    step(6, "Hot swap: replace the provider while the host runs");
+    let swapped = host
+        .swap_provider("fixture", FIXTURE_PROVIDER)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "   now serving {:?} (sha256 {}…), no restart, no rebuild",
+        swapped.name,
+        &swapped.digest[..16]
+    );
+    let other_room = format!("{}-on-fixture", args.room);
+    let other = host.create(&other_room).await.map_err(|e| e.to_string())?;
+    println!(
+        "   room {other_room:?} created by {:?}: {}",
+        other.provider, other.path
+    );
+    host.delete(&other_room).await.map_err(|e| e.to_string())?;
+    let refused = host.swap_provider("broken", b"not a component").await;
+    println!(
+        "   a broken component is refused: {}",
+        refused.err().map_or("?".to_owned(), |e| e.to_string())
+    );
+    let back = host
+        .swap_provider("nextcloud", NEXTCLOUD_PROVIDER)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("   back to {:?} (compiled once, reused)", back.name);
+
+    step(
+        7,
+        &format!("Delete the shared folder of room {:?}", args.room),
+    );
+    host.delete(&args.room).await.map_err(|e| e.to_string())?;
+    println!("   both shares deleted, then the folder with its files");
+    if let Some(standin) = &standin {
+        println!(
+            "   on the stand-in: folder exists = {}, shares left = {}",
+            standin.folder_exists(&record.path),
+            standin.storage().shares.len()
+        );
+    }
+    println!(
+        "   host still has a record: {}",
+        host.folder(&args.room).is_some()
+    );
+    println!("\nDone.");
+    Ok(())
+}
+
+fn step(n: u32, title: &str) {
+    println!("\n{n}. {title}");
+}
+
+fn show<E: std::fmt::Display>(label: &str, view: &Result<shared_folder_host::Access, E>) {
+    match view {
+        Ok(view) => println!(
+            "   {label}: {}",
+            serde_json::to_string(view).unwrap_or_else(|e| e.to_string())
+        ),
+        Err(e) => println!("   {label}: error: {e}"),
+    }
+}
+
+async fn use_links(record: &FolderRecord) {
+    let rw = &record.read_write;
+    let ro = &record.read;
+    let attempts = [
+        (
+            "read-write link: upload agenda.txt",
+            rw,
+            "PUT",
+            "agenda.txt",
+            &b"1. Shared folders\n"[..],
+        ),
+        (
+            "read-only link:  read agenda.txt  ",
+            ro,
+            "GET",
+            "agenda.txt",
+            &b""[..],
+        ),
+        (
+            "read-only link:  upload notes.txt ",
+            ro,
+            "PUT",
+            "notes.txt",
+            &b"x"[..],
+        ),
+    ];
+    for (label, link, method, file, body) in attempts {
+        match public_link::request(&link.url, link.password.expose(), method, file, body).await {
+            Ok((status, _)) => println!("   {label} -> HTTP {status}{}", meaning(status)),
+            Err(e) => println!("   {label} -> failed: {e}"),
+        }
+    }
+}
+
+fn meaning(status: u16) -> &'static str {
+    match status {
+        200 => " (read)",
+        201 | 204 => " (written)",
+        403 => " (refused: read-only)",
+        401 => " (wrong password)",
+        _ => "",
+    }
+}

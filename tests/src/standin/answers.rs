@@ -17,7 +17,8 @@ fn with_body(status: u16, content_type: &str, body: impl Into<Bytes>) -> Answer 
 
 pub fn empty(status: u16) -> Answer {
     let mut answer = Response::new(Full::new(Bytes::new()));
-    *answer.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *answer.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     answer
 }
 
@@ -37,7 +38,11 @@ pub fn ocs_error(status: u16, message: &str) -> Answer {
 
 /// Without `OCS-APIRequest: true` (`05-ocs-share-create-errors.txt` [15]).
 pub fn csrf_failed() -> Answer {
-    with_body(412, "application/json; charset=utf-8", r#"{"message":"CSRF check failed"}"#)
+    with_body(
+        412,
+        "application/json; charset=utf-8",
+        r#"{"message":"CSRF check failed"}"#,
+    )
 }
 
 /// A Sabre error body (`01-webdav-mkcol.txt`, `09-public-webdav-access.txt`).
@@ -67,7 +72,11 @@ pub fn dav_unauthenticated() -> Answer {
 }
 
 pub fn public_unauthenticated() -> Answer {
-    sabre(401, "Sabre\\DAV\\Exception\\NotAuthenticated", "Username or password was incorrect")
+    sabre(
+        401,
+        "Sabre\\DAV\\Exception\\NotAuthenticated",
+        "Username or password was incorrect",
+    )
 }
 
 pub fn forbidden() -> Answer {
@@ -111,5 +120,7 @@ pub fn file(content: Vec<u8>) -> Answer {
 }
 
 fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

@@ -26,7 +26,13 @@ const GENERATE: &str = "/ocs/v2.php/apps/password_policy/api/v1/generate";
 const PUBLIC_DAV: &str = "/public.php/dav/files/";
 
 /// Passwords NextCloud's policy refuses as common (a few of its list of a million).
-const COMMON_PASSWORDS: &[&str] = &["passwordpassword", "1234567890", "qwertyuiop", "password123", "administrator"];
+const COMMON_PASSWORDS: &[&str] = &[
+    "passwordpassword",
+    "1234567890",
+    "qwertyuiop",
+    "password123",
+    "administrator",
+];
 
 pub(crate) async fn handle(
     shared: Arc<Shared>,
@@ -43,12 +49,18 @@ pub(crate) async fn handle(
     let call = Call::new(&shared, &parts, body);
     shared.world().seen.push(SeenRequest {
         method: parts.method.to_string(),
-        target: parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_owned(),
+        target: parts
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_owned(),
         authenticated: call.authenticated,
         body_len: call.body.len(),
     });
 
-    let fault = call.step().and_then(|step| shared.world().faults.take(step));
+    let fault = call
+        .step()
+        .and_then(|step| shared.world().faults.take(step));
     if let Some(Fault::Status(status)) = fault {
         return Ok(answers::status(status));
     }
@@ -129,7 +141,10 @@ impl<'a> Call<'a> {
         if let Some(rest) = self.path.strip_prefix(PUBLIC_DAV) {
             return self.public_dav(world, rest);
         }
-        if self.path == SHARES || self.path.starts_with(&format!("{SHARES}/")) || self.path == GENERATE {
+        if self.path == SHARES
+            || self.path.starts_with(&format!("{SHARES}/"))
+            || self.path == GENERATE
+        {
             if !self.authenticated {
                 // `05-ocs-share-create-errors.txt` [13], [14]
                 let message = if self.headers.contains_key(header::AUTHORIZATION) {
@@ -139,7 +154,12 @@ impl<'a> Call<'a> {
                 };
                 return answers::ocs_error(401, message);
             }
-            if self.headers.get("ocs-apirequest").and_then(|v| v.to_str().ok()) != Some("true") {
+            if self
+                .headers
+                .get("ocs-apirequest")
+                .and_then(|v| v.to_str().ok())
+                != Some("true")
+            {
                 return answers::csrf_failed();
             }
             if self.path == GENERATE {
@@ -157,11 +177,19 @@ impl<'a> Call<'a> {
             return answers::dav_unauthenticated();
         }
         let mut segments = decode_segments(rest);
-        let user = if segments.is_empty() { String::new() } else { segments.remove(0) };
+        let user = if segments.is_empty() {
+            String::new()
+        } else {
+            segments.remove(0)
+        };
         let path = segments.join("/");
         if user != self.shared.options.username {
             // Another user's namespace does not exist for this account (`01…` [16]).
-            return answers::sabre(409, "Sabre\\DAV\\Exception\\Conflict", "Parent node does not exist");
+            return answers::sabre(
+                409,
+                "Sabre\\DAV\\Exception\\Conflict",
+                "Parent node does not exist",
+            );
         }
         let storage = &mut world.storage;
         match self.method.as_str() {
@@ -200,12 +228,21 @@ impl<'a> Call<'a> {
         }
     }
 
-    fn propfind(&self, storage: &storage::Storage, path: &str, href_base: &str, relative_to: &str) -> Answer {
+    fn propfind(
+        &self,
+        storage: &storage::Storage,
+        path: &str,
+        href_base: &str,
+        relative_to: &str,
+    ) -> Answer {
         let Some(node) = storage.get(path) else {
             return answers::not_located(path);
         };
         let href = |p: &str| {
-            let rel = p.strip_prefix(relative_to).unwrap_or(p).trim_start_matches('/');
+            let rel = p
+                .strip_prefix(relative_to)
+                .unwrap_or(p)
+                .trim_start_matches('/');
             format!("{href_base}/{rel}")
         };
         let entry = |p: &str, n: &Node| match n {
@@ -213,7 +250,11 @@ impl<'a> Call<'a> {
             Node::File(c) => (href(p), false, c.len()),
         };
         let mut entries = vec![entry(path, node)];
-        let depth = self.headers.get("depth").and_then(|v| v.to_str().ok()).unwrap_or("1");
+        let depth = self
+            .headers
+            .get("depth")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("1");
         if depth != "0" && *node == Node::Folder {
             entries.extend(storage.children(path).iter().map(|(p, n)| entry(p, n)));
         }
@@ -223,7 +264,11 @@ impl<'a> Call<'a> {
     // ---- OCS shares (`04-ocs-share-create.txt`, `05-…errors`, `07-…list-get`, `12-…delete`) ----
 
     fn shares(&self, world: &mut World) -> Answer {
-        let id = self.path.strip_prefix(SHARES).unwrap_or("").trim_start_matches('/');
+        let id = self
+            .path
+            .strip_prefix(SHARES)
+            .unwrap_or("")
+            .trim_start_matches('/');
         match (self.method.as_str(), id.is_empty()) {
             ("POST", true) => self.create_share(world),
             ("GET", true) => self.list_shares(world),
@@ -231,7 +276,11 @@ impl<'a> Call<'a> {
                 Some(share) => answers::ocs_ok(json!([self.share_json(&world.storage, share)])),
                 None => answers::ocs_error(404, "Wrong share ID, share does not exist"),
             },
-            ("DELETE", false) => match id.parse::<u64>().ok().and_then(|id| world.storage.shares.remove(&id)) {
+            ("DELETE", false) => match id
+                .parse::<u64>()
+                .ok()
+                .and_then(|id| world.storage.shares.remove(&id))
+            {
                 Some(_) => answers::ocs_ok(json!([])),
                 None => answers::ocs_error(404, "Wrong share ID, share does not exist"),
             },
@@ -244,7 +293,9 @@ impl<'a> Call<'a> {
         if let Some(limit) = options.share_rate_limit {
             // 20 per user per 10 minutes, then 429 with an empty body (`14-…` [22]).
             let now = Instant::now();
-            world.share_times.retain(|t| now.duration_since(*t).as_secs() < 600);
+            world
+                .share_times
+                .retain(|t| now.duration_since(*t).as_secs() < 600);
             if world.share_times.len() >= limit {
                 return answers::empty(429);
             }
@@ -266,7 +317,10 @@ impl<'a> Call<'a> {
             return answers::ocs_error(400, "Share must at least have READ or CREATE permissions");
         }
         if permissions & (UPDATE | DELETE) != 0 && permissions & READ == 0 {
-            return answers::ocs_error(400, "Share must have READ permission if UPDATE or DELETE permission is set");
+            return answers::ocs_error(
+                400,
+                "Share must have READ permission if UPDATE or DELETE permission is set",
+            );
         }
         let expiration = match params.expire_date.as_deref() {
             None | Some("") => None,
@@ -284,7 +338,11 @@ impl<'a> Call<'a> {
         world.storage.next_share_id += 1;
         let share = LinkShare {
             id: world.storage.next_share_id,
-            token: rand::rng().sample_iter(&Alphanumeric).take(15).map(char::from).collect(),
+            token: rand::rng()
+                .sample_iter(&Alphanumeric)
+                .take(15)
+                .map(char::from)
+                .collect(),
             path,
             // The share bit comes back added: 1 → 17, 15 → 31 (`04-…` [1], [2]).
             permissions: permissions | SHARE,
@@ -324,7 +382,11 @@ impl<'a> Call<'a> {
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .unwrap_or("localhost");
-        let item_type = if storage.is_folder(&share.path) { "folder" } else { "file" };
+        let item_type = if storage.is_folder(&share.path) {
+            "folder"
+        } else {
+            "file"
+        };
         json!({
             "id": share.id.to_string(),
             "share_type": 3,
@@ -357,7 +419,12 @@ impl<'a> Call<'a> {
                 .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
                 .collect()
         };
-        let mut take = |name: &str| fields.iter().position(|(k, _)| k == name).map(|i| fields.remove(i).1);
+        let mut take = |name: &str| {
+            fields
+                .iter()
+                .position(|(k, _)| k == name)
+                .map(|i| fields.remove(i).1)
+        };
         let text = |v: Option<Value>| match v {
             Some(Value::String(s)) => Some(s),
             Some(Value::Number(n)) => Some(n.to_string()),
@@ -367,7 +434,9 @@ impl<'a> Call<'a> {
             path: text(take("path")),
             share_type: text(take("shareType")).and_then(|s| s.parse().ok()),
             // A link share without permissions is read-only.
-            permissions: text(take("permissions")).and_then(|s| s.parse().ok()).unwrap_or(READ),
+            permissions: text(take("permissions"))
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(READ),
             password: text(take("password")),
             expire_date: text(take("expireDate")),
         }
@@ -377,7 +446,11 @@ impl<'a> Call<'a> {
         // `11-password-policy.txt` [1]: a fresh password that satisfies the policy.
         let length = self.shared.options.password_min_length.max(10) + 6;
         let mut rng = rand::rng();
-        let mut password: String = (&mut rng).sample_iter(&Alphanumeric).take(length).map(char::from).collect();
+        let mut password: String = (&mut rng)
+            .sample_iter(&Alphanumeric)
+            .take(length)
+            .map(char::from)
+            .collect();
         password.push_str("a1-Z");
         answers::ocs_ok(json!({"password": password}))
     }
@@ -386,7 +459,11 @@ impl<'a> Call<'a> {
 
     fn public_dav(&self, world: &mut World, rest: &str) -> Answer {
         let mut segments = decode_segments(rest);
-        let token = if segments.is_empty() { String::new() } else { segments.remove(0) };
+        let token = if segments.is_empty() {
+            String::new()
+        } else {
+            segments.remove(0)
+        };
         let Some(share) = world.storage.share_by_token(&token).cloned() else {
             return match self.basic_password {
                 Some(_) => answers::public_unauthenticated(),
@@ -450,7 +527,9 @@ struct ShareParams {
 }
 
 fn find_share<'w>(world: &'w World, id: &str) -> Option<&'w LinkShare> {
-    id.parse::<u64>().ok().and_then(|id| world.storage.shares.get(&id))
+    id.parse::<u64>()
+        .ok()
+        .and_then(|id| world.storage.shares.get(&id))
 }
 
 fn tree_error(error: TreeError, path: &str) -> Answer {
@@ -460,12 +539,16 @@ fn tree_error(error: TreeError, path: &str) -> Answer {
             "Sabre\\DAV\\Exception\\MethodNotAllowed",
             "The resource you tried to create already exists",
         ),
-        TreeError::ParentMissing => {
-            answers::sabre(409, "Sabre\\DAV\\Exception\\Conflict", "Parent node does not exist")
-        }
-        TreeError::ParentNotFolder => {
-            answers::sabre(409, "Sabre\\DAV\\Exception\\Conflict", "Parent node is not a collection")
-        }
+        TreeError::ParentMissing => answers::sabre(
+            409,
+            "Sabre\\DAV\\Exception\\Conflict",
+            "Parent node does not exist",
+        ),
+        TreeError::ParentNotFolder => answers::sabre(
+            409,
+            "Sabre\\DAV\\Exception\\Conflict",
+            "Parent node is not a collection",
+        ),
         TreeError::Missing => answers::not_located(path),
     }
 }
@@ -480,7 +563,9 @@ fn decode_segments(path: &str) -> Vec<String> {
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let encoded = value.strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
     let decoded = String::from_utf8(decoded).ok()?;
     let (user, password) = decoded.split_once(':')?;
     Some((user.to_owned(), password.to_owned()))
@@ -490,10 +575,14 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 fn policy_refusal(password: &str, min_length: usize) -> Option<String> {
     let mut reasons = Vec::new();
     if COMMON_PASSWORDS.contains(&password.to_ascii_lowercase().as_str()) || password.len() < 4 {
-        reasons.push("Password is among the 1,000,000 most common ones. Please make it unique.".to_owned());
+        reasons.push(
+            "Password is among the 1,000,000 most common ones. Please make it unique.".to_owned(),
+        );
     }
     if password.chars().count() < min_length {
-        reasons.push(format!("Password needs to be at least {min_length} characters long."));
+        reasons.push(format!(
+            "Password needs to be at least {min_length} characters long."
+        ));
     }
     (!reasons.is_empty()).then(|| reasons.join(" "))
 }
@@ -503,7 +592,9 @@ fn parse_future_date(text: &str) -> Result<String, &'static str> {
     const INVALID: &str = "Invalid date. Format must be YYYY-MM-DD";
     let day = text.get(..10).ok_or(INVALID)?;
     let mut parts = day.split('-');
-    let (Some(y), Some(m), Some(d), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(y), Some(m), Some(d), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(INVALID);
     };
     let year: i32 = y.parse().map_err(|_| INVALID)?;

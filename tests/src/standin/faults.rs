@@ -40,7 +40,11 @@ pub struct FaultRule {
 
 impl FaultRule {
     pub fn at(step: Step, fault: Fault) -> Self {
-        FaultRule { step, nth: 0, fault }
+        FaultRule {
+            step,
+            nth: 0,
+            fault,
+        }
     }
 }
 

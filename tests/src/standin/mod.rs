@@ -142,7 +142,10 @@ impl StandIn {
     }
 
     pub fn folder_exists(&self, path: &str) -> bool {
-        self.shared.world().storage.is_folder(path.trim_matches('/'))
+        self.shared
+            .world()
+            .storage
+            .is_folder(path.trim_matches('/'))
     }
 
     /// The shares on `path` (no leading slash).

@@ -12,10 +12,11 @@ use std::process::Command;
 
 pub const TARGET: &str = "wasm32-wasip2";
 
-/// Builds the guest crate at `manifest_dir` (release profile) and copies its component to
+/// Builds the guest crate at `manifest_dir` with `profile` (the workspace's `guest` profile for
+/// its members, `release` for a crate that is its own workspace) and copies its component to
 /// `OUT_DIR/<file_name>`. Returns that path. Panics with an explanation on failure, as build
 /// scripts do.
-pub fn build(manifest_dir: &Path, file_name: &str) -> PathBuf {
+pub fn build(manifest_dir: &Path, profile: &str, file_name: &str) -> PathBuf {
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR is set by cargo"));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     watch(manifest_dir);
@@ -23,7 +24,14 @@ pub fn build(manifest_dir: &Path, file_name: &str) -> PathBuf {
 
     let target_dir = out_dir.join("guest-target");
     let status = Command::new(&cargo)
-        .args(["build", "--release", "--target", TARGET, "--manifest-path"])
+        .args([
+            "build",
+            "--profile",
+            profile,
+            "--target",
+            TARGET,
+            "--manifest-path",
+        ])
         .arg(manifest_dir.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&target_dir)
@@ -42,7 +50,7 @@ pub fn build(manifest_dir: &Path, file_name: &str) -> PathBuf {
         manifest_dir.display()
     );
 
-    let built = target_dir.join(TARGET).join("release").join(file_name);
+    let built = target_dir.join(TARGET).join(profile).join(file_name);
     let copied = out_dir.join(file_name);
     std::fs::copy(&built, &copied)
         .unwrap_or_else(|e| panic!("cannot copy {}: {e}", built.display()));
@@ -51,7 +59,14 @@ pub fn build(manifest_dir: &Path, file_name: &str) -> PathBuf {
 
 /// Reruns the build script when the guest's sources, manifest, lock file or the WIT change.
 fn watch(manifest_dir: &Path) {
-    for entry in ["src", "Cargo.toml", "Cargo.lock", "../wit", "../../wit", "../../../wit"] {
+    for entry in [
+        "src",
+        "Cargo.toml",
+        "Cargo.lock",
+        "../wit",
+        "../../wit",
+        "../../../wit",
+    ] {
         let path = manifest_dir.join(entry);
         if path.exists() {
             println!("cargo:rerun-if-changed={}", path.display());
@@ -75,7 +90,9 @@ fn ensure_target() {
         return;
     }
     println!("cargo:warning=installing the {TARGET} target with rustup (one-time set-up)");
-    let status = Command::new("rustup").args(["target", "add", TARGET]).status();
+    let status = Command::new("rustup")
+        .args(["target", "add", TARGET])
+        .status();
     match status {
         Ok(status) if status.success() => {}
         other => panic!(
