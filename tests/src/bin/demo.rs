@@ -194,6 +194,14 @@ fn show<E: std::fmt::Display>(label: &str, view: &Result<shared_folder_host::Acc
 }
 
 async fn use_links(record: &FolderRecord) {
+    if !record.read.url.starts_with("http://") {
+        // This demo's small client speaks plain HTTP only.
+        println!("   skipped for an https server; try it by hand:");
+        println!(
+            "   curl -u anonymous:<password> -T agenda.txt <base>/public.php/dav/files/<token>/agenda.txt"
+        );
+        return;
+    }
     let rw = &record.read_write;
     let ro = &record.read;
     let attempts = [
