@@ -11,7 +11,7 @@ use crate::engine::ProviderEngine;
 use crate::error::{CallError, HostError, LoadError};
 use crate::outbound::{Outbound, OutboundLimits};
 use crate::provider::{CallLimits, Provider};
-use crate::records::{FolderRecord, Records};
+use crate::records::{FolderRecord, Records, RoomLocks};
 use crate::roles::{self, Access, Role};
 use crate::sandbox::SandboxLimits;
 
@@ -50,6 +50,8 @@ pub struct SharedFolders {
     /// disturbs calls in flight: they finish on the component they started on.
     current: RwLock<Arc<Provider>>,
     records: Records,
+    /// Operations on one room run one at a time.
+    rooms: RoomLocks,
 }
 
 impl SharedFolders {
@@ -86,6 +88,7 @@ impl SharedFolders {
             config,
             current: RwLock::new(Arc::new(provider)),
             records: Records::default(),
+            rooms: RoomLocks::default(),
         })
     }
 
@@ -129,8 +132,10 @@ impl SharedFolders {
         Ok(info)
     }
 
-    /// Creates the shared folder of `room`, or returns the one it has.
+    /// Creates the shared folder of `room`, or returns the one it has. Concurrent creates of
+    /// one room make one folder: the later ones wait and return it.
     pub async fn create(&self, room: &str) -> Result<FolderRecord, HostError> {
+        let _room = self.rooms.lock(room).await;
         if let Some(existing) = self.records.get(room) {
             return Ok(existing);
         }
@@ -176,6 +181,7 @@ impl SharedFolders {
     /// Deletes `room`'s folder (links first, then the folder with its files). Returns `false`
     /// when the room had none. The record goes only once the provider succeeded.
     pub async fn delete(&self, room: &str) -> Result<bool, HostError> {
+        let _room = self.rooms.lock(room).await;
         let Some(record) = self.records.get(room) else {
             return Ok(false);
         };

@@ -4,7 +4,7 @@
 //! provider and what `roles.rs` turns into a participant's view.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -65,6 +65,59 @@ impl FolderRecord {
     }
 }
 
+/// One lock per room with an operation under way, so that two creates (or a create and a
+/// delete) of the same room run one after the other instead of racing at the storage.
+#[derive(Debug, Default)]
+pub struct RoomLocks {
+    held: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// Holds a room's lock; releases it (and forgets the room when nobody waits) on drop.
+pub struct RoomGuard<'a> {
+    locks: &'a RoomLocks,
+    room: String,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl RoomLocks {
+    pub async fn lock(&self, room: &str) -> RoomGuard<'_> {
+        let lock = Arc::clone(
+            self.held
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(room.to_owned())
+                .or_default(),
+        );
+        let guard = lock.lock_owned().await;
+        RoomGuard {
+            locks: self,
+            room: room.to_owned(),
+            guard: Some(guard),
+        }
+    }
+
+    #[cfg(test)]
+    fn rooms(&self) -> usize {
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+impl Drop for RoomGuard<'_> {
+    fn drop(&mut self) {
+        let Some(guard) = self.guard.take() else {
+            return;
+        };
+        let lock = Arc::clone(tokio::sync::OwnedMutexGuard::mutex(&guard));
+        drop(guard);
+        // Clones are only taken under the map's lock, so this count is stable here: the map's
+        // reference and ours mean nobody else waits for the room.
+        let mut held = self.locks.held.lock().unwrap_or_else(|p| p.into_inner());
+        if Arc::strong_count(&lock) == 2 {
+            held.remove(&self.room);
+        }
+    }
+}
+
 /// Room → folder.
 #[derive(Debug, Default)]
 pub struct Records {
@@ -95,5 +148,32 @@ impl Records {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, FolderRecord>> {
         // Each operation leaves the map consistent; a panic elsewhere cannot break it.
         self.rooms.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn room_locks_serialise_a_room_and_are_forgotten_after() {
+        let locks = RoomLocks::default();
+        let first = locks.lock("a").await;
+        let other_room = locks.lock("b").await;
+        let waiting = async {
+            let _second = locks.lock("a").await;
+        };
+        tokio::pin!(waiting);
+        // The second lock of "a" waits while the first is held …
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(50), &mut waiting)
+                .await
+                .is_err()
+        );
+        drop(first);
+        // … and gets it once the first is released.
+        waiting.await;
+        drop(other_room);
+        assert_eq!(locks.rooms(), 0);
     }
 }

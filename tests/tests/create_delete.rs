@@ -342,3 +342,20 @@ async fn an_existing_folder_is_not_adopted_nor_touched() {
     assert!(standin.folder_exists("opentalk/meetings/taken"));
     assert!(standin.storage().shares.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_creates_of_one_room_make_one_folder() {
+    let (standin, host) = setup(Options::default(), "").await;
+    let (a, b, c) = tokio::join!(
+        host.create("busy"),
+        host.create("busy"),
+        host.create("busy")
+    );
+    let (a, b, c) = (a.unwrap(), b.unwrap(), c.unwrap());
+    assert_eq!(a, b);
+    assert_eq!(b, c);
+    assert_eq!(standin.shares_on("opentalk/meetings/busy").len(), 2);
+    let (d1, d2) = tokio::join!(host.delete("busy"), host.delete("busy"));
+    assert_eq!([d1.unwrap(), d2.unwrap()].iter().filter(|d| **d).count(), 1);
+    assert!(!standin.folder_exists("opentalk/meetings/busy"));
+}

@@ -1,0 +1,78 @@
+//! `shared-folder-host check`: a configuration and a component checked as the host loads them.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+const PASSWORD: &str = "account-Secret-4711";
+
+fn write(name: &str, content: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("shared-folder-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+fn check(args: &[&std::ffi::OsStr]) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_shared-folder-host"))
+        .arg("check")
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn config(extra: &str) -> String {
+    format!(
+        "[shared_folder]\nprovider = \"nextcloud\"\nurl = \"https://cloud.example.com/nc/\"\nusername = \"opentalk\"\npassword = \"{PASSWORD}\"\n{extra}"
+    )
+}
+
+#[test]
+fn a_good_configuration_and_the_built_in_component_pass() {
+    let path = write("good.toml", config("expiry = 7\n").as_bytes());
+    let (ok, stdout, stderr) = check(&["--config".as_ref(), path.as_os_str()]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("storage origin https://cloud.example.com:443"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("fits shared-folder:provider@0.1.0"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD));
+}
+
+#[test]
+fn a_bad_field_is_named_and_the_exit_code_says_so() {
+    let path = write(
+        "bad.toml",
+        config("").replace("https://", "ftp://").as_bytes(),
+    );
+    let (ok, _, stderr) = check(&["--config".as_ref(), path.as_os_str()]);
+    assert!(!ok);
+    assert!(stderr.contains("[shared_folder].url"), "{stderr}");
+    assert!(!stderr.contains(PASSWORD));
+}
+
+#[test]
+fn a_broken_component_is_refused() {
+    let path = write("ok.toml", config("").as_bytes());
+    let component = write("broken.wasm", b"\0asm\x01\0\0\0");
+    let (ok, _, stderr) = check(&[
+        "--config".as_ref(),
+        path.as_os_str(),
+        "--component".as_ref(),
+        component.as_os_str(),
+    ]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("not a valid WebAssembly component"),
+        "{stderr}"
+    );
+}
