@@ -109,3 +109,18 @@ fn spawn_epoch_ticker(engine: &Engine) {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_content_is_compiled_once() {
+        let engine = ProviderEngine::new().unwrap();
+        let (first, _) = engine.compile(crate::NEXTCLOUD_PROVIDER).unwrap();
+        let (again, _) = engine.compile(crate::NEXTCLOUD_PROVIDER).unwrap();
+        assert_eq!(first, again);
+        assert_eq!(engine.compiled_lock().len(), 1);
+        assert_eq!(first, hex(&Sha256::digest(crate::NEXTCLOUD_PROVIDER)));
+    }
+}

@@ -8,7 +8,7 @@ use shared_folder_harness::{
     FIXTURE_PROVIDER, NEXTCLOUD_PROVIDER, Options, StandIn, config, test_limits,
 };
 use shared_folder_host::bindings::WitError;
-use shared_folder_host::{CallError, HostError, HostLimits, SharedFolders};
+use shared_folder_host::{CallError, HostError, HostLimits, LoadError, SharedFolders};
 
 async fn fixture_host(limits: HostLimits) -> (StandIn, SharedFolders) {
     let standin = StandIn::start(Options::default()).await.unwrap();
@@ -135,13 +135,24 @@ async fn components_outside_the_world_are_refused_and_the_old_one_keeps_serving(
     // Not wasm at all; a core module, not a component; an empty component exporting nothing.
     let core_module = b"\0asm\x01\0\0\0";
     let empty_component = b"\0asm\x0d\0\x01\0";
-    for (bytes, what) in [
-        (&b"garbage"[..], "garbage"),
-        (core_module, "core module"),
-        (empty_component, "empty component"),
-    ] {
-        let error = host.swap_provider("broken", bytes).await.unwrap_err();
-        assert!(matches!(error, HostError::Load { .. }), "{what}: {error}");
+    let cases: [(&[u8], &str, fn(&LoadError) -> bool); 3] = [
+        (b"garbage", "garbage", |e| {
+            matches!(e, LoadError::NotAComponent(_))
+        }),
+        (core_module, "core module", |e| {
+            matches!(e, LoadError::NotAComponent(_))
+        }),
+        (
+            empty_component,
+            "empty component",
+            |e| matches!(e, LoadError::WrongWorld(m) if m.contains("provider")),
+        ),
+    ];
+    for (bytes, what, expected) in cases {
+        match host.swap_provider("broken", bytes).await.unwrap_err() {
+            HostError::Load { source, .. } => assert!(expected(&source), "{what}: {source}"),
+            other => panic!("{what}: {other}"),
+        }
     }
     assert_eq!(host.provider(), before);
     host.create("still-nextcloud")
