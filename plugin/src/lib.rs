@@ -13,62 +13,16 @@
 //! - [`webdav`] and [`ocs`]: NextCloud's two APIs, answers turned into typed errors;
 //! - [`nextcloud`]: the create and delete procedures, with clean-up on failure.
 //!
-//! The component is `no_std` (with `alloc`): Rust's `std` on wasm32-wasip2 would import
-//! `wasi:cli` (environment, exit, stdio), which the provider world does not grant. Natively,
-//! for the unit tests, it links `std` as usual.
+//! The component is `no_std` (with `alloc`, see `tools/guest-runtime`): Rust's `std` on
+//! wasm32-wasip2 would import `wasi:cli` (environment, exit, stdio), which the provider world
+//! does not grant. Natively, for the unit tests, it links `std` as usual.
 
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
 extern crate alloc;
 
-#[cfg(target_arch = "wasm32")]
-#[global_allocator]
-static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
-
-// `memcpy`, `memcmp` and friends come from wasi-libc's `libc.a` (which `std` would have
-// linked); only those self-contained routines are used, none of libc's WASI imports.
-#[cfg(target_arch = "wasm32")]
-#[link(name = "c")]
-unsafe extern "C" {}
-
-/// The canonical ABI's allocation entry point, over Rust's allocator. (With `std`, wasi-libc
-/// would export one over its own `malloc`; wit-bindgen frees with Rust's allocator, so the
-/// two must be the same.)
-#[cfg(target_arch = "wasm32")]
-#[unsafe(no_mangle)]
-unsafe extern "C" fn cabi_realloc(
-    old_ptr: *mut u8,
-    old_len: usize,
-    align: usize,
-    new_len: usize,
-) -> *mut u8 {
-    use alloc::alloc::{Layout, alloc, realloc};
-    let ptr = unsafe {
-        if old_len == 0 {
-            if new_len == 0 {
-                return align as *mut u8;
-            }
-            alloc(Layout::from_size_align_unchecked(new_len, align))
-        } else {
-            realloc(
-                old_ptr,
-                Layout::from_size_align_unchecked(old_len, align),
-                new_len,
-            )
-        }
-    };
-    if ptr.is_null() {
-        core::arch::wasm32::unreachable();
-    }
-    ptr
-}
-
-/// A panic is a bug in the provider: trap, and let the host report a failed call.
-#[cfg(target_arch = "wasm32")]
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
-    core::arch::wasm32::unreachable()
-}
+// Allocator, `cabi_realloc`, panic = trap: what `std` would have brought.
+use guest_runtime as _;
 
 mod bindings {
     wit_bindgen::generate!({

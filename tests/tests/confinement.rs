@@ -135,7 +135,8 @@ async fn components_outside_the_world_are_refused_and_the_old_one_keeps_serving(
     // Not wasm at all; a core module, not a component; an empty component exporting nothing.
     let core_module = b"\0asm\x01\0\0\0";
     let empty_component = b"\0asm\x0d\0\x01\0";
-    let cases: [(&[u8], &str, fn(&LoadError) -> bool); 3] = [
+    type Expected = fn(&LoadError) -> bool;
+    let cases: [(&[u8], &str, Expected); 3] = [
         (b"garbage", "garbage", |e| {
             matches!(e, LoadError::NotAComponent(_))
         }),
