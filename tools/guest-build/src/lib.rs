@@ -57,20 +57,20 @@ pub fn build(manifest_dir: &Path, profile: &str, file_name: &str) -> PathBuf {
     copied
 }
 
-/// Reruns the build script when the guest's sources, manifest, lock file or the WIT change.
+/// Reruns the build script when the guest's sources or manifest change, or what every guest
+/// builds on: the WIT contract and the guest runtime.
 fn watch(manifest_dir: &Path) {
-    for entry in [
-        "src",
-        "Cargo.toml",
-        "Cargo.lock",
-        "../wit",
-        "../../wit",
-        "../../../wit",
-    ] {
-        let path = manifest_dir.join(entry);
-        if path.exists() {
-            println!("cargo:rerun-if-changed={}", path.display());
-        }
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let watched = [
+        manifest_dir.join("src"),
+        manifest_dir.join("Cargo.toml"),
+        manifest_dir.join("Cargo.lock"),
+        repository.join("wit"),
+        repository.join("tools/guest-runtime"),
+        repository.join("Cargo.lock"),
+    ];
+    for path in watched.iter().filter(|p| p.exists()) {
+        println!("cargo:rerun-if-changed={}", path.display());
     }
 }
 
