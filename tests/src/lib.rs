@@ -1,6 +1,7 @@
 //! The harness of the shared-folder host: a NextCloud stand-in server ([`standin`]), the
 //! fixture provider component, and helpers the tests and the demo share.
 
+pub mod client;
 pub mod public_link;
 pub mod standin;
 

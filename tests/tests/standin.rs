@@ -1,0 +1,328 @@
+//! The stand-in answers as the recorded NextCloud 32 does (`../shared/nextcloud/recordings/`),
+//! so that what the component is tested against is what it will meet.
+
+use serde_json::Value;
+use shared_folder_harness::client::{Reply, send};
+use shared_folder_harness::{Options, StandIn};
+
+struct Account<'a> {
+    standin: &'a StandIn,
+}
+
+impl Account<'_> {
+    fn creds(&self) -> Option<(&str, &str)> {
+        let o = self.standin.options();
+        Some((o.username.as_str(), o.password.as_str()))
+    }
+
+    async fn dav(&self, method: &str, path: &str, body: &[u8]) -> Reply {
+        let url = format!(
+            "{}remote.php/dav/files/{}/{path}",
+            self.standin.url(),
+            self.standin.options().username
+        );
+        send(method, &url, self.creds(), &[], body).await.unwrap()
+    }
+
+    async fn ocs(&self, method: &str, path: &str, form: &str) -> Reply {
+        let url = format!("{}ocs/v2.php/apps/{path}", self.standin.url());
+        let headers = [
+            ("OCS-APIRequest", "true"),
+            ("Accept", "application/json"),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ];
+        send(method, &url, self.creds(), &headers, form.as_bytes())
+            .await
+            .unwrap()
+    }
+}
+
+fn meta(reply: &Reply) -> (i64, String) {
+    let json = reply.json();
+    (
+        json["ocs"]["meta"]["statuscode"].as_i64().unwrap_or(-1),
+        json["ocs"]["meta"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn webdav_answers_like_the_recordings() {
+    let standin = StandIn::start(Options::default()).await.unwrap();
+    let account = Account { standin: &standin };
+    // `01-webdav-mkcol.txt`
+    assert_eq!(account.dav("MKCOL", "opentalk", b"").await.status, 201);
+    let again = account.dav("MKCOL", "opentalk", b"").await;
+    assert_eq!(again.status, 405);
+    assert!(
+        again
+            .text()
+            .contains("<s:message>The resource you tried to create already exists</s:message>")
+    );
+    let orphan = account.dav("MKCOL", "opentalk/meetings/x", b"").await;
+    assert_eq!(orphan.status, 409);
+    assert!(orphan.text().contains("Parent node does not exist"));
+    assert_eq!(
+        account
+            .dav("PUT", "opentalk/file.txt", b"hello")
+            .await
+            .status,
+        201
+    );
+    assert!(
+        account
+            .dav("MKCOL", "opentalk/file.txt/sub", b"")
+            .await
+            .text()
+            .contains("Parent node is not a collection")
+    );
+    let wrong = send(
+        "MKCOL",
+        &format!("{}remote.php/dav/files/opentalk/y", standin.url()),
+        Some(("opentalk", "wrong")),
+        &[],
+        b"",
+    )
+    .await
+    .unwrap();
+    assert_eq!(wrong.status, 401);
+    assert!(
+        wrong
+            .text()
+            .contains("Sabre\\DAV\\Exception\\NotAuthenticated")
+    );
+    // `02-webdav-propfind.txt`
+    let listing = account.dav("PROPFIND", "opentalk", b"").await;
+    assert_eq!(listing.status, 207);
+    assert!(listing.text().contains("file.txt"));
+    let missing = account
+        .dav("PROPFIND", "opentalk/does-not-exist", b"")
+        .await;
+    assert_eq!(missing.status, 404);
+    assert!(
+        missing
+            .text()
+            .contains("File with name /opentalk/does-not-exist could not be located")
+    );
+    // `03-webdav-delete.txt`
+    assert_eq!(account.dav("DELETE", "opentalk", b"").await.status, 204);
+    assert_eq!(account.dav("DELETE", "opentalk", b"").await.status, 404);
+}
+
+#[tokio::test]
+async fn ocs_shares_answer_like_the_recordings() {
+    let standin = StandIn::start(Options::default()).await.unwrap();
+    let account = Account { standin: &standin };
+    standin.make_folder("opentalk/meetings/r");
+    let shares = "files_sharing/api/v1/shares";
+
+    // `04-ocs-share-create.txt` [1], [2]: the share bit is added; the URL form.
+    let ro = account
+        .ocs(
+            "POST",
+            shares,
+            "path=%2Fopentalk%2Fmeetings%2Fr&shareType=3&permissions=1&password=Xy7-long-enough",
+        )
+        .await;
+    assert_eq!((ro.status, meta(&ro).0), (200, 200));
+    let data = &ro.json()["ocs"]["data"];
+    assert_eq!(data["permissions"], 17);
+    assert_eq!(data["item_type"], "folder");
+    let token = data["token"].as_str().unwrap();
+    assert_eq!(token.len(), 15);
+    assert_eq!(
+        data["url"].as_str().unwrap(),
+        format!("{}index.php/s/{token}", standin.url())
+    );
+    let rw = account
+        .ocs(
+            "POST",
+            shares,
+            "path=%2Fopentalk%2Fmeetings%2Fr&shareType=3&permissions=15&password=Xy7-long-enough",
+        )
+        .await;
+    assert_eq!(rw.json()["ocs"]["data"]["permissions"], 31);
+
+    // `05-ocs-share-create-errors.txt`
+    let cases: [(&str, u16, &str); 7] = [
+        (
+            "path=%2Fopentalk%2Fmeetings%2Fr&shareType=3&permissions=1&password=abc",
+            400,
+            "Password needs to be at least 10 characters long.",
+        ),
+        (
+            "path=%2Fopentalk%2Fmeetings%2Fr&shareType=3&permissions=1&password=passwordpassword",
+            400,
+            "Password is among the 1,000,000 most common ones. Please make it unique.",
+        ),
+        (
+            "path=%2Fopentalk%2Fmeetings%2Fr&shareType=3&permissions=1&expireDate=2020-01-01",
+            404,
+            "Expiration date is in the past",
+        ),
+        (
+            "path=%2Fopentalk%2Fmeetings%2Fr&shareType=3&permissions=1&expireDate=tomorrow",
+            404,
+            "Invalid date. Format must be YYYY-MM-DD",
+        ),
+        (
+            "path=%2Fnope&shareType=3&permissions=1",
+            404,
+            "Wrong path, file/folder does not exist",
+        ),
+        (
+            "shareType=3&permissions=1",
+            404,
+            "Please specify a file or folder path",
+        ),
+        (
+            "path=%2Fopentalk%2Fmeetings%2Fr&shareType=3&permissions=2",
+            400,
+            "Share must at least have READ or CREATE permissions",
+        ),
+    ];
+    for (form, status, message) in cases {
+        let reply = account.ocs("POST", shares, form).await;
+        assert_eq!(reply.status, status, "{form}");
+        let (code, text) = meta(&reply);
+        assert_eq!(code, i64::from(status), "{form}");
+        assert!(text.contains(message), "{form}: {text}");
+        assert_eq!(reply.json()["ocs"]["data"], Value::Array(vec![]));
+    }
+    // [15] without the OCS header; [13] bad credentials.
+    let url = format!("{}ocs/v2.php/apps/{shares}", standin.url());
+    let csrf = send("POST", &url, account.creds(), &[], b"").await.unwrap();
+    assert_eq!(
+        (csrf.status, csrf.text()),
+        (412, r#"{"message":"CSRF check failed"}"#.to_owned())
+    );
+    let bad = send(
+        "GET",
+        &url,
+        Some(("opentalk", "wrong")),
+        &[("OCS-APIRequest", "true")],
+        b"",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (bad.status, meta(&bad)),
+        (401, (997, "Unauthorised".to_owned()))
+    );
+
+    // `07-ocs-share-list-get.txt`, `12-ocs-share-delete.txt`
+    let listed = account
+        .ocs("GET", &format!("{shares}?path=/opentalk/meetings/r"), "")
+        .await;
+    assert_eq!(
+        listed.json()["ocs"]["data"].as_array().map(Vec::len),
+        Some(2)
+    );
+    let id = ro.json()["ocs"]["data"]["id"].as_str().unwrap().to_owned();
+    let one = account.ocs("GET", &format!("{shares}/{id}"), "").await;
+    assert_eq!(
+        one.json()["ocs"]["data"][0]["id"],
+        Value::String(id.clone())
+    );
+    assert_eq!(
+        account
+            .ocs("DELETE", &format!("{shares}/{id}"), "")
+            .await
+            .status,
+        200
+    );
+    let gone = account.ocs("DELETE", &format!("{shares}/{id}"), "").await;
+    assert_eq!(
+        (gone.status, meta(&gone).1),
+        (404, "Wrong share ID, share does not exist".to_owned())
+    );
+    // The folder's deletion takes the remaining share with it ([8], [9]).
+    let rw_id = rw.json()["ocs"]["data"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        account
+            .dav("DELETE", "opentalk/meetings/r", b"")
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        account
+            .ocs("GET", &format!("{shares}/{rw_id}"), "")
+            .await
+            .status,
+        404
+    );
+
+    // `11-password-policy.txt` [1]
+    let generated = account
+        .ocs("GET", "password_policy/api/v1/generate", "")
+        .await;
+    assert!(
+        generated.json()["ocs"]["data"]["password"]
+            .as_str()
+            .is_some_and(|p| p.len() >= 10)
+    );
+}
+
+#[tokio::test]
+async fn public_links_answer_like_the_recordings() {
+    let standin = StandIn::start(Options::default()).await.unwrap();
+    let account = Account { standin: &standin };
+    standin.make_folder("opentalk/r");
+    let ro = account
+        .ocs(
+            "POST",
+            "files_sharing/api/v1/shares",
+            "path=%2Fopentalk%2Fr&shareType=3&permissions=1&password=Xy7-long-enough",
+        )
+        .await;
+    let token = ro.json()["ocs"]["data"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let dav = format!("{}public.php/dav/files/{token}/", standin.url());
+    // `09-public-webdav-access.txt` [1]–[4], [8], [18]
+    assert_eq!(
+        send("PROPFIND", &dav, None, &[], b"").await.unwrap().status,
+        401
+    );
+    assert_eq!(
+        send(
+            "PROPFIND",
+            &dav,
+            Some(("anonymous", "Xy7-long-enough")),
+            &[],
+            b""
+        )
+        .await
+        .unwrap()
+        .status,
+        207
+    );
+    let wrong = send("PROPFIND", &dav, Some(("anonymous", "nope")), &[], b"")
+        .await
+        .unwrap();
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.text().contains("Username or password was incorrect"));
+    let put = send(
+        "PUT",
+        &format!("{dav}x.txt"),
+        Some(("anonymous", "Xy7-long-enough")),
+        &[],
+        b"x",
+    )
+    .await
+    .unwrap();
+    assert_eq!(put.status, 403);
+    assert!(put.text().contains("Sabre\\DAV\\Exception\\Forbidden"));
+    let unknown = format!("{}public.php/dav/files/AAAAAAAAAAAAAAA/", standin.url());
+    assert_eq!(
+        send("PROPFIND", &unknown, Some(("anonymous", "x")), &[], b"")
+            .await
+            .unwrap()
+            .status,
+        401
+    );
+}
