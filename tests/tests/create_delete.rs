@@ -111,68 +111,34 @@ async fn requests_are_authenticated_by_the_host_and_bodyless_ones_carry_no_body(
 async fn public_links_grant_what_their_role_allows() {
     let (standin, host) = setup(Options::default(), "").await;
     let record = host.create("room-links").await.unwrap();
-    let (ro_url, ro_pass) = (&record.read.url, record.read.password.expose());
-    let (rw_url, rw_pass) = (&record.read_write.url, record.read_write.password.expose());
+    let ro = (&record.read.url, record.read.password.expose());
+    let rw = (&record.read_write.url, record.read_write.password.expose());
 
-    // `09-public-webdav-access.txt`: writes through the read-write link succeed …
-    let put = public_link::request(rw_url, rw_pass, "PUT", "agenda.txt", b"1. shared folders")
-        .await
-        .unwrap();
-    assert_eq!(put.0, 201);
-    assert_eq!(
-        public_link::request(rw_url, rw_pass, "MKCOL", "minutes", b"")
+    // `09-public-webdav-access.txt`: writes through the read-write link succeed, the read-only
+    // link can read but not write, and each link wants its own password.
+    let steps = [
+        (rw, "PUT", "agenda.txt", &b"1. shared folders"[..], 201),
+        (rw, "MKCOL", "minutes", b"", 201),
+        (ro, "PUT", "evil.txt", b"x", 403),
+        (ro, "DELETE", "agenda.txt", b"", 403),
+        (ro, "MKCOL", "x", b"", 403),
+        (ro, "GET", "agenda.txt", b"", 200),
+        ((ro.0, rw.1), "GET", "agenda.txt", b"", 401),
+        ((rw.0, ro.1), "PUT", "y.txt", b"y", 401),
+    ];
+    for ((url, password), method, file, body, status) in steps {
+        let (got, content) = public_link::request(url, password, method, file, body)
             .await
-            .unwrap()
-            .0,
-        201
-    );
-    // … and are refused through the read-only one, which can still read.
-    assert_eq!(
-        public_link::request(ro_url, ro_pass, "PUT", "evil.txt", b"x")
-            .await
-            .unwrap()
-            .0,
-        403
-    );
-    assert_eq!(
-        public_link::request(ro_url, ro_pass, "DELETE", "agenda.txt", b"")
-            .await
-            .unwrap()
-            .0,
-        403
-    );
-    assert_eq!(
-        public_link::request(ro_url, ro_pass, "MKCOL", "x", b"")
-            .await
-            .unwrap()
-            .0,
-        403
-    );
-    let get = public_link::request(ro_url, ro_pass, "GET", "agenda.txt", b"")
-        .await
-        .unwrap();
-    assert_eq!(get, (200, b"1. shared folders".to_vec()));
-    // Each link wants its own password.
-    assert_eq!(
-        public_link::request(ro_url, rw_pass, "GET", "agenda.txt", b"")
-            .await
-            .unwrap()
-            .0,
-        401
-    );
-    assert_eq!(
-        public_link::request(rw_url, ro_pass, "PUT", "y.txt", b"y")
-            .await
-            .unwrap()
-            .0,
-        401
-    );
-    assert!(
-        !standin
-            .storage()
-            .nodes
-            .contains_key("opentalk/meetings/room-links/evil.txt")
-    );
+            .unwrap();
+        assert_eq!(got, status, "{method} {file} via {url}");
+        if method == "GET" && status == 200 {
+            assert_eq!(content, b"1. shared folders");
+        }
+    }
+    let nodes = standin.storage().nodes;
+    assert!(nodes.contains_key("opentalk/meetings/room-links/agenda.txt"));
+    assert!(!nodes.contains_key("opentalk/meetings/room-links/evil.txt"));
+    assert!(!nodes.contains_key("opentalk/meetings/room-links/y.txt"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
