@@ -70,6 +70,14 @@ async fn create_makes_the_folder_and_two_password_protected_shares() {
             .ends_with(&format!("/index.php/s/{}", write.token))
     );
 
+    // Passwords stay out of `Debug` (and so out of logs).
+    let debug = format!("{record:?} {:?}", host.access("room-1", Role::Moderator));
+    assert!(!debug.contains(record.read.password.expose()), "{debug}");
+    assert!(
+        !debug.contains(record.read_write.password.expose()),
+        "{debug}"
+    );
+
     // Creating again returns the same folder, without asking the provider.
     let requests = standin.seen().len();
     assert_eq!(host.create("room-1").await.unwrap(), record);
