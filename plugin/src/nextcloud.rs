@@ -41,19 +41,17 @@ pub fn create(settings: &Settings, room: &str) -> Result<SharedFolder, Error> {
 
 pub fn delete(settings: &Settings, shared: &SharedFolder) -> Result<(), Error> {
     let folder = FolderPath::of_created(settings, &shared.path)?;
-    let [read, read_write] = http::send_all(
+    // The links first, so that nobody can use them even if the folder's deletion then fails.
+    // Their own outcome does not decide: a link whose deletion failed goes with its folder
+    // (`12-ocs-share-delete.txt` [9]), and one already gone (404) counts as deleted.
+    let _ = http::send_all(
         &settings.origin,
         [
             &ocs::delete_share(settings, &shared.read.id),
             &ocs::delete_share(settings, &shared.read_write.id),
         ],
     );
-    let shares = [read, read_write].map(|answer| answer.and_then(|a| share_removed(&a)));
-    // Deleting the folder takes its shares with it (`12-ocs-share-delete.txt` [9]), so a
-    // share that could not be deleted on its own is gone once the folder is.
-    delete_folder(settings, &folder)?;
-    drop(shares);
-    Ok(())
+    delete_folder(settings, &folder)
 }
 
 /// MKCOL the folder; on 409, create the missing ancestors level by level and try again.
@@ -91,61 +89,80 @@ fn error_may_have_created(error: &Error) -> bool {
     )
 }
 
-/// Both public links, created concurrently. On failure, returns the error and the shares
-/// that were created, so they can be removed.
+/// Both public links, created concurrently. On failure, returns the error and the ids of the
+/// shares that were created, so they can be removed.
 fn share_folder(
     settings: &Settings,
     folder: &FolderPath,
     expire_date: Option<&str>,
-) -> Result<SharedFolder, (Error, Vec<CreatedShare>)> {
+) -> Result<SharedFolder, (Error, Vec<String>)> {
     let path = folder.share_path();
-    let passwords = [password::generate(), password::generate()];
-    let permissions = [ocs::READ, ocs::READ_WRITE];
-    let requests = [0, 1]
-        .map(|i| ocs::create_share(settings, &path, permissions[i], &passwords[i], expire_date));
-    let answers = http::send_all(&settings.origin, [&requests[0], &requests[1]]);
-
-    let mut results = Vec::with_capacity(2);
-    for (i, answer) in answers.into_iter().enumerate() {
-        let mut password = passwords[i].clone();
-        let mut result = answer.and_then(|a| ocs::created_share(&a, permissions[i]));
-        if matches!(&result, Err(e) if ocs::is_password_rejection(e)) {
-            // The server's policy is stricter than ours: ask it for a password it accepts,
-            // and try once more.
-            result = server_password(settings).and_then(|generated| {
-                password = generated;
-                let retry =
-                    ocs::create_share(settings, &path, permissions[i], &password, expire_date);
-                ocs::created_share(&send(settings, &retry)?, permissions[i])
-            });
-        }
-        results.push(
-            result
-                .map(|share| (share, password.clone()))
-                .map_err(|e| errors::redact(e, &password)),
-        );
-    }
-
-    let created: Vec<CreatedShare> = results
-        .iter()
-        .filter_map(|r| r.as_ref().ok().map(|(share, _)| share.clone()))
-        .collect();
-    let mut shares = Vec::with_capacity(2);
-    for result in results {
-        match result {
-            Ok((CreatedShare { id, url }, password)) => shares.push(Share { id, url, password }),
-            Err(error) => return Err((error, created)),
-        }
-    }
-    let read_write = shares.pop();
-    let read = shares.pop();
+    let link = ShareRequest {
+        settings,
+        path: &path,
+        expire_date,
+    };
+    let [read_password, read_write_password] = [password::generate(), password::generate()];
+    let [read_answer, read_write_answer] = http::send_all(
+        &settings.origin,
+        [
+            &link.request(ocs::READ, &read_password),
+            &link.request(ocs::READ_WRITE, &read_write_password),
+        ],
+    );
+    let read = link.finish(ocs::READ, read_password, read_answer);
+    let read_write = link.finish(ocs::READ_WRITE, read_write_password, read_write_answer);
     match (read, read_write) {
-        (Some(read), Some(read_write)) => Ok(SharedFolder {
+        (Ok(read), Ok(read_write)) => Ok(SharedFolder {
             path: folder.display(),
             read,
             read_write,
         }),
-        _ => Err((Error::Protocol("fewer than two shares".into()), created)),
+        (Ok(read), Err(error)) => Err((error, vec![read.id])),
+        (Err(error), Ok(read_write)) => Err((error, vec![read_write.id])),
+        (Err(error), Err(_)) => Err((error, Vec::new())),
+    }
+}
+
+/// What the creation of one link needs to read its answer, or to try again.
+struct ShareRequest<'a> {
+    settings: &'a Settings,
+    path: &'a str,
+    expire_date: Option<&'a str>,
+}
+
+impl ShareRequest<'_> {
+    fn request(&self, permissions: u32, password: &str) -> Request {
+        ocs::create_share(
+            self.settings,
+            self.path,
+            permissions,
+            password,
+            self.expire_date,
+        )
+    }
+
+    /// The share from its creation's answer. If NextCloud's password policy refused our
+    /// password, asks the server for one it accepts and tries once more.
+    fn finish(
+        &self,
+        permissions: u32,
+        password: String,
+        answer: Result<Response, Error>,
+    ) -> Result<Share, Error> {
+        let (created, password) = match answer.and_then(|a| ocs::created_share(&a, permissions)) {
+            Err(error) if ocs::is_password_rejection(&error) => {
+                let password = server_password(self.settings)?;
+                let created = send(self.settings, &self.request(permissions, &password))
+                    .and_then(|a| ocs::created_share(&a, permissions));
+                (created, password)
+            }
+            created => (created, password),
+        };
+        match created {
+            Ok(CreatedShare { id, url }) => Ok(Share { id, url, password }),
+            Err(error) => Err(errors::redact(error, &password)),
+        }
     }
 }
 
@@ -155,9 +172,9 @@ fn server_password(settings: &Settings) -> Result<String, Error> {
 
 /// Removes what a failed create made: its shares, then the folder. Best effort — the
 /// original error is what the caller reports.
-fn undo(settings: &Settings, folder: &FolderPath, shares: &[CreatedShare]) {
-    for share in shares {
-        let _ = send(settings, &ocs::delete_share(settings, &share.id));
+fn undo(settings: &Settings, folder: &FolderPath, share_ids: &[String]) {
+    for id in share_ids {
+        let _ = send(settings, &ocs::delete_share(settings, id));
     }
     let _ = delete_folder(settings, folder);
 }
@@ -175,13 +192,6 @@ fn delete_folder(settings: &Settings, folder: &FolderPath) -> Result<(), Error> 
             }
             Err(error) => return Err(error),
         }
-    }
-}
-
-fn share_removed(answer: &Response) -> Result<(), Error> {
-    match ocs::data(answer) {
-        Ok(_) | Err(Error::NotFound(_)) => Ok(()),
-        Err(error) => Err(error),
     }
 }
 
