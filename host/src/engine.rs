@@ -45,10 +45,6 @@ impl ProviderEngine {
         }))
     }
 
-    pub fn engine(&self) -> &Engine {
-        &self.engine
-    }
-
     pub fn linker(&self) -> &Linker<CallState> {
         &self.linker
     }

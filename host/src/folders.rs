@@ -61,16 +61,9 @@ impl SharedFolders {
         component: &[u8],
         limits: HostLimits,
     ) -> Result<Self, HostError> {
-        let engine = ProviderEngine::new().map_err(|source| HostError::Load {
-            provider: config.provider.clone(),
-            source,
-        })?;
-        let provider = Provider::load(&engine, &config.provider, component).map_err(|source| {
-            HostError::Load {
-                provider: config.provider.clone(),
-                source,
-            }
-        })?;
+        let engine = ProviderEngine::new().map_err(load_failed(&config.provider))?;
+        let provider = Provider::load(&engine, &config.provider, component)
+            .map_err(load_failed(&config.provider))?;
         let outbound = Outbound::new(
             config.origin.clone(),
             &config.username,
@@ -94,11 +87,7 @@ impl SharedFolders {
 
     /// The provider serving new calls.
     pub fn provider(&self) -> ProviderInfo {
-        let provider = self.current_provider();
-        ProviderInfo {
-            name: provider.name().to_owned(),
-            digest: provider.digest().to_owned(),
-        }
+        self.current_provider().info()
     }
 
     /// Replaces the provider while the host runs: the new component is compiled (on a
@@ -118,15 +107,9 @@ impl SharedFolders {
                 .unwrap_or_else(|e| Err(LoadError::Engine(format!("loading thread failed: {e}"))));
         let provider = loaded.map_err(|source| {
             tracing::warn!(provider = name, error = %source, "provider refused; the current one keeps serving");
-            HostError::Load {
-                provider: name.to_owned(),
-                source,
-            }
+            load_failed(name)(source)
         })?;
-        let info = ProviderInfo {
-            name: provider.name().to_owned(),
-            digest: provider.digest().to_owned(),
-        };
+        let info = provider.info();
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(provider);
         tracing::info!(provider = %info.name, digest = %info.digest, "provider swapped in");
         Ok(info)
@@ -157,11 +140,7 @@ impl SharedFolders {
 
     /// What a participant with `role` sees of `room`'s folder.
     pub fn access(&self, room: &str, role: Role) -> Result<Access, HostError> {
-        let folder = self
-            .records
-            .get(room)
-            .ok_or_else(|| HostError::NoFolder(room.to_owned()))?;
-        Ok(roles::access(&folder, role))
+        Ok(roles::access(&self.existing(room)?, role))
     }
 
     /// The update for a participant of `room` whose role changed, if they must get one.
@@ -171,11 +150,11 @@ impl SharedFolders {
         before: Role,
         after: Role,
     ) -> Result<Option<Access>, HostError> {
-        let folder = self
-            .records
-            .get(room)
-            .ok_or_else(|| HostError::NoFolder(room.to_owned()))?;
-        Ok(roles::update_on_role_change(&folder, before, after))
+        Ok(roles::update_on_role_change(
+            &self.existing(room)?,
+            before,
+            after,
+        ))
     }
 
     /// Deletes `room`'s folder (links first, then the folder with its files). Returns `false`
@@ -195,9 +174,10 @@ impl SharedFolders {
         Ok(true)
     }
 
-    /// How many rooms have a folder.
-    pub fn folder_count(&self) -> usize {
-        self.records.len()
+    fn existing(&self, room: &str) -> Result<FolderRecord, HostError> {
+        self.records
+            .get(room)
+            .ok_or_else(|| HostError::NoFolder(room.to_owned()))
     }
 
     fn current_provider(&self) -> Arc<Provider> {
@@ -212,4 +192,10 @@ impl SharedFolders {
             source,
         }
     }
+}
+
+/// The error for a provider `name` that could not be loaded.
+fn load_failed(name: &str) -> impl FnOnce(LoadError) -> HostError {
+    let provider = name.to_owned();
+    move |source| HostError::Load { provider, source }
 }

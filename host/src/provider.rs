@@ -11,6 +11,7 @@ use crate::bindings::{
 };
 use crate::engine::{ContentDigest, ProviderEngine};
 use crate::error::{CallError, LoadError};
+use crate::folders::ProviderInfo;
 use crate::outbound::Outbound;
 use crate::sandbox::{CallState, SandboxLimits};
 
@@ -27,7 +28,6 @@ pub struct Provider {
     name: String,
     digest: ContentDigest,
     pre: SharedFolderProviderPre<CallState>,
-    engine: Arc<ProviderEngine>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -54,7 +54,6 @@ impl Provider {
             name: name.to_owned(),
             digest,
             pre,
-            engine: Arc::clone(engine),
         })
     }
 
@@ -65,6 +64,13 @@ impl Provider {
     /// SHA-256 of the component's bytes.
     pub fn digest(&self) -> &str {
         &self.digest
+    }
+
+    pub fn info(&self) -> ProviderInfo {
+        ProviderInfo {
+            name: self.name.clone(),
+            digest: self.digest.clone(),
+        }
     }
 
     pub async fn create(
@@ -110,7 +116,7 @@ impl Provider {
         limits: &CallLimits,
     ) -> Result<(Store<CallState>, SharedFolderProvider), CallError> {
         let state = CallState::new(Arc::clone(&limits.outbound), limits.sandbox);
-        let mut store = Store::new(self.engine.engine(), state);
+        let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));

@@ -137,14 +137,6 @@ impl Records {
         self.lock().remove(room)
     }
 
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, FolderRecord>> {
         // Each operation leaves the map consistent; a panic elsewhere cannot break it.
         self.rooms.lock().unwrap_or_else(|p| p.into_inner())
