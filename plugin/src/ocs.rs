@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::errors::{self, Error};
 use crate::http::{Request, Response};
+use crate::paths;
 use crate::settings::Settings;
 
 /// Permission bits of a share (`ShareAPIController`): read 1, update 2, create 4, delete 8.
@@ -83,7 +84,7 @@ pub fn create_share(
 
 /// `DELETE …/shares/<id>`.
 pub fn delete_share(settings: &Settings, id: &str) -> Request {
-    let id = percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC);
+    let id = paths::encode_segment(id);
     request("DELETE", format!("{}/{id}", shares_path(settings)))
 }
 

@@ -5,7 +5,7 @@
 //! are refused rather than rewritten, so two rooms can never map to the same folder.
 
 use crate::prelude::*;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, PercentEncode, utf8_percent_encode};
 
 use crate::errors::Error;
 use crate::settings::Settings;
@@ -16,6 +16,11 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'_')
     .remove(b'~');
+
+/// `segment` written as one URL path segment, percent-encoded.
+pub fn encode_segment(segment: &str) -> PercentEncode<'_> {
+    utf8_percent_encode(segment, SEGMENT)
+}
 
 /// The longest segment accepted, in bytes (common file-system limit).
 const MAX_SEGMENT_BYTES: usize = 255;
@@ -109,11 +114,11 @@ impl FolderPath {
         let mut path = format!(
             "{}/remote.php/dav/files/{}",
             settings.origin.base_path,
-            utf8_percent_encode(&settings.username, SEGMENT)
+            encode_segment(&settings.username)
         );
         for segment in &self.segments {
             path.push('/');
-            path.extend(utf8_percent_encode(segment, SEGMENT));
+            path.extend(encode_segment(segment));
         }
         path
     }
