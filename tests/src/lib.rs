@@ -1,19 +1,13 @@
 //! The harness of the shared-folder host: a NextCloud stand-in server ([`standin`]), the
 //! fixture provider component, and helpers the tests and the demo share.
 
-pub mod client;
-pub mod public_link;
-pub mod standin;
-
 use std::time::Duration;
 
 use shared_folder_host::{HostLimits, OutboundLimits, SharedFolderConfig};
 
-pub use standin::{Fault, FaultRule, Options, StandIn, Step};
-
-/// The fixture provider component (`tests/providers/fixture`), built with this crate.
-pub const FIXTURE_PROVIDER: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/fixture_provider.wasm"));
+pub use shared_folder_test_support::{
+    FIXTURE_PROVIDER, Fault, FaultRule, Options, StandIn, Step, client, public_link, standin,
+};
 
 /// The built-in NextCloud provider component.
 pub const NEXTCLOUD_PROVIDER: &[u8] = shared_folder_host::NEXTCLOUD_PROVIDER;

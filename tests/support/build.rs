@@ -2,6 +2,6 @@
 //! host crate).
 
 fn main() {
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("providers/fixture");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../providers/fixture");
     guest_build::build(&fixture, "release", "fixture_provider.wasm");
 }
