@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::bindings::{RemoteError, WitConfigError, WitError};
 use crate::config::ConfigError;
+use crate::records::RecordsError;
 
 /// A component could not become a provider.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -50,6 +51,8 @@ pub enum HostError {
     },
     #[error("room {0:?} has no shared folder")]
     NoFolder(String),
+    #[error(transparent)]
+    Records(#[from] RecordsError),
 }
 
 impl HostError {

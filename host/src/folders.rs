@@ -11,7 +11,7 @@ use crate::engine::ProviderEngine;
 use crate::error::{CallError, HostError, LoadError};
 use crate::outbound::{Outbound, OutboundLimits};
 use crate::provider::{CallLimits, Provider};
-use crate::records::{FolderRecord, Records, RoomLocks};
+use crate::records::{FolderRecord, Records, RoomLocks, RoomState};
 use crate::roles::{self, Access, Role};
 use crate::sandbox::SandboxLimits;
 
@@ -42,6 +42,40 @@ pub struct ProviderInfo {
     pub digest: String,
 }
 
+/// What [`SharedFolders::create_folder`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Creation {
+    /// The folder was made now.
+    Created(FolderRecord),
+    /// The room had its folder already; nothing was done.
+    Existing(FolderRecord),
+}
+
+impl Creation {
+    pub fn record(&self) -> &FolderRecord {
+        match self {
+            Creation::Created(record) | Creation::Existing(record) => record,
+        }
+    }
+
+    pub fn into_record(self) -> FolderRecord {
+        match self {
+            Creation::Created(record) | Creation::Existing(record) => record,
+        }
+    }
+}
+
+/// What [`SharedFolders::delete_folder`] did.
+#[derive(Debug, Clone)]
+pub enum Deletion {
+    /// The folder and its links are gone, and so is the record.
+    Deleted,
+    /// The room had no folder: nothing to do.
+    NoFolder,
+    /// Forced: the storage refused or failed (the error says how), the record went anyway.
+    RecordOnly(HostError),
+}
+
 pub struct SharedFolders {
     engine: Arc<ProviderEngine>,
     config: SharedFolderConfig,
@@ -55,11 +89,24 @@ pub struct SharedFolders {
 }
 
 impl SharedFolders {
-    /// A host serving `config` with the provider component `component` (its bytes).
+    /// A host serving `config` with the provider component `component` (its bytes), keeping
+    /// its records in memory.
     pub fn new(
         config: SharedFolderConfig,
         component: &[u8],
         limits: HostLimits,
+    ) -> Result<Self, HostError> {
+        Self::with_records(config, component, limits, Records::in_memory()?)
+    }
+
+    /// A host keeping its records in `records` (e.g. [`Records::open`]ed from a file). Call
+    /// [`SharedFolders::reconcile`] once it runs, to clean up after a predecessor that stopped
+    /// in the middle of a create.
+    pub fn with_records(
+        config: SharedFolderConfig,
+        component: &[u8],
+        limits: HostLimits,
+        records: Records,
     ) -> Result<Self, HostError> {
         let engine = ProviderEngine::new().map_err(load_failed(&config.provider))?;
         let provider = Provider::load(&engine, &config.provider, component)
@@ -80,7 +127,7 @@ impl SharedFolders {
             },
             config,
             current: RwLock::new(Arc::new(provider)),
-            records: Records::default(),
+            records,
             rooms: RoomLocks::default(),
         })
     }
@@ -88,6 +135,11 @@ impl SharedFolders {
     /// The provider serving new calls.
     pub fn provider(&self) -> ProviderInfo {
         self.current_provider().info()
+    }
+
+    /// The provider name the configuration asks for.
+    pub fn configured_provider(&self) -> &str {
+        &self.config.provider
     }
 
     /// Replaces the provider while the host runs: the new component is compiled (on a
@@ -115,27 +167,91 @@ impl SharedFolders {
         Ok(info)
     }
 
+    /// Cleans up after creates whose outcome was never recorded (the host stopped while they
+    /// ran): each such room's folder is purged at the storage, then forgotten. Returns how
+    /// many rooms were cleaned; a room whose purge fails stays pending, is logged, and is
+    /// tried again by the next operation on it.
+    pub async fn reconcile(&self) -> Result<usize, HostError> {
+        let mut cleaned = 0;
+        for room in self.records.pending()? {
+            let _room = self.rooms.lock(&room).await;
+            if !matches!(self.records.get(&room)?, Some(RoomState::Pending { .. })) {
+                continue;
+            }
+            match self.purge_lost(&room).await {
+                Ok(()) => cleaned += 1,
+                Err(error) => {
+                    tracing::warn!(room, %error, "lost create not cleaned up yet; will retry");
+                }
+            }
+        }
+        Ok(cleaned)
+    }
+
     /// Creates the shared folder of `room`, or returns the one it has. Concurrent creates of
     /// one room make one folder: the later ones wait and return it.
     pub async fn create(&self, room: &str) -> Result<FolderRecord, HostError> {
+        self.create_folder(room).await.map(Creation::into_record)
+    }
+
+    /// As [`SharedFolders::create`], telling whether the folder was made now.
+    ///
+    /// The create is recorded as pending before the provider runs and completed when it
+    /// returns, so a host that stops in between cleans up on its next start. A provider that
+    /// returns an error has undone its own work (the contract's all-or-nothing); one that
+    /// trapped or ran out of time may not have, so its room is purged right away.
+    pub async fn create_folder(&self, room: &str) -> Result<Creation, HostError> {
         let _room = self.rooms.lock(room).await;
-        if let Some(existing) = self.records.get(room) {
-            return Ok(existing);
+        match self.records.get(room)? {
+            Some(RoomState::Ready(existing)) => return Ok(Creation::Existing(existing)),
+            Some(RoomState::Pending { .. }) => self.purge_lost(room).await?,
+            None => {}
         }
         let provider = self.current_provider();
-        let folder = provider
+        self.records.begin_create(room, provider.name())?;
+        let folder = match provider
             .create(&self.limits, &self.config.settings, room)
             .await
-            .map_err(|source| self.call_failed(&provider, room, source))?;
+        {
+            Ok(folder) => folder,
+            Err(source) => {
+                if matches!(source, CallError::Trapped(_) | CallError::TimedOut(_)) {
+                    // Stopped midway: whatever it made must go. If that fails too, the room
+                    // stays pending and the next operation on it (or start-up) cleans up.
+                    let _ = self.purge_lost(room).await;
+                } else {
+                    self.records.remove(room)?;
+                }
+                return Err(self.call_failed(&provider, room, source));
+            }
+        };
         let record = FolderRecord::new(room, provider.name(), folder);
-        self.records.insert(record.clone());
+        if let Err(error) = self.records.finish_create(&record) {
+            // Unrecorded, the folder would be an orphan: undo it (the room stays pending if
+            // that fails, for a later purge).
+            let undone = provider
+                .delete(&self.limits, &self.config.settings, &record.to_wit())
+                .await;
+            if undone.is_ok() {
+                let _ = self.records.remove(room);
+            }
+            return Err(error.into());
+        }
         tracing::info!(room, provider = provider.name(), path = %record.path, "shared folder created");
-        Ok(record)
+        Ok(Creation::Created(record))
     }
 
     /// The folder of `room`, if it has one.
-    pub fn folder(&self, room: &str) -> Option<FolderRecord> {
-        self.records.get(room)
+    pub fn folder(&self, room: &str) -> Result<Option<FolderRecord>, HostError> {
+        Ok(match self.records.get(room)? {
+            Some(RoomState::Ready(record)) => Some(record),
+            Some(RoomState::Pending { .. }) | None => None,
+        })
+    }
+
+    /// How many rooms have a folder.
+    pub fn folder_count(&self) -> Result<u64, HostError> {
+        Ok(self.records.count()?)
     }
 
     /// What a participant with `role` sees of `room`'s folder.
@@ -160,23 +276,61 @@ impl SharedFolders {
     /// Deletes `room`'s folder (links first, then the folder with its files). Returns `false`
     /// when the room had none. The record goes only once the provider succeeded.
     pub async fn delete(&self, room: &str) -> Result<bool, HostError> {
+        match self.delete_folder(room, false).await? {
+            Deletion::Deleted => Ok(true),
+            Deletion::NoFolder => Ok(false),
+            Deletion::RecordOnly(error) => Err(error),
+        }
+    }
+
+    /// Deletes `room`'s folder. Unless `force`d, the record stays when the storage fails, so
+    /// the delete can be retried; `force` drops the record anyway (OpenTalk's
+    /// `force_delete_reference_if_shared_folder_deletion_fails`).
+    pub async fn delete_folder(&self, room: &str, force: bool) -> Result<Deletion, HostError> {
         let _room = self.rooms.lock(room).await;
-        let Some(record) = self.records.get(room) else {
-            return Ok(false);
+        let outcome = match self.records.get(room)? {
+            None => return Ok(Deletion::NoFolder),
+            Some(RoomState::Pending { .. }) => self.purge_lost(room).await,
+            Some(RoomState::Ready(record)) => {
+                let provider = self.current_provider();
+                match provider
+                    .delete(&self.limits, &self.config.settings, &record.to_wit())
+                    .await
+                {
+                    Ok(()) => {
+                        self.records.remove(room)?;
+                        tracing::info!(room, provider = provider.name(), "shared folder deleted");
+                        Ok(())
+                    }
+                    Err(source) => Err(self.call_failed(&provider, room, source)),
+                }
+            }
         };
+        match outcome {
+            Ok(()) => Ok(Deletion::Deleted),
+            Err(error) if force => {
+                self.records.remove(room)?;
+                tracing::warn!(room, %error, "storage delete failed; record dropped as forced");
+                Ok(Deletion::RecordOnly(error))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Purges the folder of a create whose outcome was lost, then forgets the room.
+    async fn purge_lost(&self, room: &str) -> Result<(), HostError> {
         let provider = self.current_provider();
         provider
-            .delete(&self.limits, &self.config.settings, &record.to_wit())
+            .purge(&self.limits, &self.config.settings, room)
             .await
             .map_err(|source| self.call_failed(&provider, room, source))?;
-        self.records.remove(room);
-        tracing::info!(room, provider = provider.name(), "shared folder deleted");
-        Ok(true)
+        self.records.remove(room)?;
+        tracing::info!(room, provider = provider.name(), "lost create cleaned up");
+        Ok(())
     }
 
     fn existing(&self, room: &str) -> Result<FolderRecord, HostError> {
-        self.records
-            .get(room)
+        self.folder(room)?
             .ok_or_else(|| HostError::NoFolder(room.to_owned()))
     }
 

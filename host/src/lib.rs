@@ -22,9 +22,9 @@ pub mod secret;
 
 pub use config::{ConfigError, SharedFolderConfig};
 pub use error::{CallError, HostError, LoadError};
-pub use folders::{HostLimits, ProviderInfo, SharedFolders};
+pub use folders::{Creation, Deletion, HostLimits, ProviderInfo, SharedFolders};
 pub use outbound::OutboundLimits;
-pub use records::{FolderRecord, ShareLink};
+pub use records::{FolderRecord, Records, RecordsError, ShareLink};
 pub use roles::{Access, Link, Role};
 pub use sandbox::SandboxLimits;
 pub use secret::Secret;

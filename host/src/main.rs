@@ -68,7 +68,7 @@ fn check(config: &std::path::Path, component: Option<&std::path::Path>) -> Resul
     let provider = host.provider();
     println!("configuration: ok (storage origin {origin})");
     println!(
-        "provider {:?}: ok ({} bytes, sha256 {}, fits shared-folder:provider@0.1.0)",
+        "provider {:?}: ok ({} bytes, sha256 {}, fits shared-folder:provider@0.2.0)",
         provider.name,
         bytes.len(),
         provider.digest

@@ -109,6 +109,25 @@ impl Provider {
         .await
     }
 
+    /// Removes `room`'s folder found by its id alone: after a create whose result was lost.
+    pub async fn purge(
+        &self,
+        limits: &CallLimits,
+        settings: &Vec<Setting>,
+        room: &str,
+    ) -> Result<(), CallError> {
+        within(limits.deadline, async {
+            let (mut store, bindings) = self.instantiate(limits).await?;
+            guest_result(
+                bindings
+                    .shared_folder_provider_provider()
+                    .call_purge(&mut store, settings, room)
+                    .await,
+            )
+        })
+        .await
+    }
+
     /// A fresh store and instance. The guest yields to the runtime at every epoch tick, so a
     /// guest that never returns cannot hold a thread, and the deadline can stop it.
     async fn instantiate(

@@ -1,11 +1,20 @@
-//! The folder records the host keeps: which room has which folder and links.
+//! The folder records the host keeps: which room has which folder and links, in an embedded
+//! SQLite database (a file for the binary, in memory for a library user who keeps no state).
 //!
-//! Held in memory for now, behind one lock; the record is what `delete` hands back to the
-//! provider and what `roles.rs` turns into a participant's view.
+//! A create is recorded in two steps so that a host that stops midway leaves no orphan on the
+//! storage: a *pending* row goes in before the provider is called, and becomes the full record
+//! when it returns. A pending row found later (at start-up, or by the next operation on its
+//! room) means the outcome was lost; the host then has the provider `purge` the room's folder
+//! before anything else happens to it (see `folders.rs`).
+//!
+//! Share passwords are stored as given: participants must be shown them. The database file is
+//! created readable by its owner only.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::bindings::{Share, SharedFolder};
@@ -44,9 +53,7 @@ impl FolderRecord {
             path: folder.path,
             read: link(folder.read),
             read_write: link(folder.read_write),
-            created_at_unix: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
+            created_at_unix: now_unix(),
         }
     }
 
@@ -63,6 +70,226 @@ impl FolderRecord {
             read_write: share(&self.read_write),
         }
     }
+}
+
+/// What the records hold for a room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoomState {
+    /// A create started and its outcome was never recorded.
+    Pending {
+        provider: String,
+    },
+    Ready(FolderRecord),
+}
+
+/// The database could not be opened, read or written.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("folder records ({location}): {message}")]
+pub struct RecordsError {
+    location: String,
+    message: String,
+}
+
+/// Room → folder, in SQLite.
+pub struct Records {
+    db: Mutex<Connection>,
+    location: String,
+}
+
+impl std::fmt::Debug for Records {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Records")
+            .field("location", &self.location)
+            .finish_non_exhaustive()
+    }
+}
+
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS folders (
+        room                TEXT PRIMARY KEY NOT NULL,
+        provider            TEXT NOT NULL,
+        state               TEXT NOT NULL CHECK (state IN ('pending', 'ready')),
+        path                TEXT,
+        read_id             TEXT,
+        read_url            TEXT,
+        read_password       TEXT,
+        read_write_id       TEXT,
+        read_write_url      TEXT,
+        read_write_password TEXT,
+        created_at          INTEGER NOT NULL
+    ) STRICT;
+";
+
+impl Records {
+    /// Opens (or creates) the database file at `path`.
+    pub fn open(path: &Path) -> Result<Self, RecordsError> {
+        let location = path.display().to_string();
+        let fail = |e: &dyn std::fmt::Display| RecordsError {
+            location: location.clone(),
+            message: e.to_string(),
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| fail(&e))?;
+        }
+        create_private(path).map_err(|e| fail(&e))?;
+        let db = Connection::open(path).map_err(|e| fail(&e))?;
+        // WAL lets a CLI command and a running service share the file; the busy timeout
+        // makes one wait for the other's write instead of failing.
+        db.pragma_update(None, "journal_mode", "WAL")
+            .and_then(|()| db.pragma_update(None, "synchronous", "NORMAL"))
+            .and_then(|()| db.busy_timeout(std::time::Duration::from_secs(5)))
+            .map_err(|e| fail(&e))?;
+        Self::with_schema(db, location)
+    }
+
+    /// A database that lives as long as this value.
+    pub fn in_memory() -> Result<Self, RecordsError> {
+        let location = ":memory:".to_owned();
+        let db = Connection::open_in_memory().map_err(|e| RecordsError {
+            location: location.clone(),
+            message: e.to_string(),
+        })?;
+        Self::with_schema(db, location)
+    }
+
+    fn with_schema(db: Connection, location: String) -> Result<Self, RecordsError> {
+        let records = Records {
+            db: Mutex::new(db),
+            location,
+        };
+        records.run(|db| db.execute_batch(SCHEMA))?;
+        Ok(records)
+    }
+
+    /// What the records hold for `room`.
+    pub fn get(&self, room: &str) -> Result<Option<RoomState>, RecordsError> {
+        self.run(|db| {
+            db.query_row(
+                "SELECT provider, state, path, read_id, read_url, read_password,
+                        read_write_id, read_write_url, read_write_password, created_at
+                 FROM folders WHERE room = ?1",
+                params![room],
+                |row| {
+                    let provider: String = row.get(0)?;
+                    if row.get::<_, String>(1)? == "pending" {
+                        return Ok(RoomState::Pending { provider });
+                    }
+                    let link = |at: usize| -> rusqlite::Result<ShareLink> {
+                        Ok(ShareLink {
+                            id: row.get(at)?,
+                            url: row.get(at + 1)?,
+                            password: Secret::new(row.get::<_, String>(at + 2)?),
+                        })
+                    };
+                    Ok(RoomState::Ready(FolderRecord {
+                        room: room.to_owned(),
+                        provider,
+                        path: row.get(2)?,
+                        read: link(3)?,
+                        read_write: link(6)?,
+                        created_at_unix: row.get::<_, i64>(9)?.try_into().unwrap_or(0),
+                    }))
+                },
+            )
+            .optional()
+        })
+    }
+
+    /// The rooms whose create started and never finished.
+    pub fn pending(&self) -> Result<Vec<String>, RecordsError> {
+        self.run(|db| {
+            let mut query =
+                db.prepare("SELECT room FROM folders WHERE state = 'pending' ORDER BY room")?;
+            let rooms = query.query_map([], |row| row.get(0))?;
+            rooms.collect()
+        })
+    }
+
+    /// How many rooms have a folder.
+    pub fn count(&self) -> Result<u64, RecordsError> {
+        self.run(|db| {
+            db.query_row(
+                "SELECT COUNT(*) FROM folders WHERE state = 'ready'",
+                [],
+                |row| row.get::<_, i64>(0),
+            )
+        })
+        .map(|n| n.try_into().unwrap_or(0))
+    }
+
+    /// Notes that a create of `room` by `provider` starts now.
+    pub fn begin_create(&self, room: &str, provider: &str) -> Result<(), RecordsError> {
+        self.run(|db| {
+            db.execute(
+                "INSERT INTO folders (room, provider, state, created_at)
+                 VALUES (?1, ?2, 'pending', ?3)",
+                params![room, provider, now_unix_i64()],
+            )
+        })
+        .map(drop)
+    }
+
+    /// Stores the outcome of a create: the pending row becomes the record.
+    pub fn finish_create(&self, record: &FolderRecord) -> Result<(), RecordsError> {
+        self.run(|db| {
+            db.execute(
+                "INSERT OR REPLACE INTO folders (room, provider, state, path,
+                     read_id, read_url, read_password,
+                     read_write_id, read_write_url, read_write_password, created_at)
+                 VALUES (?1, ?2, 'ready', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    record.room,
+                    record.provider,
+                    record.path,
+                    record.read.id,
+                    record.read.url,
+                    record.read.password.expose(),
+                    record.read_write.id,
+                    record.read_write.url,
+                    record.read_write.password.expose(),
+                    i64::try_from(record.created_at_unix).unwrap_or(i64::MAX),
+                ],
+            )
+        })
+        .map(drop)
+    }
+
+    /// Forgets `room` (its record or pending create).
+    pub fn remove(&self, room: &str) -> Result<(), RecordsError> {
+        self.run(|db| db.execute("DELETE FROM folders WHERE room = ?1", params![room]))
+            .map(drop)
+    }
+
+    fn run<T>(
+        &self,
+        operation: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, RecordsError> {
+        // Each statement leaves the database consistent; a panic elsewhere cannot break it.
+        let db = self.db.lock().unwrap_or_else(|p| p.into_inner());
+        operation(&db).map_err(|e| RecordsError {
+            location: self.location.clone(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// Creates `path` readable and writable by its owner only, if it does not exist yet.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map(drop)
+}
+
+fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn now_unix_i64() -> i64 {
+    i64::try_from(now_unix()).unwrap_or(i64::MAX)
 }
 
 /// One lock per room with an operation under way, so that two creates (or a create and a
@@ -118,34 +345,69 @@ impl Drop for RoomGuard<'_> {
     }
 }
 
-/// Room → folder.
-#[derive(Debug, Default)]
-pub struct Records {
-    rooms: Mutex<HashMap<String, FolderRecord>>,
-}
-
-impl Records {
-    pub fn get(&self, room: &str) -> Option<FolderRecord> {
-        self.lock().get(room).cloned()
-    }
-
-    pub fn insert(&self, record: FolderRecord) {
-        self.lock().insert(record.room.clone(), record);
-    }
-
-    pub fn remove(&self, room: &str) -> Option<FolderRecord> {
-        self.lock().remove(room)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, FolderRecord>> {
-        // Each operation leaves the map consistent; a panic elsewhere cannot break it.
-        self.rooms.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(room: &str) -> FolderRecord {
+        let share = |kind: &str| Share {
+            id: format!("{kind}-id"),
+            url: format!("https://c/s/{kind}"),
+            password: format!("{kind}-Passw0rd"),
+        };
+        FolderRecord::new(
+            room,
+            "nextcloud",
+            SharedFolder {
+                path: format!("meetings/{room}"),
+                read: share("ro"),
+                read_write: share("rw"),
+            },
+        )
+    }
+
+    #[test]
+    fn records_survive_reopening_the_file() {
+        let dir = std::env::temp_dir().join(format!("records-test-{}", std::process::id()));
+        let path = dir.join("state").join("folders.sqlite3");
+        let _ = std::fs::remove_dir_all(&dir);
+        {
+            let records = Records::open(&path).unwrap();
+            records.begin_create("a", "nextcloud").unwrap();
+            records.finish_create(&record("a")).unwrap();
+            records.begin_create("b", "nextcloud").unwrap();
+        }
+        let records = Records::open(&path).unwrap();
+        assert_eq!(
+            records.get("a").unwrap(),
+            Some(RoomState::Ready(record("a")))
+        );
+        assert_eq!(
+            records.get("b").unwrap(),
+            Some(RoomState::Pending {
+                provider: "nextcloud".into()
+            })
+        );
+        assert_eq!(records.pending().unwrap(), ["b"]);
+        assert_eq!(records.count().unwrap(), 1);
+        records.remove("b").unwrap();
+        assert_eq!(records.get("b").unwrap(), None);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "readable by others: {mode:o}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_second_pending_create_of_a_room_is_refused() {
+        let records = Records::in_memory().unwrap();
+        records.begin_create("a", "nextcloud").unwrap();
+        let error = records.begin_create("a", "nextcloud").unwrap_err();
+        assert!(error.to_string().contains("UNIQUE"), "{error}");
+    }
 
     #[tokio::test]
     async fn room_locks_serialise_a_room_and_are_forgotten_after() {

@@ -42,7 +42,7 @@ fn a_good_configuration_and_the_built_in_component_pass() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("fits shared-folder:provider@0.1.0"),
+        stdout.contains("fits shared-folder:provider@0.2.0"),
         "{stdout}"
     );
     assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD));

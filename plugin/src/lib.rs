@@ -68,6 +68,11 @@ impl Guest for NextcloudProvider {
         let settings = settings::Settings::from_wit(&settings)?;
         nextcloud::delete(&settings, &folder)
     }
+
+    fn purge(settings: Settings, room: String) -> Result<(), Error> {
+        let settings = settings::Settings::from_wit(&settings)?;
+        nextcloud::purge(&settings, &room)
+    }
 }
 
 // Exported only in the component; the native build exists for the unit tests.

@@ -54,6 +54,13 @@ pub fn delete(settings: &Settings, shared: &SharedFolder) -> Result<(), Error> {
     delete_folder(settings, &folder)
 }
 
+/// Deletes the folder `create` makes for `room`, links and files with it: NextCloud removes
+/// a folder's shares when the folder goes (`12-ocs-share-delete.txt` [9]). A folder that is
+/// not there (404) counts as deleted.
+pub fn purge(settings: &Settings, room: &str) -> Result<(), Error> {
+    delete_folder(settings, &FolderPath::for_room(settings, room)?)
+}
+
 /// MKCOL the folder; on 409, create the missing ancestors level by level and try again.
 fn make_folder(settings: &Settings, folder: &FolderPath) -> Result<(), Error> {
     let exists = || Error::AlreadyExists(format!("folder {:?} exists already", folder.display()));

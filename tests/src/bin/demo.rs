@@ -173,7 +173,7 @@ async fn run(args: Args) -> Result<(), String> {
     }
     println!(
         "   host still has a record: {}",
-        host.folder(&args.room).is_some()
+        matches!(host.folder(&args.room), Ok(Some(_)))
     );
     println!("\nDone.");
     Ok(())
