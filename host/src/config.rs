@@ -28,6 +28,10 @@ pub enum ConfigError {
     MissingSection,
     #[error("[shared_folder].{field}: {reason}")]
     Field { field: String, reason: String },
+    #[error("[host].{field}: {reason}")]
+    HostField { field: String, reason: String },
+    #[error("cannot read {path}: {reason}")]
+    Unreadable { path: String, reason: String },
 }
 
 impl ConfigError {
@@ -68,6 +72,16 @@ impl SharedFolderConfig {
 
     /// Reads the `[shared_folder]` table itself.
     pub fn from_table(table: &toml::Table) -> Result<Self, ConfigError> {
+        Self::from_table_with(table, None)
+    }
+
+    /// Reads the `[shared_folder]` table, with the account password from elsewhere when
+    /// `password` is given (a file or an environment variable, see `[host]`): then the table
+    /// must not have one too.
+    pub fn from_table_with(
+        table: &toml::Table,
+        password: Option<Secret>,
+    ) -> Result<Self, ConfigError> {
         let text = |field: &str| -> Result<String, ConfigError> {
             match table.get(field) {
                 Some(toml::Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_owned()),
@@ -90,13 +104,25 @@ impl SharedFolderConfig {
             Origin::parse(&text("url")?).map_err(|reason| ConfigError::field("url", reason))?;
         let username = text("username")?;
         // The password is kept as given: leading or trailing spaces may be part of it.
-        let password = match table.get("password") {
-            Some(toml::Value::String(s)) if !s.is_empty() => Secret::new(s.clone()),
-            Some(toml::Value::String(_)) => {
+        let password = match (table.get("password"), password) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::field(
+                    "password",
+                    "given here and by [host].password_file or password_env; keep one",
+                ));
+            }
+            (None, Some(password)) => password,
+            (Some(toml::Value::String(s)), None) if !s.is_empty() => Secret::new(s.clone()),
+            (Some(toml::Value::String(_)), None) => {
                 return Err(ConfigError::field("password", "must not be empty"));
             }
-            Some(_) => return Err(ConfigError::field("password", "must be a string")),
-            None => return Err(ConfigError::field("password", "missing")),
+            (Some(_), None) => return Err(ConfigError::field("password", "must be a string")),
+            (None, None) => {
+                return Err(ConfigError::field(
+                    "password",
+                    "missing (or give [host].password_file or password_env)",
+                ));
+            }
         };
 
         let mut settings = Vec::with_capacity(table.len());
