@@ -51,7 +51,7 @@ impl ProviderEngine {
 
     /// Compiles `bytes`, or returns the component compiled earlier from the same bytes.
     pub fn compile(&self, bytes: &[u8]) -> Result<(ContentDigest, Component), LoadError> {
-        let digest = hex(&Sha256::digest(bytes));
+        let digest = content_digest(bytes);
         if let Some(component) = self.compiled_lock().get(&digest) {
             return Ok((digest, component.clone()));
         }
@@ -100,6 +100,11 @@ fn spawn_epoch_ticker(engine: &Engine) {
             }
         })
         .expect("spawning the epoch thread");
+}
+
+/// The identity of a component's `bytes`.
+pub fn content_digest(bytes: &[u8]) -> ContentDigest {
+    hex(&Sha256::digest(bytes))
 }
 
 fn hex(bytes: &[u8]) -> String {

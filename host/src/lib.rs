@@ -15,11 +15,13 @@ pub mod error;
 pub mod folders;
 pub mod host_config;
 pub mod outbound;
+pub mod plugins;
 pub mod provider;
 pub mod records;
 pub mod roles;
 pub mod sandbox;
 pub mod secret;
+pub mod service;
 
 pub use config::{ConfigError, SharedFolderConfig};
 pub use error::{CallError, HostError, LoadError};

@@ -1,14 +1,32 @@
-//! `shared-folder-host`: the host as a command.
+//! `shared-folder-host`: the host as a command (see `--help`).
 //!
-//! `check` validates a configuration and a provider component the way the host would load
-//! them — the `[shared_folder]` section, the component's fit to the `shared-folder-provider`
-//! world — without contacting the storage.
+//! The command line is a contract; keep it stable:
+//!
+//! ```text
+//! shared-folder-host create --config FILE --room ROOM
+//!     {"room","path","read":{"id","url","password"},"read_write":{"id","url","password"}}
+//! shared-folder-host access --config FILE --room ROOM --role moderator|participant
+//!     {"read":{"url","password"}} plus "read_write" for moderators
+//! shared-folder-host delete --config FILE --room ROOM [--force]
+//!     {"room","deleted":true|false}
+//! shared-folder-host serve  --config FILE
+//! shared-folder-host check  --config FILE [--component FILE]
+//! ```
+//!
+//! Results go to stdout as JSON; errors to stderr with a non-zero exit code: 1 when the
+//! storage or provider failed, 2 for usage and configuration errors, 3 when the room has no
+//! shared folder. No secret of the configuration is ever printed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use shared_folder_host::{HostLimits, NEXTCLOUD_PROVIDER, SharedFolderConfig, SharedFolders};
+use serde_json::json;
+use shared_folder_host::service::{self, Service};
+use shared_folder_host::{
+    Deletion, HostConfig, HostError, LogFormat, Records, Role, SharedFolders, plugins,
+};
 
 #[derive(Parser)]
 #[command(
@@ -22,56 +40,258 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check a configuration and a provider component without contacting the storage.
-    Check {
-        /// Configuration file with a `[shared_folder]` section.
+    /// Create a room's shared folder (or show the one it has), print it with both links.
+    Create {
         #[arg(long)]
         config: PathBuf,
-        /// Provider component to check; default: the built-in NextCloud provider.
+        #[arg(long)]
+        room: String,
+    },
+    /// Print what a participant with a role sees of a room's shared folder.
+    Access {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        room: String,
+        #[arg(long)]
+        role: Role,
+    },
+    /// Delete a room's shared folder: both links, then the folder with its files.
+    Delete {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        room: String,
+        /// Drop the record even if the storage's delete fails.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run the REST and signaling service until SIGINT or SIGTERM.
+    Serve {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Check a configuration and a provider component without contacting the storage.
+    Check {
+        #[arg(long)]
+        config: PathBuf,
+        /// Provider component to check; default: the plugins folder's, else the built-in.
         #[arg(long)]
         component: Option<PathBuf>,
     },
 }
 
-fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let result = match Cli::parse().command {
-        Command::Check { config, component } => check(&config, component.as_deref()),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
+/// A failure, with the exit code it ends the process with.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn usage(message: impl ToString) -> Self {
+        Failure {
+            code: 2,
+            message: message.to_string(),
         }
     }
 }
 
-fn check(config: &std::path::Path, component: Option<&std::path::Path>) -> Result<(), String> {
-    let text = std::fs::read_to_string(config)
-        .map_err(|e| format!("cannot read {}: {e}", config.display()))?;
-    let config = SharedFolderConfig::from_toml(&text).map_err(|e| e.to_string())?;
-    let bytes = match component {
-        Some(path) => {
-            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?
+impl From<HostError> for Failure {
+    fn from(error: HostError) -> Self {
+        let code = match &error {
+            HostError::NoFolder(_) => 3,
+            HostError::Config(_) | HostError::Load { .. } => 2,
+            HostError::Call { .. } | HostError::Records(_) => 1,
+        };
+        Failure {
+            code,
+            message: error.to_string(),
         }
-        None => NEXTCLOUD_PROVIDER.to_vec(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config_path = match &cli.command {
+        Command::Create { config, .. }
+        | Command::Access { config, .. }
+        | Command::Delete { config, .. }
+        | Command::Serve { config }
+        | Command::Check { config, .. } => config.clone(),
     };
-    let origin = config.origin.to_string();
-    let host =
-        SharedFolders::new(config, &bytes, HostLimits::default()).map_err(|e| e.to_string())?;
-    let provider = host.provider();
-    println!("configuration: ok (storage origin {origin})");
+    let result = HostConfig::load(&config_path)
+        .map_err(Failure::usage)
+        .and_then(|config| {
+            init_logging(config.host.log_format);
+            let runtime = tokio::runtime::Runtime::new()
+                .map_err(|e| Failure::usage(format!("cannot start the runtime: {e}")))?;
+            runtime.block_on(run(cli.command, config))
+        });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "warn,shared_folder_host=info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn run(command: Command, config: HostConfig) -> Result<(), Failure> {
+    match command {
+        Command::Create { room, .. } => {
+            let record = host(&config)?.create(&room).await?;
+            print_json(&json!({
+                "room": record.room,
+                "path": record.path,
+                "read": record.read,
+                "read_write": record.read_write,
+            }));
+        }
+        Command::Access { room, role, .. } => {
+            print_json(&json!(host(&config)?.access(&room, role)?));
+        }
+        Command::Delete { room, force, .. } => {
+            let deleted = match host(&config)?.delete_folder(&room, force).await? {
+                Deletion::Deleted => true,
+                Deletion::NoFolder => false,
+                Deletion::RecordOnly(error) => {
+                    eprintln!(
+                        "warning: the storage's delete failed, record dropped (--force): {error}"
+                    );
+                    true
+                }
+            };
+            print_json(&json!({"room": room, "deleted": deleted}));
+        }
+        Command::Serve { .. } => serve(config).await?,
+        Command::Check { component, .. } => check(&config, component.as_deref())?,
+    }
+    Ok(())
+}
+
+/// The host the configuration describes: its provider component and its records.
+fn host(config: &HostConfig) -> Result<SharedFolders, Failure> {
+    let provider = &config.shared_folder.provider;
+    let component = plugins::initial_component(config.host.plugins.as_deref(), provider)
+        .map_err(Failure::usage)?;
+    let records = Records::open(&config.host.database).map_err(|e| Failure {
+        code: 1,
+        message: e.to_string(),
+    })?;
+    Ok(SharedFolders::with_records(
+        config.shared_folder.clone(),
+        &component,
+        config.host.limits,
+        records,
+    )?)
+}
+
+async fn serve(config: HostConfig) -> Result<(), Failure> {
+    if config.host.api_tokens.is_empty() {
+        return Err(Failure::usage(
+            "[host].api_tokens: serve needs at least one token for the controller",
+        ));
+    }
+    let folders = Arc::new(host(&config)?);
+    let cleaned = folders.reconcile().await?;
+    if cleaned > 0 {
+        tracing::info!(cleaned, "lost creates of an earlier run cleaned up");
+    }
+    let _watcher = match &config.host.plugins {
+        Some(folder) => Some(plugins::watch(Arc::clone(&folders), folder).map_err(Failure::usage)?),
+        None => None,
+    };
+    let listener = tokio::net::TcpListener::bind(config.host.listen)
+        .await
+        .map_err(|e| {
+            Failure::usage(format!(
+                "[host].listen: cannot listen on {}: {e}",
+                config.host.listen
+            ))
+        })?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let service = Arc::new(Service::new(
+        folders,
+        config.host.api_tokens.clone(),
+        config.host.ticket_ttl,
+    ));
+    tracing::info!(%address, "serving");
+    // A line on stdout that scripts (and the tests) can wait for.
+    println!("listening on http://{address}");
+    service::serve(
+        listener,
+        service,
+        shutdown_signal(),
+        config.host.shutdown_grace,
+    )
+    .await
+    .map_err(|e| Failure {
+        code: 1,
+        message: format!("server failed: {e}"),
+    })?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+fn check(config: &HostConfig, component: Option<&Path>) -> Result<(), Failure> {
+    let provider = &config.shared_folder.provider;
+    let bytes = match component {
+        Some(path) => std::fs::read(path)
+            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?,
+        None => plugins::initial_component(config.host.plugins.as_deref(), provider)
+            .map_err(Failure::usage)?,
+    };
+    let host = SharedFolders::new(config.shared_folder.clone(), &bytes, config.host.limits)?;
+    let info = host.provider();
+    println!(
+        "configuration: ok (storage origin {})",
+        config.shared_folder.origin
+    );
     println!(
         "provider {:?}: ok ({} bytes, sha256 {}, fits shared-folder:provider@0.2.0)",
-        provider.name,
+        info.name,
         bytes.len(),
-        provider.digest
+        info.digest
     );
     Ok(())
+}
+
+fn print_json(value: &serde_json::Value) {
+    println!("{value}");
 }

@@ -1,0 +1,157 @@
+//! Where provider components come from: built into the host, or `<provider>.wasm` in the
+//! plugins folder, which overrides the built-in one and is watched while the host runs.
+//!
+//! A new or changed file is read, checked against the world and swapped in
+//! ([`SharedFolders::swap_provider`]); a broken one is refused with a log line and the
+//! provider before it keeps serving. Writes arrive as bursts of file-system events, so the
+//! watcher waits for a short quiet spell before it reads the file.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use notify::{RecursiveMode, Watcher};
+use tokio::sync::mpsc;
+
+use crate::engine::content_digest;
+use crate::folders::SharedFolders;
+
+/// How long a component file must stay unchanged before it is loaded.
+const QUIET: Duration = Duration::from_millis(250);
+
+/// No component could be found or watched.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PluginError {
+    #[error(
+        "no component for provider {provider:?}: put {provider}.wasm in the plugins folder ([host].plugins){}",
+        .folder.as_ref().map(|f| format!(" — looked in {}", f.display())).unwrap_or_default()
+    )]
+    Missing {
+        provider: String,
+        folder: Option<PathBuf>,
+    },
+    #[error("[host].plugins: cannot use {folder}: {reason}")]
+    Folder { folder: PathBuf, reason: String },
+    #[error("cannot read {file}: {reason}")]
+    Read { file: PathBuf, reason: String },
+}
+
+/// The providers built into the host, by name.
+pub fn built_in(provider: &str) -> Option<&'static [u8]> {
+    match provider {
+        "nextcloud" => Some(crate::NEXTCLOUD_PROVIDER),
+        _ => None,
+    }
+}
+
+/// The file `provider`'s component has in `folder`.
+pub fn component_file(folder: &Path, provider: &str) -> PathBuf {
+    folder.join(format!("{provider}.wasm"))
+}
+
+/// The component to start `provider` with: the plugins folder's, else the built-in one.
+pub fn initial_component(folder: Option<&Path>, provider: &str) -> Result<Vec<u8>, PluginError> {
+    if let Some(folder) = folder {
+        if !folder.is_dir() {
+            return Err(PluginError::Folder {
+                folder: folder.to_owned(),
+                reason: "not a folder".into(),
+            });
+        }
+        let file = component_file(folder, provider);
+        match std::fs::read(&file) {
+            Ok(bytes) => {
+                tracing::info!(provider, file = %file.display(), "provider from the plugins folder");
+                return Ok(bytes);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(PluginError::Read {
+                    file,
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+    built_in(provider)
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| PluginError::Missing {
+            provider: provider.to_owned(),
+            folder: folder.map(Path::to_owned),
+        })
+}
+
+/// Watches the plugins folder for as long as it lives.
+pub struct PluginWatcher {
+    _watcher: notify::RecommendedWatcher,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for PluginWatcher {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts watching `folder` for `folders`' configured provider's component. Must be called
+/// within a tokio runtime.
+pub fn watch(folders: Arc<SharedFolders>, folder: &Path) -> Result<PluginWatcher, PluginError> {
+    let file = component_file(folder, folders.configured_provider());
+    let unusable = |e: notify::Error| PluginError::Folder {
+        folder: folder.to_owned(),
+        reason: e.to_string(),
+    };
+    let (events, mut changes) = mpsc::unbounded_channel();
+    let watched = file.clone();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let concerns_file = match &event {
+            Ok(event) => event
+                .paths
+                .iter()
+                .any(|p| p.file_name() == watched.file_name()),
+            // A failing watch may have missed changes: look at the file again.
+            Err(_) => true,
+        };
+        if concerns_file {
+            let _ = events.send(());
+        }
+    })
+    .map_err(unusable)?;
+    watcher
+        .watch(folder, RecursiveMode::NonRecursive)
+        .map_err(unusable)?;
+    tracing::info!(file = %file.display(), "watching for provider changes");
+
+    let task = tokio::spawn(async move {
+        while changes.recv().await.is_some() {
+            // Let the write finish: wait until no event came for a while.
+            while let Ok(Some(())) = tokio::time::timeout(QUIET, changes.recv()).await {}
+            reload(&folders, &file).await;
+        }
+    });
+    Ok(PluginWatcher {
+        _watcher: watcher,
+        task,
+    })
+}
+
+/// Loads `file` and swaps it in, unless it is gone or is what already serves.
+async fn reload(folders: &SharedFolders, file: &Path) {
+    let bytes = match tokio::fs::read(file).await {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            tracing::warn!(file = %file.display(), "component file removed; the current provider keeps serving");
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(file = %file.display(), error = %e, "component file unreadable; the current provider keeps serving");
+            return;
+        }
+    };
+    if content_digest(&bytes) == folders.provider().digest {
+        return;
+    }
+    let name = folders.configured_provider().to_owned();
+    // `swap_provider` logs the outcome either way.
+    let _ = folders.swap_provider(&name, &bytes).await;
+}

@@ -1,0 +1,98 @@
+//! The host as a service (`shared-folder-host serve`): the controller's REST API
+//! ([`rest`]), participants' WebSockets ([`socket`]) and the signaling state behind them
+//! ([`signaling`]), over one [`SharedFolders`].
+//!
+//! A controller embedding the library can mount [`Service::router`] in its own server; the
+//! binary runs it with [`serve`], which stops gracefully: on the shutdown signal it stops
+//! accepting, closes the WebSockets, and lets calls in flight finish (up to a grace period).
+
+pub mod rest;
+pub mod signaling;
+pub mod socket;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post, put};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::folders::SharedFolders;
+use crate::secret::Secret;
+use signaling::Signaling;
+
+/// What the service's handlers share.
+pub struct Service {
+    pub folders: Arc<SharedFolders>,
+    pub signaling: Signaling,
+    tokens: Vec<Secret>,
+    /// Flips to `true` when the service shuts down; open WebSockets close on it.
+    shutdown: watch::Sender<bool>,
+}
+
+impl Service {
+    /// A service over `folders`, accepting the bearer `tokens`, issuing tickets valid for
+    /// `ticket_ttl`.
+    pub fn new(folders: Arc<SharedFolders>, tokens: Vec<Secret>, ticket_ttl: Duration) -> Self {
+        Service {
+            folders,
+            signaling: Signaling::new(ticket_ttl),
+            tokens,
+            shutdown: watch::Sender::new(false),
+        }
+    }
+
+    /// The routes (see [`rest`] and [`socket`]).
+    pub fn router(self: &Arc<Self>) -> Router {
+        Router::new()
+            .route("/health", get(rest::health))
+            .route(
+                "/v1/events/{room}/shared_folder",
+                put(rest::create).get(rest::show).delete(rest::delete),
+            )
+            .route("/v1/events/{room}/tickets", post(rest::ticket))
+            .route(
+                "/v1/events/{room}/participants/{participant}/role",
+                put(rest::set_role),
+            )
+            .route("/v1/events/{room}/signaling", get(socket::join))
+            .with_state(Arc::clone(self))
+    }
+
+    /// Closes every WebSocket.
+    pub fn close_sessions(&self) {
+        self.shutdown.send_replace(true);
+        self.signaling.close_all();
+    }
+}
+
+/// Serves `service` on `listener` until `shutdown` resolves; then closes the WebSockets and
+/// waits up to `grace` for calls in flight.
+pub async fn serve(
+    listener: TcpListener,
+    service: Arc<Service>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let (stopping, mut stopped) = watch::channel(false);
+    let closing = Arc::clone(&service);
+    let server = axum::serve(listener, service.router()).with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down: no new connections; calls in flight may finish");
+        closing.close_sessions();
+        stopping.send_replace(true);
+    });
+    let server = std::pin::pin!(server.into_future());
+    tokio::select! {
+        result = server => result,
+        () = async {
+            let _ = stopped.wait_for(|s| *s).await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!(?grace, "calls still in flight after the grace period; stopping anyway");
+            Ok(())
+        }
+    }
+}

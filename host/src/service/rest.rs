@@ -1,0 +1,252 @@
+//! The controller-facing HTTP API, modelled on OpenTalk's `/v1/events/{id}/shared_folder`.
+//!
+//! | call | answer |
+//! |------|--------|
+//! | `PUT /v1/events/{room}/shared_folder` | 201 made now, 200 existed; body: the moderator view |
+//! | `GET /v1/events/{room}/shared_folder?role=moderator\|participant` | 200 the role's view (default participant); 404 none |
+//! | `DELETE /v1/events/{room}/shared_folder[?force_delete_reference_if_shared_folder_deletion_fails=true]` | 204 |
+//! | `POST /v1/events/{room}/tickets` `{"participant","role"}` | 201 `{"ticket","expires_in"}` |
+//! | `PUT /v1/events/{room}/participants/{participant}/role` `{"role"}` | 204 |
+//! | `GET /health` | 200, no token needed |
+//!
+//! Every `/v1` call needs `Authorization: Bearer <token>` with a token of `[host].api_tokens`.
+//! Errors are JSON: `{"code": "...", "message": "..."}`, as OpenTalk's; no message carries a
+//! secret.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::Service;
+use super::signaling::Admission;
+use crate::bindings::WitError;
+use crate::error::{CallError, HostError};
+use crate::folders::{Creation, Deletion};
+use crate::roles::{self, Role};
+
+/// An error answer.
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    pub(super) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Json(json!({"code": self.code, "message": self.message}));
+        let mut response = (self.status, body).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("valid"));
+        }
+        response
+    }
+}
+
+impl From<HostError> for ApiError {
+    fn from(error: HostError) -> Self {
+        use StatusCode as S;
+        let (status, code) = match &error {
+            HostError::NoFolder(_) => (S::NOT_FOUND, "not_found"),
+            HostError::Call { source, .. } => match source {
+                CallError::Provider(WitError::InvalidRoom(_)) => (S::BAD_REQUEST, "invalid_room"),
+                CallError::Provider(WitError::AlreadyExists(_)) => (S::CONFLICT, "conflict"),
+                CallError::Provider(WitError::InvalidConfig(_)) => {
+                    (S::INTERNAL_SERVER_ERROR, "configuration")
+                }
+                CallError::Provider(WitError::Unauthorized(_)) => {
+                    (S::BAD_GATEWAY, "storage_unauthorized")
+                }
+                CallError::Provider(WitError::Timeout(_)) | CallError::TimedOut(_) => {
+                    (S::GATEWAY_TIMEOUT, "storage_timeout")
+                }
+                CallError::Provider(_) => (S::BAD_GATEWAY, "storage_error"),
+                CallError::Trapped(_) | CallError::Instantiation(_) => {
+                    (S::INTERNAL_SERVER_ERROR, "provider_failed")
+                }
+            },
+            HostError::Load { .. } => (S::INTERNAL_SERVER_ERROR, "provider_failed"),
+            HostError::Config(_) => (S::INTERNAL_SERVER_ERROR, "configuration"),
+            HostError::Records(_) => (S::INTERNAL_SERVER_ERROR, "records"),
+        };
+        ApiError::new(status, code, error.to_string())
+    }
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+/// Checks the bearer token. Tokens are compared as SHA-256 digests, so the comparison's
+/// time says nothing about how much of a token was right.
+pub(super) fn authorize(service: &Service, headers: &HeaderMap) -> Result<(), ApiError> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "a bearer token is required",
+            )
+        })?;
+    let presented = Sha256::digest(presented.trim().as_bytes());
+    if service
+        .tokens
+        .iter()
+        .any(|token| Sha256::digest(token.expose().as_bytes()) == presented)
+    {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "the bearer token is not valid",
+        ))
+    }
+}
+
+pub async fn create(
+    State(service): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path(room): Path<String>,
+) -> ApiResult {
+    authorize(&service, &headers)?;
+    let creation = service.folders.create_folder(&room).await?;
+    let status = match &creation {
+        Creation::Created(record) => {
+            service.signaling.folder_changed(&room, Some(record));
+            StatusCode::CREATED
+        }
+        Creation::Existing(_) => StatusCode::OK,
+    };
+    let view = roles::access(creation.record(), Role::Moderator);
+    Ok((status, Json(view)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ViewQuery {
+    role: Option<Role>,
+}
+
+pub async fn show(
+    State(service): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path(room): Path<String>,
+    Query(query): Query<ViewQuery>,
+) -> ApiResult {
+    authorize(&service, &headers)?;
+    let role = query.role.unwrap_or(Role::Participant);
+    Ok(Json(service.folders.access(&room, role)?).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DeleteQuery {
+    #[serde(default)]
+    force_delete_reference_if_shared_folder_deletion_fails: bool,
+}
+
+pub async fn delete(
+    State(service): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path(room): Path<String>,
+    Query(query): Query<DeleteQuery>,
+) -> ApiResult {
+    authorize(&service, &headers)?;
+    let force = query.force_delete_reference_if_shared_folder_deletion_fails;
+    match service.folders.delete_folder(&room, force).await? {
+        Deletion::Deleted | Deletion::RecordOnly(_) => {
+            service.signaling.folder_changed(&room, None);
+        }
+        Deletion::NoFolder => {}
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketRequest {
+    participant: String,
+    role: Role,
+}
+
+pub async fn ticket(
+    State(service): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path(room): Path<String>,
+    Json(request): Json<TicketRequest>,
+) -> ApiResult {
+    authorize(&service, &headers)?;
+    if request.participant.is_empty() || request.participant.len() > 200 {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_participant",
+            "participant must have 1 to 200 characters",
+        ));
+    }
+    let ticket = service
+        .signaling
+        .issue_ticket(Admission {
+            room,
+            participant: request.participant,
+            role: request.role,
+        })
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "random",
+                format!("no random source: {e}"),
+            )
+        })?;
+    let body = json!({"ticket": ticket, "expires_in": service.signaling.ticket_ttl().as_secs()});
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleRequest {
+    role: Role,
+}
+
+pub async fn set_role(
+    State(service): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path((room, participant)): Path<(String, String)>,
+    Json(request): Json<RoleRequest>,
+) -> ApiResult {
+    authorize(&service, &headers)?;
+    let folder = service.folders.folder(&room)?;
+    let before = service
+        .signaling
+        .set_role(&room, &participant, request.role, folder.as_ref());
+    tracing::info!(room, participant, ?before, after = ?request.role, "role changed");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn health(State(service): State<Arc<Service>>) -> ApiResult {
+    let provider = service.folders.provider();
+    let folders = service.folders.folder_count()?;
+    Ok(Json(json!({
+        "status": "ok",
+        "provider": {"name": provider.name, "digest": provider.digest},
+        "folders": folders,
+        "sessions": service.signaling.session_count(),
+    }))
+    .into_response())
+}
