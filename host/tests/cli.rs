@@ -1,0 +1,260 @@
+//! The command line, end to end: `create`, `access`, `delete` of the binary against the
+//! NextCloud stand-in, their error paths and exit codes, and configuration files.
+
+mod common;
+
+use common::Setup;
+use serde_json::json;
+use shared_folder_test_support::{Fault, FaultRule, Options, StandIn, Step};
+
+async fn standin() -> StandIn {
+    StandIn::start(Options::default())
+        .await
+        .expect("stand-in starts")
+}
+
+/// The stand-in's account password: it must never appear in what the binary prints.
+fn account_password(standin: &StandIn) -> String {
+    standin.options().password.clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_access_delete_follow_the_contract() {
+    let standin = standin().await;
+    let setup = Setup::new(&standin, "");
+
+    let created = setup.run("create", &["--room", "room-1"]).await;
+    assert_eq!(created.code, Some(0), "{created:?}");
+    let folder = created.json();
+    let keys: Vec<&str> = folder
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["path", "read", "read_write", "room"]);
+    assert_eq!(folder["room"], "room-1");
+    assert_eq!(folder["path"], "opentalk/meetings/room-1");
+    let shares = standin.shares_on("opentalk/meetings/room-1");
+    for (kind, permissions) in [("read", 17), ("read_write", 31)] {
+        let link = &folder[kind];
+        let share = shares
+            .iter()
+            .find(|s| s.id.to_string() == link["id"])
+            .unwrap_or_else(|| panic!("{kind} share on the stand-in"));
+        assert_eq!(share.permissions, permissions);
+        assert_eq!(share.password.as_deref(), link["password"].as_str());
+        assert!(link["url"].as_str().unwrap().contains(&share.token));
+    }
+
+    // A second process finds the record: same folder, nothing new on the storage.
+    let again = setup.run("create", &["--room", "room-1"]).await;
+    assert_eq!(again.json(), folder);
+    assert_eq!(standin.storage().shares.len(), 2);
+
+    let moderator = setup
+        .run("access", &["--room", "room-1", "--role", "moderator"])
+        .await;
+    assert_eq!(
+        moderator.json(),
+        json!({
+            "read": {"url": folder["read"]["url"], "password": folder["read"]["password"]},
+            "read_write": {"url": folder["read_write"]["url"], "password": folder["read_write"]["password"]},
+        })
+    );
+    let participant = setup
+        .run("access", &["--room", "room-1", "--role", "participant"])
+        .await;
+    assert_eq!(
+        participant.json(),
+        json!({"read": {"url": folder["read"]["url"], "password": folder["read"]["password"]}})
+    );
+    assert!(!participant.stdout.contains("read_write"));
+
+    let deleted = setup.run("delete", &["--room", "room-1"]).await;
+    assert_eq!(deleted.code, Some(0), "{deleted:?}");
+    assert_eq!(deleted.json(), json!({"room": "room-1", "deleted": true}));
+    assert!(!standin.folder_exists("opentalk/meetings/room-1"));
+    assert!(standin.storage().shares.is_empty());
+
+    // Deleting a room without a folder is not an error; showing one is (exit code 3).
+    let nothing = setup.run("delete", &["--room", "room-1"]).await;
+    assert_eq!(nothing.code, Some(0));
+    assert_eq!(nothing.json(), json!({"room": "room-1", "deleted": false}));
+    let missing = setup
+        .run("access", &["--room", "room-1", "--role", "participant"])
+        .await;
+    assert_eq!(missing.code, Some(3), "{missing:?}");
+    assert!(missing.stdout.is_empty());
+    assert!(
+        missing.stderr.contains("has no shared folder"),
+        "{missing:?}"
+    );
+
+    let secret = account_password(&standin);
+    for outcome in [
+        &created,
+        &again,
+        &moderator,
+        &participant,
+        &deleted,
+        &nothing,
+        &missing,
+    ] {
+        assert!(!outcome.stdout.contains(&secret) && !outcome.stderr.contains(&secret));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_exit_non_zero_with_the_reason_and_no_secret() {
+    let standin = standin().await;
+    let secret = account_password(&standin);
+
+    // The storage refuses the credentials.
+    let setup = Setup::new(&standin, "");
+    let text = std::fs::read_to_string(&setup.config)
+        .unwrap()
+        .replace(&secret, "not-the-Passw0rd-at-all");
+    std::fs::write(&setup.config, text).unwrap();
+    let refused = setup.run("create", &["--room", "room-1"]).await;
+    assert_eq!(refused.code, Some(1), "{refused:?}");
+    assert!(
+        refused.stderr.contains("refused the credentials"),
+        "{refused:?}"
+    );
+    assert!(!refused.stderr.contains("not-the-Passw0rd"));
+    assert!(refused.stdout.is_empty());
+
+    // A room id that would leave the directory.
+    let setup = Setup::new(&standin, "");
+    let escape = setup.run("create", &["--room", "../other"]).await;
+    assert_eq!(escape.code, Some(1), "{escape:?}");
+    assert!(escape.stderr.contains("invalid room"), "{escape:?}");
+
+    // A bad role is a usage error.
+    let role = setup
+        .run("access", &["--room", "r", "--role", "owner"])
+        .await;
+    assert_eq!(role.code, Some(2), "{role:?}");
+    assert!(role.stderr.contains("unknown role"), "{role:?}");
+
+    // The storage fails the delete: the record stays for a retry, unless forced.
+    assert_eq!(
+        setup.run("create", &["--room", "room-2"]).await.code,
+        Some(0)
+    );
+    standin.inject(FaultRule::at(Step::DeleteFolder, Fault::Status(403)));
+    let kept = setup.run("delete", &["--room", "room-2"]).await;
+    assert_eq!(kept.code, Some(1), "{kept:?}");
+    assert!(kept.stderr.contains("403"), "{kept:?}");
+    let still = setup
+        .run("access", &["--room", "room-2", "--role", "participant"])
+        .await;
+    assert_eq!(still.code, Some(0), "record kept: {still:?}");
+
+    standin.inject(FaultRule::at(Step::DeleteFolder, Fault::Status(403)));
+    let forced = setup.run("delete", &["--room", "room-2", "--force"]).await;
+    assert_eq!(forced.code, Some(0), "{forced:?}");
+    assert_eq!(forced.json(), json!({"room": "room-2", "deleted": true}));
+    assert!(forced.stderr.contains("record dropped"), "{forced:?}");
+    let gone = setup
+        .run("access", &["--room", "room-2", "--role", "participant"])
+        .await;
+    assert_eq!(gone.code, Some(3), "{gone:?}");
+
+    for outcome in [&refused, &escape, &role, &kept, &forced, &gone] {
+        assert!(!outcome.stdout.contains(&secret) && !outcome.stderr.contains(&secret));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_configuration_files_name_the_field() {
+    let standin = standin().await;
+    let good = std::fs::read_to_string(&Setup::new(&standin, "").config).unwrap();
+    let secret = account_password(&standin);
+    for (change, named) in [
+        (
+            good.replace("url = \"http", "url = \"ftp"),
+            "[shared_folder].url",
+        ),
+        (
+            good.replace("username = ", "user = "),
+            "[shared_folder].username",
+        ),
+        (
+            good.replace("[host]\n", "[host]\ncolour = 1\n"),
+            "[host].colour",
+        ),
+        (
+            good.replace("call_timeout = 20", "call_timeout = -1"),
+            "[host].call_timeout",
+        ),
+        (
+            good.replace("listen = \"127.0.0.1:0\"", "listen = \"anywhere\""),
+            "[host].listen",
+        ),
+        (
+            good.replace("[host]\n", "[host]\npassword_env = \"SF_TEST_PASSWORD\"\n"),
+            "[shared_folder].password",
+        ),
+        (
+            good.replace("[host]\n", "[host]\nplugins = \"no-such-folder\"\n"),
+            "[host].plugins",
+        ),
+        (
+            good.replace("[shared_folder]", "[shared_folders]"),
+            "[shared_folder]",
+        ),
+        (good.replace("]\n", "\n"), "not valid TOML"),
+    ] {
+        let setup = Setup::with_text(&change);
+        let mut command = std::process::Command::new(common::BINARY);
+        command
+            .args(["create", "--room", "r", "--config"])
+            .arg(&setup.config)
+            .env("SF_TEST_PASSWORD", "from-the-environment");
+        let outcome = common::run(command).await;
+        assert_eq!(outcome.code, Some(2), "{named}: {outcome:?}");
+        assert!(outcome.stderr.contains(named), "{named}: {outcome:?}");
+        assert!(!outcome.stderr.contains(&secret), "{named}");
+    }
+    assert!(
+        standin.seen().is_empty(),
+        "nothing reached the storage: {:?}",
+        standin.seen()
+    );
+    let unreadable = Setup::with_text("");
+    std::fs::remove_file(&unreadable.config).unwrap();
+    let outcome = unreadable.run("create", &["--room", "r"]).await;
+    assert_eq!(outcome.code, Some(2));
+    assert!(outcome.stderr.contains("cannot read"), "{outcome:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_password_may_come_from_a_file_or_the_environment() {
+    let standin = standin().await;
+    let secret = account_password(&standin);
+    let good = std::fs::read_to_string(&Setup::new(&standin, "").config).unwrap();
+    let without = good.replace(&format!("password = \"{secret}\"\n"), "");
+
+    let from_file = Setup::with_text(&without.replace(
+        "[host]\n",
+        "[host]\npassword_file = \"nextcloud-password\"\n",
+    ));
+    std::fs::write(from_file.path("nextcloud-password"), format!("{secret}\n")).unwrap();
+    let outcome = from_file.run("create", &["--room", "from-file"]).await;
+    assert_eq!(outcome.code, Some(0), "{outcome:?}");
+
+    let from_env = Setup::with_text(
+        &without.replace("[host]\n", "[host]\npassword_env = \"SF_TEST_PASSWORD\"\n"),
+    );
+    let mut command = std::process::Command::new(common::BINARY);
+    command
+        .args(["create", "--room", "from-env", "--config"])
+        .arg(&from_env.config)
+        .env("SF_TEST_PASSWORD", &secret);
+    let outcome = common::run(command).await;
+    assert_eq!(outcome.code, Some(0), "{outcome:?}");
+    assert!(standin.folder_exists("opentalk/meetings/from-env"));
+    assert!(!outcome.stderr.contains(&secret));
+}
