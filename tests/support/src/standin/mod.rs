@@ -47,6 +47,8 @@ pub struct Options {
     /// Minimum share password length of the password policy (NextCloud's default: 10,
     /// `11-password-policy.txt`).
     pub password_min_length: usize,
+    /// Port on 127.0.0.1 to listen on; 0: any free one.
+    pub port: u16,
 }
 
 impl Default for Options {
@@ -58,6 +60,7 @@ impl Default for Options {
             latency: Duration::ZERO,
             share_rate_limit: None,
             password_min_length: 10,
+            port: 0,
         }
     }
 }
@@ -103,7 +106,7 @@ pub struct StandIn {
 
 impl StandIn {
     pub async fn start(options: Options) -> std::io::Result<StandIn> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let listener = TcpListener::bind(("127.0.0.1", options.port)).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             options,
