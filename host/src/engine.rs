@@ -2,12 +2,13 @@
 //! cache that compiles each distinct component once.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 use wasmtime_wasi::clocks::WasiClocks;
 use wasmtime_wasi::p2::bindings::{clocks, random};
 use wasmtime_wasi::random::WasiRandom;
@@ -26,22 +27,69 @@ pub struct ProviderEngine {
     engine: Engine,
     linker: Linker<CallState>,
     compiled: Mutex<HashMap<ContentDigest, Component>>,
+    cache_dir: Option<PathBuf>,
+}
+
+/// How the engine is set up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// Folder where compiled components are kept by content digest, so that a restart (or a
+    /// swap back to a known component) loads instead of compiling. It must be writable by the
+    /// host only: what is in it is run as compiled code.
+    pub cache_dir: Option<PathBuf>,
+    /// Instances that can exist at once; their memory is reserved up front by the pooling
+    /// allocator, which makes instantiation a matter of microseconds.
+    pub max_instances: u32,
+    /// The most linear memory one instance may have.
+    pub memory_bytes: usize,
+    /// Use the pooling allocator (the default); off, each instance maps its memory anew.
+    pub pooling: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            cache_dir: None,
+            max_instances: 256,
+            memory_bytes: crate::sandbox::SandboxLimits::default().memory_bytes,
+            pooling: true,
+        }
+    }
 }
 
 impl ProviderEngine {
     pub fn new() -> Result<Arc<Self>, LoadError> {
+        Self::with_options(EngineOptions::default())
+    }
+
+    pub fn with_options(options: EngineOptions) -> Result<Arc<Self>, LoadError> {
+        let engine_error = |e: wasmtime::Error| LoadError::Engine(crate::error::one_line(&e));
         let mut config = Config::new();
         config.epoch_interruption(true);
         // Cap the stack a guest may use, so deep recursion traps instead of growing.
         config.max_wasm_stack(1 << 20);
-        let engine =
-            Engine::new(&config).map_err(|e| LoadError::Engine(crate::error::one_line(&e)))?;
-        let linker = linker(&engine).map_err(|e| LoadError::Engine(crate::error::one_line(&e)))?;
+        let instances = options.max_instances.max(1);
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(instances)
+            .total_core_instances(instances.saturating_mul(CORE_INSTANCES_PER_COMPONENT))
+            .total_memories(instances.saturating_mul(MEMORIES_PER_COMPONENT))
+            .total_tables(instances.saturating_mul(TABLES_PER_COMPONENT))
+            .max_memory_size(options.memory_bytes);
+        if options.pooling {
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        }
+        let engine = Engine::new(&config).map_err(engine_error)?;
+        let linker = linker(&engine).map_err(engine_error)?;
+        if let Some(dir) = &options.cache_dir {
+            create_private_dir(dir)
+                .map_err(|e| LoadError::Engine(format!("cache folder {}: {e}", dir.display())))?;
+        }
         spawn_epoch_ticker(&engine);
         Ok(Arc::new(ProviderEngine {
             engine,
             linker,
             compiled: Mutex::new(HashMap::new()),
+            cache_dir: options.cache_dir,
         }))
     }
 
@@ -49,23 +97,86 @@ impl ProviderEngine {
         &self.linker
     }
 
-    /// Compiles `bytes`, or returns the component compiled earlier from the same bytes.
+    /// Compiles `bytes`, or returns the component compiled earlier from the same bytes (in
+    /// this process, or — with a cache folder — by an earlier one).
     pub fn compile(&self, bytes: &[u8]) -> Result<(ContentDigest, Component), LoadError> {
         let digest = content_digest(bytes);
         if let Some(component) = self.compiled_lock().get(&digest) {
             return Ok((digest, component.clone()));
         }
-        let component = Component::new(&self.engine, bytes)
-            .map_err(|e| LoadError::NotAComponent(crate::error::one_line(&e)))?;
+        let cached = self.cache_file(&digest);
+        let component = match cached.as_deref().and_then(|file| self.load_cached(file)) {
+            Some(component) => component,
+            None => {
+                let component = Component::new(&self.engine, bytes)
+                    .map_err(|e| LoadError::NotAComponent(crate::error::one_line(&e)))?;
+                if let Some(file) = &cached {
+                    self.store_cached(&component, file);
+                }
+                component
+            }
+        };
         self.compiled_lock()
             .insert(digest.clone(), component.clone());
         Ok((digest, component))
+    }
+
+    fn cache_file(&self, digest: &str) -> Option<PathBuf> {
+        self.cache_dir
+            .as_ref()
+            .map(|dir| dir.join(format!("{digest}.cwasm")))
+    }
+
+    fn load_cached(&self, file: &Path) -> Option<Component> {
+        if !file.is_file() {
+            return None;
+        }
+        // SAFETY: the file was written by `store_cached` of a host with this configuration,
+        // into a folder only the host may write (see `EngineOptions::cache_dir`); wasmtime
+        // checks that it was compiled for this engine and refuses it otherwise.
+        match unsafe { Component::deserialize_file(&self.engine, file) } {
+            Ok(component) => Some(component),
+            Err(error) => {
+                tracing::warn!(file = %file.display(), error = %crate::error::one_line(&error), "cached component unusable; compiling again");
+                None
+            }
+        }
+    }
+
+    fn store_cached(&self, component: &Component, file: &Path) {
+        let written = component
+            .serialize()
+            .map_err(|e| crate::error::one_line(&e))
+            .and_then(|bytes| {
+                // Written aside, then renamed: a reader never sees half a file.
+                let partial = file.with_extension(format!("partial-{}", std::process::id()));
+                std::fs::write(&partial, bytes)
+                    .and_then(|()| std::fs::rename(&partial, file))
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(error) = written {
+            tracing::warn!(file = %file.display(), %error, "compiled component not cached");
+        }
     }
 
     fn compiled_lock(&self) -> std::sync::MutexGuard<'_, HashMap<ContentDigest, Component>> {
         // The map holds no invariant a panic could break; keep using it.
         self.compiled.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Core instances, memories and tables one provider component may need (the NextCloud one
+/// has 3, 1 and 1; wit-bindgen components stay well below these).
+const CORE_INSTANCES_PER_COMPONENT: u32 = 8;
+const MEMORIES_PER_COMPONENT: u32 = 2;
+const TABLES_PER_COMPONENT: u32 = 4;
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 /// Exactly the interfaces of the `shared-folder-provider` world, and the `wasi:io` they

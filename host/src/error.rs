@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::bindings::{RemoteError, WitConfigError, WitError};
 use crate::config::ConfigError;
+use crate::connections::TlsError;
 use crate::records::RecordsError;
 
 /// A component could not become a provider.
@@ -53,6 +54,8 @@ pub enum HostError {
     NoFolder(String),
     #[error(transparent)]
     Records(#[from] RecordsError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
 }
 
 impl HostError {

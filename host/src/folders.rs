@@ -3,11 +3,13 @@
 //! [`SharedFolders`] is what a controller embeds. It owns the provider slot (hot-swapped by
 //! [`SharedFolders::swap_provider`]), the confinement of provider calls, and the records.
 
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::config::SharedFolderConfig;
-use crate::engine::ProviderEngine;
+use crate::connections::{ConnectionSettings, Connections};
+use crate::engine::{EngineOptions, ProviderEngine};
 use crate::error::{CallError, HostError, LoadError};
 use crate::outbound::{Outbound, OutboundLimits};
 use crate::provider::{CallLimits, Provider};
@@ -32,6 +34,18 @@ impl Default for HostLimits {
             call_deadline: Duration::from_secs(120),
         }
     }
+}
+
+/// How a host is set up, besides its configuration and component.
+#[derive(Debug, Default)]
+pub struct HostOptions {
+    pub limits: HostLimits,
+    /// Where the records live; `None`: in memory.
+    pub records: Option<Records>,
+    /// Folder of precompiled components (by content digest); `None`: compile at every start.
+    pub cache_dir: Option<PathBuf>,
+    /// How the storage is reached: trusted CAs, connection reuse.
+    pub connections: ConnectionSettings,
 }
 
 /// Which provider serves calls now.
@@ -96,7 +110,14 @@ impl SharedFolders {
         component: &[u8],
         limits: HostLimits,
     ) -> Result<Self, HostError> {
-        Self::with_records(config, component, limits, Records::in_memory()?)
+        Self::with_options(
+            config,
+            component,
+            HostOptions {
+                limits,
+                ..HostOptions::default()
+            },
+        )
     }
 
     /// A host keeping its records in `records` (e.g. [`Records::open`]ed from a file). Call
@@ -108,14 +129,48 @@ impl SharedFolders {
         limits: HostLimits,
         records: Records,
     ) -> Result<Self, HostError> {
-        let engine = ProviderEngine::new().map_err(load_failed(&config.provider))?;
+        Self::with_options(
+            config,
+            component,
+            HostOptions {
+                limits,
+                records: Some(records),
+                ..HostOptions::default()
+            },
+        )
+    }
+
+    /// A host set up with `options`.
+    pub fn with_options(
+        config: SharedFolderConfig,
+        component: &[u8],
+        options: HostOptions,
+    ) -> Result<Self, HostError> {
+        let HostOptions {
+            limits,
+            records,
+            cache_dir,
+            connections,
+        } = options;
+        let records = match records {
+            Some(records) => records,
+            None => Records::in_memory()?,
+        };
+        let engine = ProviderEngine::with_options(EngineOptions {
+            cache_dir,
+            memory_bytes: limits.sandbox.memory_bytes,
+            ..EngineOptions::default()
+        })
+        .map_err(load_failed(&config.provider))?;
         let provider = Provider::load(&engine, &config.provider, component)
             .map_err(load_failed(&config.provider))?;
+        let connections = Connections::new(&connections, limits.outbound.connect_timeout)?;
         let outbound = Outbound::new(
             config.origin.clone(),
             &config.username,
             &config.password,
             limits.outbound,
+            connections,
         );
         tracing::info!(provider = %config.provider, digest = %provider.digest(), origin = %config.origin, "provider loaded");
         Ok(SharedFolders {

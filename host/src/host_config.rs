@@ -5,6 +5,8 @@
 //! [host]
 //! plugins = "plugins"                 # <provider>.wasm here overrides the built-in; watched
 //! database = "shared-folders.sqlite3" # the folder records
+//! component_cache = "component-cache" # compiled components, by content digest
+//! ca_bundle = "/etc/ssl/private-ca.pem" # more CAs for the storage's certificate
 //! listen = "127.0.0.1:8080"           # `serve`
 //! api_tokens = ["…"]                  # bearer tokens of the controller (needed by `serve`)
 //! password_file = "/run/secrets/nc"   # the NextCloud password, instead of [shared_folder]
@@ -45,6 +47,10 @@ pub struct HostSection {
     /// Folder of provider components (`<provider>.wasm`); `None`: the built-in ones only.
     pub plugins: Option<PathBuf>,
     pub database: PathBuf,
+    /// Folder of compiled components, so that a restart loads instead of compiling.
+    pub component_cache: PathBuf,
+    /// PEM file of CA certificates trusted besides the system's store.
+    pub ca_bundle: Option<PathBuf>,
     pub listen: SocketAddr,
     /// Bearer tokens the controller-facing API accepts.
     pub api_tokens: Vec<Secret>,
@@ -64,6 +70,8 @@ pub struct HostConfig {
 const HOST_FIELDS: &[&str] = &[
     "plugins",
     "database",
+    "component_cache",
+    "ca_bundle",
     "listen",
     "api_tokens",
     "password_file",
@@ -124,6 +132,10 @@ impl HostConfig {
             database: fields
                 .path("database")?
                 .unwrap_or_else(|| base.join("shared-folders.sqlite3")),
+            component_cache: fields
+                .path("component_cache")?
+                .unwrap_or_else(|| base.join("component-cache")),
+            ca_bundle: fields.path("ca_bundle")?,
             listen: fields.listen()?,
             api_tokens: fields.tokens()?,
             limits: HostLimits {
@@ -318,6 +330,8 @@ mod tests {
         let host = config.host;
         assert_eq!(host.plugins, None);
         assert_eq!(host.database, Path::new("/etc/sf/shared-folders.sqlite3"));
+        assert_eq!(host.component_cache, Path::new("/etc/sf/component-cache"));
+        assert_eq!(host.ca_bundle, None);
         assert_eq!(host.listen.to_string(), "127.0.0.1:8080");
         assert!(host.api_tokens.is_empty());
         assert_eq!(host.limits, HostLimits::default());

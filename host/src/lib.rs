@@ -10,6 +10,7 @@
 
 pub mod bindings;
 pub mod config;
+pub mod connections;
 pub mod engine;
 pub mod error;
 pub mod folders;
@@ -25,7 +26,7 @@ pub mod service;
 
 pub use config::{ConfigError, SharedFolderConfig};
 pub use error::{CallError, HostError, LoadError};
-pub use folders::{Creation, Deletion, HostLimits, ProviderInfo, SharedFolders};
+pub use folders::{Creation, Deletion, HostLimits, HostOptions, ProviderInfo, SharedFolders};
 pub use host_config::{HostConfig, HostSection, LogFormat};
 pub use outbound::OutboundLimits;
 pub use records::{FolderRecord, Records, RecordsError, ShareLink};

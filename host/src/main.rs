@@ -23,9 +23,10 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
+use shared_folder_host::connections::ConnectionSettings;
 use shared_folder_host::service::{self, Service};
 use shared_folder_host::{
-    Deletion, HostConfig, HostError, LogFormat, Records, Role, SharedFolders, plugins,
+    Deletion, HostConfig, HostError, HostOptions, LogFormat, Records, Role, SharedFolders, plugins,
 };
 
 #[derive(Parser)]
@@ -100,7 +101,7 @@ impl From<HostError> for Failure {
     fn from(error: HostError) -> Self {
         let code = match &error {
             HostError::NoFolder(_) => 3,
-            HostError::Config(_) | HostError::Load { .. } => 2,
+            HostError::Config(_) | HostError::Load { .. } | HostError::Tls(_) => 2,
             HostError::Call { .. } | HostError::Records(_) => 1,
         };
         Failure {
@@ -190,11 +191,18 @@ fn host(config: &HostConfig) -> Result<SharedFolders, Failure> {
         code: 1,
         message: e.to_string(),
     })?;
-    Ok(SharedFolders::with_records(
+    Ok(SharedFolders::with_options(
         config.shared_folder.clone(),
         &component,
-        config.host.limits,
-        records,
+        HostOptions {
+            limits: config.host.limits,
+            records: Some(records),
+            cache_dir: Some(config.host.component_cache.clone()),
+            connections: ConnectionSettings {
+                ca_bundle: config.host.ca_bundle.clone(),
+                ..ConnectionSettings::default()
+            },
+        },
     )?)
 }
 

@@ -5,7 +5,8 @@
 //!   before a connection is opened (the component sees `HTTP-request-denied`);
 //! - adds the account's `Authorization` header, so the password never enters the component
 //!   (and a component cannot set that header itself: it is forbidden to it);
-//! - bounds the connect, first-byte and between-bytes waits, and the whole exchange.
+//! - bounds the connect, first-byte and between-bytes waits, and the whole exchange;
+//! - sends it on the host's pooled connections ([`Connections`]).
 
 use std::fmt;
 use std::sync::Arc;
@@ -16,9 +17,10 @@ use http::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use http::uri::Scheme;
 use wasmtime_wasi_http::{
     DEFAULT_FORBIDDEN_HEADERS, Error as HttpError, ForbiddenHeaderFilter, RequestOptions, WasiBody,
-    WasiHttpHooks, default_send_request,
+    WasiHttpHooks,
 };
 
+use crate::connections::Connections;
 use crate::secret::Secret;
 
 /// Scheme, host and port: where a provider may send requests.
@@ -99,6 +101,7 @@ pub struct Outbound {
     origin: Origin,
     authorization: HeaderValue,
     limits: OutboundLimits,
+    connections: Connections,
 }
 
 impl fmt::Debug for Outbound {
@@ -112,7 +115,13 @@ impl fmt::Debug for Outbound {
 }
 
 impl Outbound {
-    pub fn new(origin: Origin, username: &str, password: &Secret, limits: OutboundLimits) -> Self {
+    pub fn new(
+        origin: Origin,
+        username: &str,
+        password: &Secret,
+        limits: OutboundLimits,
+        connections: Connections,
+    ) -> Self {
         let credentials = base64::engine::general_purpose::STANDARD
             .encode(format!("{username}:{}", password.expose()));
         let mut authorization = HeaderValue::from_str(&format!("Basic {credentials}"))
@@ -122,6 +131,7 @@ impl Outbound {
             origin,
             authorization,
             limits,
+            connections,
         }
     }
 
@@ -177,15 +187,24 @@ impl WasiHttpHooks for OutboundHooks {
                 .headers_mut()
                 .insert(AUTHORIZATION, outbound.authorization.clone());
             let options = outbound.options(options);
-            // The stock sender bounds connect and the first byte but not the TLS handshake:
-            // bound the whole exchange up to the answer's head.
-            let limit = outbound.limits.connect_timeout + outbound.limits.first_byte_timeout;
-            let sent = tokio::time::timeout(limit, default_send_request(request, Some(options)))
-                .await
-                .map_err(|_| HttpError::ConnectionTimeout)??;
-            let (response, io) = sent;
-            use http_body_util::BodyExt;
-            Ok((response.map(BodyExt::boxed_unsync), Box::new(io) as Sent))
+            let connect = options
+                .connect_timeout
+                .unwrap_or(outbound.limits.connect_timeout);
+            let first_byte = options
+                .first_byte_timeout
+                .unwrap_or(outbound.limits.first_byte_timeout);
+            let between_bytes = options
+                .between_bytes_timeout
+                .unwrap_or(outbound.limits.between_bytes_timeout);
+            // Connect (with TLS) and the answer's head, bounded together: a reused connection
+            // spends nothing on the first part.
+            let response = tokio::time::timeout(
+                connect + first_byte,
+                outbound.connections.send(request, between_bytes),
+            )
+            .await
+            .map_err(|_| HttpError::ConnectionReadTimeout)??;
+            Ok((response, Box::new(async { Ok(()) }) as Sent))
         })
     }
 }
@@ -230,6 +249,7 @@ mod tests {
             "u",
             &Secret::new("p"),
             OutboundLimits::default(),
+            Connections::new(&Default::default(), Duration::from_secs(1)).unwrap(),
         );
         let asked = RequestOptions {
             connect_timeout: Some(Duration::from_secs(600)),

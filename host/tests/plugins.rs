@@ -8,33 +8,7 @@ use std::time::Duration;
 
 use common::{Setup, eventually};
 use shared_folder_host::NEXTCLOUD_PROVIDER;
-use shared_folder_test_support::{FIXTURE_PROVIDER, Options, StandIn};
-
-/// `component` with a custom section added: the same code, another content digest — what a
-/// rebuilt component looks like to the host.
-fn rebuilt(component: &[u8], note: &str) -> Vec<u8> {
-    fn leb128(mut n: usize, out: &mut Vec<u8>) {
-        loop {
-            let byte = (n & 0x7f) as u8;
-            n >>= 7;
-            if n == 0 {
-                out.push(byte);
-                return;
-            }
-            out.push(byte | 0x80);
-        }
-    }
-    let name = b"build-note";
-    let mut payload = Vec::new();
-    leb128(name.len(), &mut payload);
-    payload.extend_from_slice(name);
-    payload.extend_from_slice(note.as_bytes());
-    let mut bytes = component.to_vec();
-    bytes.push(0); // custom section
-    leb128(payload.len(), &mut bytes);
-    bytes.extend_from_slice(&payload);
-    bytes
-}
+use shared_folder_test_support::{FIXTURE_PROVIDER, Options, StandIn, rebuilt_component};
 
 /// Writes `bytes` to `path` the way a deployment does: to a temporary name, then renamed.
 fn deploy(path: &std::path::Path, bytes: &[u8]) {
@@ -97,7 +71,7 @@ async fn a_changed_component_is_swapped_in_under_load_and_a_broken_one_refused()
         let mut digests = Vec::new();
         for build in 0..3 {
             tokio::time::sleep(Duration::from_millis(300)).await;
-            let bytes = rebuilt(NEXTCLOUD_PROVIDER, &format!("build {build}"));
+            let bytes = rebuilt_component(NEXTCLOUD_PROVIDER, &format!("build {build}"));
             deploy(&setup.path("plugins/nextcloud.wasm"), &bytes);
             let expected = shared_folder_host::engine::content_digest(&bytes);
             assert!(serves(&server, &expected).await, "build {build} swapped in");

@@ -1,8 +1,9 @@
 //! The two procedures of the provider: create a room's shared folder, and delete it.
 //!
 //! Round trips per create: one MKCOL (plus one per missing ancestor the first time a
-//! directory is used), then both shares in flight together. Per delete: both share DELETEs
-//! together, then the folder's DELETE.
+//! directory is used), then both shares in flight together — two, the least the protocol
+//! allows, since a share needs its folder. Per delete: one, both share DELETEs and the
+//! folder's DELETE in flight together.
 
 use crate::bindings::shared_folder::provider::types::{Share, SharedFolder};
 use crate::errors::{self, Error};
@@ -41,17 +42,24 @@ pub fn create(settings: &Settings, room: &str) -> Result<SharedFolder, Error> {
 
 pub fn delete(settings: &Settings, shared: &SharedFolder) -> Result<(), Error> {
     let folder = FolderPath::of_created(settings, &shared.path)?;
-    // The links first, so that nobody can use them even if the folder's deletion then fails.
-    // Their own outcome does not decide: a link whose deletion failed goes with its folder
-    // (`12-ocs-share-delete.txt` [9]), and one already gone (404) counts as deleted.
-    let _ = http::send_all(
+    // All three in flight together: one round trip. The links' own outcome does not decide:
+    // they are deleted whatever happens to the folder, a link whose deletion failed goes with
+    // its folder (`12-ocs-share-delete.txt` [9]), and one already gone (404) — also because
+    // the folder went first — counts as deleted.
+    let [_, _, folder_deleted] = http::send_all(
         &settings.origin,
         [
             &ocs::delete_share(settings, &shared.read.id),
             &ocs::delete_share(settings, &shared.read_write.id),
+            &webdav::delete(settings, &folder),
         ],
     );
-    delete_folder(settings, &folder)
+    match folder_deleted.and_then(|answer| webdav::removed(&answer)) {
+        Ok(_) => Ok(()),
+        // Retried alone: the folder's DELETE is idempotent.
+        Err(error) if errors::is_transient(&error) => retry_folder_delete(settings, &folder, 1),
+        Err(error) => Err(error),
+    }
 }
 
 /// Deletes the folder `create` makes for `room`, links and files with it: NextCloud removes
@@ -189,8 +197,14 @@ fn undo(settings: &Settings, folder: &FolderPath, share_ids: &[String]) {
 /// DELETE the folder (recursively); a missing folder counts as deleted. Transient failures
 /// are retried: DELETE is idempotent.
 fn delete_folder(settings: &Settings, folder: &FolderPath) -> Result<(), Error> {
+    retry_folder_delete(settings, folder, 0)
+}
+
+/// The folder's DELETE, retried on transient failures until [`CLEANUP_ATTEMPTS`] were made
+/// (`made` of them already).
+fn retry_folder_delete(settings: &Settings, folder: &FolderPath, made: usize) -> Result<(), Error> {
     let request = webdav::delete(settings, folder);
-    let mut attempt = 1;
+    let mut attempt = made + 1;
     loop {
         match send(settings, &request).and_then(|a| webdav::removed(&a)) {
             Ok(_) => return Ok(()),

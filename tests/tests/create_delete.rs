@@ -193,7 +193,7 @@ async fn access_follows_the_role_and_its_changes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn delete_removes_shares_then_the_folder_with_its_files() {
+async fn delete_removes_the_shares_and_the_folder_with_its_files() {
     let (standin, host) = setup(Options::default(), "").await;
     let record = host.create("room-del").await.unwrap();
     let rw = &record.read_write;
@@ -207,7 +207,7 @@ async fn delete_removes_shares_then_the_folder_with_its_files() {
     assert_eq!(
         methods,
         ["DELETE", "DELETE", "DELETE"],
-        "two shares, then the folder"
+        "two shares and the folder (sent together)"
     );
     let storage = standin.storage();
     assert!(storage.shares.is_empty());

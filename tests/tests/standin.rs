@@ -326,3 +326,49 @@ async fn public_links_answer_like_the_recordings() {
         401
     );
 }
+
+#[tokio::test]
+async fn share_updates_answer_like_the_recordings() {
+    // `08-ocs-share-update.txt`: what OpenTalk's native client sends after each create.
+    let standin = StandIn::start(Options::default()).await.unwrap();
+    let account = Account { standin: &standin };
+    assert_eq!(account.dav("MKCOL", "room", b"").await.status, 201);
+    let shares = "files_sharing/api/v1/shares";
+    let created = account
+        .ocs("POST", shares, "path=/room&shareType=3&permissions=1")
+        .await;
+    let id = created.json()["ocs"]["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let share = format!("{shares}/{id}");
+
+    // [1]: one field, the updated share back; the share bit stays added.
+    let updated = account.ocs("PUT", &share, "expireDate=2099-12-22").await;
+    assert_eq!(updated.status, 200);
+    assert_eq!(
+        updated.json()["ocs"]["data"]["expiration"],
+        "2099-12-22 00:00:00"
+    );
+    let widened = account.ocs("PUT", &share, "permissions=15").await;
+    assert_eq!(widened.json()["ocs"]["data"]["permissions"], 31);
+    // [4]: permissions without READ or CREATE.
+    let invalid = account.ocs("PUT", &share, "permissions=2").await;
+    assert_eq!(invalid.status, 400);
+    assert_eq!(
+        meta(&invalid),
+        (
+            400,
+            "Share must at least have READ or CREATE permissions".into()
+        )
+    );
+    // [5]: an unknown id.
+    let unknown = account
+        .ocs("PUT", &format!("{shares}/999999"), "label=x")
+        .await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(
+        meta(&unknown),
+        (404, "Wrong share ID, share does not exist".into())
+    );
+}

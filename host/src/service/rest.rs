@@ -83,7 +83,7 @@ impl From<HostError> for ApiError {
                 }
             },
             HostError::Load { .. } => (S::INTERNAL_SERVER_ERROR, "provider_failed"),
-            HostError::Config(_) => (S::INTERNAL_SERVER_ERROR, "configuration"),
+            HostError::Config(_) | HostError::Tls(_) => (S::INTERNAL_SERVER_ERROR, "configuration"),
             HostError::Records(_) => (S::INTERNAL_SERVER_ERROR, "records"),
         };
         ApiError::new(status, code, error.to_string())

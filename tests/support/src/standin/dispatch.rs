@@ -276,6 +276,7 @@ impl<'a> Call<'a> {
                 Some(share) => answers::ocs_ok(json!([self.share_json(&world.storage, share)])),
                 None => answers::ocs_error(404, "Wrong share ID, share does not exist"),
             },
+            ("PUT", false) => self.update_share(world, id),
             ("DELETE", false) => match id
                 .parse::<u64>()
                 .ok()
@@ -355,6 +356,62 @@ impl<'a> Call<'a> {
         answers::ocs_ok(data)
     }
 
+    /// `08-ocs-share-update.txt`: one field per request; unknown id → 404 ([5]); permissions
+    /// without READ or CREATE → 400 ([4]); the answer is the updated share ([1], [3]).
+    fn update_share(&self, world: &mut World, id: &str) -> Answer {
+        let host_json = |world: &World, id: u64| {
+            world
+                .storage
+                .shares
+                .get(&id)
+                .map(|share| self.share_json(&world.storage, share))
+        };
+        let Some(id) = find_share(world, id).map(|share| share.id) else {
+            return answers::ocs_error(404, "Wrong share ID, share does not exist");
+        };
+        for (name, value) in self.fields() {
+            let text = match value {
+                Value::String(s) => s,
+                Value::Number(n) => n.to_string(),
+                _ => String::new(),
+            };
+            let Some(share) = world.storage.shares.get_mut(&id) else {
+                break;
+            };
+            match name.as_str() {
+                "permissions" => match text.parse::<u32>() {
+                    Ok(bits) if bits <= 31 && bits & (READ | CREATE) != 0 => {
+                        share.permissions = bits | SHARE;
+                    }
+                    _ => {
+                        return answers::ocs_error(
+                            400,
+                            "Share must at least have READ or CREATE permissions",
+                        );
+                    }
+                },
+                "expireDate" => match parse_future_date(&text) {
+                    Ok(date) => share.expiration = Some(format!("{date} 00:00:00")),
+                    Err(message) => return answers::ocs_error(404, message),
+                },
+                "password" => {
+                    if let Some(message) =
+                        policy_refusal(&text, self.shared.options.password_min_length)
+                    {
+                        return answers::ocs_error(400, &message);
+                    }
+                    share.password = Some(text);
+                }
+                // Label and note are accepted and not kept: nothing here reads them.
+                _ => {}
+            }
+        }
+        match host_json(world, id) {
+            Some(data) => answers::ocs_ok(data),
+            None => answers::ocs_error(404, "Wrong share ID, share does not exist"),
+        }
+    }
+
     fn list_shares(&self, world: &World) -> Answer {
         let path = form_urlencoded::parse(self.query.as_bytes())
             .find(|(k, _)| k == "path")
@@ -403,13 +460,14 @@ impl<'a> Call<'a> {
         })
     }
 
-    fn share_params(&self) -> ShareParams {
+    /// The request's fields, from a JSON object or a form.
+    fn fields(&self) -> Vec<(String, Value)> {
         let is_json = self
             .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/json"));
-        let mut fields: Vec<(String, Value)> = if is_json {
+        if is_json {
             match serde_json::from_slice::<Value>(&self.body) {
                 Ok(Value::Object(map)) => map.into_iter().collect(),
                 _ => Vec::new(),
@@ -418,7 +476,11 @@ impl<'a> Call<'a> {
             form_urlencoded::parse(&self.body)
                 .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
                 .collect()
-        };
+        }
+    }
+
+    fn share_params(&self) -> ShareParams {
+        let mut fields = self.fields();
         let mut take = |name: &str| {
             fields
                 .iter()
