@@ -7,7 +7,7 @@
 
 use crate::prelude::*;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::errors::{self, Error};
 use crate::http::{Request, Response};
@@ -21,7 +21,7 @@ pub const READ_WRITE: u32 = 1 | 2 | 4 | 8;
 const REQUESTED_BITS: u32 = 15;
 
 /// `shareType` of a public link.
-const PUBLIC_LINK: u32 = 3;
+const PUBLIC_LINK: &str = "3";
 
 #[derive(Debug, Deserialize)]
 struct Envelope {
@@ -70,16 +70,17 @@ pub fn create_share(
     password: &str,
     expire_date: Option<&str>,
 ) -> Request {
-    let mut body = json!({
-        "path": path,
-        "shareType": PUBLIC_LINK,
-        "permissions": permissions,
-        "password": password,
-    });
+    let permissions = permissions.to_string();
+    let mut fields = vec![
+        ("path", path),
+        ("shareType", PUBLIC_LINK),
+        ("permissions", permissions.as_str()),
+        ("password", password),
+    ];
     if let Some(date) = expire_date {
-        body["expireDate"] = json!(date);
+        fields.push(("expireDate", date));
     }
-    request("POST", shares_path(settings)).json_body(&body)
+    request("POST", shares_path(settings)).form_body(&fields)
 }
 
 /// `DELETE …/shares/<id>`.
@@ -165,7 +166,7 @@ pub fn created_share(response: &Response, permissions: u32) -> Result<CreatedSha
     };
     let id = match share.get("id") {
         Some(Value::String(id)) => id.clone(),
-        Some(Value::Number(id)) => id.to_string(),
+        Some(Value::Number(id)) if id.is_u64() => id.as_u64().unwrap_or_default().to_string(),
         _ => return Err(Error::Protocol("share answer without an id".into())),
     };
     let url = share
