@@ -17,7 +17,7 @@ use crate::engine::content_digest;
 use crate::folders::SharedFolders;
 
 /// How long a component file must stay unchanged before it is loaded.
-const QUIET: Duration = Duration::from_millis(250);
+const QUIET: Duration = Duration::from_millis(100);
 
 /// No component could be found or watched.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -128,6 +128,15 @@ impl Provider {
         .await
     }
 
+    /// Makes a fresh instance, as every call does, and drops it without calling it: the
+    /// per-call cost before the guest runs (for benchmarks, and as a readiness check).
+    pub async fn instantiate_only(&self, limits: &CallLimits) -> Result<(), CallError> {
+        within(limits.deadline, async {
+            self.instantiate(limits).await.map(drop)
+        })
+        .await
+    }
+
     /// A fresh store and instance. The guest yields to the runtime at every epoch tick, so a
     /// guest that never returns cannot hold a thread, and the deadline can stop it.
     async fn instantiate(

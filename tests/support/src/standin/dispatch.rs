@@ -444,19 +444,54 @@ impl<'a> Call<'a> {
         } else {
             "file"
         };
+        let user = &self.shared.options.username;
+        let name = share.path.rsplit('/').next().unwrap_or_default();
+        // NextCloud sends the password's hash, never the password (`04-…` [1]); a stand-in
+        // marker of that form will do.
+        let hashed = share
+            .password
+            .as_ref()
+            .map(|_| format!("3|$argon2id$v=19$m=65536,t=4,p=1$stand-in${}", share.token));
+        // Every field of the recorded answer, so that clients that read any of them work.
         json!({
             "id": share.id.to_string(),
             "share_type": 3,
-            "uid_owner": self.shared.options.username,
+            "uid_owner": user,
+            "displayname_owner": user,
             "permissions": share.permissions,
+            "can_edit": true,
+            "can_delete": true,
+            "stime": 1_795_369_152u64,
+            "parent": null,
             "expiration": share.expiration,
             "token": share.token,
+            "uid_file_owner": user,
+            "note": "",
+            "label": "",
+            "displayname_file_owner": user,
             "path": format!("/{}", share.path),
             "item_type": item_type,
-            "label": "",
-            "note": "",
+            "item_permissions": 31,
+            "is-mount-root": false,
+            "mount-type": "",
+            "mimetype": if item_type == "folder" { "httpd/unix-directory" } else { "application/octet-stream" },
+            "has_preview": false,
+            "storage_id": format!("home::{user}"),
+            "storage": 1,
+            "item_source": 100 + share.id,
+            "file_source": 100 + share.id,
+            "file_parent": 1,
+            "file_target": format!("/{name}"),
+            "item_size": 0,
+            "item_mtime": 1_795_369_147u64,
+            "share_with": hashed,
             "share_with_displayname": "(Shared link)",
+            "password": hashed,
+            "send_password_by_talk": false,
             "url": format!("http://{host}{}/index.php/s/{}", self.shared.options.base_path, share.token),
+            "mail_send": 0,
+            "hide_download": 0,
+            "attributes": null,
         })
     }
 
