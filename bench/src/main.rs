@@ -1,0 +1,442 @@
+//! `cargo benchmark`: the host running the NextCloud component, side by side with the native
+//! path OpenTalk takes today (`opentalk-nextcloud-client`, see `baseline.rs`), in one run,
+//! against the same NextCloud stand-in — with no added latency and with 20 ms per request, as
+//! a server across a network would add. Prints one table (Markdown) with the ratio
+//! ours / baseline for each row; progress goes to stderr.
+//!
+//! Medians and 99th percentiles, never single timings: the machine is shared and noisy.
+
+mod baseline;
+mod table;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use futures_util::StreamExt;
+use futures_util::stream::{self, FuturesUnordered};
+use shared_folder_host::bindings::WitError;
+use shared_folder_host::connections::Connections;
+use shared_folder_host::engine::{EngineOptions, ProviderEngine, content_digest};
+use shared_folder_host::outbound::Outbound;
+use shared_folder_host::provider::{CallLimits, Provider};
+use shared_folder_host::{
+    CallError, HostLimits, NEXTCLOUD_PROVIDER, OutboundLimits, SandboxLimits, Secret,
+    SharedFolderConfig, SharedFolders, plugins,
+};
+use shared_folder_test_support::{Options, StandIn, rebuilt_component};
+
+use baseline::Baseline;
+use table::{Better, Table, median_p99_ms, resident_bytes};
+
+const DIRECTORY: &str = "opentalk/meetings";
+
+#[derive(Parser)]
+#[command(about = "Benchmark the shared-folder host against OpenTalk's native NextCloud client")]
+struct Args {
+    /// Sequential creates (and deletes) per latency setting and side.
+    #[arg(long, default_value_t = 60)]
+    samples: usize,
+    /// Instantiations timed per allocator.
+    #[arg(long, default_value_t = 2000)]
+    instantiations: usize,
+}
+
+type Failure = Box<dyn std::error::Error>;
+
+fn main() -> Result<(), Failure> {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(args))
+}
+
+async fn run(args: Args) -> Result<(), Failure> {
+    let mut table = Table::default();
+    for latency_ms in [0, 20] {
+        latencies(&mut table, latency_ms, args.samples).await?;
+    }
+    for in_flight in [1, 8, 64] {
+        throughput(&mut table, in_flight).await?;
+    }
+    memory(&mut table).await?;
+    host_costs(&mut table, args.instantiations).await?;
+    table.print();
+    Ok(())
+}
+
+/// A stand-in with `latency` per request and the rooms' parent folder made (the controller
+/// expects it; OpenTalk's create makes only the room's folder).
+async fn standin(latency: Duration) -> Result<StandIn, Failure> {
+    let standin = StandIn::start(Options {
+        latency,
+        share_rate_limit: None,
+        ..Options::default()
+    })
+    .await?;
+    standin.make_folder(DIRECTORY);
+    Ok(standin)
+}
+
+fn config(standin: &StandIn) -> Result<SharedFolderConfig, Failure> {
+    let options = standin.options();
+    Ok(SharedFolderConfig::from_toml(&format!(
+        "[shared_folder]\nprovider = \"nextcloud\"\nurl = \"{}\"\nusername = \"{}\"\npassword = \"{}\"\ndirectory = \"{DIRECTORY}\"\nexpiry = 7\n",
+        standin.url(),
+        options.username,
+        options.password
+    ))?)
+}
+
+fn ours(standin: &StandIn) -> Result<SharedFolders, Failure> {
+    Ok(SharedFolders::new(
+        config(standin)?,
+        NEXTCLOUD_PROVIDER,
+        HostLimits::default(),
+    )?)
+}
+
+fn baseline(standin: &StandIn) -> Result<Baseline, Failure> {
+    let options = standin.options();
+    Ok(Baseline {
+        url: url::Url::parse(&standin.url())?,
+        username: options.username.clone(),
+        password: options.password.clone(),
+        directory: DIRECTORY.to_owned(),
+        expiry_days: 7,
+    })
+}
+
+/// Sequential create and delete, alternating between the two sides so that both see the same
+/// noise.
+async fn latencies(table: &mut Table, latency_ms: u64, samples: usize) -> Result<(), Failure> {
+    eprintln!("latency at {latency_ms} ms per request …");
+    let standin = standin(Duration::from_millis(latency_ms)).await?;
+    let (ours, baseline) = (ours(&standin)?, baseline(&standin)?);
+    let mut times: [Vec<Duration>; 4] = Default::default();
+    for i in 0..samples + 3 {
+        let room = format!("latency-{latency_ms}-{i}");
+        let started = Instant::now();
+        ours.create(&room).await?;
+        let created = started.elapsed();
+        let started = Instant::now();
+        ours.delete(&room).await?;
+        let deleted = started.elapsed();
+
+        let room = format!("baseline-{room}");
+        let started = Instant::now();
+        let folder = baseline.create(&room).await?;
+        let base_created = started.elapsed();
+        let started = Instant::now();
+        baseline.delete(&folder).await?;
+        let base_deleted = started.elapsed();
+        // The first rounds warm caches and connections.
+        if i >= 3 {
+            for (series, time) in
+                times
+                    .iter_mut()
+                    .zip([created, deleted, base_created, base_deleted])
+            {
+                series.push(time);
+            }
+        }
+    }
+    let [mut create, mut delete, mut base_create, mut base_delete] = times;
+    let (create, base_create) = (median_p99_ms(&mut create), median_p99_ms(&mut base_create));
+    let (delete, base_delete) = (median_p99_ms(&mut delete), median_p99_ms(&mut base_delete));
+    let at = format!("{latency_ms} ms/request");
+    for (name, ours, base) in [
+        ("create, median", create.0, base_create.0),
+        ("create, p99", create.1, base_create.1),
+        ("delete, median", delete.0, base_delete.0),
+        ("delete, p99", delete.1, base_delete.1),
+    ] {
+        table.row(
+            format!("{name} ({at})"),
+            "ms",
+            Better::Lower,
+            ours,
+            Some(base),
+        );
+    }
+    Ok(())
+}
+
+/// Creates per second with `in_flight` at once, at 20 ms per request.
+async fn throughput(table: &mut Table, in_flight: usize) -> Result<(), Failure> {
+    eprintln!("throughput with {in_flight} in flight …");
+    let standin = standin(Duration::from_millis(20)).await?;
+    let (ours, baseline) = (ours(&standin)?, baseline(&standin)?);
+    let total = (in_flight * 4).max(24);
+    let rooms: Vec<String> = (0..total).map(|i| format!("t{in_flight}-{i}")).collect();
+
+    let started = Instant::now();
+    let results: Vec<_> = stream::iter(&rooms)
+        .map(|room| ours.create(room))
+        .buffer_unordered(in_flight)
+        .collect()
+        .await;
+    let ours_rate = total as f64 / started.elapsed().as_secs_f64();
+    results.into_iter().collect::<Result<Vec<_>, _>>()?;
+
+    let started = Instant::now();
+    let results: Vec<_> = stream::iter(&rooms)
+        .map(|room| {
+            let baseline = &baseline;
+            async move { baseline.create(&format!("baseline-{room}")).await }
+        })
+        .buffer_unordered(in_flight)
+        .collect()
+        .await;
+    let base_rate = total as f64 / started.elapsed().as_secs_f64();
+    results.into_iter().collect::<Result<Vec<_>, _>>()?;
+
+    table.row(
+        format!("creates per second, {in_flight} in flight (20 ms/request)"),
+        "1/s",
+        Better::Higher,
+        ours_rate,
+        Some(base_rate),
+    );
+    Ok(())
+}
+
+/// Resident memory per create in flight: 64 creates held at the storage (1 s per request),
+/// resident size sampled while they wait, minus the size before.
+async fn memory(table: &mut Table) -> Result<(), Failure> {
+    eprintln!("memory per call in flight …");
+    const CALLS: usize = 64;
+    let standin = standin(Duration::from_millis(1000)).await?;
+    let (ours, baseline) = (ours(&standin)?, baseline(&standin)?);
+    // Warm both paths once, so that one-time set-up is not counted.
+    ours.create("warm-ours").await?;
+    baseline.create("warm-baseline").await?;
+
+    let per_call = |before: Option<u64>, during: Option<u64>| match (before, during) {
+        (Some(before), Some(during)) => {
+            during.saturating_sub(before) as f64 / CALLS as f64 / 1024.0
+        }
+        _ => f64::NAN,
+    };
+    let before = resident_bytes();
+    let calls: FuturesUnordered<_> = (0..CALLS)
+        .map(|i| {
+            let ours = &ours;
+            async move { ours.create(&format!("mem-ours-{i}")).await.map(drop) }
+        })
+        .collect();
+    let sampled = sample_during(calls).await;
+    let ours_kib = per_call(before, sampled);
+
+    let before = resident_bytes();
+    let calls: FuturesUnordered<_> = (0..CALLS)
+        .map(|i| {
+            let baseline = baseline.clone();
+            async move {
+                baseline
+                    .create(&format!("mem-baseline-{i}"))
+                    .await
+                    .map(drop)
+            }
+        })
+        .collect();
+    let sampled = sample_during(calls).await;
+    let base_kib = per_call(before, sampled);
+    table.row(
+        "resident memory per create in flight",
+        "KiB",
+        Better::Lower,
+        ours_kib,
+        Some(base_kib),
+    );
+    Ok(())
+}
+
+/// Runs `calls` to completion, sampling the resident size 500 ms in (while all wait at the
+/// storage).
+async fn sample_during<F, T, E>(mut calls: FuturesUnordered<F>) -> Option<u64>
+where
+    F: std::future::Future<Output = Result<T, E>>,
+    E: std::fmt::Debug,
+{
+    let sample = tokio::time::sleep(Duration::from_millis(500));
+    tokio::pin!(sample);
+    let mut sampled = None;
+    loop {
+        tokio::select! {
+            () = &mut sample, if sampled.is_none() => sampled = resident_bytes(),
+            next = calls.next() => match next {
+                Some(result) => {
+                    if let Err(error) = result {
+                        eprintln!("  a call failed: {error:?}");
+                    }
+                }
+                None => break,
+            },
+        }
+    }
+    sampled
+}
+
+/// What only the host has: compile, load, instantiation, size, hot swap.
+async fn host_costs(table: &mut Table, instantiations: usize) -> Result<(), Failure> {
+    eprintln!("host costs …");
+    table.row(
+        "component size on disk",
+        "KiB",
+        Better::Lower,
+        NEXTCLOUD_PROVIDER.len() as f64 / 1024.0,
+        None,
+    );
+
+    let mut compile = Vec::new();
+    for _ in 0..3 {
+        let engine = ProviderEngine::new()?;
+        let started = Instant::now();
+        Provider::load(&engine, "nextcloud", NEXTCLOUD_PROVIDER)?;
+        compile.push(started.elapsed());
+    }
+    table.row(
+        "compile the component (cold)",
+        "ms",
+        Better::Lower,
+        median_p99_ms(&mut compile).0,
+        None,
+    );
+
+    let cache = tempfile::tempdir()?;
+    let cached = || EngineOptions {
+        cache_dir: Some(cache.path().to_owned()),
+        ..EngineOptions::default()
+    };
+    Provider::load(
+        &ProviderEngine::with_options(cached())?,
+        "nextcloud",
+        NEXTCLOUD_PROVIDER,
+    )?;
+    let mut load = Vec::new();
+    for _ in 0..10 {
+        let engine = ProviderEngine::with_options(cached())?;
+        let started = Instant::now();
+        Provider::load(&engine, "nextcloud", NEXTCLOUD_PROVIDER)?;
+        load.push(started.elapsed());
+    }
+    table.row(
+        "load the precompiled component (cache on disk)",
+        "ms",
+        Better::Lower,
+        median_p99_ms(&mut load).0,
+        None,
+    );
+
+    for (pooling, label) in [(true, "pooling allocator"), (false, "on-demand allocator")] {
+        let (instantiate, call) = instantiation(pooling, instantiations).await?;
+        table.row(
+            format!("instantiate + drop, per call ({label})"),
+            "µs",
+            Better::Lower,
+            instantiate,
+            None,
+        );
+        table.row(
+            format!("instantiate + call + drop, no I/O ({label})"),
+            "µs",
+            Better::Lower,
+            call,
+            None,
+        );
+    }
+
+    let (new, known) = hot_swap().await?;
+    table.row(
+        "hot swap: new file → first call served (new content: compile)",
+        "ms",
+        Better::Lower,
+        new,
+        None,
+    );
+    table.row(
+        "hot swap: new file → first call served (known content)",
+        "ms",
+        Better::Lower,
+        known,
+        None,
+    );
+    Ok(())
+}
+
+/// Median times, in microseconds, of making (and dropping) an instance as a call does, and of
+/// a whole call that returns without I/O (a room id the provider refuses).
+async fn instantiation(pooling: bool, count: usize) -> Result<(f64, f64), Failure> {
+    let engine = ProviderEngine::with_options(EngineOptions {
+        pooling,
+        ..EngineOptions::default()
+    })?;
+    let provider = Provider::load(&engine, "nextcloud", NEXTCLOUD_PROVIDER)?;
+    let config = SharedFolderConfig::from_toml(
+        "[shared_folder]\nprovider = \"nextcloud\"\nurl = \"http://127.0.0.1:9/\"\nusername = \"u\"\npassword = \"p\"\n",
+    )?;
+    let limits = CallLimits {
+        outbound: Arc::new(Outbound::new(
+            config.origin.clone(),
+            &config.username,
+            &Secret::new("p"),
+            OutboundLimits::default(),
+            Connections::new(&Default::default(), Duration::from_secs(1))?,
+        )),
+        sandbox: SandboxLimits::default(),
+        deadline: Duration::from_secs(10),
+    };
+    let mut times = Vec::with_capacity(count);
+    for _ in 0..count + 50 {
+        let started = Instant::now();
+        let result = provider.create(&limits, &config.settings, "../x").await;
+        times.push(started.elapsed());
+        if !matches!(result, Err(CallError::Provider(WitError::InvalidRoom(_)))) {
+            return Err(format!("unexpected outcome: {result:?}").into());
+        }
+    }
+    let mut calls = times.split_off(50);
+    let mut instantiations = Vec::with_capacity(count);
+    for _ in 0..count + 50 {
+        let started = Instant::now();
+        provider.instantiate_only(&limits).await?;
+        instantiations.push(started.elapsed());
+    }
+    let mut instantiations = instantiations.split_off(50);
+    Ok((
+        median_p99_ms(&mut instantiations).0 * 1e3,
+        median_p99_ms(&mut calls).0 * 1e3,
+    ))
+}
+
+/// From writing a component into the watched plugins folder to the first create served by
+/// it: once with content never seen (compiled on the way), once with content seen before.
+async fn hot_swap() -> Result<(f64, f64), Failure> {
+    let standin = standin(Duration::ZERO).await?;
+    let folders = Arc::new(ours(&standin)?);
+    let dir = tempfile::tempdir()?;
+    let _watcher = plugins::watch(Arc::clone(&folders), dir.path())?;
+    let file = plugins::component_file(dir.path(), "nextcloud");
+    let swap = async |bytes: &[u8], room: &str| -> Result<f64, Failure> {
+        let expected = content_digest(bytes);
+        let partial = file.with_extension("partial");
+        std::fs::write(&partial, bytes)?;
+        let started = Instant::now();
+        std::fs::rename(&partial, &file)?;
+        while folders.provider().digest != expected {
+            if started.elapsed() > Duration::from_secs(60) {
+                return Err("the swap did not happen within 60 s".into());
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        folders.create(room).await?;
+        Ok(started.elapsed().as_secs_f64() * 1e3)
+    };
+    let rebuilt = rebuilt_component(NEXTCLOUD_PROVIDER, "benchmark build");
+    let new = swap(&rebuilt, "swap-new").await?;
+    let known = swap(NEXTCLOUD_PROVIDER, "swap-known").await?;
+    Ok((new, known))
+}
