@@ -16,12 +16,12 @@ use clap::Parser;
 use futures_util::StreamExt;
 use futures_util::stream::{self, FuturesUnordered};
 use shared_folder_host::bindings::WitError;
-use shared_folder_host::connections::Connections;
+use shared_folder_host::connections::{ConnectionSettings, Connections};
 use shared_folder_host::engine::{EngineOptions, ProviderEngine, content_digest};
 use shared_folder_host::outbound::Outbound;
 use shared_folder_host::provider::{CallLimits, Provider};
 use shared_folder_host::{
-    CallError, HostLimits, NEXTCLOUD_PROVIDER, OutboundLimits, SandboxLimits, Secret,
+    CallError, HostLimits, HostOptions, NEXTCLOUD_PROVIDER, OutboundLimits, SandboxLimits, Secret,
     SharedFolderConfig, SharedFolders, plugins,
 };
 use shared_folder_test_support::{Options, StandIn, rebuilt_component};
@@ -61,6 +61,7 @@ async fn run(args: Args) -> Result<(), Failure> {
     for in_flight in [1, 8, 64] {
         throughput(&mut table, in_flight).await?;
     }
+    without_reuse(&mut table, args.samples).await?;
     memory(&mut table).await?;
     host_costs(&mut table, args.instantiations).await?;
     table.print();
@@ -91,10 +92,19 @@ fn config(standin: &StandIn) -> Result<SharedFolderConfig, Failure> {
 }
 
 fn ours(standin: &StandIn) -> Result<SharedFolders, Failure> {
-    Ok(SharedFolders::new(
+    ours_with(standin, ConnectionSettings::default())
+}
+
+/// The host with other connection settings (for the row without connection reuse).
+fn ours_with(standin: &StandIn, connections: ConnectionSettings) -> Result<SharedFolders, Failure> {
+    Ok(SharedFolders::with_options(
         config(standin)?,
         NEXTCLOUD_PROVIDER,
-        HostLimits::default(),
+        HostOptions {
+            limits: HostLimits::default(),
+            connections,
+            ..HostOptions::default()
+        },
     )?)
 }
 
@@ -199,6 +209,54 @@ async fn throughput(table: &mut Table, in_flight: usize) -> Result<(), Failure> 
         Better::Higher,
         ours_rate,
         Some(base_rate),
+    );
+    Ok(())
+}
+
+/// Our host with a new connection per request (wasmtime's stock sender does that), against
+/// the baseline: what connection reuse is worth.
+async fn without_reuse(table: &mut Table, samples: usize) -> Result<(), Failure> {
+    eprintln!("without connection reuse …");
+    let standin = standin(Duration::from_millis(20)).await?;
+    let fresh = ConnectionSettings {
+        reuse: false,
+        ..ConnectionSettings::default()
+    };
+    let (ours, baseline) = (ours_with(&standin, fresh)?, baseline(&standin)?);
+    let (mut mine, mut theirs) = (Vec::new(), Vec::new());
+    for i in 0..samples.min(30) {
+        let started = Instant::now();
+        ours.create(&format!("fresh-{i}")).await?;
+        mine.push(started.elapsed());
+        let started = Instant::now();
+        baseline.create(&format!("baseline-fresh-{i}")).await?;
+        theirs.push(started.elapsed());
+    }
+    table.row(
+        "create, median (20 ms/request), ours without connection reuse",
+        "ms",
+        Better::Lower,
+        median_p99_ms(&mut mine).0,
+        Some(median_p99_ms(&mut theirs).0),
+    );
+    let total = 256;
+    let started = Instant::now();
+    let results: Vec<_> = stream::iter(0..total)
+        .map(|i| {
+            let ours = &ours;
+            async move { ours.create(&format!("fresh-t-{i}")).await }
+        })
+        .buffer_unordered(64)
+        .collect()
+        .await;
+    let rate = total as f64 / started.elapsed().as_secs_f64();
+    results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    table.row(
+        "creates per second, 64 in flight (20 ms/request), ours without connection reuse",
+        "1/s",
+        Better::Higher,
+        rate,
+        None,
     );
     Ok(())
 }
