@@ -258,3 +258,35 @@ async fn the_password_may_come_from_a_file_or_the_environment() {
     assert!(standin.folder_exists("opentalk/meetings/from-env"));
     assert!(!outcome.stderr.contains(&secret));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_can_be_json_lines_and_carry_no_secret() {
+    let standin = standin().await;
+    let setup = Setup::new(&standin, "log_format = \"json\"");
+    let created = setup.run("create", &["--room", "logged"]).await;
+    assert_eq!(created.code, Some(0), "{created:?}");
+    let lines: Vec<serde_json::Value> = created
+        .stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["fields"]["message"] == "shared folder created"
+                && l["fields"]["room"] == "logged"),
+        "{}",
+        created.stderr
+    );
+    let folder = created.json();
+    for secret in [
+        account_password(&standin),
+        folder["read"]["password"].as_str().unwrap().to_owned(),
+        folder["read_write"]["password"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    ] {
+        assert!(!created.stderr.contains(&secret), "a password in the logs");
+    }
+}

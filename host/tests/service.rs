@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Server, Setup, TOKEN, eventually};
+use common::{Server, Setup, eventually};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use shared_folder_test_support::{Fault, FaultRule, Options, StandIn, Step};
@@ -291,7 +291,6 @@ async fn tickets_admit_once_to_one_room_and_only_from_the_controller() {
     );
     let forged = server.ws_url("/v1/events/room-1/signaling?ticket=made-up");
     assert!(tokio_tungstenite::connect_async(forged).await.is_err());
-    let _ = TOKEN;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -308,17 +307,7 @@ async fn records_survive_a_restart_and_shutdown_lets_calls_finish() {
 
     // A create in flight when SIGTERM arrives still finishes, with its answer.
     standin.forget_seen();
-    let base = server.base.clone();
-    let in_flight = tokio::spawn(async move {
-        shared_folder_test_support::client::send(
-            "PUT",
-            &format!("{base}/v1/events/room-2/shared_folder"),
-            None,
-            &[("authorization", &format!("Bearer {TOKEN}"))],
-            b"",
-        )
-        .await
-    });
+    let in_flight = server.put_in_background("/v1/events/room-2/shared_folder");
     assert!(eventually(Duration::from_secs(5), || !standin.seen().is_empty()).await);
     let status = server.terminate(Duration::from_secs(15)).await;
     assert!(status.success(), "{status}");
@@ -365,17 +354,7 @@ async fn a_crash_in_the_middle_of_a_create_leaves_no_orphan() {
         Fault::SlowAnswer(Duration::from_secs(20)),
     ));
     let server = setup.serve();
-    let base = server.base.clone();
-    let call = tokio::spawn(async move {
-        shared_folder_test_support::client::send(
-            "PUT",
-            &format!("{base}{FOLDER}"),
-            None,
-            &[("authorization", &format!("Bearer {TOKEN}"))],
-            b"",
-        )
-        .await
-    });
+    let call = server.put_in_background(FOLDER);
     let both_shares = || standin.storage().shares.len() == 2;
     assert!(eventually(Duration::from_secs(10), both_shares).await);
     server.kill();

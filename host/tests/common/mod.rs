@@ -177,8 +177,14 @@ impl Server {
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
     }
 
-    pub fn pid(&self) -> u32 {
-        self.child.as_ref().expect("running").id()
+    /// A controller's `PUT` of `path`, running on its own task (so that the server can be
+    /// stopped while it is in flight).
+    pub fn put_in_background(&self, path: &str) -> tokio::task::JoinHandle<Result<Reply, String>> {
+        let url = self.url(path);
+        tokio::spawn(async move {
+            let bearer = format!("Bearer {TOKEN}");
+            client::send("PUT", &url, None, &[("authorization", &bearer)], b"").await
+        })
     }
 
     /// Sends SIGTERM and waits for the exit (at most `within`).
