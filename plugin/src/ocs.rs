@@ -7,7 +7,6 @@
 
 use crate::prelude::*;
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::errors::{self, Error};
 use crate::http::{Request, Response};
@@ -23,23 +22,47 @@ const REQUESTED_BITS: u32 = 15;
 /// `shareType` of a public link.
 const PUBLIC_LINK: &str = "3";
 
-#[derive(Debug, Deserialize)]
-struct Envelope {
-    ocs: Ocs,
+/// `{"ocs": {"meta": …, "data": …}}`; `data` is read only once `meta` says success.
+#[derive(Deserialize)]
+struct Envelope<D> {
+    ocs: Ocs<D>,
 }
 
-#[derive(Debug, Deserialize)]
-struct Ocs {
+#[derive(Deserialize)]
+struct Ocs<D> {
     meta: Meta,
-    #[serde(default)]
-    data: Value,
+    data: D,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 struct Meta {
     statuscode: u16,
     #[serde(default)]
     message: Option<String>,
+}
+
+/// The fields of a share the provider reads (`04-ocs-share-create.txt`: `id` is a string).
+#[derive(Deserialize)]
+struct ShareData {
+    id: Option<String>,
+    url: Option<String>,
+    permissions: Option<u32>,
+}
+
+/// The password generator's answer (`11-password-policy.txt`).
+#[derive(Deserialize)]
+struct PasswordData {
+    password: Option<String>,
+}
+
+/// Parses JSON with `serde-json-core`: no allocation-free tricks needed here, but its errors
+/// carry no formatted message, which keeps number and float formatting out of the component.
+/// Escaped strings (PHP escapes every `/`) are unescaped through a buffer as long as the body.
+fn parse<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Option<T> {
+    let mut unescaped = vec![0u8; body.len()];
+    serde_json_core::from_slice_escaped::<T>(body, &mut unescaped)
+        .ok()
+        .map(|(value, _)| value)
 }
 
 /// A created public link, as far as the provider needs it.
@@ -100,13 +123,15 @@ pub fn generate_password(settings: &Settings) -> Request {
     )
 }
 
-/// Reads an answer's `data`, or the error it reports.
-pub fn data(response: &Response) -> Result<Value, Error> {
-    let envelope: Option<Envelope> = serde_json::from_slice(&response.body).ok();
+/// Reads an answer's `data` as a `D`, or the error the answer reports.
+fn data<'a, D: Deserialize<'a>>(response: &'a Response) -> Result<D, Error> {
+    let envelope: Option<Envelope<serde::de::IgnoredAny>> = parse(&response.body);
     let success = (200..300).contains(&response.status);
     match envelope {
         Some(Envelope { ocs }) if success && matches!(ocs.meta.statuscode, 100 | 200) => {
-            Ok(ocs.data)
+            parse::<Envelope<D>>(&response.body)
+                .map(|envelope| envelope.ocs.data)
+                .ok_or_else(|| Error::Protocol("OCS answer with unexpected data".into()))
         }
         Some(Envelope { ocs }) => {
             // v2 reports the real code in both places; v1 (or a proxy) may answer 200 with an
@@ -158,28 +183,19 @@ pub fn is_password_rejection(error: &Error) -> bool {
 
 /// Reads a created share and checks it has the permissions that were asked for.
 pub fn created_share(response: &Response, permissions: u32) -> Result<CreatedShare, Error> {
-    let data = data(response)?;
-    // `GET …/shares/<id>` answers with a list of one; `POST` with the object itself.
-    let share = match &data {
-        Value::Array(items) => items.first().unwrap_or(&Value::Null),
-        other => other,
-    };
-    let id = match share.get("id") {
-        Some(Value::String(id)) => id.clone(),
-        Some(Value::Number(id)) if id.is_u64() => id.as_u64().unwrap_or_default().to_string(),
-        _ => return Err(Error::Protocol("share answer without an id".into())),
-    };
+    let share: ShareData = data(response)?;
+    let id = share
+        .id
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| Error::Protocol("share answer without an id".into()))?;
     let url = share
-        .get("url")
-        .and_then(Value::as_str)
+        .url
         .filter(|url| url.starts_with("http://") || url.starts_with("https://"))
-        .ok_or_else(|| Error::Protocol("share answer without a URL".into()))?
-        .to_owned();
+        .ok_or_else(|| Error::Protocol("share answer without a URL".into()))?;
     let granted = share
-        .get("permissions")
-        .and_then(Value::as_u64)
+        .permissions
         .ok_or_else(|| Error::Protocol("share answer without permissions".into()))?;
-    if granted as u32 & REQUESTED_BITS != permissions {
+    if granted & REQUESTED_BITS != permissions {
         return Err(errors::remote(
             response.status,
             &format!("share {id} was created with permissions {granted}, expected {permissions}"),
@@ -190,17 +206,16 @@ pub fn created_share(response: &Response, permissions: u32) -> Result<CreatedSha
 
 /// Reads the generator's password.
 pub fn generated_password(response: &Response) -> Result<String, Error> {
-    data(response)?
-        .get("password")
-        .and_then(Value::as_str)
+    data::<PasswordData>(response)?
+        .password
         .filter(|p| !p.is_empty())
-        .map(str::to_owned)
         .ok_or_else(|| Error::Protocol("password generator answered without a password".into()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::de::IgnoredAny;
 
     fn answer(status: u16, body: &str) -> Response {
         Response {
@@ -226,25 +241,44 @@ mod tests {
     }
 
     #[test]
+    fn a_recorded_answer_with_every_field_and_escapes_is_read() {
+        // `04-ocs-share-create.txt` [1], as NextCloud 32 sent it (hash shortened).
+        let body = r#"{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":{"id":"44","share_type":3,"uid_owner":"admin","displayname_owner":"admin","permissions":17,"can_edit":true,"can_delete":true,"stime":1795369152,"parent":null,"expiration":"2026-11-29 00:00:00","token":"ftSGXWmceEP2kfJ","uid_file_owner":"admin","note":"","label":"","displayname_file_owner":"admin","path":"\/opentalk\/meetings\/a7ef407e","item_type":"folder","item_permissions":31,"is-mount-root":false,"mount-type":"","mimetype":"httpd\/unix-directory","has_preview":false,"storage_id":"home::admin","storage":1,"item_source":138,"file_source":138,"file_parent":137,"file_target":"\/a7ef407e","item_size":7,"item_mtime":1795369147,"share_with":"3|$argon2id$v=19$m=65536,t=4,p=1$Q2Fu","share_with_displayname":"(Shared link)","password":"3|$argon2id$v=19$m=65536,t=4,p=1$Q2Fu","send_password_by_talk":false,"url":"http:\/\/127.0.0.1:8080\/index.php\/s\/ftSGXWmceEP2kfJ","mail_send":1,"hide_download":0,"attributes":null}}}"#;
+        let share = created_share(&answer(200, body), READ).unwrap();
+        assert_eq!(share.id, "44");
+        assert_eq!(
+            share.url,
+            "http://127.0.0.1:8080/index.php/s/ftSGXWmceEP2kfJ"
+        );
+        let generated = r#"{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":{"password":"aB3\/x\"y"}}}"#;
+        assert_eq!(
+            generated_password(&answer(200, generated)).unwrap(),
+            "aB3/x\"y"
+        );
+    }
+
+    #[test]
     fn errors_are_typed() {
         let weak = r#"{"ocs":{"meta":{"status":"failure","statuscode":400,"message":"Password is among the 1,000,000 most common ones. Please make it unique."},"data":[]}}"#;
-        let e = data(&answer(400, weak)).unwrap_err();
+        let e = data::<IgnoredAny>(&answer(400, weak)).unwrap_err();
         assert!(is_password_rejection(&e), "{e:?}");
 
         let unauthorised = r#"{"ocs":{"meta":{"status":"failure","statuscode":997,"message":"Unauthorised","totalitems":"","itemsperpage":""},"data":[]}}"#;
         assert!(matches!(
-            data(&answer(401, unauthorised)),
+            data::<IgnoredAny>(&answer(401, unauthorised)),
             Err(Error::Unauthorized(_))
         ));
 
         let missing = r#"{"ocs":{"meta":{"status":"failure","statuscode":404,"message":"Wrong path, file\/folder does not exist"},"data":[]}}"#;
         assert!(
-            matches!(data(&answer(404, missing)), Err(Error::NotFound(m)) if m.contains("Wrong path"))
+            matches!(data::<IgnoredAny>(&answer(404, missing)), Err(Error::NotFound(m)) if m.contains("Wrong path"))
         );
 
-        assert!(matches!(data(&answer(429, "")), Err(Error::Remote(r)) if r.status == 429));
+        assert!(
+            matches!(data::<IgnoredAny>(&answer(429, "")), Err(Error::Remote(r)) if r.status == 429)
+        );
         assert!(matches!(
-            data(&answer(200, "<html>")),
+            data::<IgnoredAny>(&answer(200, "<html>")),
             Err(Error::Protocol(_))
         ));
     }
@@ -252,6 +286,9 @@ mod tests {
     #[test]
     fn v1_errors_inside_http_200_are_errors() {
         let v1 = r#"{"ocs":{"meta":{"status":"failure","statuscode":404,"message":"Wrong share ID, share does not exist"},"data":[]}}"#;
-        assert!(matches!(data(&answer(200, v1)), Err(Error::NotFound(_))));
+        assert!(matches!(
+            data::<IgnoredAny>(&answer(200, v1)),
+            Err(Error::NotFound(_))
+        ));
     }
 }
