@@ -163,7 +163,7 @@ async fn run(args: Args) -> Result<(), String> {
         &format!("Delete the shared folder of room {:?}", args.room),
     );
     host.delete(&args.room).await.map_err(|e| e.to_string())?;
-    println!("   both shares deleted, then the folder with its files");
+    println!("   both shares and the folder with its files deleted, in one round trip");
     if let Some(standin) = &standin {
         println!(
             "   on the stand-in: folder exists = {}, shares left = {}",
