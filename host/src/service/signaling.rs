@@ -153,9 +153,13 @@ impl Signaling {
     ) -> Role {
         let mut rooms = self.lock();
         let before = role_in(&rooms, room, participant);
-        rooms
-            .roles
-            .insert((room.to_owned(), participant.to_owned()), role);
+        // Kept only for a participant who is here or holds a ticket (see `Membership::drop`);
+        // anyone else states their role with their next ticket.
+        if present(&rooms, room, participant) {
+            rooms
+                .roles
+                .insert((room.to_owned(), participant.to_owned()), role);
+        }
         let update =
             folder.and_then(|f| roles::update_on_role_change(f, before, role).map(updated));
         if let Some(message) = update {
@@ -205,11 +209,27 @@ impl Drop for Membership<'_> {
                 rooms.sessions.remove(&self.room);
             }
         }
+        // The role is kept while the participant has a session or an unused ticket here;
+        // after that a new ticket states it again. So the map does not grow without end.
+        if !present(&rooms, &self.room, &self.participant) {
+            rooms
+                .roles
+                .remove(&(self.room.clone(), self.participant.clone()));
+        }
     }
 }
 
 fn sessions_of<'r>(rooms: &'r Rooms, room: &str) -> impl Iterator<Item = &'r Session> {
     rooms.sessions.get(room).into_iter().flatten()
+}
+
+/// Whether `participant` has a session in `room` or an unused ticket for it.
+fn present(rooms: &Rooms, room: &str, participant: &str) -> bool {
+    sessions_of(rooms, room).any(|s| s.participant == participant)
+        || rooms
+            .tickets
+            .values()
+            .any(|t| t.admission.room == room && t.admission.participant == participant)
 }
 
 fn role_in(rooms: &Rooms, room: &str, participant: &str) -> Role {
@@ -327,11 +347,28 @@ mod tests {
     }
 
     #[test]
-    fn leaving_forgets_the_session() {
+    fn leaving_forgets_the_session_and_then_the_role() {
         let signaling = Signaling::new(Duration::from_secs(60));
-        let (membership, _rx) = signaling.join("r", "p");
-        assert_eq!(signaling.session_count(), 1);
-        drop(membership);
+        let ticket = signaling
+            .issue_ticket(admission("r", Role::Moderator))
+            .unwrap();
+        signaling.redeem(&ticket, "r").unwrap();
+        let (first, _rx) = signaling.join("r", "p");
+        let (second, _rx2) = signaling.join("r", "p");
+        assert_eq!(signaling.session_count(), 2);
+        drop(first);
+        assert_eq!(
+            signaling.role("r", "p"),
+            Role::Moderator,
+            "a session remains"
+        );
+        drop(second);
         assert_eq!(signaling.session_count(), 0);
+        assert_eq!(
+            signaling.role("r", "p"),
+            Role::Participant,
+            "role forgotten"
+        );
+        assert!(signaling.lock().roles.is_empty());
     }
 }
