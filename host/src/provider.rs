@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use wasmtime::{Store, UpdateDeadline};
 
+use crate::bindings::exports::shared_folder::provider::provider::Guest as ProviderExports;
 use crate::bindings::{
     Setting, SharedFolder, SharedFolderProvider, SharedFolderProviderPre, WitError,
 };
@@ -79,14 +80,8 @@ impl Provider {
         settings: &Vec<Setting>,
         room: &str,
     ) -> Result<SharedFolder, CallError> {
-        within(limits.deadline, async {
-            let (mut store, bindings) = self.instantiate(limits).await?;
-            guest_result(
-                bindings
-                    .shared_folder_provider_provider()
-                    .call_create(&mut store, settings, room)
-                    .await,
-            )
+        self.call(limits, async |guest, store| {
+            guest.call_create(store, settings, room).await
         })
         .await
     }
@@ -97,14 +92,8 @@ impl Provider {
         settings: &Vec<Setting>,
         folder: &SharedFolder,
     ) -> Result<(), CallError> {
-        within(limits.deadline, async {
-            let (mut store, bindings) = self.instantiate(limits).await?;
-            guest_result(
-                bindings
-                    .shared_folder_provider_provider()
-                    .call_delete(&mut store, settings, folder)
-                    .await,
-            )
+        self.call(limits, async |guest, store| {
+            guest.call_delete(store, settings, folder).await
         })
         .await
     }
@@ -116,14 +105,24 @@ impl Provider {
         settings: &Vec<Setting>,
         room: &str,
     ) -> Result<(), CallError> {
+        self.call(limits, async |guest, store| {
+            guest.call_purge(store, settings, room).await
+        })
+        .await
+    }
+
+    /// One function of the `provider` interface, in a fresh instance, under the deadline.
+    async fn call<T>(
+        &self,
+        limits: &CallLimits,
+        function: impl AsyncFnOnce(
+            &ProviderExports,
+            &mut Store<CallState>,
+        ) -> wasmtime::Result<Result<T, WitError>>,
+    ) -> Result<T, CallError> {
         within(limits.deadline, async {
             let (mut store, bindings) = self.instantiate(limits).await?;
-            guest_result(
-                bindings
-                    .shared_folder_provider_provider()
-                    .call_purge(&mut store, settings, room)
-                    .await,
-            )
+            guest_result(function(bindings.shared_folder_provider_provider(), &mut store).await)
         })
         .await
     }
