@@ -27,9 +27,8 @@ use signaling::Signaling;
 pub struct Service {
     pub folders: Arc<SharedFolders>,
     pub signaling: Signaling,
-    tokens: Vec<Secret>,
-    /// Flips to `true` when the service shuts down; open WebSockets close on it.
-    shutdown: watch::Sender<bool>,
+    /// SHA-256 of each accepted bearer token, computed once; see `rest::authorize`.
+    token_digests: Vec<[u8; 32]>,
 }
 
 impl Service {
@@ -39,8 +38,10 @@ impl Service {
         Service {
             folders,
             signaling: Signaling::new(ticket_ttl),
-            tokens,
-            shutdown: watch::Sender::new(false),
+            token_digests: tokens
+                .iter()
+                .map(|t| rest::token_digest(t.expose()))
+                .collect(),
         }
     }
 
@@ -61,9 +62,8 @@ impl Service {
             .with_state(Arc::clone(self))
     }
 
-    /// Closes every WebSocket.
+    /// Closes every WebSocket, and any that would join later.
     pub fn close_sessions(&self) {
-        self.shutdown.send_replace(true);
         self.signaling.close_all();
     }
 }

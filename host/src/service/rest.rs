@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -54,7 +54,7 @@ impl IntoResponse for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("valid"));
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }
@@ -106,12 +106,8 @@ pub(super) fn authorize(service: &Service, headers: &HeaderMap) -> Result<(), Ap
                 "a bearer token is required",
             )
         })?;
-    let presented = Sha256::digest(presented.trim().as_bytes());
-    if service
-        .tokens
-        .iter()
-        .any(|token| Sha256::digest(token.expose().as_bytes()) == presented)
-    {
+    let presented = token_digest(presented.trim());
+    if service.token_digests.contains(&presented) {
         Ok(())
     } else {
         Err(ApiError::new(
@@ -120,6 +116,11 @@ pub(super) fn authorize(service: &Service, headers: &HeaderMap) -> Result<(), Ap
             "the bearer token is not valid",
         ))
     }
+}
+
+/// The digest a token is compared by.
+pub(super) fn token_digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
 }
 
 pub async fn create(

@@ -51,6 +51,8 @@ struct Rooms {
     roles: HashMap<(String, String), Role>,
     sessions: HashMap<String, Vec<Session>>,
     next_session: u64,
+    /// Set by `close_all`: no session is kept from then on.
+    closed: bool,
 }
 
 /// The signaling state of all rooms.
@@ -119,15 +121,18 @@ impl Signaling {
         let mut rooms = self.lock();
         rooms.next_session += 1;
         let id = rooms.next_session;
-        rooms
-            .sessions
-            .entry(room.to_owned())
-            .or_default()
-            .push(Session {
-                id,
-                participant: participant.to_owned(),
-                to_client,
-            });
+        // Once closed, the sender is dropped right here and the session ends at once.
+        if !rooms.closed {
+            rooms
+                .sessions
+                .entry(room.to_owned())
+                .or_default()
+                .push(Session {
+                    id,
+                    participant: participant.to_owned(),
+                    to_client,
+                });
+        }
         let membership = Membership {
             signaling: self,
             room: room.to_owned(),
@@ -185,9 +190,12 @@ impl Signaling {
         }
     }
 
-    /// Ends every session: their senders go, so each socket closes.
+    /// Ends every session, and any that joins later: their senders go, so each socket
+    /// closes.
     pub fn close_all(&self) {
-        self.lock().sessions.clear();
+        let mut rooms = self.lock();
+        rooms.closed = true;
+        rooms.sessions.clear();
     }
 
     /// How many sessions are open.
@@ -344,6 +352,23 @@ mod tests {
         assert!(!to_q.try_recv().unwrap().contains("rw-pw"));
         signaling.folder_changed("r", None);
         assert!(to_q.try_recv().unwrap().contains("deleted"));
+    }
+
+    #[test]
+    fn closing_ends_every_session_and_later_joins() {
+        let signaling = Signaling::new(Duration::from_secs(60));
+        let (_before, mut early) = signaling.join("r", "p");
+        signaling.close_all();
+        assert!(matches!(
+            early.try_recv(),
+            Err(mpsc::error::TryRecvError::Disconnected)
+        ));
+        let (_after, mut late) = signaling.join("r", "q");
+        assert!(matches!(
+            late.try_recv(),
+            Err(mpsc::error::TryRecvError::Disconnected)
+        ));
+        assert_eq!(signaling.session_count(), 0);
     }
 
     #[test]

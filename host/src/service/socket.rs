@@ -47,7 +47,6 @@ async fn session(service: Arc<Service>, admission: Admission, mut socket: WebSoc
         room, participant, ..
     } = admission;
     let (_membership, mut to_client) = service.signaling.join(&room, &participant);
-    let mut shutdown = service.shutdown.subscribe();
     tracing::info!(room, participant, "participant joined");
     let welcome = signaling::join_success(
         &participant,
@@ -65,7 +64,7 @@ async fn session(service: Arc<Service>, admission: Admission, mut socket: WebSoc
                         break;
                     }
                 }
-                // Signaling closed all sessions.
+                // Signaling closed the session (the service shuts down).
                 None => break,
             },
             incoming = socket.recv() => match incoming {
@@ -79,7 +78,6 @@ async fn session(service: Arc<Service>, admission: Admission, mut socket: WebSoc
                 // Pings are answered by axum; binary frames are ignored.
                 Some(Ok(_)) => {}
             },
-            _ = shutdown.changed() => break,
         }
     }
     let _ = socket.send(Message::Close(None)).await;
