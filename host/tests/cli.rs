@@ -112,10 +112,7 @@ async fn failures_exit_non_zero_with_the_reason_and_no_secret() {
 
     // The storage refuses the credentials.
     let setup = Setup::new(&standin, "");
-    let text = std::fs::read_to_string(&setup.config)
-        .unwrap()
-        .replace(&secret, "not-the-Passw0rd-at-all");
-    std::fs::write(&setup.config, text).unwrap();
+    setup.edit(&secret, "not-the-Passw0rd-at-all");
     let refused = setup.run("create", &["--room", "room-1"]).await;
     assert_eq!(refused.code, Some(1), "{refused:?}");
     assert!(
@@ -170,7 +167,7 @@ async fn failures_exit_non_zero_with_the_reason_and_no_secret() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_configuration_files_name_the_field() {
     let standin = standin().await;
-    let good = std::fs::read_to_string(&Setup::new(&standin, "").config).unwrap();
+    let good = Setup::new(&standin, "").text();
     let secret = account_password(&standin);
     for (change, named) in [
         (
@@ -208,12 +205,13 @@ async fn bad_configuration_files_name_the_field() {
         (good.replace("]\n", "\n"), "not valid TOML"),
     ] {
         let setup = Setup::with_text(&change);
-        let mut command = std::process::Command::new(common::BINARY);
-        command
-            .args(["create", "--room", "r", "--config"])
-            .arg(&setup.config)
-            .env("SF_TEST_PASSWORD", "from-the-environment");
-        let outcome = common::run(command).await;
+        let outcome = setup
+            .run_with_env(
+                "create",
+                &["--room", "r"],
+                &[("SF_TEST_PASSWORD", "from-the-environment")],
+            )
+            .await;
         assert_eq!(outcome.code, Some(2), "{named}: {outcome:?}");
         assert!(outcome.stderr.contains(named), "{named}: {outcome:?}");
         assert!(!outcome.stderr.contains(&secret), "{named}");
@@ -234,7 +232,7 @@ async fn bad_configuration_files_name_the_field() {
 async fn the_password_may_come_from_a_file_or_the_environment() {
     let standin = standin().await;
     let secret = account_password(&standin);
-    let good = std::fs::read_to_string(&Setup::new(&standin, "").config).unwrap();
+    let good = Setup::new(&standin, "").text();
     let without = good.replace(&format!("password = \"{secret}\"\n"), "");
 
     let from_file = Setup::with_text(&without.replace(
@@ -248,12 +246,13 @@ async fn the_password_may_come_from_a_file_or_the_environment() {
     let from_env = Setup::with_text(
         &without.replace("[host]\n", "[host]\npassword_env = \"SF_TEST_PASSWORD\"\n"),
     );
-    let mut command = std::process::Command::new(common::BINARY);
-    command
-        .args(["create", "--room", "from-env", "--config"])
-        .arg(&from_env.config)
-        .env("SF_TEST_PASSWORD", &secret);
-    let outcome = common::run(command).await;
+    let outcome = from_env
+        .run_with_env(
+            "create",
+            &["--room", "from-env"],
+            &[("SF_TEST_PASSWORD", &secret)],
+        )
+        .await;
     assert_eq!(outcome.code, Some(0), "{outcome:?}");
     assert!(standin.folder_exists("opentalk/meetings/from-env"));
     assert!(!outcome.stderr.contains(&secret));

@@ -119,12 +119,7 @@ async fn a_changed_component_is_swapped_in_under_load_and_a_broken_one_refused()
 async fn another_provider_is_a_configuration_change_not_a_rebuild() {
     let standin = StandIn::start(Options::default()).await.unwrap();
     let setup = Setup::new(&standin, "plugins = \"plugins\"");
-    let text = std::fs::read_to_string(&setup.config).unwrap();
-    std::fs::write(
-        &setup.config,
-        text.replace("provider = \"nextcloud\"", "provider = \"fixture\""),
-    )
-    .unwrap();
+    setup.edit("provider = \"nextcloud\"", "provider = \"fixture\"");
     std::fs::create_dir(setup.path("plugins")).unwrap();
 
     // Without its component the host says what is missing and where it looked.

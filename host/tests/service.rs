@@ -341,12 +341,7 @@ async fn records_survive_a_restart_and_shutdown_lets_calls_finish() {
 async fn a_crash_in_the_middle_of_a_create_leaves_no_orphan() {
     let standin = standin(Options::default()).await;
     let setup = Setup::new(&standin, "");
-    let text = std::fs::read_to_string(&setup.config).unwrap();
-    std::fs::write(
-        &setup.config,
-        text.replace("answer_timeout = 2", "answer_timeout = 30"),
-    )
-    .unwrap();
+    setup.edit("answer_timeout = 2", "answer_timeout = 30");
     // The read-write share is made, then its answer is held back: the host is killed while
     // it waits, after the folder and both shares exist and before the record is written.
     standin.inject(FaultRule::at(

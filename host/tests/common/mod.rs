@@ -48,13 +48,36 @@ impl Setup {
         self.dir.path().join(name)
     }
 
+    /// Replaces `from` (which must be there) by `to` in the configuration file.
+    pub fn edit(&self, from: &str, to: &str) {
+        let text = std::fs::read_to_string(&self.config).expect("configuration read");
+        assert!(text.contains(from), "{from:?} is not in the configuration");
+        std::fs::write(&self.config, text.replace(from, to)).expect("configuration written");
+    }
+
+    /// The configuration's text.
+    pub fn text(&self) -> String {
+        std::fs::read_to_string(&self.config).expect("configuration read")
+    }
+
     /// Runs `shared-folder-host <command> --config <file> <args>` to its end.
     pub async fn run(&self, command: &str, args: &[&str]) -> Outcome {
+        self.run_with_env(command, args, &[]).await
+    }
+
+    /// As [`Setup::run`], with environment variables set for the command.
+    pub async fn run_with_env(
+        &self,
+        command: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Outcome {
         let mut cmd = Command::new(BINARY);
         cmd.arg(command)
             .arg("--config")
             .arg(&self.config)
-            .args(args);
+            .args(args)
+            .envs(env.iter().copied());
         run(cmd).await
     }
 
@@ -79,7 +102,7 @@ impl Outcome {
     }
 }
 
-pub async fn run(mut command: Command) -> Outcome {
+async fn run(mut command: Command) -> Outcome {
     let output = tokio::task::spawn_blocking(move || command.output())
         .await
         .expect("runner thread")
