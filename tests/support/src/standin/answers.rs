@@ -36,6 +36,37 @@ pub fn ocs_error(status: u16, message: &str) -> Answer {
     with_body(status, "application/json; charset=utf-8", body.to_string())
 }
 
+/// An OCS v1-style failure: HTTP 200, the error only in `statuscode` (`06-ocs-v1-vs-v2.txt` [3]).
+pub fn ocs_v1_error(statuscode: u16, message: &str) -> Answer {
+    let body = json!({"ocs": {"meta": {"status": "failure", "statuscode": statuscode, "message": message, "totalitems": "", "itemsperpage": ""}, "data": []}});
+    with_body(200, "application/json; charset=utf-8", body.to_string())
+}
+
+/// The reason phrase NextCloud's error bodies carry for a status.
+pub fn reason(status: u16) -> &'static str {
+    match status {
+        401 => "Unauthorised",
+        403 => "Forbidden",
+        404 => "Not found",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Error",
+    }
+}
+
+/// The Sabre exception class of a status (`01-…`, `09-…` [19]).
+pub fn sabre_exception(status: u16) -> &'static str {
+    match status {
+        401 => "Sabre\\DAV\\Exception\\NotAuthenticated",
+        403 => "Sabre\\DAV\\Exception\\Forbidden",
+        404 => "Sabre\\DAV\\Exception\\NotFound",
+        503 => "Sabre\\DAV\\Exception\\ServiceUnavailable",
+        _ => "Sabre\\DAV\\Exception",
+    }
+}
+
 /// Without `OCS-APIRequest: true` (`05-ocs-share-create-errors.txt` [15]).
 pub fn csrf_failed() -> Answer {
     with_body(

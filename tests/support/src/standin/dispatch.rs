@@ -6,9 +6,13 @@ use std::time::Instant;
 
 use base64::Engine as _;
 use bytes::Bytes;
+use futures_util::StreamExt;
+use http::Response;
 use http::request::Parts;
 use http::{HeaderMap, Method, Request, header};
-use http_body_util::BodyExt;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::Frame;
 use hyper::body::Incoming;
 use percent_encoding::percent_decode_str;
 use rand::Rng;
@@ -37,7 +41,7 @@ const COMMON_PASSWORDS: &[&str] = &[
 pub(crate) async fn handle(
     shared: Arc<Shared>,
     request: Request<Incoming>,
-) -> Result<Answer, DropConnection> {
+) -> Result<Response<Served>, DropConnection> {
     let (parts, body) = request.into_parts();
     let body = match body.collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -58,21 +62,89 @@ pub(crate) async fn handle(
         body_len: call.body.len(),
     });
 
-    let fault = call
-        .step()
-        .and_then(|step| shared.world().faults.take(step));
-    if let Some(Fault::Status(status)) = fault {
-        return Ok(answers::status(status));
+    let step = call.step();
+    let fault = step.and_then(|step| shared.world().faults.take(step));
+    let Some(fault) = fault else {
+        return Ok(served(call.perform(&mut shared.world())));
+    };
+    tracing::debug!(?step, ?fault, "stand-in: injecting a fault");
+    // Faults that happen instead of the work.
+    match fault {
+        Fault::Status(status) => return Ok(served(call.refusal(status))),
+        Fault::Unavailable { retry_after } => {
+            let mut answer = call.refusal(503);
+            answer
+                .headers_mut()
+                .insert(header::RETRY_AFTER, retry_after.into());
+            return Ok(served(answer));
+        }
+        Fault::OcsMismatch if call.is_ocs() => {
+            return Ok(served(answers::ocs_v1_error(
+                404,
+                "Wrong path, file/folder does not exist",
+            )));
+        }
+        Fault::Gone if step == Some(Step::Mkcol) => {
+            return Ok(served(answers::not_located(&call.path)));
+        }
+        Fault::Gone => call.remove_target(&mut shared.world()),
+        Fault::Outage(length) => {
+            let _ = shared.outages.send(length);
+            return Err(DropConnection);
+        }
+        _ => {}
     }
     let answer = call.perform(&mut shared.world());
+    // Faults that happen after it.
     match fault {
-        Some(Fault::DropConnection) => Err(DropConnection),
-        Some(Fault::SlowAnswer(delay)) => {
+        Fault::DropConnection => Err(DropConnection),
+        Fault::SlowAnswer(delay) => {
             tokio::time::sleep(delay).await;
-            Ok(answer)
+            Ok(served(answer))
         }
-        _ => Ok(answer),
+        Fault::ResetMidBody => Ok(broken_off(answer)),
+        Fault::Malformed => Ok(served(garbled(answer))),
+        _ => Ok(served(answer)),
     }
+}
+
+/// The body type the stand-in serves: whole answers, or one broken off by a fault.
+pub(crate) type Served = UnsyncBoxBody<Bytes, std::io::Error>;
+
+fn served(answer: Answer) -> Response<Served> {
+    answer.map(|body| body.map_err(|never| match never {}).boxed_unsync())
+}
+
+/// The answer's head and the first half of its body (announced whole), then a broken
+/// connection.
+fn broken_off(answer: Answer) -> Response<Served> {
+    let (mut parts, body) = answer.into_parts();
+    let whole = body.into_inner().unwrap_or_default();
+    let announced = whole.len() + 64;
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, announced.into());
+    let part = whole.slice(..whole.len() / 2);
+    let frames = futures_util::stream::iter([Ok(Frame::data(part))]).chain(
+        futures_util::stream::once(async {
+            // Long enough for the head and the part to be on their way.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            Err(std::io::Error::other(
+                "connection broken by an injected fault",
+            ))
+        }),
+    );
+    Response::from_parts(parts, StreamBody::new(frames).boxed_unsync())
+}
+
+/// The answer with its body cut in half and garbage after it: JSON or XML that does not parse.
+fn garbled(answer: Answer) -> Answer {
+    let (mut parts, body) = answer.into_parts();
+    let whole = body.into_inner().unwrap_or_default();
+    let mut broken = whole[..whole.len() / 2].to_vec();
+    broken.extend_from_slice(b"\0<\"}]<?xml");
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Full::new(Bytes::from(broken)))
 }
 
 /// One request, read.
@@ -132,6 +204,47 @@ impl<'a> Call<'a> {
             return Some(Step::DeleteShare);
         }
         (self.path == GENERATE).then_some(Step::GeneratePassword)
+    }
+
+    fn is_ocs(&self) -> bool {
+        self.path.starts_with("/ocs/")
+    }
+
+    /// NextCloud's answer refusing this request with `status`: a Sabre error for WebDAV
+    /// (`01-webdav-mkcol.txt`, `09-…` [19] for 503), an OCS envelope for OCS (`05-…`).
+    fn refusal(&self, status: u16) -> Answer {
+        if self.is_ocs() {
+            return answers::ocs_error(status, answers::reason(status));
+        }
+        match status {
+            401 => answers::dav_unauthenticated(),
+            404 => answers::not_located(&self.path),
+            status => answers::sabre(
+                status,
+                answers::sabre_exception(status),
+                answers::reason(status),
+            ),
+        }
+    }
+
+    /// Removes what this request is about, as a user deleting it would.
+    fn remove_target(&self, world: &mut World) {
+        if let Some(rest) = self.path.strip_prefix(DAV_FILES) {
+            let segments = decode_segments(rest);
+            let _ = world
+                .storage
+                .delete(&segments[1.min(segments.len())..].join("/"));
+        } else if self.method == Method::POST {
+            if let Some(path) = self.share_params().path {
+                let _ = world.storage.delete(path.trim_matches('/'));
+            }
+        } else if let Some(Ok(id)) = self
+            .path
+            .strip_prefix(SHARES)
+            .map(|id| id.trim_start_matches('/').parse::<u64>())
+        {
+            world.storage.shares.remove(&id);
+        }
     }
 
     fn perform(&self, world: &mut World) -> Answer {

@@ -1,5 +1,5 @@
-//! Faults the tests inject into the stand-in: at a chosen step of the protocol, an error
-//! status, a dropped connection, or an answer that comes too late.
+//! Faults the tests inject into the stand-in at a chosen step of the protocol: the ways a
+//! NextCloud, or the network in front of it, fails.
 
 use std::time::Duration;
 
@@ -21,13 +21,32 @@ pub enum Step {
 /// What goes wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
-    /// Answer with this status without doing anything.
+    /// Answer with this status and NextCloud's error body for the endpoint (a Sabre XML error
+    /// for WebDAV, an OCS envelope for OCS), without doing anything.
     Status(u16),
+    /// `503 Service Unavailable` with `Retry-After: <seconds>`, without doing anything, as a
+    /// NextCloud in maintenance mode or a proxy whose backend is away answers.
+    Unavailable { retry_after: u32 },
+    /// What the request is about vanished just before (a user deleted it): the share or the
+    /// folder is removed, then the request is handled as usual, which answers 404. For a
+    /// MKCOL, the account's files root is missing: 404 without doing anything.
+    Gone,
+    /// The server goes away: the request is not handled, its connection and every other one
+    /// is closed, and nothing listens (connections are refused) for this long.
+    Outage(Duration),
     /// Do the work, then close the connection without an answer (the client cannot know
     /// whether it happened).
     DropConnection,
+    /// Do the work, send the answer's head and part of its body, then break the connection.
+    ResetMidBody,
     /// Do the work, then wait this long before answering (longer than the client waits).
     SlowAnswer(Duration),
+    /// Do the work, answer with its status but a body cut short and garbled (broken JSON or
+    /// XML).
+    Malformed,
+    /// Do nothing and answer HTTP 200 with an OCS envelope whose `statuscode` says 404, as OCS
+    /// v1 does (`06-ocs-v1-vs-v2.txt` [3]); WebDAV requests are not affected.
+    OcsMismatch,
 }
 
 /// Inject `fault` at the `nth` (0-based) occurrence of `step` from now on, once.

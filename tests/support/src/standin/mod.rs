@@ -89,6 +89,8 @@ pub(crate) struct World {
 pub(crate) struct Shared {
     pub options: Options,
     pub world: Mutex<World>,
+    /// Tells the server to go away for a while ([`Fault::Outage`]).
+    pub outages: tokio::sync::mpsc::UnboundedSender<Duration>,
 }
 
 impl Shared {
@@ -108,7 +110,9 @@ impl StandIn {
     pub async fn start(options: Options) -> std::io::Result<StandIn> {
         let listener = TcpListener::bind(("127.0.0.1", options.port)).await?;
         let addr = listener.local_addr()?;
+        let (outages, outage_requests) = tokio::sync::mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
+            outages,
             options,
             world: Mutex::new(World {
                 storage: Storage::new(),
@@ -118,7 +122,7 @@ impl StandIn {
                 share_times: Vec::new(),
             }),
         });
-        let server = tokio::spawn(serve(listener, Arc::clone(&shared)));
+        let server = tokio::spawn(serve(listener, Arc::clone(&shared), outage_requests));
         Ok(StandIn {
             addr,
             shared,
@@ -218,21 +222,55 @@ impl std::fmt::Display for DropConnection {
 
 impl std::error::Error for DropConnection {}
 
-async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut outages: tokio::sync::mpsc::UnboundedReceiver<Duration>,
+) {
+    let mut listener = Some(listener);
     let mut connections = tokio::task::JoinSet::new();
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
+        let Some(open) = listener.as_ref() else {
+            return;
         };
-        let _ = stream.set_nodelay(true);
-        let shared = Arc::clone(&shared);
-        connections.spawn(async move {
-            let service = service_fn(move |request| dispatch::handle(Arc::clone(&shared), request));
-            // Errors here are clients going away or injected drops.
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-        while connections.try_join_next().is_some() {}
+        tokio::select! {
+            accepted = open.accept() => {
+                let Ok((stream, _)) = accepted else {
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let shared = Arc::clone(&shared);
+                connections.spawn(async move {
+                    let service =
+                        service_fn(move |request| dispatch::handle(Arc::clone(&shared), request));
+                    // Errors here are clients going away or injected drops.
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+                while connections.try_join_next().is_some() {}
+            }
+            Some(length) = outages.recv() => {
+                // Down: every connection closed, and nothing listening (connects are refused).
+                let Some(closed) = listener.take() else { return };
+                let Ok(addr) = closed.local_addr() else { return };
+                drop(closed);
+                connections.abort_all();
+                tokio::time::sleep(length).await;
+                listener = rebind(addr).await;
+            }
+        }
     }
+}
+
+/// Listens on `addr` again after an outage (the port may take a moment to be free).
+async fn rebind(addr: SocketAddr) -> Option<TcpListener> {
+    for _ in 0..50 {
+        if let Ok(listener) = TcpListener::bind(addr).await {
+            return Some(listener);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tracing::error!(%addr, "stand-in could not listen again after an outage");
+    None
 }
