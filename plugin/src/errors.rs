@@ -50,12 +50,3 @@ pub fn redact(error: Error, secret: &str) -> Error {
         other => other,
     }
 }
-
-/// Whether an error is worth a second try of the same idempotent request.
-pub fn is_transient(error: &Error) -> bool {
-    match error {
-        Error::Transport(_) | Error::Timeout(_) => true,
-        Error::Remote(RemoteError { status, .. }) => matches!(status, 502..=504),
-        _ => false,
-    }
-}

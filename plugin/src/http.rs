@@ -1,4 +1,5 @@
-//! HTTP over the raw `wasi:http` interfaces, with several requests in flight at once.
+//! HTTP over the raw `wasi:http` interfaces, with several requests in flight at once, each
+//! sent again after a transient failure as [`crate::retry`] decides.
 //!
 //! Raw bindings rather than a client library: a request without a body (MKCOL, DELETE, GET)
 //! goes out without one, which matters — a client that always opens a request body made
@@ -14,6 +15,7 @@ use crate::bindings::wasi::io::poll;
 use crate::bindings::wasi::io::streams::StreamError;
 use crate::errors::Error;
 use crate::prelude::*;
+use crate::retry;
 use crate::settings::{Origin, Scheme};
 
 /// The most a response body may hold; NextCloud's answers here are a few KiB.
@@ -40,6 +42,11 @@ impl Request {
             headers: Vec::new(),
             body: None,
         }
+    }
+
+    /// Whether sending it twice does what sending it once does (RFC 9110 §9.2.2).
+    pub fn idempotent(&self) -> bool {
+        matches!(self.method, "GET" | "PUT" | "DELETE" | "PROPFIND")
     }
 
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
@@ -72,6 +79,8 @@ impl Request {
 #[derive(Debug, Clone)]
 pub struct Response {
     pub status: u16,
+    /// `Retry-After` in seconds, if the answer has one in that form.
+    pub retry_after: Option<u32>,
     pub body: Vec<u8>,
 }
 
@@ -81,8 +90,27 @@ pub fn send(origin: &Origin, request: &Request) -> Result<Response, Error> {
     response
 }
 
-/// Sends all requests at once and waits until each has its answer (or its error).
+/// Sends all requests at once and waits until each has its answer (or its error); then sends
+/// again, one by one, those whose failure [`retry::wait_ms`] says to retry.
 pub fn send_all<const N: usize>(
+    origin: &Origin,
+    requests: [&Request; N],
+) -> [Result<Response, Error>; N] {
+    let mut results = send_once(origin, requests);
+    for (request, result) in requests.iter().zip(results.iter_mut()) {
+        let mut attempt = 1;
+        while let Some(ms) = retry::wait_ms(result, request.idempotent(), attempt) {
+            retry::sleep(ms);
+            attempt += 1;
+            let [again] = send_once(origin, [*request]);
+            *result = again;
+        }
+    }
+    results
+}
+
+/// One attempt at each request, all in flight together.
+fn send_once<const N: usize>(
     origin: &Origin,
     requests: [&Request; N],
 ) -> [Result<Response, Error>; N] {
@@ -176,6 +204,11 @@ fn finish(future: FutureIncomingResponse) -> Result<Response, Error> {
 
 fn read(response: IncomingResponse) -> Result<Response, Error> {
     let status = response.status();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .first()
+        .and_then(|value| core::str::from_utf8(value).ok()?.trim().parse().ok());
     let incoming = response
         .consume()
         .map_err(|()| Error::Protocol("response body already taken".into()))?;
@@ -200,7 +233,11 @@ fn read(response: IncomingResponse) -> Result<Response, Error> {
         }
     }
     drop(incoming);
-    Ok(Response { status, body })
+    Ok(Response {
+        status,
+        retry_after,
+        body,
+    })
 }
 
 fn stream_error(error: StreamError) -> Error {

@@ -10,6 +10,7 @@
 //! - [`paths`]: room id and directory → the folder's path and its encoded URLs;
 //! - [`password`]: share passwords from the host's CSPRNG (`wasi:random`);
 //! - [`http`]: requests over raw `wasi:http`, several in flight at once;
+//! - [`retry`]: which failed requests are sent again, and after what wait;
 //! - [`webdav`] and [`ocs`]: NextCloud's two APIs, answers turned into typed errors;
 //! - [`nextcloud`]: the create and delete procedures, with clean-up on failure.
 //!
@@ -48,6 +49,7 @@ pub mod nextcloud;
 pub mod ocs;
 pub mod password;
 pub mod paths;
+pub mod retry;
 pub mod settings;
 pub mod webdav;
 

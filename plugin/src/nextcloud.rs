@@ -3,7 +3,8 @@
 //! Round trips per create: one MKCOL (plus one per missing ancestor the first time a
 //! directory is used), then both shares in flight together — two, the least the protocol
 //! allows, since a share needs its folder. Per delete: one, both share DELETEs and the
-//! folder's DELETE in flight together.
+//! folder's DELETE in flight together. Each request is sent again after a transient failure
+//! when that is safe ([`crate::retry`]).
 
 use crate::bindings::shared_folder::provider::types::{Share, SharedFolder};
 use crate::errors::{self, Error};
@@ -14,9 +15,6 @@ use crate::prelude::*;
 use crate::settings::Settings;
 use crate::webdav::{self, Made};
 use crate::{expiry, password};
-
-/// Attempts at an idempotent clean-up step (folder DELETE) before giving up on it.
-const CLEANUP_ATTEMPTS: usize = 3;
 
 pub fn create(settings: &Settings, room: &str) -> Result<SharedFolder, Error> {
     let folder = FolderPath::for_room(settings, room)?;
@@ -54,12 +52,9 @@ pub fn delete(settings: &Settings, shared: &SharedFolder) -> Result<(), Error> {
             &webdav::delete(settings, &folder),
         ],
     );
-    match folder_deleted.and_then(|answer| webdav::removed(&answer)) {
-        Ok(_) => Ok(()),
-        // Retried alone: the folder's DELETE is idempotent.
-        Err(error) if errors::is_transient(&error) => retry_folder_delete(settings, &folder, 1),
-        Err(error) => Err(error),
-    }
+    folder_deleted
+        .and_then(|answer| webdav::removed(&answer))
+        .map(|_| ())
 }
 
 /// Deletes the folder `create` makes for `room`, links and files with it: NextCloud removes
@@ -194,26 +189,9 @@ fn undo(settings: &Settings, folder: &FolderPath, share_ids: &[String]) {
     let _ = delete_folder(settings, folder);
 }
 
-/// DELETE the folder (recursively); a missing folder counts as deleted. Transient failures
-/// are retried: DELETE is idempotent.
+/// DELETE the folder (recursively); a missing folder counts as deleted.
 fn delete_folder(settings: &Settings, folder: &FolderPath) -> Result<(), Error> {
-    retry_folder_delete(settings, folder, 0)
-}
-
-/// The folder's DELETE, retried on transient failures until [`CLEANUP_ATTEMPTS`] were made
-/// (`made` of them already).
-fn retry_folder_delete(settings: &Settings, folder: &FolderPath, made: usize) -> Result<(), Error> {
-    let request = webdav::delete(settings, folder);
-    let mut attempt = made + 1;
-    loop {
-        match send(settings, &request).and_then(|a| webdav::removed(&a)) {
-            Ok(_) => return Ok(()),
-            Err(error) if errors::is_transient(&error) && attempt < CLEANUP_ATTEMPTS => {
-                attempt += 1;
-            }
-            Err(error) => return Err(error),
-        }
-    }
+    webdav::removed(&send(settings, &webdav::delete(settings, folder))?).map(|_| ())
 }
 
 fn send(settings: &Settings, request: &Request) -> Result<Response, Error> {

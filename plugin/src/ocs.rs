@@ -220,6 +220,7 @@ mod tests {
     fn answer(status: u16, body: &str) -> Response {
         Response {
             status,
+            retry_after: None,
             body: body.as_bytes().to_vec(),
         }
     }

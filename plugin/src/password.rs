@@ -1,7 +1,7 @@
 //! Share passwords, from the host's cryptographically secure `wasi:random`.
 //!
-//! 24 characters drawn uniformly (rejection sampling, no modulo bias) from 68 symbols, with
-//! at least one lower-case letter, upper-case letter, digit and symbol: about 146 bits, and
+//! 24 characters drawn uniformly (rejection sampling, no modulo bias) from 66 symbols, with
+//! at least one lower-case letter, upper-case letter, digit and symbol: about 145 bits, and
 //! acceptable to NextCloud's password policy in its strictest built-in setting (length, all
 //! character classes; a random string is not among the common-password list).
 

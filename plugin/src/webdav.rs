@@ -84,11 +84,13 @@ mod tests {
 </d:error>"#;
         let response = Response {
             status: 409,
+            retry_after: None,
             body: body.to_vec(),
         };
         assert_eq!(made(&response).unwrap(), Made::ParentMissing);
         let response = Response {
             status: 500,
+            retry_after: None,
             body: body.to_vec(),
         };
         assert!(
@@ -96,11 +98,13 @@ mod tests {
         );
         let response = Response {
             status: 401,
+            retry_after: None,
             body: Vec::new(),
         };
         assert!(matches!(removed(&response), Err(Error::Unauthorized(_))));
         let response = Response {
             status: 404,
+            retry_after: None,
             body: Vec::new(),
         };
         assert_eq!(removed(&response).unwrap(), Removed::WasMissing);

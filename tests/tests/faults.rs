@@ -170,8 +170,9 @@ async fn a_failed_delete_keeps_the_record_for_a_retry() {
     let standin = StandIn::start(Options::default()).await.unwrap();
     let host = SharedFolders::new(config(&standin, ""), NEXTCLOUD_PROVIDER, test_limits()).unwrap();
     host.create("room").await.unwrap();
-    // DELETE is retried on transient failures: three 503s exhaust the attempts.
-    for _ in 0..3 {
+    // DELETE is retried on transient failures: four 503s exhaust the attempts
+    // (`nextcloud_provider::retry::ATTEMPTS`).
+    for _ in 0..4 {
         standin.inject(FaultRule {
             step: Step::DeleteFolder,
             nth: 0,

@@ -1,0 +1,96 @@
+//! When a failed request is sent again, and after how long.
+//!
+//! A request goes out again only when doing so cannot do harm:
+//! - any request, after `503 Service Unavailable`: the server says it did not handle it
+//!   (NextCloud's maintenance mode, a proxy whose backend is down);
+//! - an idempotent request (DELETE, GET), also after 500, 502, 504 or a broken connection:
+//!   doing it twice is doing it once.
+//!
+//! MKCOL and share creation are not idempotent: after an answer that was lost, the first
+//! attempt may have done its work, and the create's clean-up is what runs instead.
+//! A timeout is not retried either: the server is slow, and the call has a deadline.
+//!
+//! Waits grow from [`FIRST_WAIT_MS`] by doubling; a `Retry-After` in seconds is honoured up
+//! to [`LONGEST_WAIT_MS`]. At most [`ATTEMPTS`] attempts are made.
+
+use crate::errors::Error;
+use crate::http::Response;
+
+/// Attempts at one request, the first included.
+pub const ATTEMPTS: u32 = 4;
+/// Wait before the second attempt; doubled before each further one.
+pub const FIRST_WAIT_MS: u64 = 250;
+/// The longest wait, whatever `Retry-After` asks for.
+pub const LONGEST_WAIT_MS: u64 = 5_000;
+
+/// How long to wait before attempt `attempt + 1` after `result` of attempt `attempt`
+/// (1-based), or `None` if the result stands.
+pub fn wait_ms(result: &Result<Response, Error>, idempotent: bool, attempt: u32) -> Option<u64> {
+    if attempt >= ATTEMPTS {
+        return None;
+    }
+    let backoff = FIRST_WAIT_MS << (attempt - 1).min(8);
+    match result {
+        Ok(response) if response.status == 503 => Some(
+            response
+                .retry_after
+                .map_or(backoff, |seconds| u64::from(seconds) * 1000)
+                .min(LONGEST_WAIT_MS),
+        ),
+        Ok(response) if idempotent && matches!(response.status, 500 | 502 | 504) => Some(backoff),
+        Err(Error::Transport(_)) if idempotent => Some(backoff),
+        _ => None,
+    }
+}
+
+/// Waits `ms` milliseconds on `wasi:clocks`.
+#[cfg(target_arch = "wasm32")]
+pub fn sleep(ms: u64) {
+    crate::bindings::wasi::clocks::monotonic_clock::subscribe_duration(ms * 1_000_000).block();
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub fn sleep(ms: u64) {
+    std::thread::sleep(core::time::Duration::from_millis(ms));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prelude::*;
+
+    fn answer(status: u16, retry_after: Option<u32>) -> Result<Response, Error> {
+        Ok(Response {
+            status,
+            retry_after,
+            body: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn unavailable_is_retried_for_every_request_honouring_retry_after() {
+        for idempotent in [false, true] {
+            assert_eq!(wait_ms(&answer(503, None), idempotent, 1), Some(250));
+            assert_eq!(wait_ms(&answer(503, None), idempotent, 2), Some(500));
+            assert_eq!(wait_ms(&answer(503, Some(2)), idempotent, 1), Some(2000));
+            assert_eq!(wait_ms(&answer(503, Some(3600)), idempotent, 1), Some(5000));
+            assert_eq!(wait_ms(&answer(503, None), idempotent, ATTEMPTS), None);
+        }
+    }
+
+    #[test]
+    fn other_failures_are_retried_only_when_the_request_is_idempotent() {
+        let reset = Err(Error::Transport("connection reset".into()));
+        for status in [500, 502, 504] {
+            assert_eq!(wait_ms(&answer(status, None), true, 1), Some(250));
+            assert_eq!(wait_ms(&answer(status, None), false, 1), None);
+        }
+        assert_eq!(wait_ms(&reset, true, 3), Some(1000));
+        assert_eq!(wait_ms(&reset, false, 1), None);
+        let slow = Err(Error::Timeout("HttpResponseTimeout".into()));
+        assert_eq!(wait_ms(&slow, true, 1), None);
+        for status in [200, 201, 204, 400, 401, 404, 405, 409, 429, 501] {
+            assert_eq!(wait_ms(&answer(status, None), true, 1), None, "{status}");
+        }
+    }
+}
