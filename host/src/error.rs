@@ -32,6 +32,10 @@ pub enum CallError {
     /// The provider did not finish within the call's deadline; it was stopped.
     #[error("provider did not finish within {0:?} and was stopped")]
     TimedOut(Duration),
+    /// The provider returned a shared folder the host cannot use (a path leaving its
+    /// directory, a link that is not http(s), an empty password, …); it is purged.
+    #[error("provider returned an unusable shared folder: {0}")]
+    Unusable(String),
     /// A fresh instance could not be made (e.g. its memory is above the limit).
     #[error("provider could not be instantiated: {0}")]
     Instantiation(String),

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use crate::bindings::WitError;
 use crate::config::SharedFolderConfig;
 use crate::connections::{ConnectionSettings, Connections};
 use crate::engine::{EngineOptions, ProviderEngine};
@@ -172,6 +173,9 @@ impl SharedFolders {
             limits.outbound,
             connections,
         );
+        if !config.origin.https {
+            tracing::warn!(origin = %config.origin, "the storage is reached over plain http: the account's password and the shares' passwords cross the network unencrypted");
+        }
         tracing::info!(provider = %config.provider, digest = %provider.digest(), origin = %config.origin, "provider loaded");
         Ok(SharedFolders {
             engine,
@@ -253,8 +257,10 @@ impl SharedFolders {
     ///
     /// The create is recorded as pending before the provider runs and completed when it
     /// returns, so a host that stops in between cleans up on its next start. A provider that
-    /// returns an error has undone its own work (the contract's all-or-nothing); one that
-    /// trapped or ran out of time may not have, so its room is purged right away.
+    /// returns an error has undone its own work (the contract's all-or-nothing) — unless the
+    /// storage stopped answering midway, so then, as after a trap or a timeout, the room is
+    /// purged right away ([`may_have_left_work`]). If that fails too, the room stays pending
+    /// and the next operation on it, or [`SharedFolders::reconcile`], cleans up.
     pub async fn create_folder(&self, room: &str) -> Result<Creation, HostError> {
         let _room = self.rooms.lock(room).await;
         match self.records.get(room)? {
@@ -270,9 +276,7 @@ impl SharedFolders {
         {
             Ok(folder) => folder,
             Err(source) => {
-                if matches!(source, CallError::Trapped(_) | CallError::TimedOut(_)) {
-                    // Stopped midway: whatever it made must go. If that fails too, the room
-                    // stays pending and the next operation on it (or start-up) cleans up.
+                if may_have_left_work(&source) {
                     let _ = self.purge_lost(room).await;
                 } else {
                     self.records.remove(room)?;
@@ -400,6 +404,24 @@ impl SharedFolders {
             room: room.to_owned(),
             source,
         }
+    }
+}
+
+/// Whether a failed create may have left a folder or share on the storage that the provider
+/// could not take away: it was stopped, or the storage failed in a way that may also have
+/// failed the provider's clean-up. A refusal (bad settings or room, credentials refused, the
+/// folder exists already) made nothing, and a folder that exists already is not ours to purge.
+fn may_have_left_work(error: &CallError) -> bool {
+    match error {
+        CallError::Trapped(_) | CallError::TimedOut(_) | CallError::Unusable(_) => true,
+        CallError::Instantiation(_) => false,
+        CallError::Provider(error) => !matches!(
+            error,
+            WitError::InvalidConfig(_)
+                | WitError::InvalidRoom(_)
+                | WitError::Unauthorized(_)
+                | WitError::AlreadyExists(_)
+        ),
     }
 }
 

@@ -80,10 +80,13 @@ impl Provider {
         settings: &Vec<Setting>,
         room: &str,
     ) -> Result<SharedFolder, CallError> {
-        self.call(limits, async |guest, store| {
-            guest.call_create(store, settings, room).await
-        })
-        .await
+        let folder = self
+            .call(limits, async |guest, store| {
+                guest.call_create(store, settings, room).await
+            })
+            .await?;
+        usable(&folder).map_err(CallError::Unusable)?;
+        Ok(folder)
     }
 
     pub async fn delete(
@@ -154,6 +157,56 @@ impl Provider {
             .map_err(|e| CallError::Instantiation(crate::error::one_line(&e)))?;
         Ok((store, bindings))
     }
+}
+
+/// Longest path, share id and password the host keeps from a provider, in bytes.
+const MAX_FIELD: usize = 1024;
+/// Longest share URL, in bytes.
+const MAX_URL: usize = 4096;
+
+/// Checks what a provider returned before it is recorded and shown to anyone: a component is
+/// third-party code, and its strings reach the records, the logs and participants' screens.
+/// The message names the field, never its value (it may be a password).
+fn usable(folder: &SharedFolder) -> Result<(), String> {
+    let text = |name: &str, value: &str, max: usize| {
+        if value.is_empty() {
+            Err(format!("{name} is empty"))
+        } else if value.len() > max {
+            Err(format!("{name} is longer than {max} bytes"))
+        } else if value.chars().any(char::is_control) {
+            Err(format!("{name} contains control characters"))
+        } else {
+            Ok(())
+        }
+    };
+    text("path", &folder.path, MAX_FIELD)?;
+    if folder.path.starts_with('/')
+        || folder
+            .path
+            .split(['/', '\\'])
+            .any(|segment| matches!(segment, "" | "." | ".."))
+    {
+        return Err("path is not a plain relative path".into());
+    }
+    for (which, share) in [("read", &folder.read), ("read_write", &folder.read_write)] {
+        text(&format!("{which}.id"), &share.id, MAX_FIELD)?;
+        text(&format!("{which}.password"), &share.password, MAX_FIELD)?;
+        text(&format!("{which}.url"), &share.url, MAX_URL)?;
+        let url: http::Uri = share
+            .url
+            .parse()
+            .map_err(|_| format!("{which}.url is not a URL"))?;
+        if !matches!(url.scheme_str(), Some("http" | "https")) || url.host().is_none() {
+            return Err(format!("{which}.url is not an http(s) URL"));
+        }
+    }
+    if folder.read.id == folder.read_write.id {
+        return Err("read and read_write are the same share".into());
+    }
+    if folder.read.password == folder.read_write.password {
+        return Err("read and read_write have the same password".into());
+    }
+    Ok(())
 }
 
 async fn within<T>(

@@ -78,7 +78,7 @@ impl From<HostError> for ApiError {
                     (S::GATEWAY_TIMEOUT, "storage_timeout")
                 }
                 CallError::Provider(_) => (S::BAD_GATEWAY, "storage_error"),
-                CallError::Trapped(_) | CallError::Instantiation(_) => {
+                CallError::Trapped(_) | CallError::Instantiation(_) | CallError::Unusable(_) => {
                     (S::INTERNAL_SERVER_ERROR, "provider_failed")
                 }
             },
