@@ -6,15 +6,18 @@
 //! - adds the account's `Authorization` header, so the password never enters the component
 //!   (and a component cannot set that header itself: it is forbidden to it);
 //! - bounds the connect, first-byte and between-bytes waits, and the whole exchange;
+//! - bounds the request body (a component cannot flood the storage or the host's memory);
 //! - sends it on the host's pooled connections ([`Connections`]).
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
 use http::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use http::uri::Scheme;
+use http_body_util::{BodyExt, Limited};
 use wasmtime_wasi_http::{
     DEFAULT_FORBIDDEN_HEADERS, Error as HttpError, ForbiddenHeaderFilter, RequestOptions, WasiBody,
     WasiHttpHooks,
@@ -84,6 +87,9 @@ pub struct OutboundLimits {
     pub first_byte_timeout: Duration,
     /// Between two chunks of the answer's body.
     pub between_bytes_timeout: Duration,
+    /// The largest request body a provider may send, in bytes; a larger one fails with
+    /// `HTTP-request-body-size` once this much went out.
+    pub max_request_body: u64,
 }
 
 impl Default for OutboundLimits {
@@ -92,6 +98,8 @@ impl Default for OutboundLimits {
             connect_timeout: Duration::from_secs(5),
             first_byte_timeout: Duration::from_secs(30),
             between_bytes_timeout: Duration::from_secs(30),
+            // NextCloud's share requests are a few hundred bytes.
+            max_request_body: 1 << 20,
         }
     }
 }
@@ -169,7 +177,7 @@ impl WasiHttpHooks for OutboundHooks {
 
     fn send_request(
         &mut self,
-        mut request: http::Request<WasiBody>,
+        request: http::Request<WasiBody>,
         options: Option<RequestOptions>,
         _response_errors: Sent,
     ) -> Box<dyn Future<Output = Result<(http::Response<WasiBody>, Sent), HttpError>> + Send> {
@@ -183,6 +191,13 @@ impl WasiHttpHooks for OutboundHooks {
                 );
                 return Err(HttpError::HttpRequestDenied);
             }
+            let max_body = outbound.limits.max_request_body;
+            if declared_length(&request).is_some_and(|length| length > max_body) {
+                tracing::warn!(limit = max_body, "provider request refused: body too large");
+                return Err(HttpError::HttpRequestBodySize(declared_length(&request)));
+            }
+            let too_large = Arc::new(AtomicBool::new(false));
+            let mut request = request.map(|body| capped(body, max_body, Arc::clone(&too_large)));
             request
                 .headers_mut()
                 .insert(AUTHORIZATION, outbound.authorization.clone());
@@ -203,10 +218,46 @@ impl WasiHttpHooks for OutboundHooks {
                 outbound.connections.send(request, between_bytes),
             )
             .await
-            .map_err(|_| HttpError::ConnectionReadTimeout)??;
+            .map_err(|_| HttpError::ConnectionReadTimeout)
+            .and_then(|sent| sent)
+            // hyper reports a failed body as its own error; say what it was.
+            .map_err(|error| {
+                if too_large.load(Ordering::Relaxed) {
+                    HttpError::HttpRequestBodySize(Some(max_body))
+                } else {
+                    error
+                }
+            })?;
             Ok((response, Box::new(async { Ok(()) }) as Sent))
         })
     }
+}
+
+/// The `Content-Length` a request declares.
+fn declared_length(request: &http::Request<WasiBody>) -> Option<u64> {
+    request
+        .headers()
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// `body`, failing with `HTTP-request-body-size` once more than `max` bytes went through
+/// (and setting `too_large`).
+fn capped(body: WasiBody, max: u64, too_large: Arc<AtomicBool>) -> WasiBody {
+    let limit = usize::try_from(max).unwrap_or(usize::MAX);
+    Limited::new(body, limit)
+        .map_err(move |error| match error.downcast::<HttpError>() {
+            Ok(error) => *error,
+            Err(_) => {
+                tracing::warn!(limit = max, "provider request stopped: body too large");
+                too_large.store(true, Ordering::Relaxed);
+                HttpError::HttpRequestBodySize(Some(max))
+            }
+        })
+        .boxed_unsync()
 }
 
 /// Scheme and authority of a URI, for logs (never the path: it is the component's business).

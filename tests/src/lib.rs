@@ -35,6 +35,7 @@ pub fn test_limits() -> HostLimits {
             connect_timeout: Duration::from_secs(2),
             first_byte_timeout: Duration::from_secs(2),
             between_bytes_timeout: Duration::from_secs(2),
+            ..OutboundLimits::default()
         },
         call_deadline: Duration::from_secs(20),
         ..HostLimits::default()
