@@ -7,6 +7,7 @@
 //! database = "shared-folders.sqlite3" # the folder records
 //! component_cache = "component-cache" # compiled components, by content digest
 //! ca_bundle = "/etc/ssl/private-ca.pem" # more CAs for the storage's certificate
+//! allow_plain_http = false            # true: accept an http:// `url` (with a warning)
 //! listen = "127.0.0.1:8080"           # `serve`
 //! api_tokens = ["…"]                  # bearer tokens of the controller (needed by `serve`)
 //! password_file = "/run/secrets/nc"   # the NextCloud password, instead of [shared_folder]
@@ -51,6 +52,9 @@ pub struct HostSection {
     pub component_cache: PathBuf,
     /// PEM file of CA certificates trusted besides the system's store.
     pub ca_bundle: Option<PathBuf>,
+    /// Whether `[shared_folder].url` may be plain `http://`: the account's and the shares'
+    /// passwords then cross the network unencrypted. Off unless the file says so.
+    pub allow_plain_http: bool,
     pub listen: SocketAddr,
     /// Bearer tokens the controller-facing API accepts.
     pub api_tokens: Vec<Secret>,
@@ -72,6 +76,7 @@ const HOST_FIELDS: &[&str] = &[
     "database",
     "component_cache",
     "ca_bundle",
+    "allow_plain_http",
     "listen",
     "api_tokens",
     "password_file",
@@ -136,6 +141,7 @@ impl HostConfig {
                 .path("component_cache")?
                 .unwrap_or_else(|| base.join("component-cache")),
             ca_bundle: fields.path("ca_bundle")?,
+            allow_plain_http: fields.flag("allow_plain_http")?,
             listen: fields.listen()?,
             api_tokens: fields.tokens()?,
             limits: HostLimits {
@@ -147,6 +153,7 @@ impl HostConfig {
                     connect_timeout: fields.seconds("connect_timeout", Duration::from_secs(5))?,
                     first_byte_timeout: answer_timeout,
                     between_bytes_timeout: answer_timeout,
+                    ..defaults.outbound
                 },
                 call_deadline: fields.seconds("call_timeout", defaults.call_deadline)?,
             },
@@ -154,6 +161,13 @@ impl HostConfig {
             shutdown_grace: fields.seconds("shutdown_grace", Duration::from_secs(30))?,
             log_format: fields.log_format()?,
         };
+        if !shared_folder.origin.https && !host.allow_plain_http {
+            return Err(ConfigError::field(
+                "url",
+                "is plain http, which sends the account's password and the shares' passwords \
+                 unencrypted; use https, or set [host].allow_plain_http = true",
+            ));
+        }
         Ok(HostConfig {
             shared_folder,
             host,
@@ -275,6 +289,14 @@ impl Fields<'_> {
         }
     }
 
+    fn flag(&self, field: &str) -> Result<bool, ConfigError> {
+        match self.table.get(field) {
+            None => Ok(false),
+            Some(toml::Value::Boolean(value)) => Ok(*value),
+            Some(_) => Err(error(field, "must be true or false")),
+        }
+    }
+
     fn seconds(&self, field: &str, default: Duration) -> Result<Duration, ConfigError> {
         Ok(self.positive(field)?.map_or(default, Duration::from_secs))
     }
@@ -332,6 +354,7 @@ mod tests {
         assert_eq!(host.database, Path::new("/etc/sf/shared-folders.sqlite3"));
         assert_eq!(host.component_cache, Path::new("/etc/sf/component-cache"));
         assert_eq!(host.ca_bundle, None);
+        assert!(!host.allow_plain_http);
         assert_eq!(host.listen.to_string(), "127.0.0.1:8080");
         assert!(host.api_tokens.is_empty());
         assert_eq!(host.limits, HostLimits::default());
@@ -383,6 +406,7 @@ mod tests {
             ("call_timeout = \"10s\"", "call_timeout"),
             ("memory_limit_mib = 100000", "memory_limit_mib"),
             ("log_format = \"xml\"", "log_format"),
+            ("allow_plain_http = \"yes\"", "allow_plain_http"),
             ("password_env = \"UNSET_VARIABLE\"", "password_env"),
             ("password_file = \"/nonexistent/pw\"", "password_file"),
         ] {
@@ -412,6 +436,17 @@ mod tests {
         assert!(!error.to_string().contains("Passw0rd"));
         let none = parse(SHARED_FOLDER).unwrap_err();
         assert!(error_names(&none, "password"), "{none}");
+    }
+
+    #[test]
+    fn plain_http_needs_the_host_to_allow_it() {
+        let plain = SHARED_FOLDER.replace("https://", "http://") + "password = \"pw\"\n";
+        let error = parse(&plain).unwrap_err();
+        assert!(error_names(&error, "url"), "{error}");
+        assert!(error.to_string().contains("allow_plain_http"), "{error}");
+        let allowed = parse(&format!("{plain}[host]\nallow_plain_http = true\n")).unwrap();
+        assert!(allowed.host.allow_plain_http);
+        assert!(!allowed.shared_folder.origin.https);
     }
 
     fn error_names(error: &ConfigError, name: &str) -> bool {

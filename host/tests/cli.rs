@@ -175,6 +175,10 @@ async fn bad_configuration_files_name_the_field() {
             "[shared_folder].url",
         ),
         (
+            good.replace("allow_plain_http = true\n", ""),
+            "[shared_folder].url",
+        ),
+        (
             good.replace("username = ", "user = "),
             "[shared_folder].username",
         ),

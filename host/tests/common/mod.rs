@@ -32,7 +32,7 @@ impl Setup {
             options.password
         );
         Self::with_text(&format!(
-            "{shared_folder}\n[host]\nlisten = \"127.0.0.1:0\"\napi_tokens = [\"{TOKEN}\"]\n\
+            "{shared_folder}\n[host]\nallow_plain_http = true\nlisten = \"127.0.0.1:0\"\napi_tokens = [\"{TOKEN}\"]\n\
              call_timeout = 20\nconnect_timeout = 2\nanswer_timeout = 2\nshutdown_grace = 10\n{host}\n"
         ))
     }
