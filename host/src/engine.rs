@@ -26,7 +26,7 @@ pub type ContentDigest = String;
 pub struct ProviderEngine {
     engine: Engine,
     linker: Linker<CallState>,
-    compiled: Mutex<HashMap<ContentDigest, Component>>,
+    compiled: Mutex<Compiled>,
     cache_dir: Option<PathBuf>,
 }
 
@@ -92,7 +92,7 @@ impl ProviderEngine {
         Ok(Arc::new(ProviderEngine {
             engine,
             linker,
-            compiled: Mutex::new(HashMap::new()),
+            compiled: Mutex::new(Compiled::default()),
             cache_dir: options.cache_dir,
         }))
     }
@@ -106,7 +106,7 @@ impl ProviderEngine {
     pub fn compile(&self, bytes: &[u8]) -> Result<(ContentDigest, Component), LoadError> {
         let digest = content_digest(bytes);
         if let Some(component) = self.compiled_lock().get(&digest) {
-            return Ok((digest, component.clone()));
+            return Ok((digest, component));
         }
         let cached = self.cache_file(&digest);
         let component = match cached.as_deref().and_then(|file| self.load_cached(file)) {
@@ -163,9 +163,46 @@ impl ProviderEngine {
         }
     }
 
-    fn compiled_lock(&self) -> std::sync::MutexGuard<'_, HashMap<ContentDigest, Component>> {
+    fn compiled_lock(&self) -> std::sync::MutexGuard<'_, Compiled> {
         // The map holds no invariant a panic could break; keep using it.
         self.compiled.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The components this process compiled most recently, by digest: swapping back to one of them
+/// costs nothing. Bounded, so that a host that sees many versions over its life does not keep
+/// each one's code (a few MiB) forever; the provider in use holds its own reference anyway.
+#[derive(Default)]
+struct Compiled {
+    components: HashMap<ContentDigest, (Component, u64)>,
+    /// Counts uses, to find the least recently used entry.
+    clock: u64,
+}
+
+impl Compiled {
+    /// How many compiled components are kept.
+    const KEEP: usize = 4;
+
+    fn get(&mut self, digest: &str) -> Option<Component> {
+        self.clock += 1;
+        let (component, used) = self.components.get_mut(digest)?;
+        *used = self.clock;
+        Some(component.clone())
+    }
+
+    fn insert(&mut self, digest: ContentDigest, component: Component) {
+        self.clock += 1;
+        if self.components.len() >= Self::KEEP && !self.components.contains_key(&digest) {
+            let oldest = self
+                .components
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(digest, _)| digest.clone());
+            if let Some(oldest) = oldest {
+                self.components.remove(&oldest);
+            }
+        }
+        self.components.insert(digest, (component, self.clock));
     }
 }
 
@@ -238,7 +275,25 @@ mod tests {
         let (first, _) = engine.compile(crate::NEXTCLOUD_PROVIDER).unwrap();
         let (again, _) = engine.compile(crate::NEXTCLOUD_PROVIDER).unwrap();
         assert_eq!(first, again);
-        assert_eq!(engine.compiled_lock().len(), 1);
+        assert_eq!(engine.compiled_lock().components.len(), 1);
         assert_eq!(first, hex(&Sha256::digest(crate::NEXTCLOUD_PROVIDER)));
+    }
+
+    #[test]
+    fn only_the_most_recently_used_components_are_kept() {
+        let engine = ProviderEngine::new().unwrap();
+        let empty = Component::new(&engine.engine, b"\0asm\x0d\0\x01\0").unwrap();
+        let mut compiled = Compiled::default();
+        for version in 0..Compiled::KEEP {
+            compiled.insert(format!("v{version}"), empty.clone());
+        }
+        // v0 is used again, so v1 is the least recently used when v9 comes.
+        assert!(compiled.get("v0").is_some());
+        compiled.insert("v9".into(), empty.clone());
+        assert_eq!(compiled.components.len(), Compiled::KEEP);
+        assert!(compiled.get("v1").is_none());
+        for kept in ["v0", "v2", "v3", "v9"] {
+            assert!(compiled.get(kept).is_some(), "{kept}");
+        }
     }
 }
