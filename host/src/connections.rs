@@ -152,6 +152,15 @@ fn roots(bundle: Option<&Path>) -> Result<RootCertStore, TlsError> {
 /// The wasi-http error for a failed request.
 fn request_error(error: hyper_util::client::legacy::Error) -> HttpError {
     use std::error::Error as _;
+    if let Some(tls) = error.source().and_then(tls_failure) {
+        // e.g. "invalid peer certificate: UnknownIssuer": what an operator of a NextCloud on
+        // a private CA needs to read (see `[host].ca_bundle`).
+        tracing::warn!(reason = %tls, "TLS handshake with the storage failed");
+        return match tls {
+            rustls::Error::InvalidCertificate(_) => HttpError::TlsCertificateError,
+            _ => HttpError::TlsProtocolError,
+        };
+    }
     let mut source = error.source();
     while let Some(cause) = source {
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
@@ -160,9 +169,6 @@ fn request_error(error: hyper_util::client::legacy::Error) -> HttpError {
                 std::io::ErrorKind::TimedOut => HttpError::ConnectionTimeout,
                 std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe => {
                     HttpError::ConnectionTerminated
-                }
-                std::io::ErrorKind::InvalidData if error.is_connect() => {
-                    HttpError::TlsCertificateError
                 }
                 _ if error.is_connect() => HttpError::ConnectionRefused,
                 _ => HttpError::ConnectionTerminated,
@@ -181,6 +187,21 @@ fn request_error(error: hyper_util::client::legacy::Error) -> HttpError {
     } else {
         HttpError::HttpProtocolError
     }
+}
+
+/// The TLS error somewhere in `cause`'s chain. An `io::Error` wrapping another error hides it
+/// from `source()` (it returns the wrapped error's source), so its inner error is looked at too.
+fn tls_failure<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    let inner = cause
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+        .map(|inner| inner as &(dyn std::error::Error + 'static));
+    inner
+        .and_then(tls_failure)
+        .or_else(|| cause.source().and_then(tls_failure))
 }
 
 /// An answer's body that fails when the storage stops sending for too long.
