@@ -6,7 +6,8 @@ use std::time::Duration;
 use shared_folder_host::{HostLimits, OutboundLimits, SharedFolderConfig};
 
 pub use shared_folder_test_support::{
-    FIXTURE_PROVIDER, Fault, FaultRule, Options, StandIn, Step, client, public_link, standin,
+    FIXTURE_PROVIDER, Fault, FaultRule, Options, StandIn, Step, TlsIdentity, client, public_link,
+    standin,
 };
 
 /// The built-in NextCloud provider component.

@@ -6,7 +6,7 @@ pub mod client;
 pub mod public_link;
 pub mod standin;
 
-pub use standin::{Fault, FaultRule, Options, StandIn, Step};
+pub use standin::{Fault, FaultRule, Options, StandIn, Step, TlsIdentity};
 
 /// The fixture provider component (`tests/providers/fixture`), built with this crate.
 pub const FIXTURE_PROVIDER: &[u8] =

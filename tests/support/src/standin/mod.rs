@@ -49,6 +49,41 @@ pub struct Options {
     pub password_min_length: usize,
     /// Port on 127.0.0.1 to listen on; 0: any free one.
     pub port: u16,
+    /// Serve HTTPS with this certificate instead of plain HTTP; the URL then names
+    /// `localhost`.
+    pub tls: Option<TlsIdentity>,
+}
+
+/// A server certificate (chain) and its private key, PEM-encoded.
+#[derive(Clone)]
+pub struct TlsIdentity {
+    pub certificate_chain_pem: String,
+    pub private_key_pem: String,
+}
+
+impl std::fmt::Debug for TlsIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsIdentity").finish_non_exhaustive()
+    }
+}
+
+impl TlsIdentity {
+    fn acceptor(&self) -> std::io::Result<tokio_rustls::TlsAcceptor> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let invalid = |e: rustls::pki_types::pem::Error| std::io::Error::other(e.to_string());
+        let chain = CertificateDer::pem_slice_iter(self.certificate_chain_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(invalid)?;
+        let key =
+            PrivateKeyDer::from_pem_slice(self.private_key_pem.as_bytes()).map_err(invalid)?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .and_then(|builder| builder.with_no_client_auth().with_single_cert(chain, key))
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+    }
 }
 
 impl Default for Options {
@@ -61,6 +96,7 @@ impl Default for Options {
             share_rate_limit: None,
             password_min_length: 10,
             port: 0,
+            tls: None,
         }
     }
 }
@@ -111,6 +147,11 @@ impl StandIn {
         let listener = TcpListener::bind(("127.0.0.1", options.port)).await?;
         let addr = listener.local_addr()?;
         let (outages, outage_requests) = tokio::sync::mpsc::unbounded_channel();
+        let tls = options
+            .tls
+            .as_ref()
+            .map(TlsIdentity::acceptor)
+            .transpose()?;
         let shared = Arc::new(Shared {
             outages,
             options,
@@ -122,7 +163,7 @@ impl StandIn {
                 share_times: Vec::new(),
             }),
         });
-        let server = tokio::spawn(serve(listener, Arc::clone(&shared), outage_requests));
+        let server = tokio::spawn(serve(listener, Arc::clone(&shared), tls, outage_requests));
         Ok(StandIn {
             addr,
             shared,
@@ -130,9 +171,14 @@ impl StandIn {
         })
     }
 
-    /// `http://127.0.0.1:<port><base_path>/`: what goes into `[shared_folder].url`.
+    /// `http://127.0.0.1:<port><base_path>/` (`https://localhost:…` with TLS): what goes into
+    /// `[shared_folder].url`.
     pub fn url(&self) -> String {
-        format!("http://{}{}/", self.addr, self.shared.options.base_path)
+        let base = &self.shared.options.base_path;
+        match self.shared.options.tls {
+            None => format!("http://{}{base}/", self.addr),
+            Some(_) => format!("https://localhost:{}{base}/", self.addr.port()),
+        }
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -225,6 +271,7 @@ impl std::error::Error for DropConnection {}
 async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     mut outages: tokio::sync::mpsc::UnboundedReceiver<Duration>,
 ) {
     let mut listener = Some(listener);
@@ -240,13 +287,22 @@ async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 let shared = Arc::clone(&shared);
+                let tls = tls.clone();
                 connections.spawn(async move {
                     let service =
                         service_fn(move |request| dispatch::handle(Arc::clone(&shared), request));
-                    // Errors here are clients going away or injected drops.
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    // Errors here are clients going away, failed handshakes or injected drops.
+                    let http = http1::Builder::new();
+                    match tls {
+                        None => {
+                            let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                        }
+                        Some(tls) => {
+                            if let Ok(stream) = tls.accept(stream).await {
+                                let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                            }
+                        }
+                    }
                 });
                 while connections.try_join_next().is_some() {}
             }
