@@ -1,0 +1,75 @@
+//! What the stand-in holds against what the host recorded: orphans (on the storage, in no
+//! record) and lost records (recorded, not on the storage).
+
+use shared_folder_harness::StandIn;
+use shared_folder_host::SharedFolders;
+
+/// Where the test configuration puts room folders.
+pub const DIRECTORY: &str = "opentalk/meetings";
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Audit {
+    /// Room folders on the storage without a record.
+    pub orphan_folders: Vec<String>,
+    /// Shares on the storage that no record names.
+    pub orphan_shares: Vec<u64>,
+    /// Rooms whose record names a folder or share the storage does not have.
+    pub lost_records: Vec<String>,
+}
+
+impl Audit {
+    pub fn clean(&self) -> bool {
+        *self == Audit::default()
+    }
+
+    /// Compares the stand-in with the host's records of `rooms` (every room the run used).
+    /// A room listed in `deleting` may have lost part of its folder to a failed delete, and
+    /// is only checked for orphans.
+    pub fn of(
+        standin: &StandIn,
+        host: &SharedFolders,
+        rooms: &[String],
+        deleting: &[String],
+    ) -> Audit {
+        let storage = standin.storage();
+        let mut audit = Audit::default();
+        let mut recorded_shares = Vec::new();
+        let prefix = format!("{DIRECTORY}/");
+        for path in storage.nodes.keys() {
+            let Some(room) = path.strip_prefix(&prefix) else {
+                continue;
+            };
+            if room.contains('/') {
+                continue;
+            }
+            let recorded =
+                rooms.iter().any(|r| r == room) && matches!(host.folder(room), Ok(Some(_)));
+            if !recorded {
+                audit.orphan_folders.push(room.to_owned());
+            }
+        }
+        for room in rooms {
+            let Ok(Some(record)) = host.folder(room) else {
+                continue;
+            };
+            let ids = [&record.read.id, &record.read_write.id];
+            recorded_shares.extend(ids.iter().map(|id| id.to_string()));
+            if deleting.contains(room) {
+                continue;
+            }
+            let shares_there = ids.iter().all(|id| {
+                id.parse::<u64>()
+                    .is_ok_and(|id| storage.shares.contains_key(&id))
+            });
+            if !storage.is_folder(&record.path) || !shares_there {
+                audit.lost_records.push(room.clone());
+            }
+        }
+        for id in storage.shares.keys() {
+            if !recorded_shares.contains(&id.to_string()) {
+                audit.orphan_shares.push(*id);
+            }
+        }
+        audit
+    }
+}

@@ -1,0 +1,235 @@
+//! Every step of create and delete × every storage fault: the call ends with the expected
+//! outcome within its deadline, and afterwards the storage holds nothing that no record
+//! accounts for.
+
+use std::time::{Duration, Instant};
+
+use shared_folder_harness::{
+    Fault, FaultRule, NEXTCLOUD_PROVIDER, Options, StandIn, Step, config, test_limits,
+};
+use shared_folder_host::SharedFolders;
+
+use crate::Failures;
+use crate::audit::{Audit, DIRECTORY};
+use crate::outcome::kind;
+
+/// Longer than the test limits' wait for an answer (2 s).
+const SLOW: Duration = Duration::from_secs(4);
+/// Shorter than the retries of an idempotent request wait in all (0.25 + 0.5 + 1 s).
+const OUTAGE: Duration = Duration::from_secs(1);
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Create,
+    Delete,
+}
+
+struct Row {
+    name: &'static str,
+    phase: Phase,
+    step: Step,
+    nth: usize,
+}
+
+const ROWS: [Row; 6] = [
+    Row {
+        name: "MKCOL folder",
+        phase: Phase::Create,
+        step: Step::Mkcol,
+        nth: 0,
+    },
+    Row {
+        name: "POST share (read)",
+        phase: Phase::Create,
+        step: Step::CreateShare { permissions: 1 },
+        nth: 0,
+    },
+    Row {
+        name: "POST share (rw)",
+        phase: Phase::Create,
+        step: Step::CreateShare { permissions: 15 },
+        nth: 0,
+    },
+    Row {
+        name: "DELETE share (1st)",
+        phase: Phase::Delete,
+        step: Step::DeleteShare,
+        nth: 0,
+    },
+    Row {
+        name: "DELETE share (2nd)",
+        phase: Phase::Delete,
+        step: Step::DeleteShare,
+        nth: 1,
+    },
+    Row {
+        name: "DELETE folder",
+        phase: Phase::Delete,
+        step: Step::DeleteFolder,
+        nth: 0,
+    },
+];
+
+const COLUMNS: [(&str, Fault); 9] = [
+    ("500", Fault::Status(500)),
+    ("503+Retry", Fault::Unavailable { retry_after: 1 }),
+    ("401", Fault::Status(401)),
+    ("404 (gone)", Fault::Gone),
+    ("refused", Fault::Outage(OUTAGE)),
+    ("reset", Fault::ResetMidBody),
+    ("slow", Fault::SlowAnswer(SLOW)),
+    ("malformed", Fault::Malformed),
+    ("OCS≠HTTP", Fault::OcsMismatch),
+];
+
+/// The outcome each cell must have; `None`: the fault does not apply to the step.
+fn expected(row: &Row, fault: Fault) -> Option<&'static str> {
+    let webdav = matches!(row.step, Step::Mkcol | Step::DeleteFolder);
+    if fault == Fault::OcsMismatch && webdav {
+        return None;
+    }
+    Some(match (row.phase, fault) {
+        // Told "not now": every request is sent again after the Retry-After.
+        (_, Fault::Unavailable { .. }) => "ok",
+        (Phase::Create, Fault::Status(500)) => "remote 500",
+        (Phase::Create, Fault::Status(_)) => "unauthorized",
+        (Phase::Create, Fault::Gone | Fault::OcsMismatch) => "not found",
+        (Phase::Create, Fault::Outage(_) | Fault::ResetMidBody) => "transport",
+        (Phase::Create, Fault::SlowAnswer(_)) => "timeout",
+        // A MKCOL answered 201 is done, whatever its body.
+        (Phase::Create, Fault::Malformed) if webdav => "ok",
+        (Phase::Create, _) => "protocol",
+        // A share's own DELETE does not decide: the folder's DELETE takes its shares along.
+        (Phase::Delete, _) if !webdav => "ok",
+        (Phase::Delete, Fault::Status(401)) => "unauthorized",
+        (Phase::Delete, Fault::SlowAnswer(_)) => "timeout",
+        // 500, refused and reset are retried (DELETE is idempotent); 404 is "deleted".
+        (Phase::Delete, _) => "ok",
+    })
+}
+
+struct Cell {
+    shown: String,
+    clean: bool,
+    took: Duration,
+}
+
+pub async fn run(failures: &mut Failures) {
+    println!("== Storage faults: every step × every fault ==");
+    println!(
+        "(expected outcome ✓ within the call deadline, no orphan after the host's own recovery; \
+         — : does not apply)\n"
+    );
+    let standin = StandIn::start(Options::default()).await.expect("stand-in");
+    let limits = test_limits();
+    let deadline = limits.call_deadline;
+    let host = SharedFolders::new(config(&standin, "expiry = 3"), NEXTCLOUD_PROVIDER, limits)
+        .expect("host");
+    standin.make_folder(DIRECTORY);
+
+    print!("{:<20}", "step \\ fault");
+    for (name, _) in COLUMNS {
+        print!("{name:<16}");
+    }
+    println!();
+    let (mut tried, mut clean, mut longest) = (0, 0, Duration::ZERO);
+    for (r, row) in ROWS.iter().enumerate() {
+        print!("{:<20}", row.name);
+        for (c, (name, fault)) in COLUMNS.iter().enumerate() {
+            let Some(expected) = expected(row, *fault) else {
+                print!("{:<16}", "—");
+                continue;
+            };
+            let room = format!("cell-{r}-{c}");
+            let cell = cell(&standin, &host, row, *fault, &room, expected).await;
+            tried += 1;
+            longest = longest.max(cell.took);
+            let within = cell.took < deadline;
+            if cell.clean && within {
+                clean += 1;
+            }
+            failures.check(cell.clean && within, || {
+                format!(
+                    "matrix {} × {name}: {} (expected {expected}), {:?}",
+                    row.name, cell.shown, cell.took
+                )
+            });
+            let mark = if cell.clean && within { "✓" } else { "✗" };
+            print!("{:<16}", format!("{} {mark}", cell.shown));
+        }
+        println!();
+    }
+    println!(
+        "\ncells tried: {tried}, cells clean: {clean}; longest call {:.2} s (deadline {} s)\n",
+        longest.as_secs_f64(),
+        deadline.as_secs()
+    );
+    failures.check(tried == clean, || {
+        format!("matrix: {clean} of {tried} cells clean")
+    });
+}
+
+/// One cell: arm the fault, run the phase, let the host recover as it would, and audit.
+async fn cell(
+    standin: &StandIn,
+    host: &SharedFolders,
+    row: &Row,
+    fault: Fault,
+    room: &str,
+    expected: &str,
+) -> Cell {
+    let rooms = [room.to_owned()];
+    if row.phase == Phase::Delete
+        && let Err(error) = host.create(room).await
+    {
+        return failed(format!("setup: {error}"));
+    }
+    standin.inject(FaultRule {
+        step: row.step,
+        nth: row.nth,
+        fault,
+    });
+    let started = Instant::now();
+    let outcome = match row.phase {
+        Phase::Create => kind(&host.create(room).await),
+        Phase::Delete => kind(&host.delete(room).await),
+    };
+    let took = started.elapsed();
+    standin.clear_faults();
+    if let Fault::SlowAnswer(delay) | Fault::Outage(delay) = fault {
+        // The slow answer lands after the client gave up; the server comes back.
+        tokio::time::sleep(delay.saturating_sub(took) + Duration::from_millis(300)).await;
+    }
+    // The host's own recovery: pending creates are purged (as `serve` does at start and the
+    // next operation on the room does), a failed delete is tried again.
+    let recovered = host.reconcile().await.is_ok();
+    let deleting: &[String] = if row.phase == Phase::Delete && outcome != "ok" {
+        &rooms
+    } else {
+        &[]
+    };
+    let audit = Audit::of(standin, host, &rooms, deleting);
+    // Afterwards: the room goes, and nothing of it stays.
+    let tidied = host.delete(room).await.is_ok();
+    let after = Audit::of(standin, host, &rooms, &[]);
+    let gone = !standin.folder_exists(&format!("{DIRECTORY}/{room}"));
+    let ok = outcome == expected && recovered && audit.clean() && tidied && after.clean() && gone;
+    let shown = if audit.clean() && after.clean() {
+        outcome
+    } else {
+        format!("{outcome} {audit:?}")
+    };
+    Cell {
+        shown,
+        clean: ok,
+        took,
+    }
+}
+
+fn failed(shown: String) -> Cell {
+    Cell {
+        shown,
+        clean: false,
+        took: Duration::ZERO,
+    }
+}
