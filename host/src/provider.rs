@@ -222,7 +222,12 @@ fn guest_result<T>(result: wasmtime::Result<Result<T, WitError>>) -> Result<T, C
     match result {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => Err(CallError::Provider(error)),
-        Err(trap) => Err(CallError::Trapped(crate::error::one_line(&trap))),
+        Err(trap) => {
+            // The reason first (e.g. "wasm trap: wasm `unreachable` instruction executed"); the
+            // wasm backtrace is for whoever debugs the component.
+            tracing::debug!(trap = %crate::error::one_line(&trap), "provider trap in full");
+            Err(CallError::Trapped(trap.root_cause().to_string()))
+        }
     }
 }
 

@@ -53,6 +53,9 @@ impl CallState {
                 .instances(16)
                 .memories(4)
                 .tables(16)
+                // A component that outgrows its memory traps at once, with an error that
+                // names the limit, rather than with whatever its allocator does next.
+                .trap_on_grow_failure(true)
                 .build(),
         }
     }

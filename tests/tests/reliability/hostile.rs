@@ -133,10 +133,14 @@ fn detail<T>(result: &Result<T, HostError>) -> String {
         Ok(_) => "succeeded".into(),
         Err(error) => {
             let text = error.to_string();
-            let text = text
-                .split_once(": ")
-                .map_or(text.as_str(), |(_, rest)| rest);
-            text.chars().take(90).collect()
+            // The reason, without the provider and room it is about or a wasm backtrace.
+            let reason = match text.find("wasm trap:") {
+                Some(start) => &text[start..],
+                None => text
+                    .split_once(": ")
+                    .map_or(text.as_str(), |(_, rest)| rest),
+            };
+            reason.chars().take(110).collect()
         }
     }
 }

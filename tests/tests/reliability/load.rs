@@ -20,6 +20,8 @@ use crate::outcome::kind;
 
 /// Rooms in the run, unless `RELIABILITY_ROOMS` says otherwise.
 const ROOMS: usize = 1000;
+/// Hot swaps spread evenly over the run, unless `RELIABILITY_SWAPS` says otherwise.
+const SWAPS: usize = 3;
 const IN_FLIGHT: usize = 32;
 /// A fault is armed after every this many rooms started.
 const FAULT_EVERY: usize = 4;
@@ -75,12 +77,16 @@ struct RoomRun {
 
 /// Runs the load; returns every share password the run created, for [`crate::passwords`].
 pub async fn run(failures: &mut Failures) -> Vec<String> {
-    let rooms_in_run = std::env::var("RELIABILITY_ROOMS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(ROOMS);
+    let setting = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(default)
+    };
+    let rooms_in_run = setting("RELIABILITY_ROOMS", ROOMS);
+    let swaps = setting("RELIABILITY_SWAPS", SWAPS);
     println!(
-        "== Load: {rooms_in_run} rooms, {IN_FLIGHT} in flight, random faults, 3 hot swaps ==\n"
+        "== Load: {rooms_in_run} rooms, {IN_FLIGHT} in flight, random faults, {swaps} hot swaps ==\n"
     );
     let standin = StandIn::start(Options::default()).await.expect("stand-in");
     let host = Arc::new(
@@ -112,8 +118,9 @@ pub async fn run(failures: &mut Failures) -> Vec<String> {
 
     let done = Arc::new(AtomicUsize::new(0));
     let finished = Arc::new(AtomicBool::new(false));
-    let swaps = tokio::spawn(hot_swaps(
+    let swapper = tokio::spawn(hot_swaps(
         rooms_in_run,
+        swaps,
         Arc::clone(&host),
         Arc::clone(&done),
         Arc::clone(&finished),
@@ -150,7 +157,7 @@ pub async fn run(failures: &mut Failures) -> Vec<String> {
         runs.push(run.expect("room task"));
     }
     finished.store(true, Ordering::SeqCst);
-    let swapped = swaps.await.expect("swap task");
+    let swapped = swapper.await.expect("swap task");
     let elapsed = started.elapsed();
     standin.clear_faults();
     // Let slow answers land, then the host's own recovery.
@@ -256,7 +263,7 @@ pub async fn run(failures: &mut Failures) -> Vec<String> {
     failures.check(reconciled.is_ok(), || {
         format!("load: reconcile failed: {reconciled:?}")
     });
-    failures.check(swapped.len() == 3, || {
+    failures.check(swapped.len() == swaps, || {
         format!("load: {} hot swaps", swapped.len())
     });
     failures.check(rss_end < rss_start + 64 * 1024, || {
@@ -318,17 +325,17 @@ struct Swap {
     rss_kib: u64,
 }
 
-/// Swaps a rebuilt NextCloud component in at a quarter, half and three quarters of the
-/// `rooms` of the run.
+/// Swaps a rebuilt NextCloud component in `swaps` times, evenly over the `rooms` of the run.
 async fn hot_swaps(
     rooms: usize,
+    swaps: usize,
     host: Arc<SharedFolders>,
     done: Arc<AtomicUsize>,
     finished: Arc<AtomicBool>,
 ) -> Vec<Swap> {
     let mut swapped = Vec::new();
-    for quarter in 1..=3 {
-        while done.load(Ordering::SeqCst) < rooms * quarter / 4 {
+    for swap in 1..=swaps {
+        while done.load(Ordering::SeqCst) < rooms * swap / (swaps + 1) {
             if finished.load(Ordering::SeqCst) {
                 return swapped;
             }
@@ -338,7 +345,7 @@ async fn hot_swaps(
         let rss_kib = resident_kib();
         let component = shared_folder_test_support::rebuilt_component(
             NEXTCLOUD_PROVIDER,
-            &format!("swap {quarter}"),
+            &format!("swap {swap}"),
         );
         let started = Instant::now();
         if host.swap_provider("nextcloud", &component).await.is_ok() {
