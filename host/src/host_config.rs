@@ -71,7 +71,8 @@ pub struct HostConfig {
     pub host: HostSection,
 }
 
-const HOST_FIELDS: &[&str] = &[
+/// The fields `[host]` knows; any other is an error.
+pub const HOST_FIELDS: &[&str] = &[
     "plugins",
     "database",
     "component_cache",

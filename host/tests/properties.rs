@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use proptest::prelude::*;
+use shared_folder_host::host_config::HOST_FIELDS;
 use shared_folder_host::{ConfigError, HostConfig, SharedFolderConfig};
 
 const PASSWORD: &str = "Recognisable-Secret-4711";
@@ -31,24 +32,6 @@ const SHARED_FOLDER_FIELDS: &[&str] = &[
     "password",
     "directory",
     "expiry",
-];
-const HOST_FIELDS: &[&str] = &[
-    "plugins",
-    "database",
-    "component_cache",
-    "ca_bundle",
-    "allow_plain_http",
-    "listen",
-    "api_tokens",
-    "password_file",
-    "password_env",
-    "call_timeout",
-    "connect_timeout",
-    "answer_timeout",
-    "memory_limit_mib",
-    "ticket_ttl",
-    "shutdown_grace",
-    "log_format",
 ];
 
 fn base() -> String {

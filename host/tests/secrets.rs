@@ -27,12 +27,8 @@ fn assert_absent(text: &str, secrets: &[&str], place: &str) {
     assert!(!text.contains("panicked"), "{place} panicked: {text}");
 }
 
-async fn run(setup: &Setup, command: &str, args: &[&str]) -> Outcome {
-    setup.run_with_env(command, args, &[LOG]).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_command_or_error_path_shows_a_password() {
+/// A stand-in whose account password is [`ACCOUNT`], and a configuration for it.
+async fn standin_with_recognisable_password() -> (StandIn, Setup) {
     let standin = StandIn::start(Options {
         password: ACCOUNT.into(),
         ..Options::default()
@@ -40,6 +36,16 @@ async fn no_command_or_error_path_shows_a_password() {
     .await
     .expect("stand-in");
     let setup = Setup::new(&standin, "");
+    (standin, setup)
+}
+
+async fn run(setup: &Setup, command: &str, args: &[&str]) -> Outcome {
+    setup.run_with_env(command, args, &[LOG]).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_command_or_error_path_shows_a_password() {
+    let (standin, setup) = standin_with_recognisable_password().await;
     let account = [ACCOUNT, WRONG];
 
     let check = run(&setup, "check", &[]).await;
@@ -113,45 +119,34 @@ async fn no_command_or_error_path_shows_a_password() {
         run(&setup, "delete", &["--room", "room-1"]).await,
     ));
 
-    let wrong = Setup::with_text(&setup.text().replace(ACCOUNT, WRONG));
-    failures.push((
-        "refused credentials",
-        run(&wrong, "create", &["--room", "room-3"]).await,
-    ));
+    // Configurations that fail a create: (what, the configuration's text, more environment).
     let closed_port = standin.addr().port().wrapping_add(1).max(1);
-    let down = Setup::with_text(
-        &setup
-            .text()
-            .replace(&standin.url(), &format!("http://127.0.0.1:{closed_port}/")),
-    );
-    failures.push((
-        "storage unreachable",
-        run(&down, "create", &["--room", "room-4"]).await,
-    ));
-    let broken = Setup::with_text(
-        &setup
-            .text()
-            .replace("call_timeout = 20", "call_timeout = \"x\""),
-    );
-    failures.push((
-        "a bad configuration",
-        run(&broken, "create", &["--room", "room-5"]).await,
-    ));
-    let two_sources = Setup::with_text(
-        &setup
-            .text()
-            .replace("[host]\n", "[host]\npassword_env = \"SF_SECRET\"\n"),
-    );
-    failures.push((
-        "two password sources",
-        two_sources
-            .run_with_env(
-                "create",
-                &["--room", "room-6"],
-                &[LOG, ("SF_SECRET", WRONG)],
-            )
-            .await,
-    ));
+    let text = setup.text();
+    let variants = [
+        ("refused credentials", text.replace(ACCOUNT, WRONG), None),
+        (
+            "storage unreachable",
+            text.replace(&standin.url(), &format!("http://127.0.0.1:{closed_port}/")),
+            None,
+        ),
+        (
+            "a bad configuration",
+            text.replace("call_timeout = 20", "call_timeout = \"x\""),
+            None,
+        ),
+        (
+            "two password sources",
+            text.replace("[host]\n", "[host]\npassword_env = \"SF_SECRET\"\n"),
+            Some(("SF_SECRET", WRONG)),
+        ),
+    ];
+    for (what, text, extra) in variants {
+        let env: Vec<(&str, &str)> = [LOG].into_iter().chain(extra).collect();
+        let outcome = Setup::with_text(&text)
+            .run_with_env("create", &["--room", "room-3"], &env)
+            .await;
+        failures.push((what, outcome));
+    }
     for (what, outcome) in &failures {
         assert_ne!(outcome.code, Some(0), "{what} succeeded: {outcome:?}");
         assert!(!outcome.stderr.trim().is_empty(), "{what} says why");
@@ -194,13 +189,7 @@ async fn no_command_or_error_path_shows_a_password() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debug_output_hides_every_password() {
-    let standin = StandIn::start(Options {
-        password: ACCOUNT.into(),
-        ..Options::default()
-    })
-    .await
-    .expect("stand-in");
-    let setup = Setup::new(&standin, "");
+    let (_standin, setup) = standin_with_recognisable_password().await;
     let config = HostConfig::load(Path::new(&setup.path("host.toml"))).expect("configuration");
     let host = SharedFolders::new(
         config.shared_folder.clone(),
