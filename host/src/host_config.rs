@@ -17,6 +17,7 @@
 //! answer_timeout = 30                 # seconds, waiting for the storage's answer
 //! memory_limit_mib = 64               # per provider instance
 //! ticket_ttl = 300                    # seconds a signaling ticket stays valid
+//! reconcile_interval = 60             # seconds between clean-ups of lost creates (serve)
 //! shutdown_grace = 30                 # seconds calls in flight get at shutdown
 //! log_format = "text"                 # or "json"
 //! ```
@@ -60,6 +61,8 @@ pub struct HostSection {
     pub api_tokens: Vec<Secret>,
     pub limits: HostLimits,
     pub ticket_ttl: Duration,
+    /// How often `serve` purges creates whose clean-up failed (the storage was away).
+    pub reconcile_interval: Duration,
     pub shutdown_grace: Duration,
     pub log_format: LogFormat,
 }
@@ -87,6 +90,7 @@ pub const HOST_FIELDS: &[&str] = &[
     "answer_timeout",
     "memory_limit_mib",
     "ticket_ttl",
+    "reconcile_interval",
     "shutdown_grace",
     "log_format",
 ];
@@ -159,6 +163,7 @@ impl HostConfig {
                 call_deadline: fields.seconds("call_timeout", defaults.call_deadline)?,
             },
             ticket_ttl: fields.seconds("ticket_ttl", Duration::from_secs(300))?,
+            reconcile_interval: fields.seconds("reconcile_interval", Duration::from_secs(60))?,
             shutdown_grace: fields.seconds("shutdown_grace", Duration::from_secs(30))?,
             log_format: fields.log_format()?,
         };
@@ -356,6 +361,7 @@ mod tests {
         assert_eq!(host.component_cache, Path::new("/etc/sf/component-cache"));
         assert_eq!(host.ca_bundle, None);
         assert!(!host.allow_plain_http);
+        assert_eq!(host.reconcile_interval, Duration::from_secs(60));
         assert_eq!(host.listen.to_string(), "127.0.0.1:8080");
         assert!(host.api_tokens.is_empty());
         assert_eq!(host.limits, HostLimits::default());

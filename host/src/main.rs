@@ -20,6 +20,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
@@ -206,6 +207,19 @@ fn host(config: &HostConfig) -> Result<SharedFolders, Failure> {
     )?)
 }
 
+/// Purges, every `interval`, the creates whose clean-up failed while the storage was away, so
+/// that none waits for a restart or for its room to be used again.
+async fn keep_reconciling(folders: Arc<SharedFolders>, interval: Duration) {
+    loop {
+        tokio::time::sleep(interval).await;
+        match folders.reconcile().await {
+            Ok(0) => {}
+            Ok(cleaned) => tracing::info!(cleaned, "lost creates cleaned up"),
+            Err(error) => tracing::warn!(%error, "lost creates could not be looked up"),
+        }
+    }
+}
+
 async fn serve(config: HostConfig) -> Result<(), Failure> {
     if config.host.api_tokens.is_empty() {
         return Err(Failure::usage(
@@ -217,6 +231,10 @@ async fn serve(config: HostConfig) -> Result<(), Failure> {
     if cleaned > 0 {
         tracing::info!(cleaned, "lost creates of an earlier run cleaned up");
     }
+    let reconciler = tokio::spawn(keep_reconciling(
+        Arc::clone(&folders),
+        config.host.reconcile_interval,
+    ));
     let _watcher = match &config.host.plugins {
         Some(folder) => Some(plugins::watch(Arc::clone(&folders), folder).map_err(Failure::usage)?),
         None => None,
@@ -251,6 +269,8 @@ async fn serve(config: HostConfig) -> Result<(), Failure> {
         code: 1,
         message: format!("server failed: {e}"),
     })?;
+    // A purge cut short here stays pending for the next start.
+    reconciler.abort();
     tracing::info!("stopped");
     Ok(())
 }

@@ -294,6 +294,38 @@ async fn tickets_admit_once_to_one_room_and_only_from_the_controller() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_an_outage_left_behind_is_purged_once_the_storage_is_back() {
+    let standin = standin(Options::default()).await;
+    let setup = Setup::new(&standin, "reconcile_interval = 1");
+    let server = setup.serve();
+    // The storage goes away while the read-write share is created, for longer than the
+    // provider's clean-up and the host's purge keep trying.
+    standin.inject(FaultRule::at(
+        Step::CreateShare { permissions: 15 },
+        Fault::Outage(Duration::from_secs(6)),
+    ));
+    let failed = server.call("PUT", FOLDER, None).await;
+    assert_eq!(failed.status, 502, "{}", failed.text());
+    assert!(
+        standin.folder_exists("opentalk/meetings/room-1"),
+        "the folder could not be taken away during the outage"
+    );
+    assert_eq!(server.call("GET", FOLDER, None).await.status, 404);
+    // Back after the outage: `serve` purges it without a restart or another call.
+    let purged = eventually(Duration::from_secs(20), || {
+        !standin.folder_exists("opentalk/meetings/room-1") && standin.storage().shares.is_empty()
+    })
+    .await;
+    assert!(purged, "left behind: {:?}", standin.storage());
+    assert!(
+        server.log().contains("lost creates cleaned up"),
+        "{}",
+        server.log()
+    );
+    assert_eq!(server.call("PUT", FOLDER, None).await.status, 201);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_survive_a_restart_and_shutdown_lets_calls_finish() {
     let standin = standin(Options {
         latency: Duration::from_millis(300),
