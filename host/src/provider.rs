@@ -242,6 +242,63 @@ mod tests {
         assert_eq!(provider.digest().len(), 64);
     }
 
+    fn folder() -> SharedFolder {
+        let share = |kind: &str| crate::bindings::Share {
+            id: format!("{kind}-1"),
+            url: format!("https://cloud.example.com/index.php/s/{kind}"),
+            password: format!("{kind}-Secret-Passw0rd"),
+        };
+        SharedFolder {
+            path: "meetings/room".into(),
+            read: share("ro"),
+            read_write: share("rw"),
+        }
+    }
+
+    #[test]
+    fn a_created_folder_is_checked_before_anyone_sees_it() {
+        assert_eq!(usable(&folder()), Ok(()));
+        type Spoil = fn(&mut SharedFolder);
+        let spoiled: [(&str, Spoil); 11] = [
+            ("path is empty", |f| f.path.clear()),
+            ("path is not a plain relative path", |f| {
+                f.path = "../etc".into()
+            }),
+            ("path is not a plain relative path", |f| {
+                f.path = "/etc/passwd".into()
+            }),
+            ("path is not a plain relative path", |f| {
+                f.path = "a//b".into()
+            }),
+            ("path contains control characters", |f| {
+                f.path = "a\nb".into()
+            }),
+            ("read.id is empty", |f| f.read.id.clear()),
+            ("read.password is longer than 1024 bytes", |f| {
+                f.read.password = "x".repeat(1025)
+            }),
+            ("read_write.url is not an http(s) URL", |f| {
+                f.read_write.url = "javascript:alert(1)".into()
+            }),
+            ("read_write.url is not a URL", |f| {
+                f.read_write.url = "https://exa mple.com/".into()
+            }),
+            ("read and read_write are the same share", |f| {
+                f.read_write.id = f.read.id.clone()
+            }),
+            ("read and read_write have the same password", |f| {
+                f.read_write.password = f.read.password.clone()
+            }),
+        ];
+        for (reason, spoil) in spoiled {
+            let mut bad = folder();
+            spoil(&mut bad);
+            let error = usable(&bad).unwrap_err();
+            assert_eq!(error, reason);
+            assert!(!error.contains("Secret-Passw0rd"));
+        }
+    }
+
     #[test]
     fn a_non_component_is_refused() {
         let engine = ProviderEngine::new().unwrap();
