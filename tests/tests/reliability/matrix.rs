@@ -29,44 +29,61 @@ struct Row {
     phase: Phase,
     step: Step,
     nth: usize,
+    /// Whether the room's directory is missing, so that the create makes it first.
+    fresh_directory: bool,
 }
 
-const ROWS: [Row; 6] = [
+const ROWS: [Row; 7] = [
     Row {
         name: "MKCOL folder",
         phase: Phase::Create,
         step: Step::Mkcol,
         nth: 0,
+        fresh_directory: false,
+    },
+    // The first room of a new directory: MKCOL room → 409, then `opentalk` (this one),
+    // `opentalk/meetings` and the room again.
+    Row {
+        name: "MKCOL parent",
+        phase: Phase::Create,
+        step: Step::Mkcol,
+        nth: 1,
+        fresh_directory: true,
     },
     Row {
         name: "POST share (read)",
         phase: Phase::Create,
         step: Step::CreateShare { permissions: 1 },
         nth: 0,
+        fresh_directory: false,
     },
     Row {
         name: "POST share (rw)",
         phase: Phase::Create,
         step: Step::CreateShare { permissions: 15 },
         nth: 0,
+        fresh_directory: false,
     },
     Row {
         name: "DELETE share (1st)",
         phase: Phase::Delete,
         step: Step::DeleteShare,
         nth: 0,
+        fresh_directory: false,
     },
     Row {
         name: "DELETE share (2nd)",
         phase: Phase::Delete,
         step: Step::DeleteShare,
         nth: 1,
+        fresh_directory: false,
     },
     Row {
         name: "DELETE folder",
         phase: Phase::Delete,
         step: Step::DeleteFolder,
         nth: 0,
+        fresh_directory: false,
     },
 ];
 
@@ -184,6 +201,9 @@ async fn cell(
     {
         return failed(format!("setup: {error}"));
     }
+    if row.fresh_directory {
+        standin.remove(DIRECTORY.split('/').next().unwrap_or(DIRECTORY));
+    }
     standin.inject(FaultRule {
         step: row.step,
         nth: row.nth,
@@ -213,6 +233,8 @@ async fn cell(
     let tidied = host.delete(room).await.is_ok();
     let after = Audit::of(standin, host, &rooms, &[]);
     let gone = !standin.folder_exists(&format!("{DIRECTORY}/{room}"));
+    // The directory is there for the next cell, as it is after a first room.
+    standin.make_folder(DIRECTORY);
     let ok = outcome == expected && recovered && audit.clean() && tidied && after.clean() && gone;
     let shown = if audit.clean() && after.clean() {
         outcome
