@@ -192,9 +192,9 @@ impl WasiHttpHooks for OutboundHooks {
                 return Err(HttpError::HttpRequestDenied);
             }
             let max_body = outbound.limits.max_request_body;
-            if declared_length(&request).is_some_and(|length| length > max_body) {
+            if let Some(length) = declared_length(&request).filter(|length| *length > max_body) {
                 tracing::warn!(limit = max_body, "provider request refused: body too large");
-                return Err(HttpError::HttpRequestBodySize(declared_length(&request)));
+                return Err(HttpError::HttpRequestBodySize(Some(length)));
             }
             let too_large = Arc::new(AtomicBool::new(false));
             let mut request = request.map(|body| capped(body, max_body, Arc::clone(&too_large)));

@@ -92,7 +92,7 @@ pub async fn run(failures: &mut Failures) {
     }
     cases.push(endless_loop(&host).await);
     cases.push(flood(&host, &standin).await);
-    cases.push(redirect().await);
+    cases.push(redirect(&standin).await);
     cases.push(snoop(&host).await);
 
     let served = host.create("neighbour-after-all").await.is_ok();
@@ -192,24 +192,12 @@ async fn flood(host: &SharedFolders, standin: &StandIn) -> Case {
 }
 
 /// The allowed origin answers with a redirect elsewhere: the host does not follow it.
-async fn redirect() -> Case {
+async fn redirect(standin: &StandIn) -> Case {
     let elsewhere = Arc::new(AtomicUsize::new(0));
     let sink = listen(Arc::clone(&elsewhere), None).await;
     let redirector = listen(Arc::new(AtomicUsize::new(0)), Some(sink)).await;
-    let text = config_toml(
-        &StandIn::start(Options::default()).await.expect("stand-in"),
-        "",
-    )
-    .lines()
-    .map(|line| {
-        if line.starts_with("url = ") {
-            format!("url = \"http://{redirector}/\"")
-        } else {
-            line.to_owned()
-        }
-    })
-    .collect::<Vec<_>>()
-    .join("\n");
+    // The stand-in's configuration, pointing at the redirector instead.
+    let text = config_toml(standin, "").replace(&standin.url(), &format!("http://{redirector}/"));
     let config = SharedFolderConfig::from_toml(&text).expect("configuration");
     let host = SharedFolders::new(config, NEXTCLOUD_PROVIDER, test_limits()).expect("host");
     host.swap_provider("fixture", FIXTURE_PROVIDER)

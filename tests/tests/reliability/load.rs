@@ -281,11 +281,14 @@ async fn room(host: &SharedFolders, standin: &StandIn, room: &str) -> RoomRun {
         match result {
             Ok(record) => {
                 run.created = true;
+                let shares: Vec<String> = standin
+                    .shares_on(&record.path)
+                    .iter()
+                    .map(|share| share.id.to_string())
+                    .collect();
                 let stored = standin.folder_exists(&record.path)
-                    && [&record.read.id, &record.read_write.id].iter().all(|id| {
-                        id.parse::<u64>()
-                            .is_ok_and(|id| standin.storage().shares.contains_key(&id))
-                    });
+                    && shares.contains(&record.read.id)
+                    && shares.contains(&record.read_write.id);
                 let recorded = matches!(host.folder(room), Ok(Some(r)) if r == record);
                 run.lost = !(stored && recorded);
                 run.passwords = vec![
