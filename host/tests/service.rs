@@ -317,8 +317,12 @@ async fn what_an_outage_left_behind_is_purged_once_the_storage_is_back() {
     })
     .await;
     assert!(purged, "left behind: {:?}", standin.storage());
+    // The log line follows the purge; it reaches the test through a pipe a moment later.
     assert!(
-        server.log().contains("lost creates cleaned up"),
+        eventually(Duration::from_secs(5), || server
+            .log()
+            .contains("lost creates cleaned up"))
+        .await,
         "{}",
         server.log()
     );
