@@ -18,7 +18,8 @@ use crate::prelude::*;
 use crate::retry;
 use crate::settings::{Origin, Scheme};
 
-/// The most a response body may hold; NextCloud's answers here are a few KiB.
+/// The most a response body may hold unless the request says otherwise
+/// ([`Request::limit`]); NextCloud's answers here are a few KiB.
 const MAX_BODY: usize = 1 << 20;
 
 /// Bytes written to an output stream per call (the WASI contract allows at least 4096).
@@ -32,6 +33,8 @@ pub struct Request {
     pub path: String,
     pub headers: Vec<(&'static str, String)>,
     pub body: Option<Vec<u8>>,
+    /// The largest answer body accepted.
+    pub max_answer: usize,
 }
 
 impl Request {
@@ -41,7 +44,20 @@ impl Request {
             path,
             headers: Vec::new(),
             body: None,
+            max_answer: MAX_BODY,
         }
+    }
+
+    /// A body as it is (set its `content-type` and `content-length` headers too).
+    pub fn body(mut self, bytes: Vec<u8>) -> Self {
+        self.body = Some(bytes);
+        self
+    }
+
+    /// Accepts an answer body of up to `max` bytes instead of 1 MiB.
+    pub fn limit(mut self, max: usize) -> Self {
+        self.max_answer = max;
+        self
     }
 
     /// Whether sending it twice does what sending it once does (RFC 9110 §9.2.2).
@@ -114,10 +130,11 @@ fn send_once<const N: usize>(
     origin: &Origin,
     requests: [&Request; N],
 ) -> [Result<Response, Error>; N] {
-    let started = requests.map(|request| start(origin, request));
+    let started =
+        requests.map(|request| start(origin, request).map(|future| (future, request.max_answer)));
     let pending: Vec<_> = started
         .iter()
-        .filter_map(|s| s.as_ref().ok().map(FutureIncomingResponse::subscribe))
+        .filter_map(|s| s.as_ref().ok().map(|(future, _)| future.subscribe()))
         .collect();
     let mut ready = vec![false; pending.len()];
     while ready.iter().any(|r| !r) {
@@ -134,7 +151,7 @@ fn send_once<const N: usize>(
         }
     }
     drop(pending);
-    started.map(|s| s.and_then(finish))
+    started.map(|s| s.and_then(|(future, max_answer)| finish(future, max_answer)))
 }
 
 fn start(origin: &Origin, request: &Request) -> Result<FutureIncomingResponse, Error> {
@@ -189,7 +206,7 @@ fn start(origin: &Origin, request: &Request) -> Result<FutureIncomingResponse, E
     Ok(future)
 }
 
-fn finish(future: FutureIncomingResponse) -> Result<Response, Error> {
+fn finish(future: FutureIncomingResponse, max_body: usize) -> Result<Response, Error> {
     let response = match future.get() {
         Some(Ok(Ok(response))) => response,
         Some(Ok(Err(code))) => return Err(transport_error(code)),
@@ -199,10 +216,10 @@ fn finish(future: FutureIncomingResponse) -> Result<Response, Error> {
             ));
         }
     };
-    read(response)
+    read(response, max_body)
 }
 
-fn read(response: IncomingResponse) -> Result<Response, Error> {
+fn read(response: IncomingResponse, max_body: usize) -> Result<Response, Error> {
     let status = response.status();
     let retry_after = response
         .headers()
@@ -221,9 +238,9 @@ fn read(response: IncomingResponse) -> Result<Response, Error> {
             match stream.blocking_read(64 * 1024) {
                 Ok(chunk) => {
                     body.extend_from_slice(&chunk);
-                    if body.len() > MAX_BODY {
+                    if body.len() > max_body {
                         return Err(Error::Protocol(format!(
-                            "response body larger than {MAX_BODY} bytes"
+                            "response body larger than {max_body} bytes"
                         )));
                     }
                 }

@@ -12,6 +12,7 @@
 //! - [`http`]: requests over raw `wasi:http`, several in flight at once;
 //! - [`retry`]: which failed requests are sent again, and after what wait;
 //! - [`webdav`] and [`ocs`]: NextCloud's two APIs, answers turned into typed errors;
+//! - [`trash`]: the trash bin, where deleted folders land, and their removal from it;
 //! - [`nextcloud`]: the create and delete procedures, with clean-up on failure.
 //!
 //! The component is `no_std` (with `alloc`, see `tools/guest-runtime`): Rust's `std` on
@@ -51,6 +52,7 @@ pub mod password;
 pub mod paths;
 pub mod retry;
 pub mod settings;
+pub mod trash;
 pub mod webdav;
 
 use alloc::string::String;

@@ -2,9 +2,11 @@
 //!
 //! Round trips per create: one MKCOL (plus one per missing ancestor the first time a
 //! directory is used), then both shares in flight together — two, the least the protocol
-//! allows, since a share needs its folder. Per delete: one, both share DELETEs and the
-//! folder's DELETE in flight together. Each request is sent again after a transient failure
-//! when that is safe ([`crate::retry`]).
+//! allows, since a share needs its folder. Per delete: two — both share DELETEs together, then
+//! the folder's DELETE alone, since NextCloud locks a folder while its shares are deleted and
+//! answers a DELETE of it meanwhile with 423 (docs/nextcloud-behaviour.md, "Locking"); two more
+//! (listing the trash bin, removing the folder's entries) when `delete_from_trash` is set. Each
+//! request is sent again after a transient failure when that is safe ([`crate::retry`]).
 
 use crate::bindings::shared_folder::provider::types::{Share, SharedFolder};
 use crate::errors::{self, Error};
@@ -14,7 +16,7 @@ use crate::paths::FolderPath;
 use crate::prelude::*;
 use crate::settings::Settings;
 use crate::webdav::{self, Made};
-use crate::{expiry, password};
+use crate::{expiry, password, retry, trash};
 
 pub fn create(settings: &Settings, room: &str) -> Result<SharedFolder, Error> {
     let folder = FolderPath::for_room(settings, room)?;
@@ -40,28 +42,33 @@ pub fn create(settings: &Settings, room: &str) -> Result<SharedFolder, Error> {
 
 pub fn delete(settings: &Settings, shared: &SharedFolder) -> Result<(), Error> {
     let folder = FolderPath::of_created(settings, &shared.path)?;
-    // All three in flight together: one round trip. The links' own outcome does not decide:
-    // they are deleted whatever happens to the folder, a link whose deletion failed goes with
-    // its folder (`12-ocs-share-delete.txt` [9]), and one already gone (404) — also because
-    // the folder went first — counts as deleted.
-    let [_, _, folder_deleted] = http::send_all(
+    // The links first, together. A link left when its folder goes is not gone: NextCloud keeps
+    // it, hidden, and a restore of the folder from the trash bin revives it with its password
+    // (docs/nextcloud-behaviour.md, "Deleting"; `23-delete-ordering.txt` [5]). So the folder
+    // is deleted only once both links are.
+    let [read, read_write] = http::send_all(
         &settings.origin,
         [
             &ocs::delete_share(settings, &shared.read.id),
             &ocs::delete_share(settings, &shared.read_write.id),
-            &webdav::delete(settings, &folder),
         ],
     );
-    folder_deleted
-        .and_then(|answer| webdav::removed(&answer))
-        .map(|_| ())
+    read.and_then(|answer| ocs::share_removed(&answer))?;
+    read_write.and_then(|answer| ocs::share_removed(&answer))?;
+    // Then the folder, alone: not while its shares are being deleted.
+    delete_folder(settings, &folder)
 }
 
-/// Deletes the folder `create` makes for `room`, links and files with it: NextCloud removes
-/// a folder's shares when the folder goes (`12-ocs-share-delete.txt` [9]). A folder that is
-/// not there (404) counts as deleted.
+/// Deletes the folder `create` makes for `room`, links and files with it. Its links are not
+/// known by id here: they are looked up on the folder and deleted first, as in [`delete`]. A
+/// folder that is not there (404) counts as deleted.
 pub fn purge(settings: &Settings, room: &str) -> Result<(), Error> {
-    delete_folder(settings, &FolderPath::for_room(settings, room)?)
+    let folder = FolderPath::for_room(settings, room)?;
+    let listing = send(settings, &ocs::list_shares(settings, &folder.share_path()))?;
+    for id in ocs::share_ids(&listing)? {
+        ocs::share_removed(&send(settings, &ocs::delete_share(settings, &id))?)?;
+    }
+    delete_folder(settings, &folder)
 }
 
 /// MKCOL the folder; on 409, create the missing ancestors level by level and try again.
@@ -73,7 +80,17 @@ fn make_folder(settings: &Settings, folder: &FolderPath) -> Result<(), Error> {
         Made::ParentMissing => {}
     }
     for ancestor in folder.with_ancestors() {
-        let made = webdav::made(&send(settings, &webdav::mkcol(settings, &ancestor))?)?;
+        let mkcol = webdav::mkcol(settings, &ancestor);
+        let made = match webdav::made(&send(settings, &mkcol)?) {
+            // Another create is making the same parent right now: NextCloud may refuse one of
+            // them with 403 "Could not create directory" (`24-concurrent-creates.txt` [2]);
+            // asked again, it says whether the folder is there.
+            Err(Error::Remote(refused)) if refused.status == 403 && &ancestor != folder => {
+                retry::sleep(retry::FIRST_WAIT_MS);
+                webdav::made(&send(settings, &mkcol)?)?
+            }
+            made => made?,
+        };
         match (made, &ancestor == folder) {
             (Made::Created, _) | (Made::Exists, false) => {}
             (Made::Exists, true) => return Err(exists()),
@@ -153,7 +170,8 @@ impl ShareRequest<'_> {
     }
 
     /// The share from its creation's answer. If NextCloud's password policy refused our
-    /// password, asks the server for one it accepts and tries once more.
+    /// password, asks the server for one it accepts and tries once more; if the server failed
+    /// or the answer was lost, finds out whether the share was made ([`ShareRequest::recover`]).
     fn finish(
         &self,
         permissions: u32,
@@ -167,6 +185,10 @@ impl ShareRequest<'_> {
                     .and_then(|a| ocs::created_share(&a, permissions));
                 (created, password)
             }
+            Err(error) if may_be_made(&error) => {
+                let created = self.recover(permissions, &password, error);
+                (created, password)
+            }
             created => (created, password),
         };
         match created {
@@ -174,6 +196,46 @@ impl ShareRequest<'_> {
             Err(error) => Err(errors::redact(error, &password)),
         }
     }
+}
+
+impl ShareRequest<'_> {
+    /// After a share creation that failed on the server's side or lost its answer, NextCloud
+    /// may or may not have made the share (a busy database answers 500 having made nothing,
+    /// `24-concurrent-creates.txt` [3]; a connection broken after the work has made it).
+    /// Sending the creation again blindly could make a second link, which would outlive the
+    /// folder's delete. So the folder's links are looked up first: one with these permissions
+    /// is the one that was made (its password is ours), adopted; otherwise the creation is sent
+    /// again — as often, and after the same waits, as [`retry`] allows an idempotent request.
+    fn recover(
+        &self,
+        permissions: u32,
+        password: &str,
+        error: Error,
+    ) -> Result<CreatedShare, Error> {
+        let mut error = error;
+        for attempt in 1..retry::ATTEMPTS {
+            let listing = send(self.settings, &ocs::list_shares(self.settings, self.path))?;
+            if let Some(made) = ocs::share_with(&listing, permissions)? {
+                return Ok(made);
+            }
+            retry::sleep(retry::FIRST_WAIT_MS << (attempt - 1));
+            match send(self.settings, &self.request(permissions, password))
+                .and_then(|a| ocs::created_share(&a, permissions))
+            {
+                Err(again) if may_be_made(&again) => error = again,
+                done => return done,
+            }
+        }
+        Err(error)
+    }
+}
+
+/// Whether a failed share creation may have made the share, or may succeed when sent again:
+/// the server failed (500, 502, 504) or the connection broke. Not a timeout: a slow server may
+/// still be making it after a look finds nothing.
+fn may_be_made(error: &Error) -> bool {
+    matches!(error, Error::Remote(r) if matches!(r.status, 500 | 502 | 504))
+        || matches!(error, Error::Transport(_))
 }
 
 fn server_password(settings: &Settings) -> Result<String, Error> {
@@ -189,9 +251,29 @@ fn undo(settings: &Settings, folder: &FolderPath, share_ids: &[String]) {
     let _ = delete_folder(settings, folder);
 }
 
-/// DELETE the folder (recursively); a missing folder counts as deleted.
+/// DELETE the folder (recursively); a missing folder counts as deleted. With
+/// `delete_from_trash`, its entries in the trash bin go too — also when the folder was missing
+/// (a delete that stopped between the two steps is finished so).
 fn delete_folder(settings: &Settings, folder: &FolderPath) -> Result<(), Error> {
-    webdav::removed(&send(settings, &webdav::delete(settings, folder))?).map(|_| ())
+    webdav::removed(&send(settings, &webdav::delete(settings, folder))?)?;
+    if settings.delete_from_trash {
+        empty_trash_of(settings, folder)?;
+    }
+    Ok(())
+}
+
+/// Removes from the trash bin what came from `folder`: the folder itself, and files deleted
+/// from inside it earlier (through the read-write link, say).
+fn empty_trash_of(settings: &Settings, folder: &FolderPath) -> Result<(), Error> {
+    let listing = send(settings, &trash::list(settings))?;
+    let Some(entries) = trash::entries_of(settings, &listing, folder)? else {
+        // No trash bin on this server: the folder's DELETE was final.
+        return Ok(());
+    };
+    for href in entries {
+        webdav::removed(&send(settings, &trash::remove(&href))?)?;
+    }
+    Ok(())
 }
 
 fn send(settings: &Settings, request: &Request) -> Result<Response, Error> {

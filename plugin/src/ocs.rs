@@ -7,6 +7,7 @@
 
 use crate::prelude::*;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use crate::errors::{self, Error};
 use crate::http::{Request, Response};
@@ -58,11 +59,60 @@ struct PasswordData {
 /// Parses JSON with `serde-json-core`: no allocation-free tricks needed here, but its errors
 /// carry no formatted message, which keeps number and float formatting out of the component.
 /// Escaped strings (PHP escapes every `/`) are unescaped through a buffer as long as the body.
-fn parse<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Option<T> {
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Option<T> {
+    let body = join_surrogate_pairs(body);
     let mut unescaped = vec![0u8; body.len()];
-    serde_json_core::from_slice_escaped::<T>(body, &mut unescaped)
+    serde_json_core::from_slice_escaped::<T>(&body, &mut unescaped)
         .ok()
         .map(|(value, _)| value)
+}
+
+/// `body` with every escaped UTF-16 surrogate pair (`\ud83d\ude00`) written as the UTF-8 of
+/// the character it encodes (😀); everything else as it was.
+///
+/// NextCloud's JSON (PHP's `json_encode`) escapes every non-ASCII character, and one outside
+/// the Basic Multilingual Plane as a surrogate pair (docs/nextcloud-behaviour.md, "JSON text";
+/// recording `16-non-bmp-json-and-trash.txt` [1]). That is valid JSON, but `serde-json-core`
+/// reads each `\uXXXX` as a character of its own and refuses a surrogate. A lone surrogate is
+/// left as it is, and refused by the parser: it encodes no character.
+///
+/// A backslash only occurs inside strings in JSON, and each escape is stepped over whole, so
+/// an escaped backslash followed by `u` (`\\ud83d`) is never mistaken for an escape.
+fn join_surrogate_pairs(body: &[u8]) -> Vec<u8> {
+    let mut joined = Vec::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = rest.iter().position(|&b| b == b'\\') {
+        joined.extend_from_slice(&rest[..at]);
+        rest = &rest[at..];
+        let paired = escaped_unit(rest).zip(escaped_unit(rest.get(6..).unwrap_or_default()));
+        match paired {
+            Some((high @ 0xD800..=0xDBFF, low @ 0xDC00..=0xDFFF)) => {
+                let code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+                let mut utf8 = [0u8; 4];
+                if let Some(c) = char::from_u32(code) {
+                    joined.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+                }
+                rest = &rest[12..];
+            }
+            _ => {
+                // Any other escape: the backslash and the character it escapes, as they are.
+                let step = rest.len().min(2);
+                joined.extend_from_slice(&rest[..step]);
+                rest = &rest[step..];
+            }
+        }
+    }
+    joined.extend_from_slice(rest);
+    joined
+}
+
+/// The code unit of a `\uXXXX` escape at the start of `text`.
+fn escaped_unit(text: &[u8]) -> Option<u32> {
+    let hex = text.strip_prefix(b"\\u")?.get(..4)?;
+    if !hex.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    u32::from_str_radix(core::str::from_utf8(hex).ok()?, 16).ok()
 }
 
 /// A created public link, as far as the provider needs it.
@@ -106,6 +156,13 @@ pub fn create_share(
     request("POST", shares_path(settings)).form_body(&fields)
 }
 
+/// `GET …/shares?path=<path>`: the account's shares on exactly that folder
+/// (`07-ocs-share-list-get.txt` [1]; [3]: 404 when the folder does not exist).
+pub fn list_shares(settings: &Settings, path: &str) -> Request {
+    let path = paths::encode_segment(path);
+    request("GET", format!("{}?path={path}", shares_path(settings)))
+}
+
 /// `DELETE …/shares/<id>`.
 pub fn delete_share(settings: &Settings, id: &str) -> Request {
     let id = paths::encode_segment(id);
@@ -124,7 +181,7 @@ pub fn generate_password(settings: &Settings) -> Request {
 }
 
 /// Reads an answer's `data` as a `D`, or the error the answer reports.
-fn data<'a, D: Deserialize<'a>>(response: &'a Response) -> Result<D, Error> {
+fn data<D: DeserializeOwned>(response: &Response) -> Result<D, Error> {
     let envelope: Option<Envelope<serde::de::IgnoredAny>> = parse(&response.body);
     let success = (200..300).contains(&response.status);
     match envelope {
@@ -157,6 +214,11 @@ fn data<'a, D: Deserialize<'a>>(response: &'a Response) -> Result<D, Error> {
     }
 }
 
+/// What NextCloud's empty 429 means, and how an administrator lifts it.
+const RATE_LIMITED: &str = "rate limited: NextCloud allows 20 new shares per user per 10 minutes; \
+its administrator lifts this for the host by adding the host's address to the brute-force \
+allowlist and setting bruteforcesettings apply_allowlist_to_ratelimit = true";
+
 fn error(status: u16, statuscode: u16, message: Option<&str>) -> Error {
     let message = message.filter(|m| !m.trim().is_empty());
     match (status, statuscode) {
@@ -165,11 +227,8 @@ fn error(status: u16, statuscode: u16, message: Option<&str>) -> Error {
             message.unwrap_or("NextCloud refused the account's credentials"),
         )),
         (404, _) => Error::NotFound(errors::clip(message.unwrap_or("not found"))),
-        (429, _) => errors::remote(
-            429,
-            message
-                .unwrap_or("rate limited: NextCloud allows 20 new shares per user per 10 minutes"),
-        ),
+        // docs/nextcloud-behaviour.md, "Share rate limit" (recordings 14 and 17).
+        (429, _) => errors::remote(429, message.unwrap_or(RATE_LIMITED)),
         (status, _) => errors::remote(status, message.unwrap_or("no message")),
     }
 }
@@ -202,6 +261,53 @@ pub fn created_share(response: &Response, permissions: u32) -> Result<CreatedSha
         ));
     }
     Ok(CreatedShare { id, url })
+}
+
+/// The share of a listing that has the permission bits `permissions` (compared as
+/// [`created_share`] does), if there is one.
+pub fn share_with(response: &Response, permissions: u32) -> Result<Option<CreatedShare>, Error> {
+    let shares = match data::<Vec<ShareData>>(response) {
+        Ok(shares) => shares,
+        Err(Error::NotFound(_)) => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    Ok(shares.into_iter().find_map(|share| {
+        let granted = share.permissions?;
+        (granted & REQUESTED_BITS == permissions).then_some(())?;
+        Some(CreatedShare {
+            id: share.id.filter(|id| !id.is_empty())?,
+            url: share
+                .url
+                .filter(|url| url.starts_with("http://") || url.starts_with("https://"))?,
+        })
+    }))
+}
+
+/// The ids of a share listing; none when the folder does not exist.
+pub fn share_ids(response: &Response) -> Result<Vec<String>, Error> {
+    match data::<Vec<ShareData>>(response) {
+        Ok(shares) => Ok(shares.into_iter().filter_map(|s| s.id).collect()),
+        Err(Error::NotFound(_)) => Ok(Vec::new()),
+        Err(error) => Err(error),
+    }
+}
+
+/// Whether a share's DELETE left it gone: deleted now (200), or already gone (404, whatever
+/// the body: an OCS envelope, or NextCloud's HTML page when its folder went at the same
+/// moment, `15-concurrent-delete-locking.txt`). Any other answer means the share may still be
+/// there — and a share that outlives its folder's DELETE stays in NextCloud's database and
+/// comes back to life if the folder is restored from the trash bin
+/// (`23-delete-ordering.txt` [5]).
+pub fn share_removed(response: &Response) -> Result<(), Error> {
+    if response.status == 404 {
+        return Ok(());
+    }
+    match data::<serde::de::IgnoredAny>(response) {
+        Ok(_) | Err(Error::NotFound(_)) => Ok(()),
+        // A 2xx the share API did not phrase (a garbled body): the server said it is done.
+        Err(Error::Protocol(_)) if (200..300).contains(&response.status) => Ok(()),
+        Err(error) => Err(error),
+    }
 }
 
 /// Reads the generator's password.
@@ -282,6 +388,94 @@ mod tests {
             data::<IgnoredAny>(&answer(200, "<html>")),
             Err(Error::Protocol(_))
         ));
+    }
+
+    #[test]
+    fn characters_outside_the_bmp_arrive_as_surrogate_pairs_and_are_read() {
+        // `16-non-bmp-json-and-trash.txt` [1]: PHP escapes 😀 as \ud83d\ude00, ä and 会 as
+        // \u00e4 and \u4f1a.
+        let body = r#"{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":{"id":"7","permissions":17,"path":"\/opentalk\/meetings\/r\u00e4um-\ud83d\ude00-\u4f1a","url":"http:\/\/127.0.0.1:8081\/index.php\/s\/AbCdEfGhIjKlMnO"}}}"#;
+        let share = created_share(&answer(200, body), READ).unwrap();
+        assert_eq!(
+            share.url,
+            "http://127.0.0.1:8081/index.php/s/AbCdEfGhIjKlMnO"
+        );
+        let message = r#"{"ocs":{"meta":{"statuscode":404,"message":"Wrong path \ud83d\ude00 \uD834\uDD1E"},"data":[]}}"#;
+        assert!(
+            matches!(data::<IgnoredAny>(&answer(404, message)), Err(Error::NotFound(m)) if m == "Wrong path 😀 𝄞")
+        );
+    }
+
+    #[test]
+    fn only_real_surrogate_pairs_are_joined() {
+        let joined = |text: &str| String::from_utf8(join_surrogate_pairs(text.as_bytes())).unwrap();
+        assert_eq!(joined(r#""\ud83d\ude00""#), "\"😀\"");
+        // An escaped backslash followed by text that looks like an escape stays as it is.
+        assert_eq!(joined(r#""\\ud83d\ude00""#), r#""\\ud83d\ude00""#);
+        // Lone or reversed surrogates, short or non-hex escapes: unchanged (the parser
+        // refuses the surrogates).
+        for text in [
+            r#""\ud83d""#,
+            r#""\ude00\ud83d""#,
+            r#""\ud83d\u0041""#,
+            r#""\ud83d\ude0""#,
+            r#""\ud83d\uzzzz""#,
+            r#""\n\"\/\u00e4""#,
+            "\\",
+        ] {
+            assert_eq!(joined(text), text);
+        }
+        assert!(parse::<String>(br#""\ud83d""#).is_none());
+        assert_eq!(parse::<String>(br#""a\ud83d\ude00b""#).unwrap(), "a😀b");
+    }
+
+    #[test]
+    fn a_share_is_removed_when_deleted_now_or_gone_before() {
+        let ok = r#"{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":[]}}"#;
+        assert!(share_removed(&answer(200, ok)).is_ok());
+        // `12-…` [2]; `23-delete-ordering.txt`: OCS or an HTML page.
+        let gone = r#"{"ocs":{"meta":{"status":"failure","statuscode":404,"message":"Wrong share ID, share does not exist"},"data":[]}}"#;
+        assert!(share_removed(&answer(404, gone)).is_ok());
+        assert!(
+            share_removed(&answer(404, "<!DOCTYPE html><html><h2>Page not found</h2>")).is_ok()
+        );
+        assert!(share_removed(&answer(200, gone)).is_ok(), "v1 style");
+        assert!(
+            share_removed(&answer(200, "{\"ocs\":{\"me")).is_ok(),
+            "garbled 200"
+        );
+        let refused = r#"{"ocs":{"meta":{"status":"failure","statuscode":997,"message":"Unauthorised"},"data":[]}}"#;
+        assert!(matches!(
+            share_removed(&answer(401, refused)),
+            Err(Error::Unauthorized(_))
+        ));
+        assert!(matches!(
+            share_removed(&answer(500, "")),
+            Err(Error::Remote(r)) if r.status == 500
+        ));
+    }
+
+    #[test]
+    fn a_listing_gives_the_share_ids() {
+        // `07-ocs-share-list-get.txt` [1] (fields shortened), [3].
+        let listed = r#"{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":[{"id":"45","share_type":3,"permissions":31,"path":"\/opentalk\/meetings\/a7ef"},{"id":"46","share_type":3,"permissions":17}]}}"#;
+        assert_eq!(share_ids(&answer(200, listed)).unwrap(), ["45", "46"]);
+        let missing = r#"{"ocs":{"meta":{"status":"failure","statuscode":404,"message":"Wrong path, file\/folder does not exist"},"data":[]}}"#;
+        assert!(share_ids(&answer(404, missing)).unwrap().is_empty());
+        assert!(share_ids(&answer(500, "")).is_err());
+        let listed = r#"{"ocs":{"meta":{"statuscode":200},"data":[{"id":"45","permissions":31,"url":"http:\/\/c\/index.php\/s\/rw"},{"id":"46","permissions":17,"url":"http:\/\/c\/index.php\/s\/ro"}]}}"#;
+        let read = share_with(&answer(200, listed), READ).unwrap().unwrap();
+        assert_eq!(
+            (read.id.as_str(), read.url.as_str()),
+            ("46", "http://c/index.php/s/ro")
+        );
+        let write = share_with(&answer(200, listed), READ_WRITE)
+            .unwrap()
+            .unwrap();
+        assert_eq!(write.id, "45");
+        let only_rw = r#"{"ocs":{"meta":{"statuscode":200},"data":[{"id":"45","permissions":31,"url":"http:\/\/c\/s\/rw"}]}}"#;
+        assert_eq!(share_with(&answer(200, only_rw), READ).unwrap(), None);
+        assert_eq!(share_with(&answer(404, missing), READ).unwrap(), None);
     }
 
     #[test]

@@ -139,6 +139,7 @@ mod tests {
             username: "open talk".into(),
             directory: directory.iter().map(|s| s.to_string()).collect(),
             expiry_days: None,
+            delete_from_trash: false,
         }
     }
 

@@ -3,6 +3,9 @@
 //! A request goes out again only when doing so cannot do harm:
 //! - any request, after `503 Service Unavailable`: the server says it did not handle it
 //!   (NextCloud's maintenance mode, a proxy whose backend is down);
+//! - any request, after `423 Locked`: another request holds a lock on the same file, and
+//!   this one was refused without doing anything; a moment later it goes through
+//!   (docs/nextcloud-behaviour.md, "Locking"; recording `15-concurrent-delete-locking.txt`);
 //! - an idempotent request (DELETE, GET), also after 500, 502, 504 or a broken connection:
 //!   doing it twice is doing it once.
 //!
@@ -37,6 +40,7 @@ pub fn wait_ms(result: &Result<Response, Error>, idempotent: bool, attempt: u32)
                 .map_or(backoff, |seconds| u64::from(seconds) * 1000)
                 .min(LONGEST_WAIT_MS),
         ),
+        Ok(response) if response.status == 423 => Some(backoff),
         Ok(response) if idempotent && matches!(response.status, 500 | 502 | 504) => Some(backoff),
         Err(Error::Transport(_)) if idempotent => Some(backoff),
         _ => None,
@@ -75,6 +79,15 @@ mod tests {
             assert_eq!(wait_ms(&answer(503, Some(2)), idempotent, 1), Some(2000));
             assert_eq!(wait_ms(&answer(503, Some(3600)), idempotent, 1), Some(5000));
             assert_eq!(wait_ms(&answer(503, None), idempotent, ATTEMPTS), None);
+        }
+    }
+
+    #[test]
+    fn a_locked_file_is_tried_again_by_every_request() {
+        for idempotent in [false, true] {
+            assert_eq!(wait_ms(&answer(423, None), idempotent, 1), Some(250));
+            assert_eq!(wait_ms(&answer(423, None), idempotent, 3), Some(1000));
+            assert_eq!(wait_ms(&answer(423, None), idempotent, ATTEMPTS), None);
         }
     }
 

@@ -6,6 +6,7 @@
 //! | `username`  | text    | the account that owns the folders                          |
 //! | `directory` | text    | folder (relative to the account's root) holding the rooms; default `""` |
 //! | `expiry`    | integer | days until the links expire; unset: they never expire      |
+//! | `delete_from_trash` | boolean | after deleting a room's folder, also remove it (with its files) from the account's trash bin; default `false` |
 //!
 //! The account password is not among them: the host keeps it and authenticates each request.
 
@@ -40,6 +41,9 @@ pub struct Settings {
     pub directory: Vec<String>,
     /// Days until the links expire.
     pub expiry_days: Option<u32>,
+    /// Whether a deleted room folder is also removed from the account's trash bin, where
+    /// NextCloud keeps it (and the files uploaded to it) by default.
+    pub delete_from_trash: bool,
 }
 
 /// The longest expiry accepted: ten years. NextCloud itself would take more, but a meeting
@@ -52,16 +56,18 @@ impl Settings {
         let mut username = None;
         let mut directory = None;
         let mut expiry = None;
+        let mut delete_from_trash = None;
         for setting in settings {
             let slot = match setting.name.as_str() {
                 "url" => &mut url,
                 "username" => &mut username,
                 "directory" => &mut directory,
                 "expiry" => &mut expiry,
+                "delete_from_trash" => &mut delete_from_trash,
                 other => {
                     return Err(config(
                         other,
-                        "unknown field; expected url, username, directory or expiry",
+                        "unknown field; expected url, username, directory, expiry or delete_from_trash",
                     ));
                 }
             };
@@ -106,11 +112,18 @@ impl Settings {
             Some(_) => return Err(config("expiry", "must be a whole number of days")),
         };
 
+        let delete_from_trash = match delete_from_trash {
+            None => false,
+            Some(SettingValue::Boolean(value)) => *value,
+            Some(_) => return Err(config("delete_from_trash", "must be true or false")),
+        };
+
         Ok(Settings {
             origin,
             username: username.to_owned(),
             directory,
             expiry_days,
+            delete_from_trash,
         })
     }
 }
@@ -202,6 +215,7 @@ mod tests {
         assert_eq!(s.origin.base_path, "/nextcloud");
         assert!(s.directory.is_empty());
         assert_eq!(s.expiry_days, None);
+        assert!(!s.delete_from_trash);
     }
 
     #[test]
@@ -212,9 +226,11 @@ mod tests {
             SettingValue::Text("/opentalk/meetings/".into()),
         ));
         settings.push(setting("expiry", SettingValue::Integer(7)));
+        settings.push(setting("delete_from_trash", SettingValue::Boolean(true)));
         let s = Settings::from_wit(&settings).unwrap();
         assert_eq!(s.directory, ["opentalk", "meetings"]);
         assert_eq!(s.expiry_days, Some(7));
+        assert!(s.delete_from_trash);
     }
 
     #[test]
@@ -230,6 +246,7 @@ mod tests {
             ("expiry", SettingValue::Integer(0)),
             ("expiry", SettingValue::Text("7".into())),
             ("expirey", SettingValue::Integer(7)),
+            ("delete_from_trash", SettingValue::Text("yes".into())),
         ];
         for (field, value) in cases {
             let mut settings: Vec<Setting> =

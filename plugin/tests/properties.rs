@@ -6,7 +6,7 @@ use nextcloud_provider::errors::Error;
 use nextcloud_provider::http::Response;
 use nextcloud_provider::paths::{FolderPath, directory_segments};
 use nextcloud_provider::settings::{Origin, Scheme, Settings};
-use nextcloud_provider::{ocs, webdav};
+use nextcloud_provider::{ocs, trash, webdav};
 use percent_encoding::percent_decode_str;
 use proptest::prelude::*;
 
@@ -20,6 +20,7 @@ fn settings(directory: Vec<String>) -> Settings {
         username: "opentalk".into(),
         directory,
         expiry_days: None,
+        delete_from_trash: false,
     }
 }
 
@@ -127,5 +128,27 @@ proptest! {
         }
         let _ = webdav::made(&answer);
         let _ = webdav::removed(&answer);
+        let _ = ocs::share_removed(&answer);
+        let _ = ocs::share_ids(&answer);
+    }
+
+    #[test]
+    fn a_trash_listing_never_names_anything_outside_the_trash(
+        status in prop_oneof![Just(207u16), 100u16..600],
+        body in prop_oneof![
+            any::<String>(),
+            "(<d:multistatus>|<d:response>|</d:response>|<d:href>|</d:href>|/remote.php/dav/trashbin/opentalk/trash/|<nc:trashbin-original-location>|</nc:trashbin-original-location>|meetings/room|&amp;|&#x2F;|&|\\.\\.|/){0,30}",
+        ],
+    ) {
+        let settings = settings(vec!["meetings".into()]);
+        let folder = FolderPath::for_room(&settings, "room").unwrap();
+        let answer = Response { status, retry_after: None, body: body.into_bytes() };
+        if let Ok(Some(entries)) = trash::entries_of(&settings, &answer, &folder) {
+            for href in entries {
+                let entry = href.strip_prefix("/nc/remote.php/dav/trashbin/opentalk/trash/");
+                prop_assert!(entry.is_some_and(|e| !e.is_empty()), "{}", href);
+                prop_assert!(!href.split('/').any(|s| s == ".."), "{}", href);
+            }
+        }
     }
 }

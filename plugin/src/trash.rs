@@ -1,0 +1,275 @@
+//! NextCloud's trash bin (`/remote.php/dav/trashbin/<user>/trash/`): where a deleted folder,
+//! with the files in it, lands by default — and how it is taken out again.
+//!
+//! As seen on NextCloud 32 (docs/nextcloud-behaviour.md, "Trash bin"; recordings
+//! `16-non-bmp-json-and-trash.txt` [2] and `19-trashbin-removal.txt`):
+//! - a PROPFIND (Depth 1) of the trash lists each deleted item as `<name>.d<unix time>`, with
+//!   `nc:trashbin-original-location` = its path below the account's root, without a leading
+//!   slash; files deleted from inside a folder keep their own entries;
+//! - DELETE of an entry's href removes it for good: 204, then 404;
+//! - with the trash bin app disabled, the trash answers 404 and a folder's DELETE was final.
+
+use crate::errors::{self, Error};
+use crate::http::{Request, Response};
+use crate::paths::{self, FolderPath};
+use crate::prelude::*;
+use crate::settings::Settings;
+
+/// The largest trash listing read: NextCloud lists the whole trash in one answer, a few hundred
+/// bytes an entry.
+pub const MAX_LISTING: usize = 8 << 20;
+
+const LISTING: &str = "<?xml version=\"1.0\"?>\
+<d:propfind xmlns:d=\"DAV:\" xmlns:nc=\"http://nextcloud.org/ns\">\
+<d:prop><nc:trashbin-original-location/></d:prop></d:propfind>";
+
+/// The trash folder's URL path: `<base>/remote.php/dav/trashbin/<user>/trash/`.
+fn root(settings: &Settings) -> String {
+    format!(
+        "{}/remote.php/dav/trashbin/{}/trash/",
+        settings.origin.base_path,
+        paths::encode_segment(&settings.username)
+    )
+}
+
+/// `PROPFIND` of the trash, one level deep, asking where each entry came from.
+pub fn list(settings: &Settings) -> Request {
+    Request::new("PROPFIND", root(settings))
+        .header("depth", "1")
+        .header("content-type", "application/xml; charset=utf-8")
+        .header("content-length", LISTING.len().to_string())
+        .body(LISTING.as_bytes().to_vec())
+        .limit(MAX_LISTING)
+}
+
+/// `DELETE` of one trash entry, by the href the listing gave.
+pub fn remove(href: &str) -> Request {
+    Request::new("DELETE", href.to_owned())
+}
+
+/// The hrefs of the entries that came from `folder` or from inside it. `None` when the account
+/// has no trash bin (the app is disabled: the folder's DELETE was final).
+pub fn entries_of(
+    settings: &Settings,
+    response: &Response,
+    folder: &FolderPath,
+) -> Result<Option<Vec<String>>, Error> {
+    match response.status {
+        207 => {}
+        404 => return Ok(None),
+        401 => {
+            return Err(Error::Unauthorized(
+                "NextCloud refused the account's credentials".into(),
+            ));
+        }
+        status => return Err(errors::remote(status, "the trash bin could not be listed")),
+    }
+    let text = core::str::from_utf8(&response.body)
+        .map_err(|_| Error::Protocol("trash listing is not UTF-8".into()))?;
+    let listing =
+        listing(text).ok_or_else(|| Error::Protocol("trash listing is not readable XML".into()))?;
+    let root = root(settings);
+    let path = folder.display();
+    let inside = format!("{path}/");
+    Ok(Some(
+        listing
+            .into_iter()
+            .filter(|(href, origin)| {
+                // Only entries of this account's trash, never the trash itself.
+                href.len() > root.len()
+                    && href.starts_with(&root)
+                    && (*origin == path || origin.starts_with(&inside))
+            })
+            .map(|(href, _)| href)
+            .collect(),
+    ))
+}
+
+/// Each `<d:response>` of a multistatus as (href, original location); entries without an
+/// original location (the trash root: `<nc:trashbin-original-location/>`) have an empty one.
+/// `None` when the text is not such a listing.
+///
+/// NextCloud writes the listing the same way every time (`19-…` [2]): elements without
+/// attributes, prefixes `d:` and `nc:`; only the two values are needed, so they are read
+/// directly rather than through an XML parser (one would add a quarter to the component).
+fn listing(text: &str) -> Option<Vec<(String, String)>> {
+    if !text.contains("multistatus") {
+        return None;
+    }
+    let mut entries = Vec::new();
+    for response in elements(text, "d:response") {
+        let mut href = String::new();
+        unescape_into(elements(response?, "d:href").next()??, &mut href)?;
+        let mut origin = String::new();
+        if let Some(location) = elements(response?, "nc:trashbin-original-location").next() {
+            unescape_into(location?, &mut origin)?;
+        }
+        entries.push((href, origin));
+    }
+    Some(entries)
+}
+
+/// The contents of each `<name>…</name>` in `xml`, in order; `None` for one left open.
+fn elements<'a>(xml: &'a str, name: &str) -> impl Iterator<Item = Option<&'a str>> {
+    let open = format!("<{name}>");
+    let close = format!("</{name}>");
+    let mut rest = Some(xml);
+    core::iter::from_fn(move || {
+        let text = rest?;
+        let start = text.find(&open)? + open.len();
+        let Some(end) = text[start..].find(&close) else {
+            rest = None;
+            return Some(None);
+        };
+        rest = Some(&text[start + end + close.len()..]);
+        Some(Some(&text[start..start + end]))
+    })
+}
+
+/// Appends `text` with XML's entity and character references resolved.
+fn unescape_into(text: &str, out: &mut String) -> Option<()> {
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let end = rest[at..].find(';')? + at;
+        let entity = &rest[at + 1..end];
+        let c = match entity {
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "quot" => '"',
+            "apos" => '\'',
+            _ => {
+                let number = entity.strip_prefix('#')?;
+                let code = match number.strip_prefix('x') {
+                    Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                    None => number.parse().ok()?,
+                };
+                char::from_u32(code)?
+            }
+        };
+        out.push(c);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{Origin, Scheme};
+
+    fn settings() -> Settings {
+        Settings {
+            origin: Origin {
+                scheme: Scheme::Http,
+                authority: "127.0.0.1:8081".into(),
+                base_path: String::new(),
+            },
+            username: "admin".into(),
+            directory: vec!["opentalk".into(), "meetings".into()],
+            expiry_days: None,
+            delete_from_trash: true,
+        }
+    }
+
+    fn answer(status: u16, body: &str) -> Response {
+        Response {
+            status,
+            retry_after: None,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    // `19-trashbin-removal.txt` [2] and [6], with a file deleted from inside the folder and an
+    // entry of another room added.
+    const LISTING: &str = r#"<?xml version="1.0"?>
+<d:multistatus xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns" xmlns:oc="http://owncloud.org/ns" xmlns:nc="http://nextcloud.org/ns"><d:response><d:href>/remote.php/dav/trashbin/admin/trash/</d:href><d:propstat><d:prop><nc:trashbin-original-location/></d:prop><d:status>HTTP/1.1 404 Not Found</d:status></d:propstat></d:response><d:response><d:href>/remote.php/dav/trashbin/admin/trash/twice.d1795960017/</d:href><d:propstat><d:prop><nc:trashbin-original-location>opentalk/meetings/twice</nc:trashbin-original-location></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response><d:response><d:href>/remote.php/dav/trashbin/admin/trash/twice.d1795960016/</d:href><d:propstat><d:prop><nc:trashbin-original-location>opentalk/meetings/twice</nc:trashbin-original-location></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response><d:response><d:href>/remote.php/dav/trashbin/admin/trash/notes.txt.d1795960018</d:href><d:propstat><d:prop><nc:trashbin-original-location>opentalk/meetings/twice/notes.txt</nc:trashbin-original-location></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response><d:response><d:href>/remote.php/dav/trashbin/admin/trash/twice-2.d1795960019/</d:href><d:propstat><d:prop><nc:trashbin-original-location>opentalk/meetings/twice-2</nc:trashbin-original-location></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response><d:response><d:href>/remote.php/dav/trashbin/admin/trash/r%c3%a4um%20%26%20co.d1795960020/</d:href><d:propstat><d:prop><nc:trashbin-original-location>opentalk/meetings/räum &amp; co</nc:trashbin-original-location></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>"#;
+
+    #[test]
+    fn the_entries_of_a_folder_and_of_files_inside_it_are_found() {
+        let s = settings();
+        let twice = FolderPath::for_room(&s, "twice").unwrap();
+        let found = entries_of(&s, &answer(207, LISTING), &twice)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            found,
+            [
+                "/remote.php/dav/trashbin/admin/trash/twice.d1795960017/",
+                "/remote.php/dav/trashbin/admin/trash/twice.d1795960016/",
+                "/remote.php/dav/trashbin/admin/trash/notes.txt.d1795960018",
+            ]
+        );
+        let escaped = FolderPath::for_room(&s, "räum & co").unwrap();
+        let found = entries_of(&s, &answer(207, LISTING), &escaped)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            found,
+            ["/remote.php/dav/trashbin/admin/trash/r%c3%a4um%20%26%20co.d1795960020/"]
+        );
+        let absent = FolderPath::for_room(&s, "other").unwrap();
+        assert!(
+            entries_of(&s, &answer(207, LISTING), &absent)
+                .unwrap()
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn no_trash_bin_and_refusals_are_told_apart() {
+        let s = settings();
+        let folder = FolderPath::for_room(&s, "twice").unwrap();
+        // `19-…` [7]: the trash bin app disabled.
+        let disabled = r#"<?xml version="1.0" encoding="utf-8"?>
+<d:error xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns">
+  <s:exception>Sabre\DAV\Exception\NotFound</s:exception>
+  <s:message>File not found: trashbin in 'root'</s:message>
+</d:error>"#;
+        assert_eq!(
+            entries_of(&s, &answer(404, disabled), &folder).unwrap(),
+            None
+        );
+        assert!(matches!(
+            entries_of(&s, &answer(401, ""), &folder),
+            Err(Error::Unauthorized(_))
+        ));
+        // An empty trash; a listing cut short or not a listing at all.
+        let empty = "<?xml version=\"1.0\"?>\n<d:multistatus xmlns:d=\"DAV:\"></d:multistatus>";
+        assert!(matches!(
+            entries_of(&s, &answer(207, empty), &folder),
+            Ok(Some(found)) if found.is_empty()
+        ));
+        for broken in ["<d:multistatus><d:response><d:href>/x", "<<<", ""] {
+            assert!(
+                matches!(
+                    entries_of(&s, &answer(207, broken), &folder),
+                    Err(Error::Protocol(_))
+                ),
+                "{broken}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_href_outside_the_trash_is_never_taken() {
+        let s = settings();
+        let folder = FolderPath::for_room(&s, "twice").unwrap();
+        let forged = LISTING.replace(
+            "/remote.php/dav/trashbin/admin/trash/twice.d1795960017/",
+            "/remote.php/dav/files/admin/opentalk/",
+        );
+        let found = entries_of(&s, &answer(207, &forged), &folder)
+            .unwrap()
+            .unwrap();
+        assert!(
+            found
+                .iter()
+                .all(|h| h.starts_with("/remote.php/dav/trashbin/admin/trash/"))
+        );
+        assert_eq!(found.len(), 2);
+    }
+}
