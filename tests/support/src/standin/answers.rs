@@ -22,24 +22,115 @@ pub fn empty(status: u16) -> Answer {
     answer
 }
 
+/// JSON as PHP's `json_encode` writes it, as NextCloud sends it: every `/` escaped as `\/`,
+/// every non-ASCII character as `\uXXXX`, and one outside the Basic Multilingual Plane as its
+/// UTF-16 surrogate pair (`\ud83d\ude00`) (`04-ocs-share-create.txt`,
+/// `16-non-bmp-json-and-trash.txt` [1]). Both characters only occur inside strings.
+pub fn php_json(value: &Value) -> String {
+    let mut text = String::new();
+    for c in value.to_string().chars() {
+        match c {
+            '/' => text.push_str("\\/"),
+            c if c.is_ascii() => text.push(c),
+            c => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    text.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+    }
+    text
+}
+
+fn ocs_json(status: u16, body: Value) -> Answer {
+    with_body(status, "application/json; charset=utf-8", php_json(&body))
+}
+
 /// OCS v2 success: HTTP 200, `statuscode` 200 (`04-ocs-share-create.txt`).
 pub fn ocs_ok(data: Value) -> Answer {
-    let body = json!({"ocs": {"meta": {"status": "ok", "statuscode": 200, "message": "OK"}, "data": data}});
-    with_body(200, "application/json; charset=utf-8", body.to_string())
+    ocs_json(
+        200,
+        json!({"ocs": {"meta": {"status": "ok", "statuscode": 200, "message": "OK"}, "data": data}}),
+    )
 }
 
 /// OCS v2 failure: the HTTP status and `statuscode` agree, `data` is `[]`
 /// (`05-ocs-share-create-errors.txt`); 401 carries statuscode 997 (`05…` [13]).
 pub fn ocs_error(status: u16, message: &str) -> Answer {
     let code = if status == 401 { 997 } else { status };
-    let body = json!({"ocs": {"meta": {"status": "failure", "statuscode": code, "message": message}, "data": []}});
-    with_body(status, "application/json; charset=utf-8", body.to_string())
+    ocs_json(
+        status,
+        json!({"ocs": {"meta": {"status": "failure", "statuscode": code, "message": message}, "data": []}}),
+    )
 }
 
 /// An OCS v1-style failure: HTTP 200, the error only in `statuscode` (`06-ocs-v1-vs-v2.txt` [3]).
 pub fn ocs_v1_error(statuscode: u16, message: &str) -> Answer {
-    let body = json!({"ocs": {"meta": {"status": "failure", "statuscode": statuscode, "message": message, "totalitems": "", "itemsperpage": ""}, "data": []}});
-    with_body(200, "application/json; charset=utf-8", body.to_string())
+    ocs_json(
+        200,
+        json!({"ocs": {"meta": {"status": "failure", "statuscode": statuscode, "message": message, "totalitems": "", "itemsperpage": ""}, "data": []}}),
+    )
+}
+
+/// NextCloud's HTML "Page not found" (404, `text/html`): a share DELETE that lost the race to
+/// its folder's DELETE gets it, not an OCS envelope (`15-…`, `23-delete-ordering.txt` (d)).
+pub fn page_not_found() -> Answer {
+    with_body(
+        404,
+        "text/html; charset=UTF-8",
+        "<!DOCTYPE html>\n<html class=\"ng-csp\" data-placeholder-focus=\"false\" lang=\"en\">\n<head><title>Nextcloud</title></head>\n<body id=\"body-login\">\n<div class=\"guest-box\"><h2>Page not found</h2>\n<p class=\"infogroup\">The page could not be found on the server or you may not be allowed to view it.</p></div>\n</body>\n</html>\n",
+    )
+}
+
+/// 423 Locked with Sabre's `FileLocked` body (`15-concurrent-delete-locking.txt`).
+pub fn file_locked(path: &str) -> Answer {
+    sabre(
+        423,
+        "OCA\\DAV\\Connector\\Sabre\\Exception\\FileLocked",
+        &format!("\"/{path}\" is locked"),
+    )
+}
+
+/// The trash bin's PROPFIND (Depth 1) answer: the trash itself (its trashbin properties in a
+/// 404 propstat), then each entry with its name, original location and time of deletion
+/// (`19-trashbin-removal.txt` [2]). `base` is the trash's href, ending in `/`.
+pub fn trash_listing(base: &str, entries: &[super::storage::TrashEntry]) -> Answer {
+    let mut body = String::from(
+        "<?xml version=\"1.0\"?>\n<d:multistatus xmlns:d=\"DAV:\" xmlns:s=\"http://sabredav.org/ns\" xmlns:oc=\"http://owncloud.org/ns\" xmlns:nc=\"http://nextcloud.org/ns\">",
+    );
+    body.push_str(&format!(
+        "<d:response><d:href>{}</d:href><d:propstat><d:prop><nc:trashbin-filename/><nc:trashbin-original-location/><nc:trashbin-deletion-time/></d:prop><d:status>HTTP/1.1 404 Not Found</d:status></d:propstat></d:response>",
+        xml_escape(base)
+    ));
+    for entry in entries {
+        let folder = matches!(entry.nodes.get(""), Some(super::storage::Node::Folder));
+        // Escaped as NextCloud writes its hrefs: all but RFC 3986's unreserved characters,
+        // in lower-case hex (`16-…` [2]).
+        const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'.')
+            .remove(b'_')
+            .remove(b'~');
+        let name = percent_encoding::utf8_percent_encode(&entry.name, UNRESERVED)
+            .to_string()
+            .to_lowercase();
+        let file_name = entry
+            .original_location
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
+        body.push_str(&format!(
+            "<d:response><d:href>{}{name}{}</d:href><d:propstat><d:prop><nc:trashbin-filename>{}</nc:trashbin-filename><nc:trashbin-original-location>{}</nc:trashbin-original-location><nc:trashbin-deletion-time>{}</nc:trashbin-deletion-time></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>",
+            xml_escape(base),
+            if folder { "/" } else { "" },
+            xml_escape(file_name),
+            xml_escape(&entry.original_location),
+            entry.deleted_at,
+        ));
+    }
+    body.push_str("</d:multistatus>");
+    with_body(207, "application/xml; charset=utf-8", body)
 }
 
 /// The reason phrase NextCloud's error bodies carry for a status.
@@ -48,6 +139,7 @@ pub fn reason(status: u16) -> &'static str {
         401 => "Unauthorised",
         403 => "Forbidden",
         404 => "Not found",
+        423 => "Locked",
         500 => "Internal Server Error",
         502 => "Bad Gateway",
         503 => "Service Unavailable",

@@ -21,12 +21,16 @@ use serde_json::{Value, json};
 
 use super::answers::{self, Answer};
 use super::faults::{Fault, Step};
+use super::locks::Held;
+use super::sessions::Authenticated;
 use super::storage::{self, CREATE, DELETE, LinkShare, Node, READ, SHARE, TreeError, UPDATE};
 use super::{DropConnection, SeenRequest, Shared, World};
 
 const DAV_FILES: &str = "/remote.php/dav/files/";
+const DAV_TRASH: &str = "/remote.php/dav/trashbin/";
 const SHARES: &str = "/ocs/v2.php/apps/files_sharing/api/v1/shares";
 const GENERATE: &str = "/ocs/v2.php/apps/password_policy/api/v1/generate";
+const CAPABILITIES: &str = "/ocs/v2.php/cloud/capabilities";
 const PUBLIC_DAV: &str = "/public.php/dav/files/";
 
 /// Passwords NextCloud's policy refuses as common (a few of its list of a million).
@@ -47,10 +51,7 @@ pub(crate) async fn handle(
         Ok(collected) => collected.to_bytes(),
         Err(_) => return Err(DropConnection),
     };
-    if !shared.options.latency.is_zero() {
-        tokio::time::sleep(shared.options.latency).await;
-    }
-    let call = Call::new(&shared, &parts, body);
+    let mut call = Call::new(&shared, &parts, body);
     shared.world().seen.push(SeenRequest {
         method: parts.method.to_string(),
         target: parts
@@ -61,12 +62,26 @@ pub(crate) async fn handle(
         authenticated: call.authenticated,
         body_len: call.body.len(),
     });
+    // What the request holds while it runs (see `locks`), for as long as it takes.
+    let held = call.holds(&shared.world());
+    call.conflicted = held
+        .as_ref()
+        .is_some_and(|held| shared.world().locks.conflicts(held));
+    let lock = held.map(|held| Lock::take(&shared, held));
+    let mut wait = shared.options.latency;
+    if lock.is_some() {
+        wait = wait.max(shared.options.lock_hold);
+    }
+    if !wait.is_zero() {
+        tokio::time::sleep(wait).await;
+    }
 
     let step = call.step();
     let fault = step.and_then(|step| shared.world().faults.take(step));
     let Some(fault) = fault else {
         return Ok(served(call.perform(&mut shared.world())));
     };
+    let call = &call;
     tracing::debug!(?step, ?fault, "stand-in: injecting a fault");
     // Faults that happen instead of the work.
     match fault {
@@ -88,6 +103,13 @@ pub(crate) async fn handle(
             return Ok(served(answers::not_located(&call.path)));
         }
         Fault::Gone => call.remove_target(&mut shared.world()),
+        Fault::Locked if call.is_ocs() => {
+            return Ok(served(call.refusal(423)));
+        }
+        Fault::Locked => {
+            shared.world().locks.locked_answers += 1;
+            return Ok(served(answers::file_locked(&call.path)));
+        }
         Fault::Outage(length) => {
             let _ = shared.outages.send(length);
             return Err(DropConnection);
@@ -157,23 +179,48 @@ struct Call<'a> {
     headers: HeaderMap,
     body: Bytes,
     authenticated: bool,
+    /// Session cookies for the answer: the request was authenticated by its password.
+    new_session: Vec<String>,
     /// The password of a basic-auth header, whatever the user (public links ignore it).
     basic_password: Option<String>,
+    /// Whether, when it arrived, a request in flight held what this one conflicts with
+    /// (`locks::Locks::conflicts`).
+    conflicted: bool,
 }
 
 impl<'a> Call<'a> {
     fn new(shared: &'a Shared, parts: &Parts, body: Bytes) -> Self {
         let credentials = basic_credentials(&parts.headers);
         let options = &shared.options;
-        let authenticated = credentials
-            .as_ref()
-            .is_some_and(|(u, p)| *u == options.username && *p == options.password);
         let full = parts.uri.path();
         let path = full
             .strip_prefix(options.base_path.as_str())
             .filter(|rest| rest.starts_with('/'))
             .unwrap_or("/\u{0}outside-base")
             .to_owned();
+        // Public links authenticate with the share's password, not the account's.
+        let authenticated = if path.starts_with(PUBLIC_DAV) {
+            Authenticated::No
+        } else {
+            let cookies = parts
+                .headers
+                .get_all(header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect::<Vec<_>>()
+                .join("; ");
+            shared.world().sessions.authenticate(
+                &cookies,
+                credentials.as_ref().map(|(u, p)| (u.as_str(), p.as_str())),
+                (&options.username, &options.password),
+                options.app_password,
+            )
+        };
+        let (authenticated, new_session) = match authenticated {
+            Authenticated::BySession => (true, Vec::new()),
+            Authenticated::ByPassword(cookies) => (true, cookies),
+            Authenticated::No => (false, Vec::new()),
+        };
         Call {
             shared,
             method: parts.method.clone(),
@@ -182,8 +229,24 @@ impl<'a> Call<'a> {
             headers: parts.headers.clone(),
             body,
             authenticated,
+            new_session,
             basic_password: credentials.map(|(_, p)| p),
+            conflicted: false,
         }
+    }
+
+    /// What this request holds while it runs: a share's DELETE locks the share's folder, a
+    /// folder's DELETE the folder.
+    fn holds(&self, world: &World) -> Option<Held> {
+        if !self.authenticated || self.method != Method::DELETE {
+            return None;
+        }
+        if let Some(rest) = self.path.strip_prefix(DAV_FILES) {
+            let segments = decode_segments(rest);
+            return Some(Held::Deleting(segments.get(1..)?.join("/")));
+        }
+        let id = self.path.strip_prefix(SHARES)?.trim_start_matches('/');
+        find_share(world, id).map(|share| Held::Unsharing(share.path.clone()))
     }
 
     /// The protocol step this request is, for fault injection.
@@ -193,6 +256,13 @@ impl<'a> Call<'a> {
             return match method {
                 "MKCOL" => Some(Step::Mkcol),
                 "DELETE" => Some(Step::DeleteFolder),
+                _ => None,
+            };
+        }
+        if self.path.starts_with(DAV_TRASH) {
+            return match method {
+                "PROPFIND" => Some(Step::ListTrash),
+                "DELETE" => Some(Step::RemoveFromTrash),
                 _ => None,
             };
         }
@@ -247,9 +317,24 @@ impl<'a> Call<'a> {
         }
     }
 
+    /// Does what the request asks, and answers; an answer to a request authenticated by its
+    /// password carries the new session's cookies.
     fn perform(&self, world: &mut World) -> Answer {
+        let mut answer = self.answer(world);
+        for cookie in &self.new_session {
+            if let Ok(value) = http::HeaderValue::from_str(cookie) {
+                answer.headers_mut().append(header::SET_COOKIE, value);
+            }
+        }
+        answer
+    }
+
+    fn answer(&self, world: &mut World) -> Answer {
         if let Some(rest) = self.path.strip_prefix(DAV_FILES) {
             return self.account_dav(world, rest);
+        }
+        if let Some(rest) = self.path.strip_prefix(DAV_TRASH) {
+            return self.trash_dav(world, rest);
         }
         if let Some(rest) = self.path.strip_prefix(PUBLIC_DAV) {
             return self.public_dav(world, rest);
@@ -257,6 +342,7 @@ impl<'a> Call<'a> {
         if self.path == SHARES
             || self.path.starts_with(&format!("{SHARES}/"))
             || self.path == GENERATE
+            || self.path == CAPABILITIES
         {
             if !self.authenticated {
                 // `05-ocs-share-create-errors.txt` [13], [14]
@@ -277,6 +363,9 @@ impl<'a> Call<'a> {
             }
             if self.path == GENERATE {
                 return self.generate_password();
+            }
+            if self.path == CAPABILITIES {
+                return self.capabilities();
             }
             return self.shares(world);
         }
@@ -319,10 +408,19 @@ impl<'a> Call<'a> {
                     Err(error) => tree_error(error, &path),
                 }
             }
-            "DELETE" => match storage.delete(&path) {
-                Ok(()) => answers::status(204),
-                Err(error) => tree_error(error, &path),
-            },
+            "DELETE" => {
+                // `15-…`, `23-delete-ordering.txt` (d): locked while a share of it is deleted.
+                let unlucky = self.shared.options.lock_rate > 0.0
+                    && rand::rng().random_bool(self.shared.options.lock_rate.min(1.0));
+                if self.conflicted || unlucky {
+                    world.locks.locked_answers += 1;
+                    return answers::file_locked(&path);
+                }
+                match self.remove(&mut world.storage, &path) {
+                    Ok(()) => answers::status(204),
+                    Err(error) => tree_error(error, &path),
+                }
+            }
             "PUT" => match storage.put(&path, self.body.to_vec()) {
                 Ok(true) => answers::status(201),
                 Ok(false) => answers::status(204),
@@ -390,14 +488,21 @@ impl<'a> Call<'a> {
                 None => answers::ocs_error(404, "Wrong share ID, share does not exist"),
             },
             ("PUT", false) => self.update_share(world, id),
-            ("DELETE", false) => match id
-                .parse::<u64>()
-                .ok()
-                .and_then(|id| world.storage.shares.remove(&id))
-            {
-                Some(_) => answers::ocs_ok(json!([])),
-                None => answers::ocs_error(404, "Wrong share ID, share does not exist"),
-            },
+            ("DELETE", false) => {
+                // Lost the race to its folder's DELETE: the share goes with the folder, and the
+                // answer is NextCloud's HTML page (`15-…`, `23-delete-ordering.txt` (d)).
+                if self.conflicted {
+                    return answers::page_not_found();
+                }
+                match id
+                    .parse::<u64>()
+                    .ok()
+                    .and_then(|id| world.storage.shares.remove(&id))
+                {
+                    Some(_) => answers::ocs_ok(json!([])),
+                    None => answers::ocs_error(404, "Wrong share ID, share does not exist"),
+                }
+            }
             _ => answers::ocs_error(405, "Method not allowed"),
         }
     }
@@ -601,11 +706,87 @@ impl<'a> Call<'a> {
             "share_with_displayname": "(Shared link)",
             "password": hashed,
             "send_password_by_talk": false,
-            "url": format!("http://{host}{}/index.php/s/{}", self.shared.options.base_path, share.token),
+            "url": format!("{}/index.php/s/{}", self.link_base(host), share.token),
             "mail_send": 0,
             "hide_download": 0,
             "attributes": null,
         })
+    }
+
+    /// Where share links point: the stand-in itself as the request named it, or
+    /// `Options::link_base` (a NextCloud behind a proxy, `18-…`).
+    fn link_base(&self, host: &str) -> String {
+        let options = &self.shared.options;
+        match &options.link_base {
+            Some(base) => base.trim_end_matches('/').to_owned(),
+            None => {
+                let scheme = if options.tls.is_some() {
+                    "https"
+                } else {
+                    "http"
+                };
+                format!("{scheme}://{host}{}", options.base_path)
+            }
+        }
+    }
+
+    /// Deletes `path` as WebDAV does: into the trash bin, or for good without one.
+    fn remove(&self, storage: &mut storage::Storage, path: &str) -> Result<(), TreeError> {
+        if self.shared.options.trash_bin {
+            storage.move_to_trash(path, now_unix())
+        } else {
+            storage.delete(path)
+        }
+    }
+
+    // ---- the trash bin (`16-…` [2], `19-trashbin-removal.txt`) ----
+
+    fn trash_dav(&self, world: &mut World, rest: &str) -> Answer {
+        if !self.authenticated {
+            return answers::dav_unauthenticated();
+        }
+        let segments = decode_segments(rest);
+        let user = &self.shared.options.username;
+        if segments.first() != Some(user) {
+            let name = segments.first().map_or("", String::as_str);
+            return answers::sabre(
+                404,
+                "Sabre\\DAV\\Exception\\NotFound",
+                &format!("Principal with name {name} not found"),
+            );
+        }
+        if !self.shared.options.trash_bin || segments.get(1).map(String::as_str) != Some("trash") {
+            return answers::sabre(
+                404,
+                "Sabre\\DAV\\Exception\\NotFound",
+                "File not found: trashbin in 'root'",
+            );
+        }
+        let trash = &mut world.storage.trash;
+        match (self.method.as_str(), segments.get(2)) {
+            ("PROPFIND", None) => {
+                let base = format!(
+                    "{}{DAV_TRASH}{}/trash/",
+                    self.shared.options.base_path,
+                    percent_encoding::utf8_percent_encode(user, percent_encoding::NON_ALPHANUMERIC)
+                );
+                answers::trash_listing(&base, trash)
+            }
+            ("DELETE", None) => {
+                trash.clear();
+                answers::status(204)
+            }
+            ("DELETE", Some(name)) => {
+                let before = trash.len();
+                trash.retain(|entry| entry.name != *name);
+                if trash.len() < before {
+                    answers::status(204)
+                } else {
+                    answers::sabre(404, "Sabre\\DAV\\Exception\\NotFound", "")
+                }
+            }
+            _ => answers::status(405),
+        }
     }
 
     /// The request's fields, from a JSON object or a form.
@@ -650,6 +831,35 @@ impl<'a> Call<'a> {
             password: text(take("password")),
             expire_date: text(take("expireDate")),
         }
+    }
+
+    /// The parts of the capabilities a client of shares reads (`22-rate-limit-visibility.txt`
+    /// [4]): nothing in them tells of the share rate limit; `bruteforce.allow-listed` says
+    /// whether the caller's address is on the brute-force allowlist.
+    fn capabilities(&self) -> Answer {
+        let options = &self.shared.options;
+        answers::ocs_ok(json!({
+            "version": {"major": 32, "minor": 0, "micro": 1, "string": "32.0.1", "edition": "", "extendedSupport": false},
+            "capabilities": {
+                "bruteforce": {"delay": 0, "allow-listed": options.allow_listed},
+                "files_sharing": {
+                    "api_enabled": true,
+                    "public": {
+                        "enabled": true,
+                        "password": {"enforced": false, "askForOptionalPassword": false},
+                        "expire_date": {"enabled": false},
+                        "multiple_links": true,
+                        "upload": true,
+                        "upload_files_drop": true,
+                    },
+                    "default_permissions": 31,
+                },
+                "password_policy": {
+                    "minLength": options.password_min_length,
+                    "enforceNonCommonPassword": true,
+                },
+            },
+        }))
     }
 
     fn generate_password(&self) -> Answer {
@@ -718,7 +928,7 @@ impl<'a> Call<'a> {
                 Ok(()) => answers::status(201),
                 Err(error) => tree_error(error, &path),
             },
-            "DELETE" if allowed(DELETE) && !inner.is_empty() => match storage.delete(&path) {
+            "DELETE" if allowed(DELETE) && !inner.is_empty() => match self.remove(storage, &path) {
                 Ok(()) => answers::status(204),
                 Err(error) => tree_error(error, &path),
             },
@@ -734,6 +944,34 @@ struct ShareParams {
     permissions: u32,
     password: Option<String>,
     expire_date: Option<String>,
+}
+
+/// A lock held by a request in flight; released when dropped.
+struct Lock {
+    shared: Arc<Shared>,
+    id: u64,
+}
+
+impl Lock {
+    fn take(shared: &Arc<Shared>, held: Held) -> Self {
+        let id = shared.world().locks.take(held);
+        Lock {
+            shared: Arc::clone(shared),
+            id,
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        self.shared.world().locks.release(self.id);
+    }
+}
+
+fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn find_share<'w>(world: &'w World, id: &str) -> Option<&'w LinkShare> {

@@ -16,6 +16,10 @@ pub enum Step {
     DeleteFolder,
     /// The password policy's generator.
     GeneratePassword,
+    /// A listing of the trash bin.
+    ListTrash,
+    /// A DELETE in the trash bin.
+    RemoveFromTrash,
 }
 
 /// What goes wrong.
@@ -44,6 +48,10 @@ pub enum Fault {
     /// Do the work, answer with its status but a body cut short and garbled (broken JSON or
     /// XML).
     Malformed,
+    /// Do nothing and answer 423 Locked, as NextCloud does while another request holds a lock
+    /// on the file (`15-concurrent-delete-locking.txt`): Sabre's `FileLocked` for WebDAV, an
+    /// OCS envelope for OCS.
+    Locked,
     /// Do nothing and answer HTTP 200 with an OCS envelope whose `statuscode` says 404, as OCS
     /// v1 does (`06-ocs-v1-vs-v2.txt` [3]); WebDAV requests are not affected.
     OcsMismatch,

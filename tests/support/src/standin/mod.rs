@@ -6,7 +6,8 @@
 //! - WebDAV `/remote.php/dav/files/<user>/…`: MKCOL, PROPFIND, PUT, GET, DELETE (basic auth);
 //! - OCS v2 `/ocs/v2.php/apps/files_sharing/api/v1/shares`: create (JSON or form), list by
 //!   path, get, delete; `OCS-APIRequest` required;
-//! - OCS v2 `/ocs/v2.php/apps/password_policy/api/v1/generate`;
+//! - OCS v2 `/ocs/v2.php/apps/password_policy/api/v1/generate` and `/ocs/v2.php/cloud/capabilities`;
+//! - the trash bin `/remote.php/dav/trashbin/<user>/trash/`: PROPFIND, DELETE;
 //! - public links `/public.php/dav/files/<token>/…` with the share password, enforcing the
 //!   share's permissions.
 //!
@@ -17,6 +18,8 @@ pub mod faults;
 pub mod storage;
 
 mod dispatch;
+mod locks;
+mod sessions;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -29,7 +32,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use faults::{Fault, FaultRule, Step};
-pub use storage::{LinkShare, Node, Storage};
+pub use storage::{LinkShare, Node, Storage, TrashEntry};
 
 /// How the stand-in is set up.
 #[derive(Debug, Clone)]
@@ -52,6 +55,26 @@ pub struct Options {
     /// Serve HTTPS with this certificate instead of plain HTTP; the URL then names
     /// `localhost`.
     pub tls: Option<TlsIdentity>,
+    /// How long a share's DELETE holds the lock of its folder: a DELETE of the folder meanwhile
+    /// answers 423 Locked, and a share DELETE while its folder's DELETE runs answers NextCloud's
+    /// HTML 404 (`15-concurrent-delete-locking.txt`, `23-delete-ordering.txt` (d)).
+    pub lock_hold: Duration,
+    /// The share of folder DELETEs answered 423 Locked as if another request held the lock; on
+    /// the real server 5 of 43 to 13 of 40 when requests on one folder overlap (`15-…`, `23-…`).
+    pub lock_rate: f64,
+    /// Whether deleted files and folders go to the trash bin (NextCloud's default) or are gone
+    /// for good (the trash bin app disabled) (`19-trashbin-removal.txt`).
+    pub trash_bin: bool,
+    /// The origin (and path) share links are built with, as a NextCloud behind a proxy that was
+    /// not told the public address does (`18-share-links-behind-a-tls-proxy.txt`); `None`: the
+    /// stand-in's own scheme and the request's `Host`.
+    pub link_base: Option<String>,
+    /// Whether the account password is an app password. A login password's answers set
+    /// `cookie_test`, an app password's do not (`21-app-password-detection.txt`).
+    pub app_password: bool,
+    /// What the capabilities say of the caller's address: on the brute-force allowlist or not
+    /// (`22-rate-limit-visibility.txt` [4]).
+    pub allow_listed: bool,
 }
 
 /// A server certificate (chain) and its private key, PEM-encoded.
@@ -97,6 +120,12 @@ impl Default for Options {
             password_min_length: 10,
             port: 0,
             tls: None,
+            lock_hold: Duration::from_millis(5),
+            lock_rate: 0.0,
+            trash_bin: true,
+            link_base: None,
+            app_password: false,
+            allow_listed: false,
         }
     }
 }
@@ -120,6 +149,8 @@ pub(crate) struct World {
     pub shares_created: usize,
     /// When recent shares were created, for the rate limit.
     pub share_times: Vec<std::time::Instant>,
+    pub locks: locks::Locks,
+    pub sessions: sessions::Sessions,
 }
 
 pub(crate) struct Shared {
@@ -161,6 +192,8 @@ impl StandIn {
                 seen: Vec::new(),
                 shares_created: 0,
                 share_times: Vec::new(),
+                locks: locks::Locks::default(),
+                sessions: sessions::Sessions::default(),
             }),
         });
         let server = tokio::spawn(serve(listener, Arc::clone(&shared), tls, outage_requests));
@@ -232,12 +265,50 @@ impl StandIn {
         let _ = self.shared.world().storage.delete(path.trim_matches('/'));
     }
 
+    /// Deletes a node into the trash bin directly (as a user of NextCloud would).
+    pub fn move_to_trash(&self, path: &str) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let _ = self
+            .shared
+            .world()
+            .storage
+            .move_to_trash(path.trim_matches('/'), now);
+    }
+
     pub fn inject(&self, rule: FaultRule) {
         self.shared.world().faults.add(rule);
     }
 
     pub fn clear_faults(&self) {
         self.shared.world().faults.clear();
+    }
+
+    /// How many answers were 423 Locked.
+    pub fn locked_answers(&self) -> usize {
+        self.shared.world().locks.locked_answers
+    }
+
+    /// How many times a request's password was checked (each costs a real NextCloud about
+    /// 0.6 s with a login password); requests with a valid session cookie are not checked.
+    pub fn password_checks(&self) -> usize {
+        self.shared.world().sessions.password_checks
+    }
+
+    /// The live sessions' ids (a session authenticates by itself: a secret).
+    pub fn session_ids(&self) -> Vec<String> {
+        self.shared.world().sessions.ids()
+    }
+
+    /// Ends every session, as their expiry or a changed password does.
+    pub fn end_sessions(&self) {
+        self.shared.world().sessions.end_all();
+    }
+
+    /// The trash bin, newest entry first.
+    pub fn trash(&self) -> Vec<TrashEntry> {
+        self.shared.world().storage.trash.clone()
     }
 
     /// Every request seen so far.

@@ -35,6 +35,18 @@ pub const CREATE: u32 = 4;
 pub const DELETE: u32 = 8;
 pub const SHARE: u32 = 16;
 
+/// A deleted node in the trash bin, as NextCloud keeps it (`19-trashbin-removal.txt`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrashEntry {
+    /// `<name>.d<unix time of deletion>`.
+    pub name: String,
+    /// Where it was: its path below the account's root, without a leading slash.
+    pub original_location: String,
+    pub deleted_at: u64,
+    /// The node and everything that was below it, by path relative to it (`""`: itself).
+    pub nodes: BTreeMap<String, Node>,
+}
+
 /// The whole state: paths are `/`-joined decoded segments without a leading slash; the
 /// account's root (`""`) always exists.
 #[derive(Debug, Clone, Default)]
@@ -42,6 +54,8 @@ pub struct Storage {
     pub nodes: BTreeMap<String, Node>,
     pub shares: BTreeMap<u64, LinkShare>,
     pub next_share_id: u64,
+    /// The trash bin, newest entry first.
+    pub trash: Vec<TrashEntry>,
 }
 
 /// Why a tree operation did not happen, in Sabre's words (`01-webdav-mkcol.txt`,
@@ -117,6 +131,34 @@ impl Storage {
         self.nodes.retain(|p, _| !p.starts_with(&below));
         self.shares
             .retain(|_, s| s.path != path && !s.path.starts_with(&below));
+        Ok(())
+    }
+
+    /// As [`Storage::delete`], keeping what was deleted in the trash bin as `<name>.d<now>`.
+    /// An entry of the same name and second is replaced: its content is lost, as on NextCloud
+    /// (`19-trashbin-removal.txt` [6]).
+    pub fn move_to_trash(&mut self, path: &str, now_unix: u64) -> Result<(), TreeError> {
+        let below = format!("{path}/");
+        let mut nodes: BTreeMap<String, Node> = self
+            .nodes
+            .iter()
+            .filter(|(p, _)| p.starts_with(&below))
+            .map(|(p, n)| (p[below.len()..].to_owned(), n.clone()))
+            .collect();
+        let node = self.get(path).cloned();
+        self.delete(path)?;
+        nodes.extend(node.map(|n| (String::new(), n)));
+        let name = format!("{}.d{now_unix}", path.rsplit('/').next().unwrap_or(path));
+        self.trash.retain(|entry| entry.name != name);
+        self.trash.insert(
+            0,
+            TrashEntry {
+                name,
+                original_location: path.to_owned(),
+                deleted_at: now_unix,
+                nodes,
+            },
+        );
         Ok(())
     }
 
