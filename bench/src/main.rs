@@ -5,8 +5,11 @@
 //! ours / baseline for each row; progress goes to stderr.
 //!
 //! Medians and 99th percentiles, never single timings: the machine is shared and noisy.
+//!
+//! `--config FILE` runs the comparison against a real NextCloud instead (`real_server.rs`).
 
 mod baseline;
+mod real_server;
 mod table;
 
 use std::sync::Arc;
@@ -40,6 +43,10 @@ struct Args {
     /// Instantiations timed per allocator.
     #[arg(long, default_value_t = 2000)]
     instantiations: usize,
+    /// Measure against the NextCloud this OpenTalk-style configuration file names instead of
+    /// the stand-in (its share rate limit must be lifted for this host).
+    #[arg(long)]
+    config: Option<std::path::PathBuf>,
 }
 
 type Failure = Box<dyn std::error::Error>;
@@ -54,6 +61,9 @@ fn main() -> Result<(), Failure> {
 }
 
 async fn run(args: Args) -> Result<(), Failure> {
+    if let Some(file) = &args.config {
+        return real_server::run(file, args.samples.min(20)).await;
+    }
     let mut table = Table::default();
     for latency_ms in [0, 20] {
         latencies(&mut table, latency_ms, args.samples).await?;
@@ -443,6 +453,7 @@ async fn instantiation(pooling: bool, count: usize) -> Result<(f64, f64), Failur
             &Secret::new("p"),
             OutboundLimits::default(),
             Connections::new(&Default::default(), Duration::from_secs(1))?,
+            true,
         )),
         sandbox: SandboxLimits::default(),
         deadline: Duration::from_secs(10),

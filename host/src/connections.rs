@@ -46,6 +46,10 @@ pub struct ConnectionSettings {
     /// its own TLS handshake), as wasmtime's stock sender does: for comparison, or for a
     /// storage behind a proxy that mishandles idle connections.
     pub reuse: bool,
+    /// Keep the storage's session cookies, so that its password check is paid once per
+    /// session rather than per request (see `outbound::Session`). Off: every request is
+    /// authenticated by its password alone.
+    pub session: bool,
 }
 
 impl Default for ConnectionSettings {
@@ -53,6 +57,7 @@ impl Default for ConnectionSettings {
         ConnectionSettings {
             ca_bundle: None,
             reuse: true,
+            session: true,
         }
     }
 }

@@ -56,6 +56,9 @@ pub enum HostError {
     },
     #[error("room {0:?} has no shared folder")]
     NoFolder(String),
+    /// The room id cannot name a folder (see `room_id`); nothing was done.
+    #[error("invalid room: {0}")]
+    InvalidRoom(String),
     #[error(transparent)]
     Records(#[from] RecordsError),
     #[error(transparent)]

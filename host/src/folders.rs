@@ -12,10 +12,12 @@ use crate::config::SharedFolderConfig;
 use crate::connections::{ConnectionSettings, Connections};
 use crate::engine::{EngineOptions, ProviderEngine};
 use crate::error::{CallError, HostError, LoadError};
+use crate::outbound::Origin;
 use crate::outbound::{Outbound, OutboundLimits};
 use crate::provider::{CallLimits, Provider};
-use crate::records::{FolderRecord, Records, RoomLocks, RoomState};
+use crate::records::{FolderRecord, Records, RoomLocks, RoomState, Unfinished};
 use crate::roles::{self, Access, Role};
+use crate::room_id;
 use crate::sandbox::SandboxLimits;
 
 /// Limits on what a provider call may use.
@@ -78,6 +80,15 @@ impl Creation {
             Creation::Created(record) | Creation::Existing(record) => record,
         }
     }
+}
+
+/// What [`SharedFolders::reconcile`] finished.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reconciled {
+    /// Creates whose outcome was lost: their rooms' folders purged.
+    pub lost_creates: usize,
+    /// Deletes that had not completed: completed.
+    pub deletes: usize,
 }
 
 /// What [`SharedFolders::delete_folder`] did.
@@ -151,7 +162,7 @@ impl SharedFolders {
             limits,
             records,
             cache_dir,
-            connections,
+            connections: connection_settings,
         } = options;
         let records = match records {
             Some(records) => records,
@@ -165,13 +176,13 @@ impl SharedFolders {
         .map_err(load_failed(&config.provider))?;
         let provider = Provider::load(&engine, &config.provider, component)
             .map_err(load_failed(&config.provider))?;
-        let connections = Connections::new(&connections, limits.outbound.connect_timeout)?;
         let outbound = Outbound::new(
             config.origin.clone(),
             &config.username,
             &config.password,
             limits.outbound,
-            connections,
+            Connections::new(&connection_settings, limits.outbound.connect_timeout)?,
+            connection_settings.session,
         );
         if !config.origin.https {
             tracing::warn!(origin = %config.origin, "the storage is reached over plain http: the account's password and the shares' passwords cross the network unencrypted");
@@ -226,25 +237,35 @@ impl SharedFolders {
         Ok(info)
     }
 
-    /// Cleans up after creates whose outcome was never recorded (the host stopped while they
-    /// ran): each such room's folder is purged at the storage, then forgotten. Returns how
-    /// many rooms were cleaned; a room whose purge fails stays pending, is logged, and is
-    /// tried again by the next operation on it.
-    pub async fn reconcile(&self) -> Result<usize, HostError> {
-        let mut cleaned = 0;
-        for room in self.records.pending()? {
-            let _room = self.rooms.lock(&room).await;
-            if !matches!(self.records.get(&room)?, Some(RoomState::Pending { .. })) {
-                continue;
-            }
-            match self.purge_lost(&room).await {
-                Ok(()) => cleaned += 1,
-                Err(error) => {
-                    tracing::warn!(room, %error, "lost create not cleaned up yet; will retry");
+    /// Finishes what was left unfinished: creates whose outcome was never recorded (the host
+    /// stopped while they ran, or their clean-up failed) are purged at the storage, and deletes
+    /// that did not complete are done again; then the rooms are forgotten. Returns how many
+    /// rooms were cleaned; a room whose clean-up fails stays as it is, is logged, and is tried
+    /// again by the next operation on it or the next `reconcile`.
+    pub async fn reconcile(&self) -> Result<Reconciled, HostError> {
+        let mut done = Reconciled::default();
+        for unfinished in self.records.unfinished()? {
+            let (Unfinished::Create(room) | Unfinished::Delete(room)) = &unfinished;
+            let _room = self.rooms.lock(room).await;
+            let finished = match (&unfinished, self.records.get(room)?) {
+                (Unfinished::Create(_), Some(RoomState::Pending { .. })) => {
+                    self.purge_lost(room).await
+                }
+                (Unfinished::Delete(_), Some(RoomState::Deleting(record))) => {
+                    self.finish_delete(&record).await
+                }
+                // Another operation on the room finished it meanwhile.
+                _ => continue,
+            };
+            match (finished, &unfinished) {
+                (Ok(()), Unfinished::Create(_)) => done.lost_creates += 1,
+                (Ok(()), Unfinished::Delete(_)) => done.deletes += 1,
+                (Err(error), _) => {
+                    tracing::warn!(room, %error, "unfinished operation not cleaned up yet; will retry");
                 }
             }
         }
-        Ok(cleaned)
+        Ok(done)
     }
 
     /// Creates the shared folder of `room`, or returns the one it has. Concurrent creates of
@@ -262,10 +283,13 @@ impl SharedFolders {
     /// purged right away ([`may_have_left_work`]). If that fails too, the room stays pending
     /// and the next operation on it, or [`SharedFolders::reconcile`], cleans up.
     pub async fn create_folder(&self, room: &str) -> Result<Creation, HostError> {
+        check_room(room)?;
         let _room = self.rooms.lock(room).await;
         match self.records.get(room)? {
             Some(RoomState::Ready(existing)) => return Ok(Creation::Existing(existing)),
             Some(RoomState::Pending { .. }) => self.purge_lost(room).await?,
+            // The room's folder was being deleted: that is finished first, then it is new.
+            Some(RoomState::Deleting(record)) => self.finish_delete(&record).await?,
             None => {}
         }
         let provider = self.current_provider();
@@ -297,15 +321,24 @@ impl SharedFolders {
             return Err(error.into());
         }
         tracing::info!(room, provider = provider.name(), path = %record.path, "shared folder created");
+        warn_about_foreign_links(&self.config.origin, &record);
         Ok(Creation::Created(record))
     }
 
-    /// The folder of `room`, if it has one.
+    /// The folder of `room`, if it has one (a folder whose delete has begun has none).
     pub fn folder(&self, room: &str) -> Result<Option<FolderRecord>, HostError> {
+        check_room(room)?;
         Ok(match self.records.get(room)? {
             Some(RoomState::Ready(record)) => Some(record),
-            Some(RoomState::Pending { .. }) | None => None,
+            Some(RoomState::Pending { .. } | RoomState::Deleting(_)) | None => None,
         })
+    }
+
+    /// Everything the records hold for `room`: also a create or delete under way or left
+    /// unfinished, which [`SharedFolders::folder`] does not show.
+    pub fn room_state(&self, room: &str) -> Result<Option<RoomState>, HostError> {
+        check_room(room)?;
+        Ok(self.records.get(room)?)
     }
 
     /// How many rooms have a folder.
@@ -333,7 +366,8 @@ impl SharedFolders {
     }
 
     /// Deletes `room`'s folder (links first, then the folder with its files). Returns `false`
-    /// when the room had none. The record goes only once the provider succeeded.
+    /// when the room had none. The record goes only once the provider succeeded; until then
+    /// the room shows no folder, and a later delete (or [`SharedFolders::reconcile`]) finishes.
     pub async fn delete(&self, room: &str) -> Result<bool, HostError> {
         match self.delete_folder(room, false).await? {
             Deletion::Deleted => Ok(true),
@@ -342,28 +376,21 @@ impl SharedFolders {
         }
     }
 
-    /// Deletes `room`'s folder. Unless `force`d, the record stays when the storage fails, so
-    /// the delete can be retried; `force` drops the record anyway (OpenTalk's
-    /// `force_delete_reference_if_shared_folder_deletion_fails`).
+    /// Deletes `room`'s folder. The record is marked as being deleted first, so that a host
+    /// that stops midway finishes the delete on its next start. Unless `force`d, the record
+    /// stays (marked) when the storage fails, so the delete can be retried; `force` drops it
+    /// anyway (OpenTalk's `force_delete_reference_if_shared_folder_deletion_fails`).
     pub async fn delete_folder(&self, room: &str, force: bool) -> Result<Deletion, HostError> {
+        check_room(room)?;
         let _room = self.rooms.lock(room).await;
         let outcome = match self.records.get(room)? {
             None => return Ok(Deletion::NoFolder),
             Some(RoomState::Pending { .. }) => self.purge_lost(room).await,
             Some(RoomState::Ready(record)) => {
-                let provider = self.current_provider();
-                match provider
-                    .delete(&self.limits, &self.config.settings, &record.to_wit())
-                    .await
-                {
-                    Ok(()) => {
-                        self.records.remove(room)?;
-                        tracing::info!(room, provider = provider.name(), "shared folder deleted");
-                        Ok(())
-                    }
-                    Err(source) => Err(self.call_failed(&provider, room, source)),
-                }
+                self.records.begin_delete(room)?;
+                self.finish_delete(&record).await
             }
+            Some(RoomState::Deleting(record)) => self.finish_delete(&record).await,
         };
         match outcome {
             Ok(()) => Ok(Deletion::Deleted),
@@ -374,6 +401,19 @@ impl SharedFolders {
             }
             Err(error) => Err(error),
         }
+    }
+
+    /// Has the provider delete `record`'s folder and links, then forgets the room.
+    async fn finish_delete(&self, record: &FolderRecord) -> Result<(), HostError> {
+        let room = record.room.as_str();
+        let provider = self.current_provider();
+        provider
+            .delete(&self.limits, &self.config.settings, &record.to_wit())
+            .await
+            .map_err(|source| self.call_failed(&provider, room, source))?;
+        self.records.remove(room)?;
+        tracing::info!(room, provider = provider.name(), "shared folder deleted");
+        Ok(())
     }
 
     /// Purges the folder of a create whose outcome was lost, then forgets the room.
@@ -404,6 +444,34 @@ impl SharedFolders {
             room: room.to_owned(),
             source,
         }
+    }
+}
+
+fn check_room(room: &str) -> Result<(), HostError> {
+    room_id::check(room).map_err(HostError::InvalidRoom)
+}
+
+/// Warns when a new folder's links lead elsewhere than the configured storage: participants'
+/// browsers may not reach them. NextCloud builds a link from its own view of the request, so
+/// behind a TLS-terminating proxy that was not told about it the links say `http://` on an
+/// https site (docs/nextcloud-behaviour.md, "Links behind a proxy"; recording
+/// `18-share-links-behind-a-tls-proxy.txt`).
+fn warn_about_foreign_links(configured: &Origin, record: &FolderRecord) {
+    for link in [&record.read, &record.read_write] {
+        let origin = Origin::parse(&link.url);
+        if origin.as_ref().is_ok_and(|origin| origin == configured) {
+            continue;
+        }
+        let links = origin.map_or_else(|_| "an unreadable origin".to_owned(), |o| o.to_string());
+        tracing::warn!(
+            room = %record.room,
+            links = %links,
+            configured = %configured,
+            "the storage's share links do not point at the configured url: participants may \
+             not be able to open them (NextCloud behind a proxy: set overwriteprotocol, and \
+             overwritehost or overwrite.cli.url, in its config.php)"
+        );
+        return;
     }
 }
 

@@ -8,6 +8,7 @@
 //! component_cache = "component-cache" # compiled components, by content digest
 //! ca_bundle = "/etc/ssl/private-ca.pem" # more CAs for the storage's certificate
 //! allow_plain_http = false            # true: accept an http:// `url` (with a warning)
+//! storage_session = true              # keep the storage's session cookies (see outbound.rs)
 //! listen = "127.0.0.1:8080"           # `serve`
 //! api_tokens = ["…"]                  # bearer tokens of the controller (needed by `serve`)
 //! password_file = "/run/secrets/nc"   # the NextCloud password, instead of [shared_folder]
@@ -56,6 +57,9 @@ pub struct HostSection {
     /// Whether `[shared_folder].url` may be plain `http://`: the account's and the shares'
     /// passwords then cross the network unencrypted. Off unless the file says so.
     pub allow_plain_http: bool,
+    /// Whether the storage's session cookies are kept (its password is then checked once per
+    /// session, not per request).
+    pub storage_session: bool,
     pub listen: SocketAddr,
     /// Bearer tokens the controller-facing API accepts.
     pub api_tokens: Vec<Secret>,
@@ -81,6 +85,7 @@ pub const HOST_FIELDS: &[&str] = &[
     "component_cache",
     "ca_bundle",
     "allow_plain_http",
+    "storage_session",
     "listen",
     "api_tokens",
     "password_file",
@@ -146,7 +151,8 @@ impl HostConfig {
                 .path("component_cache")?
                 .unwrap_or_else(|| base.join("component-cache")),
             ca_bundle: fields.path("ca_bundle")?,
-            allow_plain_http: fields.flag("allow_plain_http")?,
+            allow_plain_http: fields.flag("allow_plain_http", false)?,
+            storage_session: fields.flag("storage_session", true)?,
             listen: fields.listen()?,
             api_tokens: fields.tokens()?,
             limits: HostLimits {
@@ -295,9 +301,9 @@ impl Fields<'_> {
         }
     }
 
-    fn flag(&self, field: &str) -> Result<bool, ConfigError> {
+    fn flag(&self, field: &str, default: bool) -> Result<bool, ConfigError> {
         match self.table.get(field) {
-            None => Ok(false),
+            None => Ok(default),
             Some(toml::Value::Boolean(value)) => Ok(*value),
             Some(_) => Err(error(field, "must be true or false")),
         }
@@ -361,6 +367,7 @@ mod tests {
         assert_eq!(host.component_cache, Path::new("/etc/sf/component-cache"));
         assert_eq!(host.ca_bundle, None);
         assert!(!host.allow_plain_http);
+        assert!(host.storage_session);
         assert_eq!(host.reconcile_interval, Duration::from_secs(60));
         assert_eq!(host.listen.to_string(), "127.0.0.1:8080");
         assert!(host.api_tokens.is_empty());
@@ -414,6 +421,7 @@ mod tests {
             ("memory_limit_mib = 100000", "memory_limit_mib"),
             ("log_format = \"xml\"", "log_format"),
             ("allow_plain_http = \"yes\"", "allow_plain_http"),
+            ("storage_session = 1", "storage_session"),
             ("password_env = \"UNSET_VARIABLE\"", "password_env"),
             ("password_file = \"/nonexistent/pw\"", "password_file"),
         ] {

@@ -20,16 +20,19 @@ pub mod plugins;
 pub mod provider;
 pub mod records;
 pub mod roles;
+pub mod room_id;
 pub mod sandbox;
 pub mod secret;
 pub mod service;
 
 pub use config::{ConfigError, SharedFolderConfig};
 pub use error::{CallError, HostError, LoadError};
-pub use folders::{Creation, Deletion, HostLimits, HostOptions, ProviderInfo, SharedFolders};
+pub use folders::{
+    Creation, Deletion, HostLimits, HostOptions, ProviderInfo, Reconciled, SharedFolders,
+};
 pub use host_config::{HostConfig, HostSection, LogFormat};
 pub use outbound::OutboundLimits;
-pub use records::{FolderRecord, Records, RecordsError, ShareLink};
+pub use records::{FolderRecord, Records, RecordsError, RoomState, ShareLink};
 pub use roles::{Access, Link, Role};
 pub use sandbox::SandboxLimits;
 pub use secret::Secret;

@@ -11,6 +11,7 @@
 //!     {"room","deleted":true|false}
 //! shared-folder-host serve  --config FILE
 //! shared-folder-host check  --config FILE [--component FILE]
+//! shared-folder-host preflight --config FILE [--rate-limit]
 //! ```
 //!
 //! Results go to stdout as JSON; errors to stderr with a non-zero exit code: 1 when the
@@ -22,12 +23,16 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod preflight;
+
 use clap::{Parser, Subcommand};
 use serde_json::json;
+use shared_folder_host::bindings::WitError;
 use shared_folder_host::connections::ConnectionSettings;
 use shared_folder_host::service::{self, Service};
 use shared_folder_host::{
-    Deletion, HostConfig, HostError, HostOptions, LogFormat, Records, Role, SharedFolders, plugins,
+    CallError, Deletion, HostConfig, HostError, HostOptions, LogFormat, Reconciled, Records, Role,
+    SharedFolders, plugins,
 };
 
 #[derive(Parser)]
@@ -73,6 +78,17 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Before the first meeting: create and delete a probe folder on the configured storage,
+    /// and report what would break or slow meetings, each with its fix. Leaves nothing behind.
+    Preflight {
+        #[arg(long)]
+        config: PathBuf,
+        /// Also measure NextCloud's share rate limit by creating up to 11 probe rooms (22
+        /// shares): where the limit is in force, that uses up the account's quota for the next
+        /// 10 minutes.
+        #[arg(long)]
+        rate_limit: bool,
+    },
     /// Check a configuration and a provider component without contacting the storage.
     Check {
         #[arg(long)]
@@ -102,7 +118,15 @@ impl From<HostError> for Failure {
     fn from(error: HostError) -> Self {
         let code = match &error {
             HostError::NoFolder(_) => 3,
-            HostError::Config(_) | HostError::Load { .. } | HostError::Tls(_) => 2,
+            HostError::Config(_)
+            | HostError::Load { .. }
+            | HostError::Tls(_)
+            | HostError::InvalidRoom(_) => 2,
+            // A provider with a stricter rule for room ids than the host's: still usage.
+            HostError::Call {
+                source: CallError::Provider(WitError::InvalidRoom(_)),
+                ..
+            } => 2,
             HostError::Call { .. } | HostError::Records(_) => 1,
         };
         Failure {
@@ -119,6 +143,7 @@ fn main() -> ExitCode {
         | Command::Access { config, .. }
         | Command::Delete { config, .. }
         | Command::Serve { config }
+        | Command::Preflight { config, .. }
         | Command::Check { config, .. } => config.clone(),
     };
     let result = HostConfig::load(&config_path)
@@ -140,7 +165,14 @@ fn main() -> ExitCode {
 
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "warn,shared_folder_host=info".into());
+        .unwrap_or_else(|_| "warn,shared_folder_host=info".into())
+        // The cookie jar logs the cookies it keeps at debug level, and the storage's session
+        // cookie is a credential: whatever RUST_LOG says, it stays out of the log.
+        .add_directive(
+            "cookie_store=warn"
+                .parse()
+                .expect("a valid logging directive"),
+        );
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -178,6 +210,20 @@ async fn run(command: Command, config: HostConfig) -> Result<(), Failure> {
             print_json(&json!({"room": room, "deleted": deleted}));
         }
         Command::Serve { .. } => serve(config).await?,
+        Command::Preflight { rate_limit, .. } => {
+            let findings = preflight::run(&config, rate_limit).await?;
+            print_findings(&config, &findings);
+            let problems = findings
+                .iter()
+                .filter(|f| f.level == preflight::Level::Problem)
+                .count();
+            if problems > 0 {
+                return Err(Failure {
+                    code: 1,
+                    message: format!("preflight found {problems} problem(s); see above"),
+                });
+            }
+        }
         Command::Check { component, .. } => check(&config, component.as_deref())?,
     }
     Ok(())
@@ -201,6 +247,7 @@ fn host(config: &HostConfig) -> Result<SharedFolders, Failure> {
             cache_dir: Some(config.host.component_cache.clone()),
             connections: ConnectionSettings {
                 ca_bundle: config.host.ca_bundle.clone(),
+                session: config.host.storage_session,
                 ..ConnectionSettings::default()
             },
         },
@@ -213,10 +260,18 @@ async fn keep_reconciling(folders: Arc<SharedFolders>, interval: Duration) {
     loop {
         tokio::time::sleep(interval).await;
         match folders.reconcile().await {
-            Ok(0) => {}
-            Ok(cleaned) => tracing::info!(cleaned, "lost creates cleaned up"),
-            Err(error) => tracing::warn!(%error, "lost creates could not be looked up"),
+            Ok(done) => log_reconciled(done, "while serving"),
+            Err(error) => tracing::warn!(%error, "unfinished operations could not be looked up"),
         }
+    }
+}
+
+fn log_reconciled(done: Reconciled, when: &str) {
+    if done.lost_creates > 0 {
+        tracing::info!(cleaned = done.lost_creates, when, "lost creates cleaned up");
+    }
+    if done.deletes > 0 {
+        tracing::info!(finished = done.deletes, when, "unfinished deletes finished");
     }
 }
 
@@ -227,10 +282,7 @@ async fn serve(config: HostConfig) -> Result<(), Failure> {
         ));
     }
     let folders = Arc::new(host(&config)?);
-    let cleaned = folders.reconcile().await?;
-    if cleaned > 0 {
-        tracing::info!(cleaned, "lost creates of an earlier run cleaned up");
-    }
+    log_reconciled(folders.reconcile().await?, "left by an earlier run");
     let reconciler = tokio::spawn(keep_reconciling(
         Arc::clone(&folders),
         config.host.reconcile_interval,
@@ -318,6 +370,30 @@ fn check(config: &HostConfig, component: Option<&Path>) -> Result<(), Failure> {
         info.digest
     );
     Ok(())
+}
+
+fn print_findings(config: &HostConfig, findings: &[preflight::Finding]) {
+    println!(
+        "preflight of the storage at {} as {:?}:",
+        config.shared_folder.origin, config.shared_folder.username
+    );
+    for finding in findings {
+        let level = match finding.level {
+            preflight::Level::Ok => "ok     ",
+            preflight::Level::Warning => "WARNING",
+            preflight::Level::Problem => "PROBLEM",
+        };
+        println!("  {level}  {}", finding.what);
+        if let Some(fix) = &finding.fix {
+            println!("           fix: {fix}");
+        }
+    }
+    let count = |level| findings.iter().filter(|f| f.level == level).count();
+    println!(
+        "{} problem(s), {} warning(s)",
+        count(preflight::Level::Problem),
+        count(preflight::Level::Warning)
+    );
 }
 
 fn print_json(value: &serde_json::Value) {

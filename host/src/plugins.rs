@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
 use notify::{RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 
@@ -105,10 +106,13 @@ pub fn watch(folders: Arc<SharedFolders>, folder: &Path) -> Result<PluginWatcher
     let watched = file.clone();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         let concerns_file = match &event {
-            Ok(event) => event
-                .paths
-                .iter()
-                .any(|p| p.file_name() == watched.file_name()),
+            Ok(event) => {
+                changes_content(&event.kind)
+                    && event
+                        .paths
+                        .iter()
+                        .any(|p| p.file_name() == watched.file_name())
+            }
             // A failing watch may have missed changes: look at the file again.
             Err(_) => true,
         };
@@ -123,10 +127,12 @@ pub fn watch(folders: Arc<SharedFolders>, folder: &Path) -> Result<PluginWatcher
     tracing::info!(file = %file.display(), "watching for provider changes");
 
     let task = tokio::spawn(async move {
+        // The content last refused: the same bytes are not tried again.
+        let mut refused = None;
         while changes.recv().await.is_some() {
             // Let the write finish: wait until no event came for a while.
             while let Ok(Some(())) = tokio::time::timeout(QUIET, changes.recv()).await {}
-            reload(&folders, &file).await;
+            reload(&folders, &file, &mut refused).await;
         }
     });
     Ok(PluginWatcher {
@@ -135,8 +141,24 @@ pub fn watch(folders: Arc<SharedFolders>, folder: &Path) -> Result<PluginWatcher
     })
 }
 
-/// Loads `file` and swaps it in, unless it is gone or is what already serves.
-async fn reload(folders: &SharedFolders, file: &Path) {
+/// Whether a file-system event can mean new content. Reading the file (the host's own reads
+/// included) produces access events: were they taken for changes, every read would cause the
+/// next one, and the host would read the file again and again for as long as it sits there.
+fn changes_content(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Create(_) | EventKind::Remove(_) | EventKind::Any | EventKind::Other => true,
+        // Metadata (times, permissions) says nothing about the bytes.
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Modify(_) => true,
+        // Closing a file that was open for writing: the write is complete.
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+    }
+}
+
+/// Loads `file` and swaps it in, unless it is gone, is what already serves, or is what was
+/// `refused` last time (a broken component is not tried again until it changes).
+async fn reload(folders: &SharedFolders, file: &Path, refused: &mut Option<String>) {
     let bytes = match tokio::fs::read(file).await {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -148,10 +170,15 @@ async fn reload(folders: &SharedFolders, file: &Path) {
             return;
         }
     };
-    if content_digest(&bytes) == folders.provider().digest {
+    let digest = content_digest(&bytes);
+    tracing::debug!(file = %file.display(), %digest, "component file read");
+    if digest == folders.provider().digest || refused.as_ref() == Some(&digest) {
         return;
     }
+    tracing::info!(file = %file.display(), bytes = bytes.len(), "component file changed; loading it");
     let name = folders.configured_provider().to_owned();
     // `swap_provider` logs the outcome either way.
-    let _ = folders.swap_provider(&name, &bytes).await;
+    if folders.swap_provider(&name, &bytes).await.is_err() {
+        *refused = Some(digest);
+    }
 }

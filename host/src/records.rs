@@ -7,6 +7,11 @@
 //! room) means the outcome was lost; the host then has the provider `purge` the room's folder
 //! before anything else happens to it (see `folders.rs`).
 //!
+//! A delete is recorded the same way: the record is marked *deleting* before the provider is
+//! called, and goes when it returns. A record found deleting later (the host stopped, or the
+//! storage failed midway) is no longer shown to anyone — its links may be dead — and the delete
+//! is finished by the next operation on the room or by recovery.
+//!
 //! Share passwords are stored as given: participants must be shown them. The database file is
 //! created readable by its owner only.
 
@@ -80,6 +85,17 @@ pub enum RoomState {
         provider: String,
     },
     Ready(FolderRecord),
+    /// A delete of this folder started and has not finished.
+    Deleting(FolderRecord),
+}
+
+/// A room whose operation did not finish, for recovery to complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unfinished {
+    /// A create: the room's folder is purged.
+    Create(String),
+    /// A delete: it is done again.
+    Delete(String),
 }
 
 /// The database could not be opened, read or written.
@@ -104,11 +120,10 @@ impl std::fmt::Debug for Records {
     }
 }
 
-const SCHEMA: &str = "
-    CREATE TABLE IF NOT EXISTS folders (
-        room                TEXT PRIMARY KEY NOT NULL,
+/// The table's columns after `room`; one definition for the table and its migrations.
+const COLUMNS: &str = "
         provider            TEXT NOT NULL,
-        state               TEXT NOT NULL CHECK (state IN ('pending', 'ready')),
+        state               TEXT NOT NULL CHECK (state IN ('pending', 'ready', 'deleting')),
         path                TEXT,
         read_id             TEXT,
         read_url            TEXT,
@@ -116,9 +131,11 @@ const SCHEMA: &str = "
         read_write_id       TEXT,
         read_write_url      TEXT,
         read_write_password TEXT,
-        created_at          INTEGER NOT NULL
-    ) STRICT;
-";
+        created_at          INTEGER NOT NULL";
+
+/// The schema version this code writes (SQLite's `user_version`): 1 knew pending and ready
+/// rows only; 2 adds deleting ones.
+const SCHEMA_VERSION: i64 = 2;
 
 impl Records {
     /// Opens (or creates) the database file at `path`.
@@ -157,7 +174,7 @@ impl Records {
             db: Mutex::new(db),
             location,
         };
-        records.run(|db| db.execute_batch(SCHEMA))?;
+        records.run(migrate)?;
         Ok(records)
     }
 
@@ -171,7 +188,8 @@ impl Records {
                 params![room],
                 |row| {
                     let provider: String = row.get(0)?;
-                    if row.get::<_, String>(1)? == "pending" {
+                    let state: String = row.get(1)?;
+                    if state == "pending" {
                         return Ok(RoomState::Pending { provider });
                     }
                     let link = |at: usize| -> rusqlite::Result<ShareLink> {
@@ -181,26 +199,40 @@ impl Records {
                             password: Secret::new(row.get::<_, String>(at + 2)?),
                         })
                     };
-                    Ok(RoomState::Ready(FolderRecord {
+                    let record = FolderRecord {
                         room: room.to_owned(),
                         provider,
                         path: row.get(2)?,
                         read: link(3)?,
                         read_write: link(6)?,
                         created_at_unix: row.get::<_, i64>(9)?.try_into().unwrap_or(0),
-                    }))
+                    };
+                    Ok(if state == "deleting" {
+                        RoomState::Deleting(record)
+                    } else {
+                        RoomState::Ready(record)
+                    })
                 },
             )
             .optional()
         })
     }
 
-    /// The rooms whose create started and never finished.
-    pub fn pending(&self) -> Result<Vec<String>, RecordsError> {
+    /// The rooms whose create or delete started and never finished.
+    pub fn unfinished(&self) -> Result<Vec<Unfinished>, RecordsError> {
         self.run(|db| {
-            let mut query =
-                db.prepare("SELECT room FROM folders WHERE state = 'pending' ORDER BY room")?;
-            let rooms = query.query_map([], |row| row.get(0))?;
+            let mut query = db.prepare(
+                "SELECT room, state FROM folders WHERE state IN ('pending', 'deleting')
+                 ORDER BY room",
+            )?;
+            let rooms = query.query_map([], |row| {
+                let room: String = row.get(0)?;
+                Ok(if row.get::<_, String>(1)? == "pending" {
+                    Unfinished::Create(room)
+                } else {
+                    Unfinished::Delete(room)
+                })
+            })?;
             rooms.collect()
         })
     }
@@ -254,6 +286,18 @@ impl Records {
         .map(drop)
     }
 
+    /// Notes that a delete of `room`'s folder starts now: from here on the record is not
+    /// shown, and only finishing the delete removes it.
+    pub fn begin_delete(&self, room: &str) -> Result<(), RecordsError> {
+        self.run(|db| {
+            db.execute(
+                "UPDATE folders SET state = 'deleting' WHERE room = ?1 AND state = 'ready'",
+                params![room],
+            )
+        })
+        .map(drop)
+    }
+
     /// Forgets `room` (its record or pending create).
     pub fn remove(&self, room: &str) -> Result<(), RecordsError> {
         self.run(|db| db.execute("DELETE FROM folders WHERE room = ?1", params![room]))
@@ -271,6 +315,41 @@ impl Records {
             message: e.to_string(),
         })
     }
+}
+
+/// Brings the database to [`SCHEMA_VERSION`]: creates the table in a new one, or rebuilds the
+/// table of a version-1 file (whose `state` check knows no deleting rows), keeping every row.
+fn migrate(db: &Connection) -> rusqlite::Result<()> {
+    let version: i64 = db.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if version >= SCHEMA_VERSION {
+        return Ok(());
+    }
+    let exists: bool = db.query_row(
+        "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'folders'",
+        [],
+        |row| row.get(0),
+    )?;
+    let create = |table: &str| {
+        format!("CREATE TABLE {table} (room TEXT PRIMARY KEY NOT NULL, {COLUMNS}) STRICT;")
+    };
+    let script = if exists {
+        format!(
+            "BEGIN;
+             {}
+             INSERT INTO folders_next SELECT * FROM folders;
+             DROP TABLE folders;
+             ALTER TABLE folders_next RENAME TO folders;
+             PRAGMA user_version = {SCHEMA_VERSION};
+             COMMIT;",
+            create("folders_next")
+        )
+    } else {
+        format!(
+            "BEGIN; {} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;",
+            create("folders")
+        )
+    };
+    db.execute_batch(&script)
 }
 
 /// Creates `path` readable and writable by its owner only, if it does not exist yet.
@@ -388,7 +467,10 @@ mod tests {
                 provider: "nextcloud".into()
             })
         );
-        assert_eq!(records.pending().unwrap(), ["b"]);
+        assert_eq!(
+            records.unfinished().unwrap(),
+            [Unfinished::Create("b".into())]
+        );
         assert_eq!(records.count().unwrap(), 1);
         records.remove("b").unwrap();
         assert_eq!(records.get("b").unwrap(), None);
@@ -399,6 +481,71 @@ mod tests {
             assert_eq!(mode & 0o077, 0, "readable by others: {mode:o}");
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_delete_under_way_hides_the_record_until_it_is_finished() {
+        let records = Records::in_memory().unwrap();
+        records.begin_create("a", "nextcloud").unwrap();
+        records.finish_create(&record("a")).unwrap();
+        records.begin_delete("a").unwrap();
+        assert_eq!(
+            records.get("a").unwrap(),
+            Some(RoomState::Deleting(record("a")))
+        );
+        assert_eq!(records.count().unwrap(), 0);
+        assert_eq!(
+            records.unfinished().unwrap(),
+            [Unfinished::Delete("a".into())]
+        );
+        // A pending create is not turned into a delete.
+        records.begin_create("b", "nextcloud").unwrap();
+        records.begin_delete("b").unwrap();
+        assert!(matches!(
+            records.get("b").unwrap(),
+            Some(RoomState::Pending { .. })
+        ));
+    }
+
+    #[test]
+    fn a_version_1_file_is_migrated_with_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.sqlite3");
+        {
+            let db = Connection::open(&path).unwrap();
+            db.execute_batch(
+                "CREATE TABLE folders (
+                    room TEXT PRIMARY KEY NOT NULL, provider TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('pending', 'ready')),
+                    path TEXT, read_id TEXT, read_url TEXT, read_password TEXT,
+                    read_write_id TEXT, read_write_url TEXT, read_write_password TEXT,
+                    created_at INTEGER NOT NULL) STRICT;
+                 INSERT INTO folders VALUES ('a', 'nextcloud', 'ready', 'meetings/a',
+                    'ro-id', 'https://c/s/ro', 'ro-Passw0rd', 'rw-id', 'https://c/s/rw',
+                    'rw-Passw0rd', 7);
+                 INSERT INTO folders (room, provider, state, created_at)
+                    VALUES ('b', 'nextcloud', 'pending', 8);",
+            )
+            .unwrap();
+        }
+        let records = Records::open(&path).unwrap();
+        let Some(RoomState::Ready(a)) = records.get("a").unwrap() else {
+            panic!("room a lost in the migration");
+        };
+        assert_eq!(a.read.password.expose(), "ro-Passw0rd");
+        assert_eq!(a.created_at_unix, 7);
+        records.begin_delete("a").unwrap();
+        assert_eq!(
+            records.unfinished().unwrap(),
+            [
+                Unfinished::Delete("a".into()),
+                Unfinished::Create("b".into())
+            ]
+        );
+        drop(records);
+        // Opening it again changes nothing.
+        let records = Records::open(&path).unwrap();
+        assert_eq!(records.unfinished().unwrap().len(), 2);
     }
 
     #[test]

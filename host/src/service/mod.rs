@@ -6,6 +6,7 @@
 //! binary runs it with [`serve`], which stops gracefully: on the shutdown signal it stops
 //! accepting, closes the WebSockets, and lets calls in flight finish (up to a grace period).
 
+mod refused_heads;
 pub mod rest;
 pub mod signaling;
 pub mod socket;
@@ -45,7 +46,8 @@ impl Service {
         }
     }
 
-    /// The routes (see [`rest`] and [`socket`]).
+    /// The routes (see [`rest`] and [`socket`]). Every error answer, also those of axum's own
+    /// extractors and of unknown routes or methods, is `{"code","message"}` ([`rest::json_errors`]).
     pub fn router(self: &Arc<Self>) -> Router {
         Router::new()
             .route("/health", get(rest::health))
@@ -59,6 +61,8 @@ impl Service {
                 put(rest::set_role),
             )
             .route("/v1/events/{room}/signaling", get(socket::join))
+            .fallback(rest::no_route)
+            .layer(axum::middleware::map_response(rest::json_errors))
             .with_state(Arc::clone(self))
     }
 
@@ -78,6 +82,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let (stopping, mut stopped) = watch::channel(false);
     let closing = Arc::clone(&service);
+    let listener = refused_heads::Listener(listener);
     let server = axum::serve(listener, service.router()).with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down: no new connections; calls in flight may finish");

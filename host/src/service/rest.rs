@@ -35,7 +35,14 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// Seconds after which the call may succeed (`Retry-After`), for 429 and 503.
+    retry_after: Option<u64>,
 }
+
+/// How long NextCloud's share rate limit counts share creations: 20 per user per 10 minutes
+/// (docs/nextcloud-behaviour.md, "Share rate limit"). NextCloud's 429 does not say when a
+/// slot frees; after this long the window is sure to have moved on.
+const RATE_LIMIT_WINDOW_SECS: u64 = 600;
 
 impl ApiError {
     pub(super) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
@@ -43,6 +50,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
 }
@@ -56,6 +64,11 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }
@@ -63,8 +76,21 @@ impl IntoResponse for ApiError {
 impl From<HostError> for ApiError {
     fn from(error: HostError) -> Self {
         use StatusCode as S;
+        if let Some(WitError::Remote(remote)) = error.provider_error()
+            && remote.status == 429
+        {
+            // The storage's rate limit, not a broken storage: the caller may try again later.
+            let mut limited = ApiError::new(
+                S::TOO_MANY_REQUESTS,
+                "storage_rate_limited",
+                error.to_string(),
+            );
+            limited.retry_after = Some(RATE_LIMIT_WINDOW_SECS);
+            return limited;
+        }
         let (status, code) = match &error {
             HostError::NoFolder(_) => (S::NOT_FOUND, "not_found"),
+            HostError::InvalidRoom(_) => (S::BAD_REQUEST, "invalid_room"),
             HostError::Call { source, .. } => match source {
                 CallError::Provider(WitError::InvalidRoom(_)) => (S::BAD_REQUEST, "invalid_room"),
                 CallError::Provider(WitError::AlreadyExists(_)) => (S::CONFLICT, "conflict"),
@@ -91,6 +117,56 @@ impl From<HostError> for ApiError {
 }
 
 type ApiResult = Result<Response, ApiError>;
+
+/// The answer to a path no route serves.
+pub async fn no_route() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+}
+
+/// Longest error text of axum's own that is passed on as the message.
+const MAX_ERROR_TEXT: usize = 4 << 10;
+
+/// Turns an error answer that is not yet `{"code","message"}` into one: axum's extractors
+/// answer a malformed JSON body (400), a missing content type (415), an unknown role (422), a
+/// body over the limit (413), bad UTF-8 in the path (400) or a wrong method (405) in plain
+/// text, or with no body. The status and the other headers (`Allow`) stay.
+pub async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_ERROR_TEXT)
+        .await
+        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text
+    };
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::URI_TOO_LONG => "uri_too_long",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid_body",
+        status if status.is_client_error() => "bad_request",
+        _ => "internal",
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let body = json!({"code": code, "message": message}).to_string();
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
 
 /// Checks the bearer token. Tokens are compared as SHA-256 digests, so the comparison's
 /// time says nothing about how much of a token was right.
@@ -171,12 +247,14 @@ pub async fn delete(
 ) -> ApiResult {
     authorize(&service, &headers)?;
     let force = query.force_delete_reference_if_shared_folder_deletion_fails;
-    match service.folders.delete_folder(&room, force).await? {
-        Deletion::Deleted | Deletion::RecordOnly(_) => {
-            service.signaling.folder_changed(&room, None);
-        }
-        Deletion::NoFolder => {}
+    let had_folder = service.folders.folder(&room)?.is_some();
+    let deleted = service.folders.delete_folder(&room, force).await;
+    // Once a delete has begun the folder is gone for participants, even if the storage failed
+    // midway and the delete is to be finished later: its links may no longer work.
+    if had_folder && !matches!(deleted, Ok(Deletion::NoFolder)) {
+        service.signaling.folder_changed(&room, None);
     }
+    deleted?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -201,13 +279,18 @@ pub async fn ticket(
             "participant must have 1 to 200 characters",
         ));
     }
+    // Also checks the room id: no ticket for a room that cannot have a folder.
+    let folder = service.folders.folder(&room)?;
     let ticket = service
         .signaling
-        .issue_ticket(Admission {
-            room,
-            participant: request.participant,
-            role: request.role,
-        })
+        .issue_ticket(
+            Admission {
+                room,
+                participant: request.participant,
+                role: request.role,
+            },
+            folder.as_ref(),
+        )
         .map_err(|e| {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -77,16 +77,24 @@ impl Signaling {
         }
     }
 
-    /// A ticket for `admission`, and sets the participant's role in the room.
-    pub fn issue_ticket(&self, admission: Admission) -> Result<String, getrandom::Error> {
+    /// A ticket for `admission`. It also sets the participant's role in the room, as
+    /// [`Signaling::set_role`] does: sessions they have open there get the update when their
+    /// moderator status changed (a ticket that demotes a moderator takes the read-write link
+    /// from their open sessions at once).
+    pub fn issue_ticket(
+        &self,
+        admission: Admission,
+        folder: Option<&FolderRecord>,
+    ) -> Result<String, getrandom::Error> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes)?;
         let ticket = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
         let mut rooms = self.lock();
         let now = Instant::now();
         rooms.tickets.retain(|_, t| t.expires > now);
-        rooms.roles.insert(
-            (admission.room.clone(), admission.participant.clone()),
+        let (room, participant, role) = (
+            admission.room.clone(),
+            admission.participant.clone(),
             admission.role,
         );
         rooms.tickets.insert(
@@ -96,6 +104,7 @@ impl Signaling {
                 expires: now + self.ticket_ttl,
             },
         );
+        change_role(&mut rooms, &room, &participant, role, folder);
         Ok(ticket)
     }
 
@@ -156,23 +165,7 @@ impl Signaling {
         role: Role,
         folder: Option<&FolderRecord>,
     ) -> Role {
-        let mut rooms = self.lock();
-        let before = role_in(&rooms, room, participant);
-        // Kept only for a participant who is here or holds a ticket (see `Membership::drop`);
-        // anyone else states their role with their next ticket.
-        if present(&rooms, room, participant) {
-            rooms
-                .roles
-                .insert((room.to_owned(), participant.to_owned()), role);
-        }
-        let update =
-            folder.and_then(|f| roles::update_on_role_change(f, before, role).map(updated));
-        if let Some(message) = update {
-            for session in sessions_of(&rooms, room).filter(|s| s.participant == participant) {
-                let _ = session.to_client.send(message.clone());
-            }
-        }
-        before
+        change_role(&mut self.lock(), room, participant, role, folder)
     }
 
     /// Tells everyone in `room` about its folder: their view of it, or that it is gone.
@@ -225,6 +218,33 @@ impl Drop for Membership<'_> {
                 .remove(&(self.room.clone(), self.participant.clone()));
         }
     }
+}
+
+/// The one place a role changes (tickets and the controller's role calls both come here): the
+/// new role is kept, and the participant's sessions in the room get their new view when their
+/// moderator status changed and the room has a folder. Returns the role they had.
+fn change_role(
+    rooms: &mut Rooms,
+    room: &str,
+    participant: &str,
+    role: Role,
+    folder: Option<&FolderRecord>,
+) -> Role {
+    let before = role_in(rooms, room, participant);
+    // Kept only for a participant who is here or holds a ticket (see `Membership::drop`);
+    // anyone else states their role with their next ticket.
+    if present(rooms, room, participant) {
+        rooms
+            .roles
+            .insert((room.to_owned(), participant.to_owned()), role);
+    }
+    let update = folder.and_then(|f| roles::update_on_role_change(f, before, role).map(updated));
+    if let Some(message) = update {
+        for session in sessions_of(rooms, room).filter(|s| s.participant == participant) {
+            let _ = session.to_client.send(message.clone());
+        }
+    }
+    before
 }
 
 fn sessions_of<'r>(rooms: &'r Rooms, room: &str) -> impl Iterator<Item = &'r Session> {
@@ -313,12 +333,12 @@ mod tests {
     fn tickets_are_single_use_and_bound_to_their_room() {
         let signaling = Signaling::new(Duration::from_secs(60));
         let ticket = signaling
-            .issue_ticket(admission("r", Role::Moderator))
+            .issue_ticket(admission("r", Role::Moderator), None)
             .unwrap();
         assert_eq!(ticket.len(), 43);
         assert_eq!(signaling.redeem(&ticket, "other"), None);
         let ticket = signaling
-            .issue_ticket(admission("r", Role::Moderator))
+            .issue_ticket(admission("r", Role::Moderator), None)
             .unwrap();
         assert_eq!(
             signaling.redeem(&ticket, "r"),
@@ -327,7 +347,7 @@ mod tests {
         assert_eq!(signaling.redeem(&ticket, "r"), None, "used up");
         let expired = Signaling::new(Duration::ZERO);
         let ticket = expired
-            .issue_ticket(admission("r", Role::Participant))
+            .issue_ticket(admission("r", Role::Participant), None)
             .unwrap();
         assert_eq!(expired.redeem(&ticket, "r"), None);
     }
@@ -355,6 +375,38 @@ mod tests {
     }
 
     #[test]
+    fn a_ticket_that_demotes_a_moderator_updates_their_open_sessions() {
+        let signaling = Signaling::new(Duration::from_secs(60));
+        let f = folder();
+        let ticket = signaling
+            .issue_ticket(admission("r", Role::Moderator), Some(&f))
+            .unwrap();
+        signaling.redeem(&ticket, "r").unwrap();
+        let (_session, mut to_p) = signaling.join("r", "p");
+        assert_eq!(signaling.role("r", "p"), Role::Moderator);
+        // A new ticket for the same participant, as a participant: a demotion.
+        signaling
+            .issue_ticket(admission("r", Role::Participant), Some(&f))
+            .unwrap();
+        let update = to_p.try_recv().expect("the open session is told");
+        assert!(
+            update.contains("ro-pw") && !update.contains("rw"),
+            "{update}"
+        );
+        assert_eq!(signaling.role("r", "p"), Role::Participant);
+        // The same role again changes nothing, and says nothing.
+        signaling
+            .issue_ticket(admission("r", Role::Participant), Some(&f))
+            .unwrap();
+        assert!(to_p.try_recv().is_err());
+        // A promotion by ticket brings the read-write link.
+        signaling
+            .issue_ticket(admission("r", Role::Moderator), Some(&f))
+            .unwrap();
+        assert!(to_p.try_recv().unwrap().contains("rw-pw"));
+    }
+
+    #[test]
     fn closing_ends_every_session_and_later_joins() {
         let signaling = Signaling::new(Duration::from_secs(60));
         let (_before, mut early) = signaling.join("r", "p");
@@ -375,7 +427,7 @@ mod tests {
     fn leaving_forgets_the_session_and_then_the_role() {
         let signaling = Signaling::new(Duration::from_secs(60));
         let ticket = signaling
-            .issue_ticket(admission("r", Role::Moderator))
+            .issue_ticket(admission("r", Role::Moderator), None)
             .unwrap();
         signaling.redeem(&ticket, "r").unwrap();
         let (first, _rx) = signaling.join("r", "p");

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -38,9 +38,12 @@ pub async fn join(
         .into_response();
     };
     upgrade
-        .max_message_size(64 << 10)
+        .max_message_size(MAX_MESSAGE)
         .on_upgrade(move |socket| session(service, admission, socket))
 }
+
+/// The largest message a participant may send; theirs are a few dozen bytes.
+const MAX_MESSAGE: usize = 64 << 10;
 
 async fn session(service: Arc<Service>, admission: Admission, mut socket: WebSocket) {
     let Admission {
@@ -56,32 +59,51 @@ async fn session(service: Arc<Service>, admission: Admission, mut socket: WebSoc
     if socket.send(Message::Text(welcome.into())).await.is_err() {
         return;
     }
-    loop {
+    let close = loop {
         tokio::select! {
             outgoing = to_client.recv() => match outgoing {
                 Some(text) => {
                     if socket.send(Message::Text(text.into())).await.is_err() {
-                        break;
+                        break None;
                     }
                 }
                 // Signaling closed the session (the service shuts down).
-                None => break,
+                None => break Some(closing(close_code::AWAY, "the service is shutting down")),
             },
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
                     let answer = answer(&service, &room, &participant, text.as_str());
                     if socket.send(Message::Text(answer.into())).await.is_err() {
-                        break;
+                        break None;
                     }
                 }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(Message::Close(_))) | None => break None,
+                Some(Err(error)) => break Some(refusal(error)),
                 // Pings are answered by axum; binary frames are ignored.
                 Some(Ok(_)) => {}
             },
         }
-    }
-    let _ = socket.send(Message::Close(None)).await;
+    };
+    let _ = socket.send(Message::Close(close)).await;
     tracing::info!(room, participant, "participant left");
+}
+
+fn closing(code: u16, reason: &'static str) -> CloseFrame {
+    CloseFrame {
+        code,
+        reason: reason.into(),
+    }
+}
+
+/// The close frame for what went wrong reading a participant's messages: 1009 for a message
+/// over [`MAX_MESSAGE`], 1002 for anything else the WebSocket protocol refuses.
+fn refusal(error: axum::Error) -> CloseFrame {
+    match error.into_inner().downcast::<tungstenite::Error>() {
+        Ok(error) if matches!(*error, tungstenite::Error::Capacity(_)) => {
+            closing(close_code::SIZE, "message too big: 64 KiB at most")
+        }
+        _ => closing(close_code::PROTOCOL, "protocol error"),
+    }
 }
 
 #[derive(Deserialize)]
