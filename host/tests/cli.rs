@@ -122,10 +122,10 @@ async fn failures_exit_non_zero_with_the_reason_and_no_secret() {
     assert!(!refused.stderr.contains("not-the-Passw0rd"));
     assert!(refused.stdout.is_empty());
 
-    // A room id that would leave the directory.
+    // A room id that would leave the directory: a usage error, refused before the storage.
     let setup = Setup::new(&standin, "");
     let escape = setup.run("create", &["--room", "../other"]).await;
-    assert_eq!(escape.code, Some(1), "{escape:?}");
+    assert_eq!(escape.code, Some(2), "{escape:?}");
     assert!(escape.stderr.contains("invalid room"), "{escape:?}");
 
     // A bad role is a usage error.
@@ -135,7 +135,8 @@ async fn failures_exit_non_zero_with_the_reason_and_no_secret() {
     assert_eq!(role.code, Some(2), "{role:?}");
     assert!(role.stderr.contains("unknown role"), "{role:?}");
 
-    // The storage fails the delete: the record stays for a retry, unless forced.
+    // The storage fails the delete: the record stays for a retry (marked as being deleted, so
+    // its links are no longer shown), unless forced.
     assert_eq!(
         setup.run("create", &["--room", "room-2"]).await.code,
         Some(0)
@@ -147,7 +148,11 @@ async fn failures_exit_non_zero_with_the_reason_and_no_secret() {
     let still = setup
         .run("access", &["--room", "room-2", "--role", "participant"])
         .await;
-    assert_eq!(still.code, Some(0), "record kept: {still:?}");
+    assert_eq!(
+        still.code,
+        Some(3),
+        "no links while the delete is unfinished: {still:?}"
+    );
 
     standin.inject(FaultRule::at(Step::DeleteFolder, Fault::Status(403)));
     let forced = setup.run("delete", &["--room", "room-2", "--force"]).await;

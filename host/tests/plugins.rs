@@ -141,3 +141,34 @@ async fn another_provider_is_a_configuration_change_not_a_rebuild() {
     assert_eq!(health["provider"]["name"], "fixture");
     assert_eq!(health["folders"], 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_component_file_at_rest_is_read_once_and_a_broken_one_refused_once() {
+    let standin = StandIn::start(Options::default()).await.unwrap();
+    let setup = Setup::new(&standin, "plugins = \"plugins\"");
+    std::fs::create_dir(setup.path("plugins")).unwrap();
+    let server = setup.serve_with_env(&[("RUST_LOG", "warn,shared_folder_host=debug")]);
+    let count = |text: &str| server.log().matches(text).count();
+
+    let bytes = rebuilt_component(NEXTCLOUD_PROVIDER, "at rest");
+    deploy(&setup.path("plugins/nextcloud.wasm"), &bytes);
+    let expected = shared_folder_host::engine::content_digest(&bytes);
+    assert!(serves(&server, &expected).await, "{}", server.log());
+    // The host's own reads of the file are no reason to read it again.
+    let reads = count("component file read");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(count("component file read"), reads, "{}", server.log());
+    assert_eq!(reads, 1, "{}", server.log());
+    assert_eq!(count("provider swapped in"), 1, "{}", server.log());
+
+    // A broken file is refused once, not again and again while it sits there.
+    deploy(&setup.path("plugins/nextcloud.wasm"), b"\0asm broken");
+    assert!(
+        eventually(Duration::from_secs(10), || count("provider refused") > 0).await,
+        "{}",
+        server.log()
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(count("provider refused"), 1, "{}", server.log());
+    assert_eq!(digest(&server).await, expected);
+}

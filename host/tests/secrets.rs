@@ -69,6 +69,15 @@ async fn no_command_or_error_path_shows_a_password() {
         .to_owned();
     let all = [ACCOUNT, WRONG, read.as_str(), read_write.as_str()];
     assert_absent(&created.stderr, &all, "create's log");
+    // The storage's session is a credential too (it authenticates by itself): never logged.
+    let sessions = standin.session_ids();
+    assert!(!sessions.is_empty());
+    let sessions: Vec<&str> = sessions.iter().map(String::as_str).collect();
+    assert_absent(
+        &created.stderr,
+        &sessions,
+        "create's log (the storage's session)",
+    );
     // The stand-in speaks plain http, which the configuration allowed: the host says so.
     assert!(created.stderr.contains("plain http"), "{}", created.stderr);
     assert_absent(&created.stdout, &account, "create's output");
@@ -107,7 +116,7 @@ async fn no_command_or_error_path_shows_a_password() {
     ));
     standin.inject(FaultRule::at(
         Step::CreateShare { permissions: 15 },
-        Fault::ResetMidBody,
+        Fault::Status(403),
     ));
     failures.push((
         "storage failure in a create",

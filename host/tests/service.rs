@@ -70,12 +70,14 @@ async fn rest_calls_answer_as_opentalk_does() {
     assert_eq!(invalid.status, 400, "{}", invalid.text());
     assert_eq!(invalid.json()["code"], "invalid_room");
 
-    // The storage fails the delete: 502 and the record stays; forced: 204 and it goes.
+    // The storage fails the delete: 502, and the record stays, marked as being deleted: the
+    // links are no longer shown (they went before the folder's DELETE failed). Forced: 204
+    // and the record goes.
     standin.inject(FaultRule::at(Step::DeleteFolder, Fault::Status(403)));
     let failed = server.call("DELETE", FOLDER, None).await;
     assert_eq!(failed.status, 502, "{}", failed.text());
     assert_eq!(failed.json()["code"], "storage_error");
-    assert_eq!(server.call("GET", FOLDER, None).await.status, 200);
+    assert_eq!(server.call("GET", FOLDER, None).await.status, 404);
     standin.inject(FaultRule::at(Step::DeleteFolder, Fault::Status(403)));
     let forced = server
         .call(
@@ -408,4 +410,160 @@ async fn a_crash_in_the_middle_of_a_create_leaves_no_orphan() {
     assert!(server.log().contains("lost create"), "{}", server.log());
     assert_eq!(server.call("PUT", FOLDER, None).await.status, 201);
     assert_eq!(standin.storage().shares.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_that_demotes_a_moderator_takes_the_read_write_link_from_their_session() {
+    let standin = standin(Options::default()).await;
+    let setup = Setup::new(&standin, "");
+    let server = setup.serve();
+    let view = server.call("PUT", FOLDER, None).await.json();
+    let (mut session, welcome) = join(&server, "room-1", "alice", "moderator").await;
+    assert_eq!(welcome["payload"]["shared_folder"], view);
+
+    // The controller issues Alice a participant ticket (she may join from another device):
+    // her open session loses the read-write link at once.
+    let ticket = server
+        .call(
+            "POST",
+            "/v1/events/room-1/tickets",
+            Some(json!({"participant": "alice", "role": "participant"})),
+        )
+        .await;
+    assert_eq!(ticket.status, 201, "{}", ticket.text());
+    let update = next(&mut session).await;
+    assert_eq!(
+        update["payload"],
+        json!({"message": "updated", "read": view["read"]})
+    );
+    // Asking again shows the same.
+    session
+        .send(Message::Text(
+            json!({"namespace": "shared_folder", "payload": {"action": "refresh"}})
+                .to_string()
+                .into(),
+        ))
+        .await
+        .unwrap();
+    let refreshed = next(&mut session).await;
+    assert!(!refreshed.to_string().contains("read_write"), "{refreshed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_over_the_limit_closes_the_session_with_1009() {
+    let standin = standin(Options::default()).await;
+    let setup = Setup::new(&standin, "");
+    let server = setup.serve();
+    let (mut session, _) = join(&server, "room-1", "p", "participant").await;
+    let big = "x".repeat(100_000);
+    let _ = session.send(Message::Text(big.into())).await;
+    let close = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match session.next().await {
+                Some(Ok(Message::Close(frame))) => break frame,
+                Some(Ok(_)) => {}
+                None | Some(Err(_)) => break None,
+            }
+        }
+    })
+    .await
+    .expect("the server closes the session");
+    let frame = close.expect("with a close frame");
+    assert_eq!(u16::from(frame.code), 1009, "{frame:?}");
+    // The service goes on.
+    let (_other, welcome) = join(&server, "room-1", "q", "participant").await;
+    assert_eq!(welcome["payload"]["message"], "join_success");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_in_the_middle_of_a_delete_is_finished_by_the_next_start() {
+    let standin = standin(Options::default()).await;
+    let setup = Setup::new(&standin, "");
+    setup.edit("answer_timeout = 2", "answer_timeout = 30");
+    let server = setup.serve();
+    assert_eq!(server.call("PUT", FOLDER, None).await.status, 201);
+    // The folder's DELETE is carried out, then its answer is held back: the host is killed
+    // while it waits, after the storage removed everything and before the record went.
+    standin.inject(FaultRule::at(
+        Step::DeleteFolder,
+        Fault::SlowAnswer(Duration::from_secs(20)),
+    ));
+    let call = {
+        let url = server.url(FOLDER);
+        tokio::spawn(async move {
+            let bearer = format!("Bearer {}", common::TOKEN);
+            shared_folder_test_support::client::send(
+                "DELETE",
+                &url,
+                None,
+                &[("authorization", &bearer)],
+                b"",
+            )
+            .await
+        })
+    };
+    let gone = || !standin.folder_exists("opentalk/meetings/room-1");
+    assert!(eventually(Duration::from_secs(10), gone).await);
+    server.kill();
+    assert!(call.await.unwrap().is_err(), "the call died with the host");
+    assert!(standin.storage().shares.is_empty());
+
+    // The next start finishes the delete: no dead links are shown, the room is free again.
+    let server = setup.serve();
+    assert_eq!(server.call("GET", FOLDER, None).await.status, 404);
+    assert_eq!(
+        server.call_as(None, "GET", "/health", None).await.json()["folders"],
+        0
+    );
+    assert!(
+        eventually(Duration::from_secs(5), || server
+            .log()
+            .contains("shared folder deleted"))
+        .await,
+        "{}",
+        server.log()
+    );
+    assert_eq!(server.call("PUT", FOLDER, None).await.status, 201);
+    assert_eq!(standin.storage().shares.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_that_do_not_point_at_the_url_are_warned_about_at_every_create() {
+    // As a NextCloud behind a TLS proxy that was not told about it builds them (`18-…`).
+    let standin = standin(Options {
+        link_base: Some("http://cloud.invalid:8080".into()),
+        ..Options::default()
+    })
+    .await;
+    let setup = Setup::new(&standin, "");
+    let server = setup.serve();
+    assert_eq!(server.call("PUT", FOLDER, None).await.status, 201);
+    assert_eq!(
+        server
+            .call("PUT", "/v1/events/room-2/shared_folder", None)
+            .await
+            .status,
+        201
+    );
+    let warned = || {
+        server
+            .log()
+            .matches("do not point at the configured url")
+            .count()
+    };
+    assert!(
+        eventually(Duration::from_secs(5), || warned() == 2).await,
+        "{}",
+        server.log()
+    );
+    assert!(
+        server.log().contains("overwriteprotocol"),
+        "{}",
+        server.log()
+    );
+    assert!(
+        server.log().contains("http://cloud.invalid:8080"),
+        "{}",
+        server.log()
+    );
 }

@@ -1,10 +1,10 @@
 //! The NextCloud component through the host against the stand-in: create, links, roles, delete.
 
 use shared_folder_harness::{
-    NEXTCLOUD_PROVIDER, Options, StandIn, config, public_link, test_limits,
+    Fault, FaultRule, NEXTCLOUD_PROVIDER, Options, StandIn, Step, config, public_link, test_limits,
 };
 use shared_folder_host::bindings::WitError;
-use shared_folder_host::{Role, SharedFolders};
+use shared_folder_host::{HostError, Role, SharedFolders};
 
 async fn setup(options: Options, extra: &str) -> (StandIn, SharedFolders) {
     let standin = StandIn::start(options).await.expect("stand-in starts");
@@ -272,10 +272,12 @@ async fn a_sub_path_url_and_unusual_room_names_work() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn room_ids_that_could_escape_the_directory_are_refused() {
     let (standin, host) = setup(Options::default(), "").await;
+    // The host refuses them before any provider runs (the provider refuses them too: its unit
+    // tests in `plugin/src/paths.rs`).
     for room in ["..", "../../etc", "a/b", "a\\b", "tab\there", ""] {
         let error = host.create(room).await.unwrap_err();
         assert!(
-            matches!(error.provider_error(), Some(WitError::InvalidRoom(_))),
+            matches!(error, HostError::InvalidRoom(_)),
             "{room:?}: {error}"
         );
     }
@@ -332,4 +334,55 @@ async fn concurrent_creates_of_one_room_make_one_folder() {
     let (d1, d2) = tokio::join!(host.delete("busy"), host.delete("busy"));
     assert_eq!([d1.unwrap(), d2.unwrap()].iter().filter(|d| **d).count(), 1);
     assert!(!standin.folder_exists("opentalk/meetings/busy"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parent_folder_another_create_is_making_is_asked_for_again() {
+    // NextCloud may refuse one of two MKCOLs of the same new parent with 403 "Could not create
+    // directory" (`24-concurrent-creates.txt` [2]): the first room of a new directory MKCOLs
+    // the room (409), then `opentalk` — refused here once — then `opentalk/meetings`.
+    let (standin, host) = setup(Options::default(), "").await;
+    standin.inject(FaultRule {
+        step: Step::Mkcol,
+        nth: 1,
+        fault: Fault::Status(403),
+    });
+    let record = host
+        .create("room")
+        .await
+        .expect("the parent is asked for again");
+    assert!(standin.folder_exists(&record.path));
+    // The room's own folder refused is a refusal.
+    standin.inject(FaultRule::at(Step::Mkcol, Fault::Status(403)));
+    let error = host.create("other").await.unwrap_err();
+    assert!(
+        matches!(error.provider_error(), Some(WitError::Remote(r)) if r.status == 403),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_share_whose_creation_failed_or_lost_its_answer_is_found_or_made_once() {
+    let (standin, host) = setup(Options::default(), "").await;
+    // The server fails the read-only link's creation (a busy database: `24-…` [3]).
+    standin.inject(FaultRule::at(
+        Step::CreateShare { permissions: 1 },
+        Fault::Status(500),
+    ));
+    // The read-write link is made, but its answer is lost.
+    standin.inject(FaultRule::at(
+        Step::CreateShare { permissions: 15 },
+        Fault::ResetMidBody,
+    ));
+    let record = host.create("room").await.expect("both links in the end");
+    let shares = standin.shares_on(&record.path);
+    assert_eq!(shares.len(), 2, "no second link: {shares:?}");
+    for (link, bits) in [(&record.read, 17), (&record.read_write, 31)] {
+        let share = shares
+            .iter()
+            .find(|s| s.id.to_string() == link.id)
+            .expect("the recorded link is the one on the storage");
+        assert_eq!(share.permissions, bits);
+        assert_eq!(share.password.as_deref(), Some(link.password.expose()));
+    }
 }

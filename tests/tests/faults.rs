@@ -49,6 +49,22 @@ async fn a_fault_at_any_step_of_create_leaves_nothing_behind() {
             let room = format!("room-{cells}");
             standin.clear_faults();
             standin.inject(FaultRule::at(step, fault));
+            // A share creation the server failed or whose answer was lost is looked up, and
+            // made again if it is not there: the create succeeds with two links, no third.
+            let recovers = matches!(step, Step::CreateShare { .. })
+                && matches!(fault, Fault::Status(500) | Fault::DropConnection);
+            if recovers {
+                let record = host
+                    .create(&room)
+                    .await
+                    .unwrap_or_else(|e| panic!("{step:?}/{fault:?}: {e}"));
+                let shares = standin.shares_on(&record.path);
+                assert_eq!(shares.len(), 2, "{step:?}/{fault:?}: {shares:?}");
+                assert!(host.delete(&room).await.unwrap());
+                assert!(standin.storage().shares.is_empty());
+                cells += 1;
+                continue;
+            }
             let error = host
                 .create(&room)
                 .await
@@ -184,11 +200,11 @@ async fn a_failed_delete_keeps_the_record_for_a_retry() {
         matches!(&error, HostError::Call { source: CallError::Provider(WitError::Remote(r)), .. } if r.status == 503),
         "{error}"
     );
-    assert!(
-        host.folder("room").unwrap().is_some(),
-        "the record stays while the folder does"
-    );
+    // The record stays while the folder does, marked as being deleted: no links are shown
+    // (they may already be gone), and the next delete finishes the job.
+    assert!(host.folder("room").unwrap().is_none());
+    assert!(standin.folder_exists("opentalk/meetings/room"));
     standin.clear_faults();
-    assert!(host.delete("room").await.unwrap());
+    assert!(host.delete("room").await.unwrap(), "the record was kept");
     assert!(!standin.folder_exists("opentalk/meetings/room"));
 }

@@ -66,15 +66,19 @@ async fn a_create_lost_midway_is_purged_when_the_host_starts() {
     let path = lost_create(&standin, &db, "lost-room").await;
 
     let host = host_on(&standin, &db);
-    assert_eq!(host.reconcile().await.unwrap(), 1);
+    assert_eq!(host.reconcile().await.unwrap().lost_creates, 1);
     assert!(!standin.folder_exists(&path), "the orphan folder is gone");
     assert!(
         standin.storage().shares.is_empty(),
         "its shares went with it"
     );
     assert_eq!(host.folder("lost-room").unwrap(), None);
-    assert!(Records::open(&db).unwrap().pending().unwrap().is_empty());
-    assert_eq!(host.reconcile().await.unwrap(), 0, "nothing left to do");
+    assert!(Records::open(&db).unwrap().unfinished().unwrap().is_empty());
+    assert_eq!(
+        host.reconcile().await.unwrap(),
+        Default::default(),
+        "nothing left to do"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

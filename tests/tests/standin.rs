@@ -372,3 +372,111 @@ async fn share_updates_answer_like_the_recordings() {
         (404, "Wrong share ID, share does not exist".into())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn locks_php_json_and_the_trash_bin_answer_like_the_recordings() {
+    let standin = StandIn::start(Options {
+        lock_hold: std::time::Duration::from_millis(300),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let account = Account { standin: &standin };
+    for path in [
+        "opentalk",
+        "opentalk/meetings",
+        "opentalk/meetings/r%C3%A4um-%F0%9F%98%80",
+    ] {
+        assert_eq!(account.dav("MKCOL", path, b"").await.status, 201);
+    }
+    // `16-…` [1]: PHP's JSON, every `/` and every non-ASCII character escaped.
+    let form = "path=%2Fopentalk%2Fmeetings%2Fr%C3%A4um-%F0%9F%98%80&shareType=3&permissions=1&password=a-Str0ng-Passw0rd";
+    let created = account
+        .ocs("POST", "files_sharing/api/v1/shares", form)
+        .await;
+    let text = created.text();
+    assert!(
+        text.contains(r#""path":"\/opentalk\/meetings\/r\u00e4um-\ud83d\ude00""#),
+        "{text}"
+    );
+    let id = created.json()["ocs"]["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let form = "path=%2Fopentalk%2Fmeetings%2Fr%C3%A4um-%F0%9F%98%80&shareType=3&permissions=15&password=a-Str0ng-Passw0rd2";
+    let other = account
+        .ocs("POST", "files_sharing/api/v1/shares", form)
+        .await;
+    let other = other.json()["ocs"]["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // `15-…`: the folder's DELETE while a share of it is being deleted: 423, FileLocked.
+    let folder = "opentalk/meetings/r%C3%A4um-%F0%9F%98%80";
+    let share_path = format!("files_sharing/api/v1/shares/{id}");
+    let (unshared, locked) = tokio::join!(account.ocs("DELETE", &share_path, ""), async {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        account.dav("DELETE", folder, b"").await
+    });
+    assert_eq!(unshared.status, 200);
+    assert_eq!(locked.status, 423, "{}", locked.text());
+    assert!(
+        locked.text().contains("Exception\\FileLocked"),
+        "{}",
+        locked.text()
+    );
+    assert!(
+        locked.text().contains("is locked</s:message>"),
+        "{}",
+        locked.text()
+    );
+    assert_eq!(standin.locked_answers(), 1);
+
+    // `15-…`, `23-…` (d): a share DELETE that loses to its folder's DELETE: the HTML 404.
+    let other_path = format!("files_sharing/api/v1/shares/{other}");
+    let (deleted, lost) = tokio::join!(account.dav("DELETE", folder, b""), async {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        account.ocs("DELETE", &other_path, "").await
+    });
+    assert_eq!(deleted.status, 204);
+    assert_eq!(lost.status, 404);
+    assert!(
+        lost.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(lost.text().contains("Page not found"));
+
+    // `19-…` [2]–[5]: the folder in the trash bin, listed; its entry deleted, then 404.
+    let trash = format!("{}remote.php/dav/trashbin/opentalk/trash/", standin.url());
+    let listing = send("PROPFIND", &trash, account.creds(), &[("Depth", "1")], b"")
+        .await
+        .unwrap();
+    assert_eq!(listing.status, 207);
+    let text = listing.text();
+    assert!(
+        text.contains("<nc:trashbin-original-location>opentalk/meetings/räum-😀</nc:trashbin-original-location>"),
+        "{text}"
+    );
+    let entry = &standin.trash()[0].name;
+    assert!(entry.starts_with("räum-😀.d"), "{entry}");
+    let href = text
+        .split("<d:href>")
+        .nth(2)
+        .and_then(|h| h.split("</d:href>").next())
+        .unwrap()
+        .to_owned();
+    assert!(href.ends_with('/'), "a folder's entry: {href}");
+    let url = format!("{}{}", standin.url(), href.trim_start_matches('/'));
+    let removed = send("DELETE", &url, account.creds(), &[], b"")
+        .await
+        .unwrap();
+    assert_eq!(removed.status, 204);
+    let again = send("DELETE", &url, account.creds(), &[], b"")
+        .await
+        .unwrap();
+    assert_eq!(again.status, 404);
+    assert!(standin.trash().is_empty());
+}

@@ -83,7 +83,12 @@ impl Setup {
 
     /// Starts `serve` and waits until it listens.
     pub fn serve(&self) -> Server {
-        Server::start(&self.config)
+        Server::start(&self.config, &[])
+    }
+
+    /// As [`Setup::serve`], with environment variables set for the service (e.g. `RUST_LOG`).
+    pub fn serve_with_env(&self, env: &[(&str, &str)]) -> Server {
+        Server::start(&self.config, env)
     }
 }
 
@@ -122,11 +127,12 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn start(config: &Path) -> Self {
+    pub fn start(config: &Path, env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(BINARY)
             .arg("serve")
             .arg("--config")
             .arg(config)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

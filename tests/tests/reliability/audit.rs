@@ -2,7 +2,7 @@
 //! record) and lost records (recorded, not on the storage).
 
 use shared_folder_harness::StandIn;
-use shared_folder_host::SharedFolders;
+use shared_folder_host::{FolderRecord, RoomState, SharedFolders};
 
 /// Where the test configuration puts room folders.
 pub const DIRECTORY: &str = "opentalk/meetings";
@@ -42,14 +42,13 @@ impl Audit {
             if room.contains('/') {
                 continue;
             }
-            let recorded =
-                rooms.iter().any(|r| r == room) && matches!(host.folder(room), Ok(Some(_)));
+            let recorded = rooms.iter().any(|r| r == room) && known(host, room).is_some();
             if !recorded {
                 audit.orphan_folders.push(room.to_owned());
             }
         }
         for room in rooms {
-            let Ok(Some(record)) = host.folder(room) else {
+            let Some(record) = known(host, room) else {
                 continue;
             };
             let ids = [&record.read.id, &record.read_write.id];
@@ -71,5 +70,14 @@ impl Audit {
             }
         }
         audit
+    }
+}
+
+/// The folder the host keeps a record of for `room`: a ready one, or one whose delete has begun
+/// and is still to be finished (the host will remove it; it is no orphan).
+fn known(host: &SharedFolders, room: &str) -> Option<FolderRecord> {
+    match host.room_state(room) {
+        Ok(Some(RoomState::Ready(record) | RoomState::Deleting(record))) => Some(record),
+        _ => None,
     }
 }
