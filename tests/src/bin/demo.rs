@@ -11,7 +11,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use shared_folder_harness::{FIXTURE_PROVIDER, Options, StandIn, config_toml, public_link};
 use shared_folder_host::{
-    FolderRecord, HostLimits, NEXTCLOUD_PROVIDER, Role, SharedFolderConfig, SharedFolders,
+    FolderRecord, HostConfig, HostLimits, NEXTCLOUD_PROVIDER, Role, SharedFolderConfig,
+    SharedFolders,
 };
 
 #[derive(Parser)]
@@ -31,7 +32,9 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "error".into()),
+                .unwrap_or_else(|_| "error".into())
+                // The storage's session cookie is a credential; its jar logs it at debug.
+                .add_directive("cookie_store=warn".parse().expect("a valid directive")),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -47,9 +50,11 @@ async fn main() -> ExitCode {
 async fn run(args: Args) -> Result<(), String> {
     let (standin, config) = match &args.config {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let config = SharedFolderConfig::from_toml(&text).map_err(|e| e.to_string())?;
+            // Read as the host binary reads it: the password may come from [host].password_file
+            // or password_env, and a plain-http url needs [host].allow_plain_http.
+            let config = HostConfig::load(path)
+                .map_err(|e| e.to_string())?
+                .shared_folder;
             println!(
                 "Storage: the NextCloud at {} (from {})",
                 config.origin,
@@ -85,7 +90,26 @@ async fn run(args: Args) -> Result<(), String> {
         2,
         &format!("Create the shared folder of room {:?}", args.room),
     );
+    // A create that fails leaves nothing behind (the contract's all-or-nothing, and the host
+    // purges what a storage failure left). Once it succeeded, whatever fails later, the demo
+    // deletes what it made before it gives up.
     let record = host.create(&args.room).await.map_err(|e| e.to_string())?;
+    if let Err(message) = walk_through(&host, &args, standin.as_ref(), &record).await {
+        eprintln!("error: {message}");
+        clean_up(&host, &args.room).await;
+        return Err("the demo stopped early".into());
+    }
+    println!("\nDone.");
+    Ok(())
+}
+
+/// Steps 2 (the rest) to 7, on the folder `record` of `args.room`.
+async fn walk_through(
+    host: &SharedFolders,
+    args: &Args,
+    standin: Option<&StandIn>,
+    record: &FolderRecord,
+) -> Result<(), String> {
     println!("   folder      {}", record.path);
     println!(
         "   read-only   share {:>4}  {}",
@@ -95,7 +119,7 @@ async fn run(args: Args) -> Result<(), String> {
         "   read-write  share {:>4}  {}",
         record.read_write.id, record.read_write.url
     );
-    if let Some(standin) = &standin {
+    if let Some(standin) = standin {
         let shares = standin.shares_on(&record.path);
         let permissions: Vec<u32> = shares.iter().map(|s| s.permissions).collect();
         println!(
@@ -111,7 +135,7 @@ async fn run(args: Args) -> Result<(), String> {
     show("participant", &host.access(&args.room, Role::Participant));
 
     step(4, "Use the links as participants would");
-    use_links(&record).await;
+    use_links(record).await;
 
     step(
         5,
@@ -141,12 +165,20 @@ async fn run(args: Args) -> Result<(), String> {
         &swapped.digest[..16]
     );
     let other_room = format!("{}-on-fixture", args.room);
-    let other = host.create(&other_room).await.map_err(|e| e.to_string())?;
+    let other = host.create(&other_room).await;
+    let other = match other {
+        Ok(other) => other,
+        Err(error) => {
+            // Back to the provider that made the room's folder, for the clean-up.
+            let _ = host.swap_provider("nextcloud", NEXTCLOUD_PROVIDER).await;
+            return Err(error.to_string());
+        }
+    };
     println!(
         "   room {other_room:?} created by {:?}: {}",
         other.provider, other.path
     );
-    host.delete(&other_room).await.map_err(|e| e.to_string())?;
+    let deleted = host.delete(&other_room).await;
     let refused = host.swap_provider("broken", b"not a component").await;
     println!(
         "   a broken component is refused: {}",
@@ -156,6 +188,7 @@ async fn run(args: Args) -> Result<(), String> {
         .swap_provider("nextcloud", NEXTCLOUD_PROVIDER)
         .await
         .map_err(|e| e.to_string())?;
+    deleted.map_err(|e| e.to_string())?;
     println!("   back to {:?} (compiled once, reused)", back.name);
 
     step(
@@ -163,8 +196,8 @@ async fn run(args: Args) -> Result<(), String> {
         &format!("Delete the shared folder of room {:?}", args.room),
     );
     host.delete(&args.room).await.map_err(|e| e.to_string())?;
-    println!("   both shares and the folder with its files deleted, in one round trip");
-    if let Some(standin) = &standin {
+    println!("   both shares, then the folder with its files deleted: two round trips");
+    if let Some(standin) = standin {
         println!(
             "   on the stand-in: folder exists = {}, shares left = {}",
             standin.folder_exists(&record.path),
@@ -175,8 +208,17 @@ async fn run(args: Args) -> Result<(), String> {
         "   host still has a record: {}",
         matches!(host.folder(&args.room), Ok(Some(_)))
     );
-    println!("\nDone.");
     Ok(())
+}
+
+/// Deletes the room's folder after a failed step, and says how that went.
+async fn clean_up(host: &SharedFolders, room: &str) {
+    match host.delete(room).await {
+        Ok(_) => eprintln!("cleaned up: the folder of room {room:?} and its links were deleted"),
+        Err(error) => eprintln!(
+            "could NOT clean up: the folder of room {room:?} may be left on the storage: {error}"
+        ),
+    }
 }
 
 fn step(n: u32, title: &str) {
