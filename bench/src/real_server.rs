@@ -1,0 +1,212 @@
+//! `cargo benchmark --config FILE`: the same side-by-side comparison against the NextCloud the
+//! file's `[shared_folder]` names — our host (with the storage's session kept, and without)
+//! against the native path OpenTalk takes. Every room it makes it deletes again; rooms go to
+//! `<directory>/benchmark-…`. The share rate limit (20 shares per 10 minutes) must be lifted for
+//! this host: the run creates a few hundred shares.
+//!
+//! What a real server adds over the stand-in: the password check (about 0.6 s with a login
+//! password, 0.08 s with an app password, unless a session is kept), hashing each share's
+//! password (about 0.3 s), and PHP's workers.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use futures_util::stream;
+use shared_folder_host::connections::ConnectionSettings;
+use shared_folder_host::{HostConfig, HostOptions, NEXTCLOUD_PROVIDER, SharedFolders};
+
+use crate::Failure;
+use crate::baseline::Baseline;
+use crate::table::{Better, Table, median_p99_ms};
+
+pub async fn run(file: &Path, samples: usize) -> Result<(), Failure> {
+    let config = HostConfig::load(file)?;
+    let shared = &config.shared_folder;
+    eprintln!(
+        "against the NextCloud at {} as {:?}",
+        shared.origin, shared.username
+    );
+    let ours = |session: bool| -> Result<SharedFolders, Failure> {
+        Ok(SharedFolders::with_options(
+            shared.clone(),
+            NEXTCLOUD_PROVIDER,
+            HostOptions {
+                limits: config.host.limits,
+                connections: ConnectionSettings {
+                    ca_bundle: config.host.ca_bundle.clone(),
+                    session,
+                    ..ConnectionSettings::default()
+                },
+                ..HostOptions::default()
+            },
+        )?)
+    };
+    let (with_session, without_session) = (ours(true)?, ours(false)?);
+    let setting = |name: &str| {
+        shared
+            .settings
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| &s.value)
+    };
+    let directory = match setting("directory") {
+        Some(shared_folder_host::bindings::SettingValue::Text(text)) => {
+            text.trim_matches('/').to_owned()
+        }
+        _ => String::new(),
+    };
+    let expiry_days = match setting("expiry") {
+        Some(shared_folder_host::bindings::SettingValue::Integer(days)) => (*days).try_into()?,
+        _ => 7,
+    };
+    let url = match setting("url") {
+        Some(shared_folder_host::bindings::SettingValue::Text(text)) => url::Url::parse(text)?,
+        _ => return Err("[shared_folder].url is missing".into()),
+    };
+    let baseline = Baseline {
+        url,
+        username: shared.username.clone(),
+        password: shared.password.expose().to_owned(),
+        directory,
+        expiry_days,
+    };
+    let run = format!("benchmark-{}", std::process::id());
+    // Warm both paths; ours makes the directory the baseline expects.
+    with_session.create(&format!("{run}-warm")).await?;
+    with_session.delete(&format!("{run}-warm")).await?;
+    let warm = baseline.create(&format!("{run}-warm-baseline")).await?;
+    baseline.delete(&warm).await?;
+
+    let mut table = Table::default();
+    sequential(
+        &mut table,
+        &with_session,
+        &without_session,
+        &baseline,
+        &run,
+        samples,
+    )
+    .await?;
+    for in_flight in [1, 8] {
+        throughput(&mut table, &with_session, &baseline, &run, in_flight).await?;
+    }
+    table.print();
+    Ok(())
+}
+
+/// Create and delete one after another, alternating the sides so that each sees the same load.
+async fn sequential(
+    table: &mut Table,
+    ours: &SharedFolders,
+    no_session: &SharedFolders,
+    baseline: &Baseline,
+    run: &str,
+    samples: usize,
+) -> Result<(), Failure> {
+    eprintln!("{samples} creates and deletes each, one after another …");
+    let mut times: [Vec<Duration>; 6] = Default::default();
+    for i in 0..samples {
+        let timed = |started: Instant| started.elapsed();
+        let room = format!("{run}-seq-{i}");
+        let started = Instant::now();
+        ours.create(&room).await?;
+        times[0].push(timed(started));
+        let started = Instant::now();
+        ours.delete(&room).await?;
+        times[1].push(timed(started));
+
+        let room = format!("{run}-seq-nosession-{i}");
+        let started = Instant::now();
+        no_session.create(&room).await?;
+        times[2].push(timed(started));
+        let started = Instant::now();
+        no_session.delete(&room).await?;
+        times[3].push(timed(started));
+
+        let started = Instant::now();
+        let folder = baseline.create(&format!("{run}-seq-baseline-{i}")).await?;
+        times[4].push(timed(started));
+        let started = Instant::now();
+        baseline.delete(&folder).await?;
+        times[5].push(timed(started));
+    }
+    let [
+        mut create,
+        mut delete,
+        mut create_cold,
+        mut delete_cold,
+        mut base_create,
+        mut base_delete,
+    ] = times;
+    let (create, base_create) = (median_p99_ms(&mut create), median_p99_ms(&mut base_create));
+    let (delete, base_delete) = (median_p99_ms(&mut delete), median_p99_ms(&mut base_delete));
+    let (create_cold, delete_cold) = (
+        median_p99_ms(&mut create_cold),
+        median_p99_ms(&mut delete_cold),
+    );
+    for (name, ours, base) in [
+        ("create, median (real server)", create.0, base_create.0),
+        ("create, p99 (real server)", create.1, base_create.1),
+        ("delete, median (real server)", delete.0, base_delete.0),
+        ("delete, p99 (real server)", delete.1, base_delete.1),
+        (
+            "create, median (real server), ours without the session kept",
+            create_cold.0,
+            base_create.0,
+        ),
+        (
+            "delete, median (real server), ours without the session kept",
+            delete_cold.0,
+            base_delete.0,
+        ),
+    ] {
+        table.row(name, "ms", Better::Lower, ours, Some(base));
+    }
+    Ok(())
+}
+
+/// Creates per second with `in_flight` at once; every room is deleted afterwards.
+async fn throughput(
+    table: &mut Table,
+    ours: &SharedFolders,
+    baseline: &Baseline,
+    run: &str,
+    in_flight: usize,
+) -> Result<(), Failure> {
+    eprintln!("throughput with {in_flight} in flight …");
+    let total = (in_flight * 3).max(8);
+    let rooms: Vec<String> = (0..total)
+        .map(|i| format!("{run}-t{in_flight}-{i}"))
+        .collect();
+    let started = Instant::now();
+    let made: Vec<_> = stream::iter(&rooms)
+        .map(|room| ours.create(room))
+        .buffer_unordered(in_flight)
+        .collect()
+        .await;
+    let ours_rate = total as f64 / started.elapsed().as_secs_f64();
+    for room in &rooms {
+        ours.delete(room).await?;
+    }
+    made.into_iter().collect::<Result<Vec<_>, _>>()?;
+
+    let started = Instant::now();
+    let made: Vec<_> = stream::iter(&rooms)
+        .map(|room| async move { baseline.create(&format!("{room}-baseline")).await })
+        .buffer_unordered(in_flight)
+        .collect()
+        .await;
+    let base_rate = total as f64 / started.elapsed().as_secs_f64();
+    for folder in made {
+        baseline.delete(&folder?).await?;
+    }
+    table.row(
+        format!("creates per second, {in_flight} in flight (real server)"),
+        "1/s",
+        Better::Higher,
+        ours_rate,
+        Some(base_rate),
+    );
+    Ok(())
+}
