@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use shared_folder_host::{HostLimits, OutboundLimits, SharedFolderConfig};
+use shared_folder_host::{HostLimits, OutboundLimits, SharedFolderConfig, SharedFolders};
 
 pub use shared_folder_test_support::{
     FIXTURE_PROVIDER, Fault, FaultRule, Options, StandIn, Step, TlsIdentity, client, public_link,
@@ -41,4 +41,13 @@ pub fn test_limits() -> HostLimits {
         call_deadline: Duration::from_secs(20),
         ..HostLimits::default()
     }
+}
+
+/// A stand-in started with `options`, and a host on it with the built-in NextCloud provider,
+/// records in memory and [`test_limits`]; `extra` lines go into `[shared_folder]`.
+pub async fn standin_and_host(options: Options, extra: &str) -> (StandIn, SharedFolders) {
+    let standin = StandIn::start(options).await.expect("stand-in starts");
+    let host = SharedFolders::new(config(&standin, extra), NEXTCLOUD_PROVIDER, test_limits())
+        .expect("host starts");
+    (standin, host)
 }

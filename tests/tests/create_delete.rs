@@ -1,17 +1,8 @@
 //! The NextCloud component through the host against the stand-in: create, links, roles, delete.
 
-use shared_folder_harness::{
-    Fault, FaultRule, NEXTCLOUD_PROVIDER, Options, StandIn, Step, config, public_link, test_limits,
-};
+use shared_folder_harness::{Fault, FaultRule, Options, Step, public_link, standin_and_host};
 use shared_folder_host::bindings::WitError;
-use shared_folder_host::{HostError, Role, SharedFolders};
-
-async fn setup(options: Options, extra: &str) -> (StandIn, SharedFolders) {
-    let standin = StandIn::start(options).await.expect("stand-in starts");
-    let host = SharedFolders::new(config(&standin, extra), NEXTCLOUD_PROVIDER, test_limits())
-        .expect("host starts");
-    (standin, host)
-}
+use shared_folder_host::{HostError, Role};
 
 fn today_plus(days: i64) -> String {
     let date = time::OffsetDateTime::now_utc().date() + time::Duration::days(days);
@@ -25,7 +16,7 @@ fn today_plus(days: i64) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_makes_the_folder_and_two_password_protected_shares() {
-    let (standin, host) = setup(Options::default(), "expiry = 7").await;
+    let (standin, host) = standin_and_host(Options::default(), "expiry = 7").await;
     let record = host.create("room-1").await.expect("create succeeds");
 
     assert_eq!(record.path, "opentalk/meetings/room-1");
@@ -86,7 +77,7 @@ async fn create_makes_the_folder_and_two_password_protected_shares() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_are_authenticated_by_the_host_and_bodyless_ones_carry_no_body() {
-    let (standin, host) = setup(Options::default(), "").await;
+    let (standin, host) = standin_and_host(Options::default(), "").await;
     host.create("room-auth").await.unwrap();
     let seen = standin.seen();
     // First MKCOL gets 409 (parents missing), then one per level, then the two shares.
@@ -117,7 +108,7 @@ async fn requests_are_authenticated_by_the_host_and_bodyless_ones_carry_no_body(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn public_links_grant_what_their_role_allows() {
-    let (standin, host) = setup(Options::default(), "").await;
+    let (standin, host) = standin_and_host(Options::default(), "").await;
     let record = host.create("room-links").await.unwrap();
     let ro = (&record.read.url, record.read.password.expose());
     let rw = (&record.read_write.url, record.read_write.password.expose());
@@ -151,7 +142,7 @@ async fn public_links_grant_what_their_role_allows() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn access_follows_the_role_and_its_changes() {
-    let (_standin, host) = setup(Options::default(), "").await;
+    let (_standin, host) = standin_and_host(Options::default(), "").await;
     let record = host.create("room-roles").await.unwrap();
 
     let moderator = host.access("room-roles", Role::Moderator).unwrap();
@@ -194,7 +185,7 @@ async fn access_follows_the_role_and_its_changes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_removes_the_shares_and_the_folder_with_its_files() {
-    let (standin, host) = setup(Options::default(), "").await;
+    let (standin, host) = standin_and_host(Options::default(), "").await;
     let record = host.create("room-del").await.unwrap();
     let rw = &record.read_write;
     public_link::request(&rw.url, rw.password.expose(), "PUT", "notes.txt", b"n")
@@ -233,7 +224,7 @@ async fn delete_removes_the_shares_and_the_folder_with_its_files() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_of_an_already_missing_folder_succeeds() {
-    let (standin, host) = setup(Options::default(), "").await;
+    let (standin, host) = standin_and_host(Options::default(), "").await;
     host.create("room-gone").await.unwrap();
     // Someone removed the folder on NextCloud; its shares went with it (`12-…` [9]).
     standin.remove("opentalk/meetings/room-gone");
@@ -252,7 +243,7 @@ async fn a_sub_path_url_and_unusual_room_names_work() {
         base_path: "/nextcloud".into(),
         ..Options::default()
     };
-    let (standin, host) = setup(options, "").await;
+    let (standin, host) = standin_and_host(options, "").await;
     assert!(standin.url().ends_with("/nextcloud/"));
     let room = "Übung #1 & co?";
     let record = host.create(room).await.expect("create below a sub-path");
@@ -271,7 +262,7 @@ async fn a_sub_path_url_and_unusual_room_names_work() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn room_ids_that_could_escape_the_directory_are_refused() {
-    let (standin, host) = setup(Options::default(), "").await;
+    let (standin, host) = standin_and_host(Options::default(), "").await;
     // The host refuses them before any provider runs (the provider refuses them too: its unit
     // tests in `plugin/src/paths.rs`).
     for room in ["..", "../../etc", "a/b", "a\\b", "tab\there", ""] {
@@ -290,7 +281,7 @@ async fn a_stricter_password_policy_gets_a_password_from_the_server() {
         password_min_length: 30,
         ..Options::default()
     };
-    let (standin, host) = setup(options, "").await;
+    let (standin, host) = standin_and_host(options, "").await;
     let record = host
         .create("room-policy")
         .await
@@ -308,7 +299,7 @@ async fn a_stricter_password_policy_gets_a_password_from_the_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_existing_folder_is_not_adopted_nor_touched() {
-    let (standin, host) = setup(Options::default(), "").await;
+    let (standin, host) = standin_and_host(Options::default(), "").await;
     standin.make_folder("opentalk/meetings/taken");
     let error = host.create("taken").await.unwrap_err();
     assert!(
@@ -321,7 +312,7 @@ async fn an_existing_folder_is_not_adopted_nor_touched() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_creates_of_one_room_make_one_folder() {
-    let (standin, host) = setup(Options::default(), "").await;
+    let (standin, host) = standin_and_host(Options::default(), "").await;
     let (a, b, c) = tokio::join!(
         host.create("busy"),
         host.create("busy"),
@@ -341,7 +332,7 @@ async fn a_parent_folder_another_create_is_making_is_asked_for_again() {
     // NextCloud may refuse one of two MKCOLs of the same new parent with 403 "Could not create
     // directory" (`24-concurrent-creates.txt` [2]): the first room of a new directory MKCOLs
     // the room (409), then `opentalk` — refused here once — then `opentalk/meetings`.
-    let (standin, host) = setup(Options::default(), "").await;
+    let (standin, host) = standin_and_host(Options::default(), "").await;
     standin.inject(FaultRule {
         step: Step::Mkcol,
         nth: 1,
@@ -363,7 +354,7 @@ async fn a_parent_folder_another_create_is_making_is_asked_for_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_share_whose_creation_failed_or_lost_its_answer_is_found_or_made_once() {
-    let (standin, host) = setup(Options::default(), "").await;
+    let (standin, host) = standin_and_host(Options::default(), "").await;
     // The server fails the read-only link's creation (a busy database: `24-…` [3]).
     standin.inject(FaultRule::at(
         Step::CreateShare { permissions: 1 },

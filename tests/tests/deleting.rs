@@ -6,23 +6,17 @@
 use std::time::Duration;
 
 use shared_folder_harness::{
-    Fault, FaultRule, NEXTCLOUD_PROVIDER, Options, StandIn, Step, config, public_link, test_limits,
+    Fault, FaultRule, NEXTCLOUD_PROVIDER, Options, StandIn, Step, config, public_link,
+    standin_and_host, test_limits,
 };
 use shared_folder_host::bindings::WitError;
 use shared_folder_host::{Records, RoomState, SharedFolders};
-
-async fn setup(options: Options, extra: &str) -> (StandIn, SharedFolders) {
-    let standin = StandIn::start(options).await.expect("stand-in starts");
-    let host = SharedFolders::new(config(&standin, extra), NEXTCLOUD_PROVIDER, test_limits())
-        .expect("host starts");
-    (standin, host)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_folder_is_deleted_only_after_its_links_so_it_is_never_locked() {
     // A share's DELETE holds its folder's lock for 100 ms: a folder DELETE sent meanwhile
     // would be answered 423, as on the real server.
-    let (standin, host) = setup(
+    let (standin, host) = standin_and_host(
         Options {
             lock_hold: Duration::from_millis(100),
             ..Options::default()
@@ -50,7 +44,7 @@ async fn the_folder_is_deleted_only_after_its_links_so_it_is_never_locked() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_locked_folder_is_tried_again_until_the_lock_is_gone() {
-    let (standin, host) = setup(Options::default(), "").await;
+    let (standin, host) = standin_and_host(Options::default(), "").await;
     host.create("room").await.unwrap();
     for _ in 0..2 {
         standin.inject(FaultRule::at(Step::DeleteFolder, Fault::Locked));
@@ -67,7 +61,7 @@ async fn a_locked_folder_is_tried_again_until_the_lock_is_gone() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_link_that_could_not_be_deleted_keeps_its_folder_for_a_retry() {
-    let (standin, host) = setup(Options::default(), "").await;
+    let (standin, host) = standin_and_host(Options::default(), "").await;
     let record = host.create("room").await.unwrap();
     // The read-only link's DELETE fails at every attempt: both links' first attempts (sent
     // together), then the read-only one's three retries.
@@ -124,7 +118,7 @@ async fn a_lost_create_is_purged_links_first() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleted_folders_stay_in_the_trash_bin_by_default() {
-    let (standin, host) = setup(Options::default(), "").await;
+    let (standin, host) = standin_and_host(Options::default(), "").await;
     let record = host.create("room").await.unwrap();
     let rw = &record.read_write;
     public_link::request(
@@ -145,7 +139,7 @@ async fn deleted_folders_stay_in_the_trash_bin_by_default() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_from_trash_removes_the_folder_and_its_files_for_good() {
-    let (standin, host) = setup(Options::default(), "delete_from_trash = true").await;
+    let (standin, host) = standin_and_host(Options::default(), "delete_from_trash = true").await;
     // Another folder's entry in the trash is none of its business.
     standin.make_folder("opentalk/meetings/other");
     standin.make_folder("unrelated");
@@ -184,7 +178,7 @@ async fn delete_from_trash_removes_the_folder_and_its_files_for_good() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_trash_bin_the_folders_delete_is_final() {
-    let (standin, host) = setup(
+    let (standin, host) = standin_and_host(
         Options {
             trash_bin: false,
             ..Options::default()
@@ -201,7 +195,7 @@ async fn without_a_trash_bin_the_folders_delete_is_final() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rooms_named_with_characters_outside_the_bmp_work() {
     // The stand-in writes its JSON as PHP does: 😀 as \ud83d\ude00 (`16-…` [1]).
-    let (standin, host) = setup(Options::default(), "").await;
+    let (standin, host) = standin_and_host(Options::default(), "").await;
     let room = "acc-räum-😀-会议";
     let record = host.create(room).await.expect("create");
     assert_eq!(record.path, format!("opentalk/meetings/{room}"));
