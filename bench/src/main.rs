@@ -84,6 +84,8 @@ async fn standin(latency: Duration) -> Result<StandIn, Failure> {
     let standin = StandIn::start(Options {
         latency,
         share_rate_limit: None,
+        // A DELETE takes the latency given here, not the stand-in's own hold of a lock.
+        lock_hold: Duration::ZERO,
         ..Options::default()
     })
     .await?;
