@@ -301,10 +301,11 @@ async fn what_an_outage_left_behind_is_purged_once_the_storage_is_back() {
     let setup = Setup::new(&standin, "reconcile_interval = 1");
     let server = setup.serve();
     // The storage goes away while the read-write share is created, for longer than the
-    // provider's clean-up and the host's purge keep trying.
+    // provider's look-up of the shares, its clean-up and the host's purge keep trying (each
+    // request 4 times over 1.75 s: about 7 s in all).
     standin.inject(FaultRule::at(
         Step::CreateShare { permissions: 15 },
-        Fault::Outage(Duration::from_secs(6)),
+        Fault::Outage(Duration::from_secs(12)),
     ));
     let failed = server.call("PUT", FOLDER, None).await;
     assert_eq!(failed.status, 502, "{}", failed.text());
@@ -314,7 +315,7 @@ async fn what_an_outage_left_behind_is_purged_once_the_storage_is_back() {
     );
     assert_eq!(server.call("GET", FOLDER, None).await.status, 404);
     // Back after the outage: `serve` purges it without a restart or another call.
-    let purged = eventually(Duration::from_secs(20), || {
+    let purged = eventually(Duration::from_secs(30), || {
         !standin.folder_exists("opentalk/meetings/room-1") && standin.storage().shares.is_empty()
     })
     .await;
