@@ -12,8 +12,7 @@ use crate::config::SharedFolderConfig;
 use crate::connections::{ConnectionSettings, Connections};
 use crate::engine::{EngineOptions, ProviderEngine};
 use crate::error::{CallError, HostError, LoadError};
-use crate::outbound::Origin;
-use crate::outbound::{Outbound, OutboundLimits};
+use crate::outbound::{Origin, Outbound, OutboundLimits};
 use crate::provider::{CallLimits, Provider};
 use crate::records::{FolderRecord, Records, RoomLocks, RoomState, Unfinished};
 use crate::roles::{self, Access, Role};
@@ -239,8 +238,8 @@ impl SharedFolders {
 
     /// Finishes what was left unfinished: creates whose outcome was never recorded (the host
     /// stopped while they ran, or their clean-up failed) are purged at the storage, and deletes
-    /// that did not complete are done again; then the rooms are forgotten. Returns how many
-    /// rooms were cleaned; a room whose clean-up fails stays as it is, is logged, and is tried
+    /// that did not complete are done again; then the rooms are forgotten. Returns how many of
+    /// each were finished; a room whose clean-up fails stays as it is, is logged, and is tried
     /// again by the next operation on it or the next `reconcile`.
     pub async fn reconcile(&self) -> Result<Reconciled, HostError> {
         let mut done = Reconciled::default();
