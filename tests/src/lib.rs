@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use shared_folder_host::{HostLimits, OutboundLimits, SharedFolderConfig, SharedFolders};
+use shared_folder_host::connections::ConnectionSettings;
+use shared_folder_host::{
+    HostLimits, HostOptions, OutboundLimits, SharedFolderConfig, SharedFolders,
+};
 
 pub use shared_folder_test_support::{
     FIXTURE_PROVIDER, Fault, FaultRule, Options, StandIn, Step, TlsIdentity, client, public_link,
@@ -50,4 +53,19 @@ pub async fn standin_and_host(options: Options, extra: &str) -> (StandIn, Shared
     let host = SharedFolders::new(config(&standin, extra), NEXTCLOUD_PROVIDER, test_limits())
         .expect("host starts");
     (standin, host)
+}
+
+/// A host on `standin` with the built-in NextCloud provider, [`test_limits`] and `connections`
+/// (a CA bundle, the session kept or not).
+pub fn host_with(standin: &StandIn, connections: ConnectionSettings) -> SharedFolders {
+    SharedFolders::with_options(
+        config(standin, ""),
+        NEXTCLOUD_PROVIDER,
+        HostOptions {
+            limits: test_limits(),
+            connections,
+            ..HostOptions::default()
+        },
+    )
+    .expect("host starts")
 }

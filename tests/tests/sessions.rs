@@ -2,32 +2,24 @@
 //! request of a session only (a login password costs it about 0.6 s a check,
 //! `20-session-cookie-cost.txt`); a session the storage refuses is dropped.
 
-use shared_folder_harness::{
-    Fault, FaultRule, NEXTCLOUD_PROVIDER, Options, StandIn, Step, config, test_limits,
-};
+use shared_folder_harness::{Fault, FaultRule, Options, StandIn, Step, host_with};
+use shared_folder_host::SharedFolders;
 use shared_folder_host::connections::ConnectionSettings;
-use shared_folder_host::{HostOptions, SharedFolders};
 
-async fn host(standin: &StandIn, session: bool) -> SharedFolders {
-    SharedFolders::with_options(
-        config(standin, ""),
-        NEXTCLOUD_PROVIDER,
-        HostOptions {
-            limits: test_limits(),
-            connections: ConnectionSettings {
-                session,
-                ..ConnectionSettings::default()
-            },
-            ..HostOptions::default()
+fn host(standin: &StandIn, session: bool) -> SharedFolders {
+    host_with(
+        standin,
+        ConnectionSettings {
+            session,
+            ..ConnectionSettings::default()
         },
     )
-    .expect("host starts")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_password_is_checked_once_per_session() {
     let standin = StandIn::start(Options::default()).await.unwrap();
-    let host = host(&standin, true).await;
+    let host = host(&standin, true);
     for room in 0..5 {
         host.create(&format!("room-{room}")).await.unwrap();
     }
@@ -48,7 +40,7 @@ async fn the_password_is_checked_once_per_session() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_session_every_request_has_its_password_checked() {
     let standin = StandIn::start(Options::default()).await.unwrap();
-    let host = host(&standin, false).await;
+    let host = host(&standin, false);
     for room in 0..3 {
         host.create(&format!("room-{room}")).await.unwrap();
     }
@@ -58,7 +50,7 @@ async fn without_the_session_every_request_has_its_password_checked() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_the_storage_refuses_is_dropped() {
     let standin = StandIn::start(Options::default()).await.unwrap();
-    let host = host(&standin, true).await;
+    let host = host(&standin, true);
     host.create("room-1").await.unwrap();
     assert_eq!(standin.password_checks(), 1);
     // The storage answers 401 once: the host forgets the session, so the next request is

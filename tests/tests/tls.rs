@@ -6,12 +6,10 @@
 use std::path::PathBuf;
 
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-use shared_folder_harness::{
-    NEXTCLOUD_PROVIDER, Options, StandIn, TlsIdentity, config, test_limits,
-};
+use shared_folder_harness::{Options, StandIn, TlsIdentity, host_with};
+use shared_folder_host::SharedFolders;
 use shared_folder_host::bindings::WitError;
 use shared_folder_host::connections::ConnectionSettings;
-use shared_folder_host::{HostOptions, SharedFolders};
 
 /// A private CA, and a server certificate it issued for `name`.
 struct PrivateCa {
@@ -52,19 +50,13 @@ async fn https_standin(identity: TlsIdentity) -> StandIn {
 }
 
 fn host(standin: &StandIn, ca_bundle: Option<PathBuf>) -> SharedFolders {
-    SharedFolders::with_options(
-        config(standin, ""),
-        NEXTCLOUD_PROVIDER,
-        HostOptions {
-            limits: test_limits(),
-            connections: ConnectionSettings {
-                ca_bundle,
-                ..ConnectionSettings::default()
-            },
-            ..HostOptions::default()
+    host_with(
+        standin,
+        ConnectionSettings {
+            ca_bundle,
+            ..ConnectionSettings::default()
         },
     )
-    .expect("host")
 }
 
 fn bundle(dir: &tempfile::TempDir, pem: &str) -> PathBuf {

@@ -267,14 +267,11 @@ impl StandIn {
 
     /// Deletes a node into the trash bin directly (as a user of NextCloud would).
     pub fn move_to_trash(&self, path: &str) {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
         let _ = self
             .shared
             .world()
             .storage
-            .move_to_trash(path.trim_matches('/'), now);
+            .move_to_trash(path.trim_matches('/'), dispatch::now_unix());
     }
 
     pub fn inject(&self, rule: FaultRule) {
