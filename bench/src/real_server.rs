@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use futures_util::stream;
+use shared_folder_host::bindings::SettingValue;
 use shared_folder_host::connections::ConnectionSettings;
 use shared_folder_host::{HostConfig, HostOptions, NEXTCLOUD_PROVIDER, SharedFolders};
 
@@ -43,27 +44,20 @@ pub async fn run(file: &Path, samples: usize) -> Result<(), Failure> {
         )?)
     };
     let (with_session, without_session) = (ours(true)?, ours(false)?);
-    let setting = |name: &str| {
-        shared
-            .settings
-            .iter()
-            .find(|s| s.name == name)
-            .map(|s| &s.value)
-    };
-    let directory = match setting("directory") {
-        Some(shared_folder_host::bindings::SettingValue::Text(text)) => {
-            text.trim_matches('/').to_owned()
-        }
-        _ => String::new(),
-    };
-    let expiry_days = match setting("expiry") {
-        Some(shared_folder_host::bindings::SettingValue::Integer(days)) => (*days).try_into()?,
+    let directory = shared
+        .text_setting("directory")
+        .unwrap_or("")
+        .trim_matches('/')
+        .to_owned();
+    let expiry_days = match shared.setting("expiry") {
+        Some(SettingValue::Integer(days)) => (*days).try_into()?,
         _ => 7,
     };
-    let url = match setting("url") {
-        Some(shared_folder_host::bindings::SettingValue::Text(text)) => url::Url::parse(text)?,
-        _ => return Err("[shared_folder].url is missing".into()),
-    };
+    let url = url::Url::parse(
+        shared
+            .text_setting("url")
+            .ok_or("[shared_folder].url is missing")?,
+    )?;
     let baseline = Baseline {
         url,
         username: shared.username.clone(),

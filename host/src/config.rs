@@ -57,6 +57,22 @@ pub struct SharedFolderConfig {
 }
 
 impl SharedFolderConfig {
+    /// The value of the provider's field `name`, as passed to the component.
+    pub fn setting(&self, name: &str) -> Option<&SettingValue> {
+        self.settings
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| &s.value)
+    }
+
+    /// The text of the provider's field `name`, if it is text.
+    pub fn text_setting(&self, name: &str) -> Option<&str> {
+        match self.setting(name)? {
+            SettingValue::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
     /// Reads the `[shared_folder]` table of a whole configuration file.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
         let document: toml::Table =

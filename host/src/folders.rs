@@ -456,12 +456,7 @@ fn check_room(room: &str) -> Result<(), HostError> {
 /// https site (docs/nextcloud-behaviour.md, "Links behind a proxy"; recording
 /// `18-share-links-behind-a-tls-proxy.txt`).
 fn warn_about_foreign_links(configured: &Origin, record: &FolderRecord) {
-    for link in [&record.read, &record.read_write] {
-        let origin = Origin::parse(&link.url);
-        if origin.as_ref().is_ok_and(|origin| origin == configured) {
-            continue;
-        }
-        let links = origin.map_or_else(|_| "an unreadable origin".to_owned(), |o| o.to_string());
+    if let Some(links) = foreign_links(configured, record) {
         tracing::warn!(
             room = %record.room,
             links = %links,
@@ -470,8 +465,19 @@ fn warn_about_foreign_links(configured: &Origin, record: &FolderRecord) {
              not be able to open them (NextCloud behind a proxy: set overwriteprotocol, and \
              overwritehost or overwrite.cli.url, in its config.php)"
         );
-        return;
     }
+}
+
+/// Where `record`'s links point, when that is not the `configured` origin (the first such
+/// link's origin, or its URL when it has none).
+pub fn foreign_links(configured: &Origin, record: &FolderRecord) -> Option<String> {
+    [&record.read, &record.read_write]
+        .into_iter()
+        .find_map(|link| match Origin::parse(&link.url) {
+            Ok(origin) if origin == *configured => None,
+            Ok(origin) => Some(origin.to_string()),
+            Err(_) => Some(link.url.clone()),
+        })
 }
 
 /// Whether a failed create may have left a folder or share on the storage that the provider

@@ -22,11 +22,11 @@ use bytes::Bytes;
 use http::{Method, Request, StatusCode, header};
 use http_body_util::{BodyExt, Full};
 use serde_json::Value;
-use shared_folder_host::bindings::WitError;
+use shared_folder_host::bindings::{SettingValue, WitError};
 use shared_folder_host::connections::{ConnectionSettings, Connections};
 use shared_folder_host::outbound::Outbound;
 use shared_folder_host::{
-    FolderRecord, HostConfig, HostError, HostOptions, SharedFolders, plugins,
+    FolderRecord, HostConfig, HostError, HostOptions, SharedFolders, folders, plugins,
 };
 use wasmtime_wasi_http::WasiBody;
 
@@ -174,29 +174,15 @@ pub async fn run(config: &HostConfig, measure_rate_limit: bool) -> Result<Vec<Fi
 fn base_path(config: &HostConfig) -> String {
     config
         .shared_folder
-        .settings
-        .iter()
-        .find(|s| s.name == "url")
-        .and_then(|s| match &s.value {
-            shared_folder_host::bindings::SettingValue::Text(url) => url.parse::<http::Uri>().ok(),
-            _ => None,
-        })
+        .text_setting("url")
+        .and_then(|url| url.parse::<http::Uri>().ok())
         .map(|uri| uri.path().trim_end_matches('/').to_owned())
         .unwrap_or_default()
 }
 
 /// Where the provider puts `room`'s folder: `<directory>/<room>`.
 fn room_path(config: &HostConfig, room: &str) -> String {
-    let directory = config
-        .shared_folder
-        .settings
-        .iter()
-        .find(|s| s.name == "directory")
-        .and_then(|s| match &s.value {
-            shared_folder_host::bindings::SettingValue::Text(text) => Some(text.as_str()),
-            _ => None,
-        })
-        .unwrap_or("");
+    let directory = config.shared_folder.text_setting("directory").unwrap_or("");
     directory
         .split('/')
         .filter(|s| !s.is_empty())
@@ -206,25 +192,17 @@ fn room_path(config: &HostConfig, room: &str) -> String {
 }
 
 fn expiry_days(config: &HostConfig) -> Option<i64> {
-    config
-        .shared_folder
-        .settings
-        .iter()
-        .find(|s| s.name == "expiry")
-        .and_then(|s| match s.value {
-            shared_folder_host::bindings::SettingValue::Integer(days) => Some(days),
-            _ => None,
-        })
+    match config.shared_folder.setting("expiry")? {
+        SettingValue::Integer(days) => Some(*days),
+        _ => None,
+    }
 }
 
 fn deletes_from_trash(config: &HostConfig) -> bool {
-    config.shared_folder.settings.iter().any(|s| {
-        s.name == "delete_from_trash"
-            && matches!(
-                s.value,
-                shared_folder_host::bindings::SettingValue::Boolean(true)
-            )
-    })
+    matches!(
+        config.shared_folder.setting("delete_from_trash"),
+        Some(SettingValue::Boolean(true))
+    )
 }
 
 fn random_suffix() -> String {
@@ -572,25 +550,20 @@ fn create_failed(error: &HostError) -> Finding {
 /// Whether the links lead where participants' browsers can follow (`18-…`).
 fn link_origin(config: &HostConfig, record: &FolderRecord) -> Finding {
     let configured = &config.shared_folder.origin;
-    for link in [&record.read, &record.read_write] {
-        let origin = shared_folder_host::outbound::Origin::parse(&link.url);
-        if origin.as_ref().is_ok_and(|o| o == configured) {
-            continue;
-        }
-        return Finding::problem(
+    match folders::foreign_links(configured, record) {
+        None => Finding::ok(format!(
+            "the share links point at the configured url ({configured})"
+        )),
+        Some(links) => Finding::problem(
             format!(
-                "the share links point at {}, not at the configured url {configured}: \
-                 participants may not be able to open them",
-                origin.map_or_else(|_| link.url.clone(), |o| o.to_string())
+                "the share links point at {links}, not at the configured url {configured}: \
+                 participants may not be able to open them"
             ),
             "NextCloud builds links from its own view of the request: behind a proxy set \
              overwriteprotocol (e.g. https) and overwritehost or overwrite.cli.url in its \
              config.php (occ config:system:set overwriteprotocol --value=https)",
-        );
+        ),
     }
-    Finding::ok(format!(
-        "the share links point at the configured url ({configured})"
-    ))
 }
 
 /// What the capabilities say of expiry.
