@@ -86,7 +86,7 @@ fn make_folder(settings: &Settings, folder: &FolderPath) -> Result<(), Error> {
             // them with 403 "Could not create directory" (`24-concurrent-creates.txt` [2]);
             // asked again, it says whether the folder is there.
             Err(Error::Remote(refused)) if refused.status == 403 && &ancestor != folder => {
-                retry::sleep(retry::FIRST_WAIT_MS);
+                retry::sleep(retry::backoff_ms(1));
                 webdav::made(&send(settings, &mkcol)?)?
             }
             made => made?,
@@ -218,7 +218,7 @@ impl ShareRequest<'_> {
             if let Some(made) = ocs::share_with(&listing, permissions)? {
                 return Ok(made);
             }
-            retry::sleep(retry::FIRST_WAIT_MS << (attempt - 1));
+            retry::sleep(retry::backoff_ms(attempt));
             match send(self.settings, &self.request(permissions, password))
                 .and_then(|a| ocs::created_share(&a, permissions))
             {

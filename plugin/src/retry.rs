@@ -32,7 +32,7 @@ pub fn wait_ms(result: &Result<Response, Error>, idempotent: bool, attempt: u32)
     if attempt >= ATTEMPTS {
         return None;
     }
-    let backoff = FIRST_WAIT_MS << (attempt - 1).min(8);
+    let backoff = backoff_ms(attempt);
     match result {
         Ok(response) if response.status == 503 => Some(
             response
@@ -45,6 +45,11 @@ pub fn wait_ms(result: &Result<Response, Error>, idempotent: bool, attempt: u32)
         Err(Error::Transport(_)) if idempotent => Some(backoff),
         _ => None,
     }
+}
+
+/// The wait after attempt `attempt` (1-based): [`FIRST_WAIT_MS`], doubled for each further one.
+pub fn backoff_ms(attempt: u32) -> u64 {
+    FIRST_WAIT_MS << attempt.saturating_sub(1).min(8)
 }
 
 /// Waits `ms` milliseconds on `wasi:clocks`.

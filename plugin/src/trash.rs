@@ -9,11 +9,12 @@
 //! - DELETE of an entry's href removes it for good: 204, then 404;
 //! - with the trash bin app disabled, the trash answers 404 and a folder's DELETE was final.
 
-use crate::errors::{self, Error};
+use crate::errors::Error;
 use crate::http::{Request, Response};
 use crate::paths::{self, FolderPath};
 use crate::prelude::*;
 use crate::settings::Settings;
+use crate::webdav;
 
 /// The largest trash listing read: NextCloud lists the whole trash in one answer, a few hundred
 /// bytes an entry.
@@ -57,12 +58,7 @@ pub fn entries_of(
     match response.status {
         207 => {}
         404 => return Ok(None),
-        401 => {
-            return Err(Error::Unauthorized(
-                "NextCloud refused the account's credentials".into(),
-            ));
-        }
-        status => return Err(errors::remote(status, "the trash bin could not be listed")),
+        _ => return Err(webdav::error(response)),
     }
     let text = core::str::from_utf8(&response.body)
         .map_err(|_| Error::Protocol("trash listing is not UTF-8".into()))?;

@@ -51,7 +51,9 @@ pub fn removed(response: &Response) -> Result<Removed, Error> {
     }
 }
 
-fn error(response: &Response) -> Error {
+/// The error a refused WebDAV request reports: 401 as refused credentials, 404 as not found,
+/// anything else as the storage's answer, with Sabre's message.
+pub fn error(response: &Response) -> Error {
     let message = sabre_message(&response.body);
     match response.status {
         401 => Error::Unauthorized(errors::clip(

@@ -81,7 +81,6 @@ pub(crate) async fn handle(
     let Some(fault) = fault else {
         return Ok(served(call.perform(&mut shared.world())));
     };
-    let call = &call;
     tracing::debug!(?step, ?fault, "stand-in: injecting a fault");
     // Faults that happen instead of the work.
     match fault {
