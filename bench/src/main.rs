@@ -18,16 +18,9 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use futures_util::StreamExt;
 use futures_util::stream::{self, FuturesUnordered};
-use shared_folder_host::bindings::WitError;
-use shared_folder_host::connections::{ConnectionSettings, Connections};
-use shared_folder_host::engine::{EngineOptions, ProviderEngine, content_digest};
-use shared_folder_host::outbound::Outbound;
-use shared_folder_host::provider::{CallLimits, Provider};
-use shared_folder_host::{
-    CallError, HostLimits, HostOptions, NEXTCLOUD_PROVIDER, OutboundLimits, SandboxLimits, Secret,
-    SharedFolderConfig, SharedFolders, plugins,
-};
-use shared_folder_test_support::{Options, StandIn, rebuilt_component};
+use shared_folder_host::runtime::{ConnectionSettings, content_digest};
+use shared_folder_host::{ErrorKind, Limits, NEXTCLOUD_PROVIDER, Runtime, SharedFolders, plugins};
+use shared_folder_test_support::{Options, StandIn, TestHost, rebuilt_component};
 
 use baseline::Baseline;
 use table::{Better, Table, median_p99_ms, resident_bytes};
@@ -93,31 +86,21 @@ async fn standin(latency: Duration) -> Result<StandIn, Failure> {
     Ok(standin)
 }
 
-fn config(standin: &StandIn) -> Result<SharedFolderConfig, Failure> {
-    let options = standin.options();
-    Ok(SharedFolderConfig::from_toml(&format!(
-        "[shared_folder]\nprovider = \"nextcloud\"\nurl = \"{}\"\nusername = \"{}\"\npassword = \"{}\"\ndirectory = \"{DIRECTORY}\"\nexpiry = 7\n",
-        standin.url(),
-        options.username,
-        options.password
-    ))?)
+/// Our side: the host on `standin` as the tests set it up, with the limits a deployment has.
+fn host_on(standin: &StandIn) -> TestHost {
+    TestHost::on(standin)
+        .directory(DIRECTORY)
+        .line("expiry = 7")
+        .limits(Limits::default())
 }
 
 fn ours(standin: &StandIn) -> Result<SharedFolders, Failure> {
-    ours_with(standin, ConnectionSettings::default())
+    Ok(host_on(standin).try_build()?)
 }
 
 /// The host with other connection settings (for the row without connection reuse).
 fn ours_with(standin: &StandIn, connections: ConnectionSettings) -> Result<SharedFolders, Failure> {
-    Ok(SharedFolders::with_options(
-        config(standin)?,
-        NEXTCLOUD_PROVIDER,
-        HostOptions {
-            limits: HostLimits::default(),
-            connections,
-            ..HostOptions::default()
-        },
-    )?)
+    Ok(host_on(standin).connections(connections).try_build()?)
 }
 
 fn baseline(standin: &StandIn) -> Result<Baseline, Failure> {
@@ -144,7 +127,7 @@ async fn latencies(table: &mut Table, latency_ms: u64, samples: usize) -> Result
         ours.create(&room).await?;
         let created = started.elapsed();
         let started = Instant::now();
-        ours.delete(&room).await?;
+        ours.delete(&room, false).await?;
         let deleted = started.elapsed();
 
         let room = format!("baseline-{room}");
@@ -361,11 +344,15 @@ async fn host_costs(table: &mut Table, instantiations: usize) -> Result<(), Fail
         None,
     );
 
+    // A runtime of its own for each measure, set up before the clock starts; the component
+    // timed is new to it (another digest: a rebuild), so it is compiled or read from disk.
+    let unreachable = || TestHost::at("http://127.0.0.1:9/", "u", "p");
     let mut compile = Vec::new();
-    for _ in 0..3 {
-        let engine = ProviderEngine::new()?;
+    for n in 0..3 {
+        let runtime = unreachable().try_runtime()?;
+        let component = rebuilt_component(NEXTCLOUD_PROVIDER, &format!("compile {n}"));
         let started = Instant::now();
-        Provider::load(&engine, "nextcloud", NEXTCLOUD_PROVIDER)?;
+        runtime.swap_provider("nextcloud", &component).await?;
         compile.push(started.elapsed());
     }
     table.row(
@@ -377,20 +364,19 @@ async fn host_costs(table: &mut Table, instantiations: usize) -> Result<(), Fail
     );
 
     let cache = tempfile::tempdir()?;
-    let cached = || EngineOptions {
-        cache_dir: Some(cache.path().to_owned()),
-        ..EngineOptions::default()
-    };
-    Provider::load(
-        &ProviderEngine::with_options(cached())?,
-        "nextcloud",
-        NEXTCLOUD_PROVIDER,
-    )?;
+    let cached = || unreachable().cache_dir(cache.path());
     let mut load = Vec::new();
-    for _ in 0..10 {
-        let engine = ProviderEngine::with_options(cached())?;
+    for n in 0..10 {
+        let component = rebuilt_component(NEXTCLOUD_PROVIDER, &format!("load {n}"));
+        // Compiled once into the cache on disk by one runtime …
+        cached()
+            .try_runtime()?
+            .swap_provider("nextcloud", &component)
+            .await?;
+        // … and loaded from there by another.
+        let runtime = cached().try_runtime()?;
         let started = Instant::now();
-        Provider::load(&engine, "nextcloud", NEXTCLOUD_PROVIDER)?;
+        runtime.swap_provider("nextcloud", &component).await?;
         load.push(started.elapsed());
     }
     table.row(
@@ -438,42 +424,27 @@ async fn host_costs(table: &mut Table, instantiations: usize) -> Result<(), Fail
 }
 
 /// Median times, in microseconds, of making (and dropping) an instance as a call does, and of
-/// a whole call that returns without I/O (a room id the provider refuses).
+/// a whole call that returns without I/O (settings the provider refuses: `expiry = 0`).
 async fn instantiation(pooling: bool, count: usize) -> Result<(f64, f64), Failure> {
-    let engine = ProviderEngine::with_options(EngineOptions {
-        pooling,
-        ..EngineOptions::default()
-    })?;
-    let provider = Provider::load(&engine, "nextcloud", NEXTCLOUD_PROVIDER)?;
-    let config = SharedFolderConfig::from_toml(
-        "[shared_folder]\nprovider = \"nextcloud\"\nurl = \"http://127.0.0.1:9/\"\nusername = \"u\"\npassword = \"p\"\n",
-    )?;
-    let limits = CallLimits {
-        outbound: Arc::new(Outbound::new(
-            config.origin.clone(),
-            &config.username,
-            &Secret::new("p"),
-            OutboundLimits::default(),
-            Connections::new(&Default::default(), Duration::from_secs(1))?,
-            true,
-        )),
-        sandbox: SandboxLimits::default(),
-        deadline: Duration::from_secs(10),
-    };
+    let runtime: Runtime = TestHost::at("http://127.0.0.1:9/", "u", "p")
+        .line("expiry = 0")
+        .pooling(pooling)
+        .try_runtime()?;
     let mut times = Vec::with_capacity(count);
     for _ in 0..count + 50 {
         let started = Instant::now();
-        let result = provider.create(&limits, &config.settings, "../x").await;
+        let result = runtime.create("room").await;
         times.push(started.elapsed());
-        if !matches!(result, Err(CallError::Provider(WitError::InvalidRoom(_)))) {
-            return Err(format!("unexpected outcome: {result:?}").into());
+        match result {
+            Err(error) if error.kind() == ErrorKind::Configuration => {}
+            other => return Err(format!("unexpected outcome: {other:?}").into()),
         }
     }
     let mut calls = times.split_off(50);
     let mut instantiations = Vec::with_capacity(count);
     for _ in 0..count + 50 {
         let started = Instant::now();
-        provider.instantiate_only(&limits).await?;
+        runtime.probe().await?;
         instantiations.push(started.elapsed());
     }
     let mut instantiations = instantiations.split_off(50);
@@ -497,7 +468,7 @@ async fn hot_swap() -> Result<(f64, f64), Failure> {
         std::fs::write(&partial, bytes)?;
         let started = Instant::now();
         std::fs::rename(&partial, &file)?;
-        while folders.provider().digest != expected {
+        while folders.runtime().provider().digest != expected {
             if started.elapsed() > Duration::from_secs(60) {
                 return Err("the swap did not happen within 60 s".into());
             }

@@ -13,9 +13,11 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use futures_util::stream;
-use shared_folder_host::bindings::SettingValue;
-use shared_folder_host::connections::ConnectionSettings;
-use shared_folder_host::{HostConfig, HostOptions, NEXTCLOUD_PROVIDER, SharedFolders};
+use shared_folder_host::runtime::ConnectionSettings;
+use shared_folder_host::runtime::SettingValue;
+use shared_folder_host::{
+    HostConfig, NEXTCLOUD_PROVIDER, Options, Records, Runtime, SharedFolders,
+};
 
 use crate::Failure;
 use crate::baseline::Baseline;
@@ -26,22 +28,20 @@ pub async fn run(file: &Path, samples: usize) -> Result<(), Failure> {
     let shared = &config.shared_folder;
     eprintln!(
         "against the NextCloud at {} as {:?}",
-        shared.origin, shared.username
+        shared.url, shared.username
     );
     let ours = |session: bool| -> Result<SharedFolders, Failure> {
-        Ok(SharedFolders::with_options(
-            shared.clone(),
-            NEXTCLOUD_PROVIDER,
-            HostOptions {
-                limits: config.host.limits,
-                connections: ConnectionSettings {
-                    ca_bundle: config.host.ca_bundle.clone(),
-                    session,
-                    ..ConnectionSettings::default()
-                },
-                ..HostOptions::default()
+        let options = config.host.runtime_options();
+        let options = Options {
+            cache_dir: None,
+            connections: ConnectionSettings {
+                session,
+                ..options.connections
             },
-        )?)
+            ..options
+        };
+        let runtime = Runtime::new(shared.clone(), NEXTCLOUD_PROVIDER, options)?;
+        Ok(SharedFolders::new(runtime, Records::in_memory()?))
     };
     let (with_session, without_session) = (ours(true)?, ours(false)?);
     let directory = shared
@@ -68,7 +68,7 @@ pub async fn run(file: &Path, samples: usize) -> Result<(), Failure> {
     let run = format!("benchmark-{}", std::process::id());
     // Warm both paths; ours makes the directory the baseline expects.
     with_session.create(&format!("{run}-warm")).await?;
-    with_session.delete(&format!("{run}-warm")).await?;
+    with_session.delete(&format!("{run}-warm"), false).await?;
     let warm = baseline.create(&format!("{run}-warm-baseline")).await?;
     baseline.delete(&warm).await?;
 
@@ -107,7 +107,7 @@ async fn sequential(
         ours.create(&room).await?;
         times[0].push(timed(started));
         let started = Instant::now();
-        ours.delete(&room).await?;
+        ours.delete(&room, false).await?;
         times[1].push(timed(started));
 
         let room = format!("{run}-seq-nosession-{i}");
@@ -115,7 +115,7 @@ async fn sequential(
         no_session.create(&room).await?;
         times[2].push(timed(started));
         let started = Instant::now();
-        no_session.delete(&room).await?;
+        no_session.delete(&room, false).await?;
         times[3].push(timed(started));
 
         let started = Instant::now();
@@ -181,7 +181,7 @@ async fn throughput(
         .await;
     let ours_rate = total as f64 / started.elapsed().as_secs_f64();
     for room in &rooms {
-        ours.delete(room).await?;
+        ours.delete(room, false).await?;
     }
     made.into_iter().collect::<Result<Vec<_>, _>>()?;
 

@@ -24,21 +24,24 @@
 //! ```
 //!
 //! Every `[host]` field has a default; relative paths are relative to the configuration
-//! file's folder. An unknown or invalid field is an error that names it. Other sections are
-//! left alone, so the host can read an OpenTalk controller's own configuration file.
+//! file's folder. An unknown or invalid field is an error that names it (the file is read
+//! with serde, through the runtime's one TOML reader). Other sections are left alone, so the
+//! host can read an OpenTalk controller's own configuration file.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::config::{ConfigError, SharedFolderConfig};
-use crate::folders::HostLimits;
-use crate::outbound::OutboundLimits;
-use crate::sandbox::SandboxLimits;
-use crate::secret::Secret;
+use serde::Deserialize;
+use serde::de::{self, Deserializer};
+use shared_folder_runtime::{
+    ConfigError, ConnectionSettings, Limits, Options, OutboundLimits, SandboxLimits, Secret,
+    SharedFolderConfig, from_toml,
+};
 
 /// How the binary logs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Text,
     Json,
@@ -63,7 +66,7 @@ pub struct HostSection {
     pub listen: SocketAddr,
     /// Bearer tokens the controller-facing API accepts.
     pub api_tokens: Vec<Secret>,
-    pub limits: HostLimits,
+    pub limits: Limits,
     pub ticket_ttl: Duration,
     /// How often `serve` purges creates whose clean-up failed (the storage was away).
     pub reconcile_interval: Duration,
@@ -78,27 +81,37 @@ pub struct HostConfig {
     pub host: HostSection,
 }
 
-/// The fields `[host]` knows; any other is an error.
-pub const HOST_FIELDS: &[&str] = &[
-    "plugins",
-    "database",
-    "component_cache",
-    "ca_bundle",
-    "allow_plain_http",
-    "storage_session",
-    "listen",
-    "api_tokens",
-    "password_file",
-    "password_env",
-    "call_timeout",
-    "connect_timeout",
-    "answer_timeout",
-    "memory_limit_mib",
-    "ticket_ttl",
-    "reconcile_interval",
-    "shutdown_grace",
-    "log_format",
-];
+/// The `[host]` table as written: typed, every field optional, any other field refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HostTable {
+    plugins: Option<FilePath>,
+    database: Option<FilePath>,
+    component_cache: Option<FilePath>,
+    ca_bundle: Option<FilePath>,
+    allow_plain_http: Option<bool>,
+    storage_session: Option<bool>,
+    listen: Option<Listen>,
+    api_tokens: Option<Tokens>,
+    password_file: Option<FilePath>,
+    password_env: Option<FilePath>,
+    call_timeout: Option<Positive>,
+    connect_timeout: Option<Positive>,
+    answer_timeout: Option<Positive>,
+    memory_limit_mib: Option<Mebibytes>,
+    ticket_ttl: Option<Positive>,
+    reconcile_interval: Option<Positive>,
+    shutdown_grace: Option<Positive>,
+    log_format: Option<LogFormat>,
+}
+
+/// The file as far as `[host]` goes: other sections (an OpenTalk controller's own) are left
+/// alone; `[shared_folder]` is read by [`SharedFolderConfig`].
+#[derive(Deserialize)]
+struct File {
+    #[serde(default)]
+    host: HostTable,
+}
 
 impl HostConfig {
     /// Reads the configuration file at `path`.
@@ -118,62 +131,50 @@ impl HostConfig {
         base: &Path,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let document: toml::Table =
-            toml::from_str(text).map_err(|e| ConfigError::Syntax(e.message().to_owned()))?;
-        let empty = toml::Table::new();
-        let host = match document.get("host") {
-            None => &empty,
-            Some(toml::Value::Table(table)) => table,
-            Some(_) => return Err(ConfigError::Syntax("`host` must be a table".into())),
+        let File { host: table } = from_toml(text)?;
+        let password = table.password(base, env)?;
+        let shared_folder = SharedFolderConfig::from_toml_with(text, password)?;
+        let path = |field: &Option<FilePath>| field.as_ref().map(|p| base.join(&p.0));
+        let seconds = |field: &Option<Positive>, default: u64| {
+            Duration::from_secs(field.as_ref().map_or(default, |n| n.0))
         };
-        let fields = Fields { table: host, base };
-        fields.known()?;
-        let password = fields.password(env)?;
-        let shared_folder = match document.get("shared_folder") {
-            Some(toml::Value::Table(table)) => {
-                SharedFolderConfig::from_table_with(table, password)?
-            }
-            Some(_) => {
-                return Err(ConfigError::Syntax(
-                    "`shared_folder` must be a table".into(),
-                ));
-            }
-            None => return Err(ConfigError::MissingSection),
-        };
-        let defaults = HostLimits::default();
-        let answer_timeout = fields.seconds("answer_timeout", Duration::from_secs(30))?;
+        let defaults = Limits::default();
+        let answer_timeout = seconds(&table.answer_timeout, 30);
         let host = HostSection {
-            plugins: fields.path("plugins")?,
-            database: fields
-                .path("database")?
-                .unwrap_or_else(|| base.join("shared-folders.sqlite3")),
-            component_cache: fields
-                .path("component_cache")?
+            plugins: path(&table.plugins),
+            database: path(&table.database).unwrap_or_else(|| base.join("shared-folders.sqlite3")),
+            component_cache: path(&table.component_cache)
                 .unwrap_or_else(|| base.join("component-cache")),
-            ca_bundle: fields.path("ca_bundle")?,
-            allow_plain_http: fields.flag("allow_plain_http", false)?,
-            storage_session: fields.flag("storage_session", true)?,
-            listen: fields.listen()?,
-            api_tokens: fields.tokens()?,
-            limits: HostLimits {
+            ca_bundle: path(&table.ca_bundle),
+            allow_plain_http: table.allow_plain_http.unwrap_or(false),
+            storage_session: table.storage_session.unwrap_or(true),
+            listen: table
+                .listen
+                .map_or(SocketAddr::from(([127, 0, 0, 1], 8080)), |l| l.0),
+            api_tokens: table.api_tokens.map(|t| t.0).unwrap_or_default(),
+            limits: Limits {
                 sandbox: SandboxLimits {
-                    memory_bytes: fields.mebibytes("memory_limit_mib", 64)?,
+                    memory_bytes: table
+                        .memory_limit_mib
+                        .map_or(defaults.sandbox.memory_bytes, |m| m.0),
                     ..defaults.sandbox
                 },
                 outbound: OutboundLimits {
-                    connect_timeout: fields.seconds("connect_timeout", Duration::from_secs(5))?,
+                    connect_timeout: seconds(&table.connect_timeout, 5),
                     first_byte_timeout: answer_timeout,
                     between_bytes_timeout: answer_timeout,
                     ..defaults.outbound
                 },
-                call_deadline: fields.seconds("call_timeout", defaults.call_deadline)?,
+                call_deadline: table
+                    .call_timeout
+                    .map_or(defaults.call_deadline, |n| Duration::from_secs(n.0)),
             },
-            ticket_ttl: fields.seconds("ticket_ttl", Duration::from_secs(300))?,
-            reconcile_interval: fields.seconds("reconcile_interval", Duration::from_secs(60))?,
-            shutdown_grace: fields.seconds("shutdown_grace", Duration::from_secs(30))?,
-            log_format: fields.log_format()?,
+            ticket_ttl: seconds(&table.ticket_ttl, 300),
+            reconcile_interval: seconds(&table.reconcile_interval, 60),
+            shutdown_grace: seconds(&table.shutdown_grace, 30),
+            log_format: table.log_format.unwrap_or(LogFormat::Text),
         };
-        if !shared_folder.origin.https && !host.allow_plain_http {
+        if !shared_folder.url.https() && !host.allow_plain_http {
             return Err(ConfigError::field(
                 "url",
                 "is plain http, which sends the account's password and the shares' passwords \
@@ -187,156 +188,145 @@ impl HostConfig {
     }
 }
 
-/// The `[host]` table's fields, each read with its default and named in its error.
-struct Fields<'a> {
-    table: &'a toml::Table,
-    base: &'a Path,
+impl HostSection {
+    /// How the runtime is set up for this file: its limits, the component cache, and how the
+    /// storage is reached.
+    pub fn runtime_options(&self) -> Options {
+        Options {
+            limits: self.limits,
+            cache_dir: Some(self.component_cache.clone()),
+            connections: ConnectionSettings {
+                ca_bundle: self.ca_bundle.clone(),
+                session: self.storage_session,
+                ..ConnectionSettings::default()
+            },
+            ..Options::default()
+        }
+    }
 }
 
-impl Fields<'_> {
-    fn known(&self) -> Result<(), ConfigError> {
-        match self
-            .table
-            .keys()
-            .find(|k| !HOST_FIELDS.contains(&k.as_str()))
-        {
-            Some(unknown) => Err(error(
-                unknown,
-                format!("unknown field; known: {}", HOST_FIELDS.join(", ")),
-            )),
-            None => Ok(()),
-        }
-    }
-
-    fn text(&self, field: &str) -> Result<Option<&str>, ConfigError> {
-        match self.table.get(field) {
-            None => Ok(None),
-            Some(toml::Value::String(s)) if !s.trim().is_empty() => Ok(Some(s)),
-            Some(toml::Value::String(_)) => Err(error(field, "must not be empty")),
-            Some(_) => Err(error(field, "must be a string")),
-        }
-    }
-
-    fn path(&self, field: &str) -> Result<Option<PathBuf>, ConfigError> {
-        Ok(self.text(field)?.map(|p| self.base.join(p)))
-    }
-
-    fn listen(&self) -> Result<SocketAddr, ConfigError> {
-        match self.text("listen")? {
-            None => Ok(SocketAddr::from(([127, 0, 0, 1], 8080))),
-            Some(text) => text
-                .parse()
-                .map_err(|_| error("listen", "must be an address and port, e.g. 127.0.0.1:8080")),
-        }
-    }
-
-    fn tokens(&self) -> Result<Vec<Secret>, ConfigError> {
-        let Some(value) = self.table.get("api_tokens") else {
-            return Ok(Vec::new());
-        };
-        let toml::Value::Array(items) = value else {
-            return Err(error("api_tokens", "must be a list of strings"));
-        };
-        items
-            .iter()
-            .map(|item| match item {
-                toml::Value::String(s) if s.len() >= 16 => Ok(Secret::new(s.clone())),
-                toml::Value::String(_) => Err(error(
-                    "api_tokens",
-                    "each token must have at least 16 characters",
-                )),
-                _ => Err(error("api_tokens", "must be a list of strings")),
-            })
-            .collect()
-    }
-
+impl HostTable {
     /// The account password from `password_file` or `password_env`, if one is named.
     fn password(
         &self,
+        base: &Path,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Option<Secret>, ConfigError> {
-        let file = self.path("password_file")?;
-        let variable = self.text("password_env")?;
-        let secret = match (file, variable) {
+        let (field, secret) = match (&self.password_file, &self.password_env) {
             (Some(_), Some(_)) => {
-                return Err(error(
+                return Err(ConfigError::host_field(
                     "password_env",
                     "give password_file or password_env, not both",
                 ));
             }
             (Some(file), None) => {
+                let file = base.join(&file.0);
                 let text = std::fs::read_to_string(&file).map_err(|e| {
-                    error(
+                    ConfigError::host_field(
                         "password_file",
                         format!("cannot read {}: {}", file.display(), e.kind()),
                     )
                 })?;
                 // A file usually ends with a newline that is not part of the password.
-                text.trim_end_matches(['\n', '\r']).to_owned()
+                let text = text.trim_end_matches(['\n', '\r']).to_owned();
+                ("password_file", text)
             }
-            (None, Some(name)) => env(name).ok_or_else(|| {
-                error(
-                    "password_env",
-                    format!("environment variable {name} is not set"),
-                )
-            })?,
+            (None, Some(name)) => {
+                let name = name.0.to_string_lossy();
+                let value = env(&name).ok_or_else(|| {
+                    ConfigError::host_field(
+                        "password_env",
+                        format!("environment variable {name} is not set"),
+                    )
+                })?;
+                ("password_env", value)
+            }
             (None, None) => return Ok(None),
         };
         if secret.is_empty() {
-            let field = if self.table.contains_key("password_file") {
-                "password_file"
-            } else {
-                "password_env"
-            };
-            return Err(error(field, "the password it gives is empty"));
+            return Err(ConfigError::host_field(
+                field,
+                "the password it gives is empty",
+            ));
         }
         Ok(Some(Secret::new(secret)))
     }
+}
 
-    fn positive(&self, field: &str) -> Result<Option<u64>, ConfigError> {
-        match self.table.get(field) {
-            None => Ok(None),
-            Some(toml::Value::Integer(n)) if *n > 0 => Ok(Some(n.unsigned_abs())),
-            Some(_) => Err(error(field, "must be a positive whole number")),
+/// A non-empty text naming a file (relative to the configuration file) or a variable.
+#[derive(Debug)]
+struct FilePath(PathBuf);
+
+impl<'de> Deserialize<'de> for FilePath {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if text.trim().is_empty() {
+            return Err(de::Error::custom("must not be empty"));
         }
+        Ok(FilePath(PathBuf::from(text)))
     }
+}
 
-    fn flag(&self, field: &str, default: bool) -> Result<bool, ConfigError> {
-        match self.table.get(field) {
-            None => Ok(default),
-            Some(toml::Value::Boolean(value)) => Ok(*value),
-            Some(_) => Err(error(field, "must be true or false")),
-        }
+/// An address and port to listen on.
+#[derive(Debug)]
+struct Listen(SocketAddr);
+
+impl<'de> Deserialize<'de> for Listen {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.trim()
+            .parse()
+            .map(Listen)
+            .map_err(|_| de::Error::custom("must be an address and port, e.g. 127.0.0.1:8080"))
     }
+}
 
-    fn seconds(&self, field: &str, default: Duration) -> Result<Duration, ConfigError> {
-        Ok(self.positive(field)?.map_or(default, Duration::from_secs))
-    }
+/// The controller's bearer tokens: a list of strings of at least 16 characters. What was
+/// written is never quoted in an error.
+#[derive(Debug)]
+struct Tokens(Vec<Secret>);
 
-    fn mebibytes(&self, field: &str, default: u64) -> Result<usize, ConfigError> {
-        let mib = self.positive(field)?.unwrap_or(default);
-        if mib > 4096 {
-            return Err(error(
-                field,
-                "at most 4096 (a component has a 32-bit memory)",
+impl<'de> Deserialize<'de> for Tokens {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let tokens = Vec::<Secret>::deserialize(deserializer)
+            .map_err(|_| de::Error::custom("must be a list of strings"))?;
+        if tokens.iter().any(|t| t.expose().chars().count() < 16) {
+            return Err(de::Error::custom(
+                "each token must have at least 16 characters",
             ));
         }
-        usize::try_from(mib << 20).map_err(|_| error(field, "too large for this machine"))
+        Ok(Tokens(tokens))
     }
+}
 
-    fn log_format(&self) -> Result<LogFormat, ConfigError> {
-        match self.text("log_format")? {
-            None | Some("text") => Ok(LogFormat::Text),
-            Some("json") => Ok(LogFormat::Json),
-            Some(_) => Err(error("log_format", "must be \"text\" or \"json\"")),
+/// A whole number above zero (seconds).
+#[derive(Debug)]
+struct Positive(u64);
+
+impl<'de> Deserialize<'de> for Positive {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match i64::deserialize(deserializer) {
+            Ok(n) if n > 0 => Ok(Positive(n.unsigned_abs())),
+            _ => Err(de::Error::custom("must be a positive whole number")),
         }
     }
 }
 
-fn error(field: &str, reason: impl Into<String>) -> ConfigError {
-    ConfigError::HostField {
-        field: field.to_owned(),
-        reason: reason.into(),
+/// A memory size in MiB, at most 4096 (a component has a 32-bit memory), as bytes.
+#[derive(Debug)]
+struct Mebibytes(usize);
+
+impl<'de> Deserialize<'de> for Mebibytes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let Positive(mib) = Positive::deserialize(deserializer)?;
+        if mib > 4096 {
+            return Err(de::Error::custom(
+                "at most 4096 (a component has a 32-bit memory)",
+            ));
+        }
+        usize::try_from(mib << 20)
+            .map(Mebibytes)
+            .map_err(|_| de::Error::custom("too large for this machine"))
     }
 }
 
@@ -371,7 +361,7 @@ mod tests {
         assert_eq!(host.reconcile_interval, Duration::from_secs(60));
         assert_eq!(host.listen.to_string(), "127.0.0.1:8080");
         assert!(host.api_tokens.is_empty());
-        assert_eq!(host.limits, HostLimits::default());
+        assert_eq!(host.limits, Limits::default());
         assert_eq!(host.log_format, LogFormat::Text);
         assert_eq!(config.shared_folder.password.expose(), "pw-in-config");
     }
@@ -461,7 +451,7 @@ mod tests {
         assert!(error.to_string().contains("allow_plain_http"), "{error}");
         let allowed = parse(&format!("{plain}[host]\nallow_plain_http = true\n")).unwrap();
         assert!(allowed.host.allow_plain_http);
-        assert!(!allowed.shared_folder.origin.https);
+        assert!(!allowed.shared_folder.url.https());
     }
 
     fn error_names(error: &ConfigError, name: &str) -> bool {

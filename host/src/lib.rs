@@ -1,42 +1,25 @@
-//! The reference host for shared-folder provider components.
+//! The reference host for shared-folder provider components, on top of the embeddable
+//! [`shared_folder_runtime`]: the folder records ([`records`]), the host's API that keeps
+//! them ([`SharedFolders`]), the plugins folder that is watched and hot-swapped ([`plugins`]),
+//! the controller's REST API and the participants' signaling ([`service`]), and the
+//! configuration file of the `shared-folder-host` binary ([`HostConfig`]).
 //!
-//! A controller embeds [`SharedFolders`]: give it the `[shared_folder]` configuration and a
-//! provider component (the NextCloud one is built in: [`NEXTCLOUD_PROVIDER`]), then create,
-//! show per role, and delete meeting rooms' shared folders. The provider runs in wasmtime,
-//! confined to the configured storage origin, with bounded memory and time, and can be
-//! replaced while the host runs ([`SharedFolders::swap_provider`]).
-//!
-//! See `ARCHITECTURE.md` for how the modules fit together.
+//! See `ARCHITECTURE.md` for how the parts fit together.
 
-pub mod bindings;
-pub mod config;
-pub mod connections;
-pub mod engine;
-pub mod error;
-pub mod folders;
-pub mod host_config;
-pub mod outbound;
+mod error;
+mod folders;
+mod host_config;
 pub mod plugins;
-pub mod provider;
 pub mod records;
-pub mod roles;
-pub mod room_id;
-pub mod sandbox;
-pub mod secret;
 pub mod service;
 
-pub use config::{ConfigError, SharedFolderConfig};
-pub use error::{CallError, HostError, LoadError};
-pub use folders::{
-    Creation, Deletion, HostLimits, HostOptions, ProviderInfo, Reconciled, SharedFolders,
-};
+pub use error::HostError;
+pub use folders::{Creation, Deletion, Reconciled, SharedFolders, foreign_links};
 pub use host_config::{HostConfig, HostSection, LogFormat};
-pub use outbound::OutboundLimits;
-pub use records::{FolderRecord, Records, RecordsError, RoomState, ShareLink};
-pub use roles::{Access, Link, Role};
-pub use sandbox::SandboxLimits;
-pub use secret::Secret;
-
-/// The NextCloud provider component (`plugin/`), built for wasm32-wasip2 with this crate.
-pub const NEXTCLOUD_PROVIDER: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/nextcloud_provider.wasm"));
+pub use records::{Records, RecordsError, RoomState};
+/// The runtime this host is built on; its items are re-exported here for convenience.
+pub use shared_folder_runtime as runtime;
+pub use shared_folder_runtime::{
+    Access, ConfigError, Error, ErrorKind, FolderRecord, Limits, NEXTCLOUD_PROVIDER, Options, Role,
+    Runtime, Secret, ShareLink, SharedFolderConfig,
+};

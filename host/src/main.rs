@@ -27,12 +27,10 @@ mod preflight;
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
-use shared_folder_host::bindings::WitError;
-use shared_folder_host::connections::ConnectionSettings;
 use shared_folder_host::service::{self, Service};
 use shared_folder_host::{
-    CallError, Deletion, HostConfig, HostError, HostOptions, LogFormat, Reconciled, Records, Role,
-    SharedFolders, plugins,
+    Deletion, ErrorKind, HostConfig, HostError, LogFormat, Options, Reconciled, Records, Role,
+    Runtime, SharedFolders, plugins,
 };
 
 #[derive(Parser)]
@@ -116,23 +114,38 @@ impl Failure {
 
 impl From<HostError> for Failure {
     fn from(error: HostError) -> Self {
-        let code = match &error {
-            HostError::NoFolder(_) => 3,
-            HostError::Config(_)
-            | HostError::Load { .. }
-            | HostError::Tls(_)
-            | HostError::InvalidRoom(_) => 2,
-            // A provider with a stricter rule for room ids than the host's: still usage.
-            HostError::Call {
-                source: CallError::Provider(WitError::InvalidRoom(_)),
-                ..
-            } => 2,
-            HostError::Call { .. } | HostError::Records(_) => 1,
-        };
         Failure {
-            code,
+            code: exit_code(error.kind()),
             message: error.to_string(),
         }
+    }
+}
+
+impl From<shared_folder_host::Error> for Failure {
+    fn from(error: shared_folder_host::Error) -> Self {
+        HostError::from(error).into()
+    }
+}
+
+/// The exit code for each kind of failure: 3 the room has no folder; 2 usage and
+/// configuration (a room id the host or the provider refuses, a component that does not
+/// load); 1 the storage or the provider failed.
+fn exit_code(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::NoFolder => 3,
+        ErrorKind::InvalidRoom | ErrorKind::Configuration | ErrorKind::RefusedAtLoad => 2,
+        ErrorKind::Trapped
+        | ErrorKind::Deadline
+        | ErrorKind::Unusable
+        | ErrorKind::Instantiation
+        | ErrorKind::Unauthorized
+        | ErrorKind::AlreadyExists
+        | ErrorKind::NotFound
+        | ErrorKind::Remote(_)
+        | ErrorKind::Transport
+        | ErrorKind::Timeout
+        | ErrorKind::Protocol
+        | ErrorKind::Records => 1,
     }
 }
 
@@ -185,7 +198,7 @@ fn init_logging(format: LogFormat) {
 async fn run(command: Command, config: HostConfig) -> Result<(), Failure> {
     match command {
         Command::Create { room, .. } => {
-            let record = host(&config)?.create(&room).await?;
+            let record = host(&config)?.create(&room).await?.record;
             print_json(&json!({
                 "room": record.room,
                 "path": record.path,
@@ -197,7 +210,7 @@ async fn run(command: Command, config: HostConfig) -> Result<(), Failure> {
             print_json(&json!(host(&config)?.access(&room, role)?));
         }
         Command::Delete { room, force, .. } => {
-            let deleted = match host(&config)?.delete_folder(&room, force).await? {
+            let deleted = match host(&config)?.delete(&room, force).await? {
                 Deletion::Deleted => true,
                 Deletion::NoFolder => false,
                 Deletion::RecordOnly(error) => {
@@ -238,20 +251,12 @@ fn host(config: &HostConfig) -> Result<SharedFolders, Failure> {
         code: 1,
         message: e.to_string(),
     })?;
-    Ok(SharedFolders::with_options(
+    let runtime = Runtime::new(
         config.shared_folder.clone(),
         &component,
-        HostOptions {
-            limits: config.host.limits,
-            records: Some(records),
-            cache_dir: Some(config.host.component_cache.clone()),
-            connections: ConnectionSettings {
-                ca_bundle: config.host.ca_bundle.clone(),
-                session: config.host.storage_session,
-                ..ConnectionSettings::default()
-            },
-        },
-    )?)
+        config.host.runtime_options(),
+    )?;
+    Ok(SharedFolders::new(runtime, records))
 }
 
 /// Purges, every `interval`, the creates whose clean-up failed while the storage was away, so
@@ -357,11 +362,16 @@ fn check(config: &HostConfig, component: Option<&Path>) -> Result<(), Failure> {
         None => plugins::initial_component(config.host.plugins.as_deref(), provider)
             .map_err(Failure::usage)?,
     };
-    let host = SharedFolders::new(config.shared_folder.clone(), &bytes, config.host.limits)?;
-    let info = host.provider();
+    // Nothing is written: no compiled component goes into the cache.
+    let options = Options {
+        cache_dir: None,
+        ..config.host.runtime_options()
+    };
+    let runtime = Runtime::new(config.shared_folder.clone(), &bytes, options)?;
+    let info = runtime.provider();
     println!(
         "configuration: ok (storage origin {})",
-        config.shared_folder.origin
+        config.shared_folder.url.origin()
     );
     println!(
         "provider {:?}: ok ({} bytes, sha256 {}, fits shared-folder:provider@0.2.0)",
@@ -375,7 +385,8 @@ fn check(config: &HostConfig, component: Option<&Path>) -> Result<(), Failure> {
 fn print_findings(config: &HostConfig, findings: &[preflight::Finding]) {
     println!(
         "preflight of the storage at {} as {:?}:",
-        config.shared_folder.origin, config.shared_folder.username
+        config.shared_folder.url.origin(),
+        config.shared_folder.username
     );
     for finding in findings {
         let level = match finding.level {

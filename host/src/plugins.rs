@@ -2,7 +2,7 @@
 //! plugins folder, which overrides the built-in one and is watched while the host runs.
 //!
 //! A new or changed file is read, checked against the world and swapped in
-//! ([`SharedFolders::swap_provider`]); a broken one is refused with a log line and the
+//! ([`shared_folder_runtime::Runtime::swap_provider`]); a broken one is refused with a log line and the
 //! provider before it keeps serving. Writes arrive as bursts of file-system events, so the
 //! watcher waits for a short quiet spell before it reads the file.
 
@@ -14,8 +14,8 @@ use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
 use notify::{RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 
-use crate::engine::content_digest;
 use crate::folders::SharedFolders;
+use shared_folder_runtime::content_digest;
 
 /// How long a component file must stay unchanged before it is loaded.
 const QUIET: Duration = Duration::from_millis(100);
@@ -40,7 +40,7 @@ pub enum PluginError {
 /// The providers built into the host, by name.
 pub fn built_in(provider: &str) -> Option<&'static [u8]> {
     match provider {
-        "nextcloud" => Some(crate::NEXTCLOUD_PROVIDER),
+        "nextcloud" => Some(shared_folder_runtime::NEXTCLOUD_PROVIDER),
         _ => None,
     }
 }
@@ -97,7 +97,7 @@ impl Drop for PluginWatcher {
 /// Starts watching `folder` for `folders`' configured provider's component. Must be called
 /// within a tokio runtime.
 pub fn watch(folders: Arc<SharedFolders>, folder: &Path) -> Result<PluginWatcher, PluginError> {
-    let file = component_file(folder, folders.configured_provider());
+    let file = component_file(folder, &folders.runtime().config().provider);
     let unusable = |e: notify::Error| PluginError::Folder {
         folder: folder.to_owned(),
         reason: e.to_string(),
@@ -172,13 +172,18 @@ async fn reload(folders: &SharedFolders, file: &Path, refused: &mut Option<Strin
     };
     let digest = content_digest(&bytes);
     tracing::debug!(file = %file.display(), %digest, "component file read");
-    if digest == folders.provider().digest || refused.as_ref() == Some(&digest) {
+    if digest == folders.runtime().provider().digest || refused.as_ref() == Some(&digest) {
         return;
     }
     tracing::info!(file = %file.display(), bytes = bytes.len(), "component file changed; loading it");
-    let name = folders.configured_provider().to_owned();
+    let name = folders.runtime().config().provider.clone();
     // `swap_provider` logs the outcome either way.
-    if folders.swap_provider(&name, &bytes).await.is_err() {
+    if folders
+        .runtime()
+        .swap_provider(&name, &bytes)
+        .await
+        .is_err()
+    {
         *refused = Some(digest);
     }
 }

@@ -22,13 +22,13 @@ use bytes::Bytes;
 use http::{Method, Request, StatusCode, header};
 use http_body_util::{BodyExt, Full};
 use serde_json::Value;
-use shared_folder_host::bindings::{SettingValue, WitError};
-use shared_folder_host::connections::{ConnectionSettings, Connections};
-use shared_folder_host::outbound::Outbound;
-use shared_folder_host::{
-    FolderRecord, HostConfig, HostError, HostOptions, SharedFolders, folders, plugins,
+use shared_folder_host::runtime::{
+    ConnectionSettings, Connections, Outbound, SettingValue, WasiBody,
 };
-use wasmtime_wasi_http::WasiBody;
+use shared_folder_host::{
+    ConfigError, ErrorKind, FolderRecord, HostConfig, HostError, Records, Runtime, SharedFolders,
+    foreign_links, plugins,
+};
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,33 +84,19 @@ const RATE_PROBES: usize = 11;
 /// to [`RATE_PROBES`] probe rooms to see whether the share rate limit is in force.
 pub async fn run(config: &HostConfig, measure_rate_limit: bool) -> Result<Vec<Finding>, HostError> {
     let shared = &config.shared_folder;
-    let connections = ConnectionSettings {
-        ca_bundle: config.host.ca_bundle.clone(),
-        session: config.host.storage_session,
-        ..ConnectionSettings::default()
-    };
+    let options = config.host.runtime_options();
+    let connections = options.connections.clone();
     let component = plugins::initial_component(config.host.plugins.as_deref(), &shared.provider)
-        .map_err(|e| {
-            HostError::Config(shared_folder_host::ConfigError::field(
-                "provider",
-                e.to_string(),
-            ))
-        })?;
+        .map_err(|e| ConfigError::field("provider", e.to_string()))?;
     // Records in memory: the service's database is none of the preflight's business.
-    let host = SharedFolders::with_options(
-        shared.clone(),
-        &component,
-        HostOptions {
-            limits: config.host.limits,
-            records: None,
-            cache_dir: Some(config.host.component_cache.clone()),
-            connections: connections.clone(),
-        },
-    )?;
+    let host = SharedFolders::new(
+        Runtime::new(shared.clone(), &component, options)?,
+        Records::in_memory()?,
+    );
     // The host's own requests, on a session of their own (a fresh one: its first answer tells
     // what kind of password this is).
     let direct = Outbound::new(
-        shared.origin.clone(),
+        shared.url.origin().clone(),
         &shared.username,
         &shared.password,
         config.host.limits.outbound,
@@ -118,7 +104,7 @@ pub async fn run(config: &HostConfig, measure_rate_limit: bool) -> Result<Vec<Fi
         true,
     );
     let probe = Probe {
-        base: format!("{}", shared.origin),
+        base: shared.url.origin().to_string(),
         base_path: base_path(config),
         username: shared.username.clone(),
         direct,
@@ -134,7 +120,7 @@ pub async fn run(config: &HostConfig, measure_rate_limit: bool) -> Result<Vec<Fi
 
     let suffix = random_suffix();
     let room = format!("{PROBE}-{suffix}");
-    let made = host.create(&room).await;
+    let made = host.create(&room).await.map(|creation| creation.record);
     match made {
         Err(error) => {
             findings.push(create_failed(&error));
@@ -151,7 +137,7 @@ pub async fn run(config: &HostConfig, measure_rate_limit: bool) -> Result<Vec<Fi
             )));
             findings.push(link_origin(config, &record));
             findings.push(probe.link_opens(&record, &connections).await);
-            match host.delete(&room).await {
+            match host.delete(&room, false).await {
                 Ok(_) => findings.push(Finding::ok("the probe folder was deleted, links first")),
                 Err(error) => findings.push(Finding::problem(
                     format!("the probe folder could not be deleted: {error}"),
@@ -172,12 +158,7 @@ pub async fn run(config: &HostConfig, measure_rate_limit: bool) -> Result<Vec<Fi
 
 /// The sub-path NextCloud is served under, from `url` (`""` or `/nextcloud`).
 fn base_path(config: &HostConfig) -> String {
-    config
-        .shared_folder
-        .text_setting("url")
-        .and_then(|url| url.parse::<http::Uri>().ok())
-        .map(|uri| uri.path().trim_end_matches('/').to_owned())
-        .unwrap_or_default()
+    config.shared_folder.url.base_path().to_owned()
 }
 
 /// Where the provider puts `room`'s folder: `<directory>/<room>`.
@@ -529,14 +510,14 @@ fn encode(segment: &str) -> String {
 }
 
 fn create_failed(error: &HostError) -> Finding {
-    let fix = match error.provider_error() {
-        Some(WitError::Remote(remote)) if remote.status == 429 => {
+    let fix = match error.kind() {
+        ErrorKind::Remote(429) => {
             "NextCloud's share rate limit is in force and used up: see the rate-limit finding"
         }
-        Some(WitError::Remote(remote)) if remote.status == 403 => {
+        ErrorKind::Remote(403) => {
             "NextCloud refused a share: allow public link sharing and public upload for the account"
         }
-        Some(WitError::NotFound(_)) => {
+        ErrorKind::NotFound => {
             "a share was refused as not found: check that link sharing is enabled, and that an expiry NextCloud enforces is not shorter than [shared_folder].expiry"
         }
         _ => "see the error; the provider's log has more",
@@ -549,8 +530,8 @@ fn create_failed(error: &HostError) -> Finding {
 
 /// Whether the links lead where participants' browsers can follow (`18-…`).
 fn link_origin(config: &HostConfig, record: &FolderRecord) -> Finding {
-    let configured = &config.shared_folder.origin;
-    match folders::foreign_links(configured, record) {
+    let configured = config.shared_folder.url.origin();
+    match foreign_links(configured, record) {
         None => Finding::ok(format!(
             "the share links point at the configured url ({configured})"
         )),
@@ -633,7 +614,7 @@ async fn measure_rooms(
         }
     }
     for room in &made {
-        let _ = host.delete(room).await;
+        let _ = host.delete(room, false).await;
         probe.trash(config, &room_path(config, room)).await;
     }
     match limited {
@@ -642,18 +623,16 @@ async fn measure_rooms(
              not in force for this host",
             RATE_PROBES * 2
         )),
-        Some(error) if matches!(error.provider_error(), Some(WitError::Remote(r)) if r.status == 429) => {
-            Finding::problem(
-                format!(
-                    "the share rate limit is in force: NextCloud refused the probe room after {} \
+        Some(error) if error.kind() == ErrorKind::Remote(429) => Finding::problem(
+            format!(
+                "the share rate limit is in force: NextCloud refused the probe room after {} \
                      rooms; the next rooms can be created as the 10-minute window moves on",
-                    made.len() - 1
-                ),
-                "lift it for this host: occ config:app:set bruteForce whitelist_1 --value=<this \
+                made.len() - 1
+            ),
+            "lift it for this host: occ config:app:set bruteForce whitelist_1 --value=<this \
                  host's address>/32, and occ config:app:set bruteforcesettings \
                  apply_allowlist_to_ratelimit --value=true --type=boolean",
-            )
-        }
+        ),
         Some(error) => Finding::warning(
             format!("the rate limit was not measured: a probe room failed: {error}"),
             "see the error",

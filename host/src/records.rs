@@ -20,62 +20,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde::Serialize;
-
-use crate::bindings::{Share, SharedFolder};
-use crate::secret::Secret;
-
-/// One public link of a folder.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ShareLink {
-    pub id: String,
-    pub url: String,
-    pub password: Secret,
-}
-
-/// A room's shared folder.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FolderRecord {
-    pub room: String,
-    /// The provider that created it.
-    pub provider: String,
-    pub path: String,
-    pub read: ShareLink,
-    pub read_write: ShareLink,
-    pub created_at_unix: u64,
-}
-
-impl FolderRecord {
-    pub fn new(room: &str, provider: &str, folder: SharedFolder) -> Self {
-        let link = |share: Share| ShareLink {
-            id: share.id,
-            url: share.url,
-            password: Secret::new(share.password),
-        };
-        FolderRecord {
-            room: room.to_owned(),
-            provider: provider.to_owned(),
-            path: folder.path,
-            read: link(folder.read),
-            read_write: link(folder.read_write),
-            created_at_unix: now_unix(),
-        }
-    }
-
-    /// The record in the contract's terms, for the provider's `delete`.
-    pub fn to_wit(&self) -> SharedFolder {
-        let share = |link: &ShareLink| Share {
-            id: link.id.clone(),
-            url: link.url.clone(),
-            password: link.password.expose().to_owned(),
-        };
-        SharedFolder {
-            path: self.path.clone(),
-            read: share(&self.read),
-            read_write: share(&self.read_write),
-        }
-    }
-}
+use shared_folder_runtime::{FolderRecord, Secret, ShareLink};
 
 /// What the records hold for a room.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -361,14 +306,11 @@ fn create_private(path: &Path) -> std::io::Result<()> {
     options.open(path).map(drop)
 }
 
-fn now_unix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 fn now_unix_i64() -> i64 {
-    i64::try_from(now_unix()).unwrap_or(i64::MAX)
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    i64::try_from(now).unwrap_or(i64::MAX)
 }
 
 /// One lock per room with an operation under way, so that two creates (or a create and a
@@ -429,20 +371,19 @@ mod tests {
     use super::*;
 
     fn record(room: &str) -> FolderRecord {
-        let share = |kind: &str| Share {
+        let share = |kind: &str| ShareLink {
             id: format!("{kind}-id"),
             url: format!("https://c/s/{kind}"),
-            password: format!("{kind}-Passw0rd"),
+            password: Secret::new(format!("{kind}-Passw0rd")),
         };
-        FolderRecord::new(
-            room,
-            "nextcloud",
-            SharedFolder {
-                path: format!("meetings/{room}"),
-                read: share("ro"),
-                read_write: share("rw"),
-            },
-        )
+        FolderRecord {
+            room: room.to_owned(),
+            provider: "nextcloud".to_owned(),
+            path: format!("meetings/{room}"),
+            read: share("ro"),
+            read_write: share("rw"),
+            created_at_unix: 1_700_000_000,
+        }
     }
 
     #[test]

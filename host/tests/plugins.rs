@@ -73,7 +73,7 @@ async fn a_changed_component_is_swapped_in_under_load_and_a_broken_one_refused()
             tokio::time::sleep(Duration::from_millis(300)).await;
             let bytes = rebuilt_component(NEXTCLOUD_PROVIDER, &format!("build {build}"));
             deploy(&setup.path("plugins/nextcloud.wasm"), &bytes);
-            let expected = shared_folder_host::engine::content_digest(&bytes);
+            let expected = shared_folder_host::runtime::content_digest(&bytes);
             assert!(serves(&server, &expected).await, "build {build} swapped in");
             digests.push(expected);
         }
@@ -152,7 +152,7 @@ async fn a_component_file_at_rest_is_read_once_and_a_broken_one_refused_once() {
 
     let bytes = rebuilt_component(NEXTCLOUD_PROVIDER, "at rest");
     deploy(&setup.path("plugins/nextcloud.wasm"), &bytes);
-    let expected = shared_folder_host::engine::content_digest(&bytes);
+    let expected = shared_folder_host::runtime::content_digest(&bytes);
     assert!(serves(&server, &expected).await, "{}", server.log());
     // The host's own reads of the file are no reason to read it again.
     let reads = count("component file read");

@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use proptest::prelude::*;
-use shared_folder_host::host_config::HOST_FIELDS;
 use shared_folder_host::{ConfigError, HostConfig, SharedFolderConfig};
 
 const PASSWORD: &str = "Recognisable-Secret-4711";
@@ -24,6 +23,28 @@ fn value() -> impl Strategy<Value = String> {
         Just("1979-05-27".to_owned()),
     ]
 }
+
+/// The fields of `[host]` (README, "Configuration").
+const HOST_FIELDS: &[&str] = &[
+    "plugins",
+    "database",
+    "component_cache",
+    "ca_bundle",
+    "allow_plain_http",
+    "storage_session",
+    "listen",
+    "api_tokens",
+    "password_file",
+    "password_env",
+    "call_timeout",
+    "connect_timeout",
+    "answer_timeout",
+    "memory_limit_mib",
+    "ticket_ttl",
+    "reconcile_interval",
+    "shutdown_grace",
+    "log_format",
+];
 
 const SHARED_FOLDER_FIELDS: &[&str] = &[
     "provider",

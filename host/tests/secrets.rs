@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::{Outcome, Setup};
-use shared_folder_host::{HostConfig, SharedFolders};
+use shared_folder_host::{HostConfig, Records, Runtime, SharedFolders};
 use shared_folder_test_support::{Fault, FaultRule, Options, StandIn, Step};
 
 const ACCOUNT: &str = "Recognisable-Account-Secret-4711";
@@ -200,13 +200,20 @@ async fn no_command_or_error_path_shows_a_password() {
 async fn debug_output_hides_every_password() {
     let (_standin, setup) = standin_with_recognisable_password().await;
     let config = HostConfig::load(Path::new(&setup.path("host.toml"))).expect("configuration");
+    let runtime_options = || shared_folder_host::Options {
+        limits: config.host.limits,
+        ..Default::default()
+    };
     let host = SharedFolders::new(
-        config.shared_folder.clone(),
-        shared_folder_host::NEXTCLOUD_PROVIDER,
-        config.host.limits,
-    )
-    .expect("host");
-    let record = host.create("room").await.expect("create");
+        Runtime::new(
+            config.shared_folder.clone(),
+            shared_folder_host::NEXTCLOUD_PROVIDER,
+            runtime_options(),
+        )
+        .expect("runtime"),
+        Records::in_memory().expect("records"),
+    );
+    let record = host.create("room").await.expect("create").record;
     let passwords = [
         ACCOUNT,
         record.read.password.expose(),
@@ -222,11 +229,14 @@ async fn debug_output_hides_every_password() {
     )
     .expect("configuration");
     let refused = SharedFolders::new(
-        wrong,
-        shared_folder_host::NEXTCLOUD_PROVIDER,
-        config.host.limits,
+        Runtime::new(
+            wrong,
+            shared_folder_host::NEXTCLOUD_PROVIDER,
+            runtime_options(),
+        )
+        .expect("runtime"),
+        Records::in_memory().expect("records"),
     )
-    .expect("host")
     .create("other")
     .await
     .expect_err("refused credentials");

@@ -4,16 +4,15 @@
 
 use std::time::{Duration, Instant};
 
-use shared_folder_harness::{
-    FIXTURE_PROVIDER, NEXTCLOUD_PROVIDER, Options, StandIn, config, test_limits,
-};
-use shared_folder_host::bindings::WitError;
-use shared_folder_host::{CallError, HostError, HostLimits, LoadError, SharedFolders};
+use shared_folder_harness::{FIXTURE_PROVIDER, Options, StandIn, TestHost, test_limits};
+use shared_folder_host::runtime::{CallError, LoadError, WitError};
+use shared_folder_host::{Error, HostError, Limits, SharedFolders};
 
-async fn fixture_host(limits: HostLimits) -> (StandIn, SharedFolders) {
+async fn fixture_host(limits: Limits) -> (StandIn, SharedFolders) {
     let standin = StandIn::start(Options::default()).await.unwrap();
-    let host = SharedFolders::new(config(&standin, ""), NEXTCLOUD_PROVIDER, limits).unwrap();
-    host.swap_provider("fixture", FIXTURE_PROVIDER)
+    let host = TestHost::on(&standin).limits(limits).build();
+    host.runtime()
+        .swap_provider("fixture", FIXTURE_PROVIDER)
         .await
         .unwrap();
     (standin, host)
@@ -21,7 +20,7 @@ async fn fixture_host(limits: HostLimits) -> (StandIn, SharedFolders) {
 
 fn call_error(error: &HostError) -> &CallError {
     match error {
-        HostError::Call { source, .. } => source,
+        HostError::Runtime(Error::Call { source, .. }) => source,
         other => panic!("expected a call error, got {other}"),
     }
 }
@@ -42,7 +41,7 @@ async fn a_trap_costs_one_call() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_endless_loop_is_stopped_at_the_deadline_while_others_are_served() {
-    let limits = HostLimits {
+    let limits = Limits {
         call_deadline: Duration::from_secs(2),
         ..test_limits()
     };
@@ -130,8 +129,8 @@ async fn a_component_cannot_set_its_own_authorization() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn components_outside_the_world_are_refused_and_the_old_one_keeps_serving() {
     let standin = StandIn::start(Options::default()).await.unwrap();
-    let host = SharedFolders::new(config(&standin, ""), NEXTCLOUD_PROVIDER, test_limits()).unwrap();
-    let before = host.provider();
+    let host = TestHost::on(&standin).build();
+    let before = host.runtime().provider();
     // Not wasm at all; a core module, not a component; an empty component exporting nothing.
     let core_module = b"\0asm\x01\0\0\0";
     let empty_component = b"\0asm\x0d\0\x01\0";
@@ -150,12 +149,17 @@ async fn components_outside_the_world_are_refused_and_the_old_one_keeps_serving(
         ),
     ];
     for (bytes, what, expected) in cases {
-        match host.swap_provider("broken", bytes).await.unwrap_err() {
-            HostError::Load { source, .. } => assert!(expected(&source), "{what}: {source}"),
+        match host
+            .runtime()
+            .swap_provider("broken", bytes)
+            .await
+            .unwrap_err()
+        {
+            Error::Load { source, .. } => assert!(expected(&source), "{what}: {source}"),
             other => panic!("{what}: {other}"),
         }
     }
-    assert_eq!(host.provider(), before);
+    assert_eq!(host.runtime().provider(), before);
     host.create("still-nextcloud")
         .await
         .expect("old provider serves");

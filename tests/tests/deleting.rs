@@ -6,11 +6,10 @@
 use std::time::Duration;
 
 use shared_folder_harness::{
-    Fault, FaultRule, NEXTCLOUD_PROVIDER, Options, StandIn, Step, config, public_link,
-    standin_and_host, test_limits,
+    Fault, FaultRule, Options, StandIn, Step, TestHost, public_link, standin_and_host,
 };
-use shared_folder_host::bindings::WitError;
-use shared_folder_host::{Records, RoomState, SharedFolders};
+use shared_folder_host::runtime::WitError;
+use shared_folder_host::{Records, RoomState};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_folder_is_deleted_only_after_its_links_so_it_is_never_locked() {
@@ -28,7 +27,7 @@ async fn the_folder_is_deleted_only_after_its_links_so_it_is_never_locked() {
         let room = format!("room-{round}");
         host.create(&room).await.unwrap();
         standin.forget_seen();
-        assert!(host.delete(&room).await.unwrap());
+        assert!(host.delete(&room, false).await.unwrap().deleted());
         let seen: Vec<String> = standin
             .seen()
             .into_iter()
@@ -49,7 +48,7 @@ async fn a_locked_folder_is_tried_again_until_the_lock_is_gone() {
     for _ in 0..2 {
         standin.inject(FaultRule::at(Step::DeleteFolder, Fault::Locked));
     }
-    assert!(host.delete("room").await.unwrap());
+    assert!(host.delete("room", false).await.unwrap().deleted());
     assert_eq!(standin.locked_answers(), 2);
     assert!(!standin.folder_exists("opentalk/meetings/room"));
     // A MKCOL that meets a lock is tried again too.
@@ -62,13 +61,13 @@ async fn a_locked_folder_is_tried_again_until_the_lock_is_gone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_link_that_could_not_be_deleted_keeps_its_folder_for_a_retry() {
     let (standin, host) = standin_and_host(Options::default(), "").await;
-    let record = host.create("room").await.unwrap();
+    let record = host.create("room").await.unwrap().record;
     // The read-only link's DELETE fails at every attempt: both links' first attempts (sent
     // together), then the read-only one's three retries.
     for _ in 0..5 {
         standin.inject(FaultRule::at(Step::DeleteShare, Fault::Status(500)));
     }
-    let error = host.delete("room").await.unwrap_err();
+    let error = host.delete("room", false).await.unwrap_err();
     assert!(
         matches!(error.provider_error(), Some(WitError::Remote(r)) if r.status == 500),
         "{error}"
@@ -81,7 +80,7 @@ async fn a_link_that_could_not_be_deleted_keeps_its_folder_for_a_retry() {
         host.room_state("room").unwrap(),
         Some(RoomState::Deleting(_))
     ));
-    assert!(host.delete("room").await.unwrap());
+    assert!(host.delete("room", false).await.unwrap().deleted());
     assert!(standin.storage().shares.is_empty());
     assert!(!standin.folder_exists(&record.path));
 }
@@ -91,14 +90,10 @@ async fn a_lost_create_is_purged_links_first() {
     let standin = StandIn::start(Options::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("records.sqlite3");
-    let host = SharedFolders::with_records(
-        config(&standin, ""),
-        NEXTCLOUD_PROVIDER,
-        test_limits(),
-        Records::open(&database).unwrap(),
-    )
-    .unwrap();
-    let record = host.create("room").await.unwrap();
+    let host = TestHost::on(&standin)
+        .records(Records::open(&database).unwrap())
+        .build();
+    let record = host.create("room").await.unwrap().record;
     // As if the outcome of that create had never been recorded: only the pending row is left,
     // and purge must find the links by the folder.
     let records = Records::open(&database).unwrap();
@@ -119,7 +114,7 @@ async fn a_lost_create_is_purged_links_first() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleted_folders_stay_in_the_trash_bin_by_default() {
     let (standin, host) = standin_and_host(Options::default(), "").await;
-    let record = host.create("room").await.unwrap();
+    let record = host.create("room").await.unwrap().record;
     let rw = &record.read_write;
     public_link::request(
         &rw.url,
@@ -130,7 +125,7 @@ async fn deleted_folders_stay_in_the_trash_bin_by_default() {
     )
     .await
     .unwrap();
-    assert!(host.delete("room").await.unwrap());
+    assert!(host.delete("room", false).await.unwrap().deleted());
     let trash = standin.trash();
     assert_eq!(trash.len(), 1, "{trash:?}");
     assert_eq!(trash[0].original_location, record.path);
@@ -143,10 +138,10 @@ async fn delete_from_trash_removes_the_folder_and_its_files_for_good() {
     // Another folder's entry in the trash is none of its business.
     standin.make_folder("opentalk/meetings/other");
     standin.make_folder("unrelated");
-    let other = host.create("other-room").await.unwrap();
+    let other = host.create("other-room").await.unwrap().record;
     standin.move_to_trash("unrelated");
 
-    let record = host.create("room").await.unwrap();
+    let record = host.create("room").await.unwrap().record;
     let rw = &record.read_write;
     for file in ["a.txt", "b.txt"] {
         public_link::request(&rw.url, rw.password.expose(), "PUT", file, b"x")
@@ -158,7 +153,7 @@ async fn delete_from_trash_removes_the_folder_and_its_files_for_good() {
         .await
         .unwrap();
     assert_eq!(standin.trash().len(), 2);
-    assert!(host.delete("room").await.unwrap());
+    assert!(host.delete("room", false).await.unwrap().deleted());
     let left: Vec<String> = standin
         .trash()
         .into_iter()
@@ -170,9 +165,9 @@ async fn delete_from_trash_removes_the_folder_and_its_files_for_good() {
 
     // A listing that fails keeps the record, and the next delete finishes.
     standin.inject(FaultRule::at(Step::ListTrash, Fault::Status(403)));
-    assert!(host.delete("other-room").await.is_err());
+    assert!(host.delete("other-room", false).await.is_err());
     assert_eq!(standin.trash().len(), 2, "the folder is in the trash");
-    assert!(host.delete("other-room").await.unwrap());
+    assert!(host.delete("other-room", false).await.unwrap().deleted());
     assert_eq!(standin.trash().len(), 1);
 }
 
@@ -186,8 +181,8 @@ async fn without_a_trash_bin_the_folders_delete_is_final() {
         "delete_from_trash = true",
     )
     .await;
-    let record = host.create("room").await.unwrap();
-    assert!(host.delete("room").await.unwrap());
+    let record = host.create("room").await.unwrap().record;
+    assert!(host.delete("room", false).await.unwrap().deleted());
     assert!(!standin.folder_exists(&record.path));
     assert!(standin.trash().is_empty());
 }
@@ -197,9 +192,9 @@ async fn rooms_named_with_characters_outside_the_bmp_work() {
     // The stand-in writes its JSON as PHP does: 😀 as \ud83d\ude00 (`16-…` [1]).
     let (standin, host) = standin_and_host(Options::default(), "").await;
     let room = "acc-räum-😀-会议";
-    let record = host.create(room).await.expect("create");
+    let record = host.create(room).await.expect("create").record;
     assert_eq!(record.path, format!("opentalk/meetings/{room}"));
     assert_eq!(standin.shares_on(&record.path).len(), 2);
-    assert!(host.delete(room).await.unwrap());
+    assert!(host.delete(room, false).await.unwrap().deleted());
     assert!(!standin.folder_exists(&record.path));
 }

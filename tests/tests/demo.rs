@@ -3,14 +3,17 @@
 
 use std::process::Command;
 
-use shared_folder_harness::{Fault, FaultRule, Options, StandIn, Step, config_toml};
+use shared_folder_harness::{Fault, FaultRule, Options, StandIn, Step, TestHost};
 
 const DEMO: &str = env!("CARGO_BIN_EXE_shared-folder-demo");
 
 async fn run_demo(standin: &StandIn) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("nextcloud.toml");
-    let text = config_toml(standin, "expiry = 7") + "\n[host]\nallow_plain_http = true\n";
+    let text = TestHost::on(standin)
+        .line("expiry = 7")
+        .shared_folder_toml()
+        + "\n[host]\nallow_plain_http = true\n";
     std::fs::write(&file, text).unwrap();
     let mut demo = Command::new(DEMO);
     demo.arg("--config")

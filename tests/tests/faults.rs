@@ -3,11 +3,9 @@
 
 use std::time::Duration;
 
-use shared_folder_harness::{
-    Fault, FaultRule, NEXTCLOUD_PROVIDER, Options, StandIn, Step, config, test_limits,
-};
-use shared_folder_host::bindings::{RemoteError, WitError};
-use shared_folder_host::{CallError, HostError, SharedFolders};
+use shared_folder_harness::{Fault, FaultRule, Options, StandIn, Step, TestHost};
+use shared_folder_host::ErrorKind;
+use shared_folder_host::runtime::{RemoteError, WitError};
 
 const STEPS: [Step; 3] = [
     Step::Mkcol,
@@ -30,12 +28,7 @@ fn expected(fault: Fault) -> fn(&WitError) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fault_at_any_step_of_create_leaves_nothing_behind() {
     let standin = StandIn::start(Options::default()).await.unwrap();
-    let host = SharedFolders::new(
-        config(&standin, "expiry = 3"),
-        NEXTCLOUD_PROVIDER,
-        test_limits(),
-    )
-    .unwrap();
+    let host = TestHost::on(&standin).line("expiry = 3").build();
     // The directory exists already, as it does after the first room.
     standin.make_folder("opentalk/meetings");
 
@@ -57,10 +50,11 @@ async fn a_fault_at_any_step_of_create_leaves_nothing_behind() {
                 let record = host
                     .create(&room)
                     .await
-                    .unwrap_or_else(|e| panic!("{step:?}/{fault:?}: {e}"));
+                    .unwrap_or_else(|e| panic!("{step:?}/{fault:?}: {e}"))
+                    .record;
                 let shares = standin.shares_on(&record.path);
                 assert_eq!(shares.len(), 2, "{step:?}/{fault:?}: {shares:?}");
-                assert!(host.delete(&room).await.unwrap());
+                assert!(host.delete(&room, false).await.unwrap().deleted());
                 assert!(standin.storage().shares.is_empty());
                 cells += 1;
                 continue;
@@ -111,7 +105,7 @@ async fn the_share_rate_limit_fails_cleanly() {
         ..Options::default()
     };
     let standin = StandIn::start(options).await.unwrap();
-    let host = SharedFolders::new(config(&standin, ""), NEXTCLOUD_PROVIDER, test_limits()).unwrap();
+    let host = TestHost::on(&standin).build();
     for i in 0..10 {
         host.create(&format!("room-{i}")).await.unwrap();
     }
@@ -130,10 +124,12 @@ async fn the_share_rate_limit_fails_cleanly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_credentials_are_reported_as_such_without_the_password() {
     let standin = StandIn::start(Options::default()).await.unwrap();
-    let text = shared_folder_harness::config_toml(&standin, "")
-        .replace(&standin.options().password, "wrong-Password-1234");
-    let config = shared_folder_host::SharedFolderConfig::from_toml(&text).unwrap();
-    let host = SharedFolders::new(config, NEXTCLOUD_PROVIDER, test_limits()).unwrap();
+    let host = TestHost::at(
+        &standin.url(),
+        &standin.options().username,
+        "wrong-Password-1234",
+    )
+    .build();
     let error = host.create("room").await.unwrap_err();
     assert!(
         matches!(error.provider_error(), Some(WitError::Unauthorized(_))),
@@ -152,24 +148,14 @@ async fn invalid_settings_name_the_field() {
         ("expiry = \"7\"", "expiry"),
         ("directry = \"x\"", "directry"),
     ] {
-        let host =
-            SharedFolders::new(config(&standin, extra), NEXTCLOUD_PROVIDER, test_limits()).unwrap();
+        let host = TestHost::on(&standin).line(extra).build();
         let error = host.create("room").await.unwrap_err();
         match error.provider_error() {
             Some(WitError::InvalidConfig(e)) => assert_eq!(e.field, field, "{extra}"),
             _ => panic!("{extra}: {error}"),
         }
     }
-    let text = shared_folder_harness::config_toml(&standin, "").replace(
-        "directory = \"opentalk/meetings\"",
-        "directory = \"a/../b\"",
-    );
-    let host = SharedFolders::new(
-        shared_folder_host::SharedFolderConfig::from_toml(&text).unwrap(),
-        NEXTCLOUD_PROVIDER,
-        test_limits(),
-    )
-    .unwrap();
+    let host = TestHost::on(&standin).directory("a/../b").build();
     let error = host.create("room").await.unwrap_err();
     assert!(
         matches!(error.provider_error(), Some(WitError::InvalidConfig(e)) if e.field == "directory"),
@@ -184,7 +170,7 @@ async fn invalid_settings_name_the_field() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_delete_keeps_the_record_for_a_retry() {
     let standin = StandIn::start(Options::default()).await.unwrap();
-    let host = SharedFolders::new(config(&standin, ""), NEXTCLOUD_PROVIDER, test_limits()).unwrap();
+    let host = TestHost::on(&standin).build();
     host.create("room").await.unwrap();
     // DELETE is retried on transient failures: four 503s exhaust the attempts
     // (`nextcloud_provider::retry::ATTEMPTS`).
@@ -195,16 +181,16 @@ async fn a_failed_delete_keeps_the_record_for_a_retry() {
             fault: Fault::Status(503),
         });
     }
-    let error = host.delete("room").await.unwrap_err();
-    assert!(
-        matches!(&error, HostError::Call { source: CallError::Provider(WitError::Remote(r)), .. } if r.status == 503),
-        "{error}"
-    );
+    let error = host.delete("room", false).await.unwrap_err();
+    assert!(error.kind() == ErrorKind::Remote(503), "{error}");
     // The record stays while the folder does, marked as being deleted: no links are shown
     // (they may already be gone), and the next delete finishes the job.
     assert!(host.folder("room").unwrap().is_none());
     assert!(standin.folder_exists("opentalk/meetings/room"));
     standin.clear_faults();
-    assert!(host.delete("room").await.unwrap(), "the record was kept");
+    assert!(
+        host.delete("room", false).await.unwrap().deleted(),
+        "the record was kept"
+    );
     assert!(!standin.folder_exists("opentalk/meetings/room"));
 }

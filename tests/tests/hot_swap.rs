@@ -3,24 +3,22 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use shared_folder_harness::{
-    FIXTURE_PROVIDER, NEXTCLOUD_PROVIDER, Options, StandIn, config, test_limits,
-};
-use shared_folder_host::SharedFolders;
+use shared_folder_harness::{FIXTURE_PROVIDER, NEXTCLOUD_PROVIDER, Options, StandIn, TestHost};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_swap_to_a_different_provider_needs_no_host_change() {
     let standin = StandIn::start(Options::default()).await.unwrap();
-    let host = SharedFolders::new(config(&standin, ""), NEXTCLOUD_PROVIDER, test_limits()).unwrap();
-    let nextcloud = host.create("room-nc").await.unwrap();
+    let host = TestHost::on(&standin).build();
+    let nextcloud = host.create("room-nc").await.unwrap().record;
     assert_eq!(nextcloud.provider, "nextcloud");
 
     let info = host
+        .runtime()
         .swap_provider("fixture", FIXTURE_PROVIDER)
         .await
         .unwrap();
-    assert_eq!(host.provider(), info);
-    let fixture = host.create("room-fx").await.unwrap();
+    assert_eq!(host.runtime().provider(), info);
+    let fixture = host.create("room-fx").await.unwrap().record;
     assert_eq!(fixture.provider, "fixture");
     assert_eq!(fixture.path, "fixture/room-fx");
     assert!(fixture.read.url.starts_with(&standin.url()));
@@ -28,15 +26,16 @@ async fn a_swap_to_a_different_provider_needs_no_host_change() {
         !standin.folder_exists("opentalk/meetings/room-fx"),
         "the fixture stores nothing"
     );
-    assert!(host.delete("room-fx").await.unwrap());
+    assert!(host.delete("room-fx", false).await.unwrap().deleted());
 
     // And back, to the same compiled component.
     let back = host
+        .runtime()
         .swap_provider("nextcloud", NEXTCLOUD_PROVIDER)
         .await
         .unwrap();
     assert_eq!(back.name, "nextcloud");
-    assert!(host.delete("room-nc").await.unwrap());
+    assert!(host.delete("room-nc", false).await.unwrap().deleted());
     assert!(!standin.folder_exists("opentalk/meetings/room-nc"));
 }
 
@@ -48,16 +47,16 @@ async fn a_swap_during_concurrent_calls_loses_none() {
         ..Options::default()
     };
     let standin = StandIn::start(options).await.unwrap();
-    let host = Arc::new(
-        SharedFolders::new(config(&standin, ""), NEXTCLOUD_PROVIDER, test_limits()).unwrap(),
-    );
+    let host = Arc::new(TestHost::on(&standin).build());
     host.create("warm-up").await.unwrap();
     // Compile the fixture once up front, so that the swaps below are as quick as they are
     // in a host that has seen both components before.
-    host.swap_provider("fixture", FIXTURE_PROVIDER)
+    host.runtime()
+        .swap_provider("fixture", FIXTURE_PROVIDER)
         .await
         .unwrap();
-    host.swap_provider("nextcloud", NEXTCLOUD_PROVIDER)
+    host.runtime()
+        .swap_provider("nextcloud", NEXTCLOUD_PROVIDER)
         .await
         .unwrap();
 
@@ -87,7 +86,7 @@ async fn a_swap_during_concurrent_calls_loses_none() {
                 } else {
                     "nextcloud"
                 };
-                host.swap_provider(name, component).await.unwrap();
+                host.runtime().swap_provider(name, component).await.unwrap();
                 swaps += 1;
             }
             swaps
@@ -97,7 +96,7 @@ async fn a_swap_during_concurrent_calls_loses_none() {
     let mut by_provider = std::collections::BTreeMap::new();
     while let Some(joined) = calls.join_next().await {
         let (room, result) = joined.unwrap();
-        let record = result.unwrap_or_else(|e| panic!("{room} lost: {e}"));
+        let record = result.unwrap_or_else(|e| panic!("{room} lost: {e}")).record;
         assert_eq!(host.folder(&room).unwrap().as_ref(), Some(&record));
         if record.provider == "nextcloud" {
             assert!(standin.folder_exists(&record.path), "{room}");

@@ -1,7 +1,7 @@
 //! The host's records in SQLite: they survive a restart, and a create whose outcome was lost
 //! (the host stopped while the provider ran) leaves nothing behind on the storage.
 
-use shared_folder_harness::{NEXTCLOUD_PROVIDER, Options, StandIn, config, test_limits};
+use shared_folder_harness::{Options, StandIn, TestHost};
 use shared_folder_host::{Records, SharedFolders};
 
 async fn standin() -> StandIn {
@@ -12,13 +12,7 @@ async fn standin() -> StandIn {
 
 fn host_on(standin: &StandIn, db: &std::path::Path) -> SharedFolders {
     let records = Records::open(db).expect("database opens");
-    SharedFolders::with_records(
-        config(standin, ""),
-        NEXTCLOUD_PROVIDER,
-        test_limits(),
-        records,
-    )
-    .expect("host starts")
+    TestHost::on(standin).records(records).build()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -27,17 +21,21 @@ async fn records_survive_a_restart_of_the_host() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("folders.sqlite3");
 
-    let before = host_on(&standin, &db).create("room-1").await.unwrap();
+    let before = host_on(&standin, &db)
+        .create("room-1")
+        .await
+        .unwrap()
+        .record;
     // A new host on the same file: same record, and it can delete what the first one made.
     let host = host_on(&standin, &db);
     assert_eq!(host.folder("room-1").unwrap(), Some(before.clone()));
     assert_eq!(
-        host.create("room-1").await.unwrap(),
+        host.create("room-1").await.unwrap().record,
         before,
         "not made twice"
     );
     assert_eq!(standin.storage().shares.len(), 2);
-    assert!(host.delete("room-1").await.unwrap());
+    assert!(host.delete("room-1", false).await.unwrap().deleted());
     assert!(!standin.folder_exists(&before.path));
     assert!(standin.storage().shares.is_empty());
     assert_eq!(host_on(&standin, &db).folder("room-1").unwrap(), None);
@@ -46,9 +44,12 @@ async fn records_survive_a_restart_of_the_host() {
 /// A folder with two shares on the storage and only a pending row in the records: what a host
 /// killed between the provider's create and the record's write leaves.
 async fn lost_create(standin: &StandIn, db: &std::path::Path, room: &str) -> String {
-    let elsewhere = SharedFolders::new(config(standin, ""), NEXTCLOUD_PROVIDER, test_limits())
-        .expect("host starts");
-    let made = elsewhere.create(room).await.expect("create succeeds");
+    let elsewhere = TestHost::on(standin).build();
+    let made = elsewhere
+        .create(room)
+        .await
+        .expect("create succeeds")
+        .record;
     Records::open(db)
         .unwrap()
         .begin_create(room, "nextcloud")
@@ -89,7 +90,11 @@ async fn a_room_with_a_lost_create_is_cleaned_before_it_is_made_again() {
     let path = lost_create(&standin, &db, "lost-room").await;
     let orphans: Vec<u64> = standin.shares_on(&path).iter().map(|s| s.id).collect();
 
-    let record = host_on(&standin, &db).create("lost-room").await.unwrap();
+    let record = host_on(&standin, &db)
+        .create("lost-room")
+        .await
+        .unwrap()
+        .record;
     let shares = standin.shares_on(&path);
     assert_eq!(shares.len(), 2, "the new folder's two shares, no more");
     assert!(

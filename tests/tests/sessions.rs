@@ -2,18 +2,17 @@
 //! request of a session only (a login password costs it about 0.6 s a check,
 //! `20-session-cookie-cost.txt`); a session the storage refuses is dropped.
 
-use shared_folder_harness::{Fault, FaultRule, Options, StandIn, Step, host_with};
+use shared_folder_harness::{Fault, FaultRule, Options, StandIn, Step, TestHost};
 use shared_folder_host::SharedFolders;
-use shared_folder_host::connections::ConnectionSettings;
+use shared_folder_host::runtime::ConnectionSettings;
 
 fn host(standin: &StandIn, session: bool) -> SharedFolders {
-    host_with(
-        standin,
-        ConnectionSettings {
+    TestHost::on(standin)
+        .connections(ConnectionSettings {
             session,
             ..ConnectionSettings::default()
-        },
-    )
+        })
+        .build()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -23,7 +22,7 @@ async fn the_password_is_checked_once_per_session() {
     for room in 0..5 {
         host.create(&format!("room-{room}")).await.unwrap();
     }
-    assert!(host.delete("room-0").await.unwrap());
+    assert!(host.delete("room-0", false).await.unwrap().deleted());
     let requests = standin.seen().len();
     assert!(requests >= 18, "{requests} requests");
     assert_eq!(standin.password_checks(), 1, "only the first request's");

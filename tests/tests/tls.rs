@@ -6,10 +6,10 @@
 use std::path::PathBuf;
 
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-use shared_folder_harness::{Options, StandIn, TlsIdentity, host_with};
+use shared_folder_harness::{Options, StandIn, TestHost, TlsIdentity};
 use shared_folder_host::SharedFolders;
-use shared_folder_host::bindings::WitError;
-use shared_folder_host::connections::ConnectionSettings;
+use shared_folder_host::runtime::ConnectionSettings;
+use shared_folder_host::runtime::WitError;
 
 /// A private CA, and a server certificate it issued for `name`.
 struct PrivateCa {
@@ -50,13 +50,12 @@ async fn https_standin(identity: TlsIdentity) -> StandIn {
 }
 
 fn host(standin: &StandIn, ca_bundle: Option<PathBuf>) -> SharedFolders {
-    host_with(
-        standin,
-        ConnectionSettings {
+    TestHost::on(standin)
+        .connections(ConnectionSettings {
             ca_bundle,
             ..ConnectionSettings::default()
-        },
-    )
+        })
+        .build()
 }
 
 fn bundle(dir: &tempfile::TempDir, pem: &str) -> PathBuf {
@@ -85,10 +84,20 @@ async fn a_private_ca_is_trusted_only_from_the_bundle() {
 
     let dir = tempfile::tempdir().expect("temporary folder");
     let trusting = host(&standin, Some(bundle(&dir, &ca.ca_pem)));
-    let record = trusting.create("room").await.expect("create over https");
+    let record = trusting
+        .create("room")
+        .await
+        .expect("create over https")
+        .record;
     assert!(standin.folder_exists(&record.path));
     assert_eq!(standin.shares_on(&record.path).len(), 2);
-    assert!(trusting.delete("room").await.expect("delete over https"));
+    assert!(
+        trusting
+            .delete("room", false)
+            .await
+            .expect("delete over https")
+            .deleted()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -21,7 +21,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::folders::SharedFolders;
-use crate::secret::Secret;
+use shared_folder_runtime::Secret;
 use signaling::Signaling;
 
 /// What the service's handlers share.

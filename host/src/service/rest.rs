@@ -25,10 +25,10 @@ use sha2::{Digest, Sha256};
 
 use super::Service;
 use super::signaling::Admission;
-use crate::bindings::WitError;
-use crate::error::{CallError, HostError};
+use crate::error::HostError;
 use crate::folders::{Creation, Deletion};
-use crate::roles::{self, Role};
+use shared_folder_runtime::ErrorKind;
+use shared_folder_runtime::roles::{self, Role};
 
 /// An error answer.
 pub struct ApiError {
@@ -74,43 +74,35 @@ impl IntoResponse for ApiError {
 }
 
 impl From<HostError> for ApiError {
+    /// The status and code for each kind of failure ([`ErrorKind`]).
     fn from(error: HostError) -> Self {
         use StatusCode as S;
-        if let Some(WitError::Remote(remote)) = error.provider_error()
-            && remote.status == 429
-        {
+        let (status, code) = match error.kind() {
+            ErrorKind::NoFolder => (S::NOT_FOUND, "not_found"),
+            ErrorKind::InvalidRoom => (S::BAD_REQUEST, "invalid_room"),
+            ErrorKind::AlreadyExists => (S::CONFLICT, "conflict"),
+            ErrorKind::Configuration => (S::INTERNAL_SERVER_ERROR, "configuration"),
+            ErrorKind::Unauthorized => (S::BAD_GATEWAY, "storage_unauthorized"),
+            ErrorKind::Timeout | ErrorKind::Deadline => (S::GATEWAY_TIMEOUT, "storage_timeout"),
             // The storage's rate limit, not a broken storage: the caller may try again later.
-            let mut limited = ApiError::new(
-                S::TOO_MANY_REQUESTS,
-                "storage_rate_limited",
-                error.to_string(),
-            );
-            limited.retry_after = Some(RATE_LIMIT_WINDOW_SECS);
-            return limited;
-        }
-        let (status, code) = match &error {
-            HostError::NoFolder(_) => (S::NOT_FOUND, "not_found"),
-            HostError::InvalidRoom(_) => (S::BAD_REQUEST, "invalid_room"),
-            HostError::Call { source, .. } => match source {
-                CallError::Provider(WitError::InvalidRoom(_)) => (S::BAD_REQUEST, "invalid_room"),
-                CallError::Provider(WitError::AlreadyExists(_)) => (S::CONFLICT, "conflict"),
-                CallError::Provider(WitError::InvalidConfig(_)) => {
-                    (S::INTERNAL_SERVER_ERROR, "configuration")
-                }
-                CallError::Provider(WitError::Unauthorized(_)) => {
-                    (S::BAD_GATEWAY, "storage_unauthorized")
-                }
-                CallError::Provider(WitError::Timeout(_)) | CallError::TimedOut(_) => {
-                    (S::GATEWAY_TIMEOUT, "storage_timeout")
-                }
-                CallError::Provider(_) => (S::BAD_GATEWAY, "storage_error"),
-                CallError::Trapped(_) | CallError::Instantiation(_) | CallError::Unusable(_) => {
-                    (S::INTERNAL_SERVER_ERROR, "provider_failed")
-                }
-            },
-            HostError::Load { .. } => (S::INTERNAL_SERVER_ERROR, "provider_failed"),
-            HostError::Config(_) | HostError::Tls(_) => (S::INTERNAL_SERVER_ERROR, "configuration"),
-            HostError::Records(_) => (S::INTERNAL_SERVER_ERROR, "records"),
+            ErrorKind::Remote(429) => {
+                let mut limited = ApiError::new(
+                    S::TOO_MANY_REQUESTS,
+                    "storage_rate_limited",
+                    error.to_string(),
+                );
+                limited.retry_after = Some(RATE_LIMIT_WINDOW_SECS);
+                return limited;
+            }
+            ErrorKind::Remote(_)
+            | ErrorKind::NotFound
+            | ErrorKind::Transport
+            | ErrorKind::Protocol => (S::BAD_GATEWAY, "storage_error"),
+            ErrorKind::RefusedAtLoad
+            | ErrorKind::Trapped
+            | ErrorKind::Unusable
+            | ErrorKind::Instantiation => (S::INTERNAL_SERVER_ERROR, "provider_failed"),
+            ErrorKind::Records => (S::INTERNAL_SERVER_ERROR, "records"),
         };
         ApiError::new(status, code, error.to_string())
     }
@@ -205,15 +197,14 @@ pub async fn create(
     Path(room): Path<String>,
 ) -> ApiResult {
     authorize(&service, &headers)?;
-    let creation = service.folders.create_folder(&room).await?;
-    let status = match &creation {
-        Creation::Created(record) => {
-            service.signaling.folder_changed(&room, Some(record));
-            StatusCode::CREATED
-        }
-        Creation::Existing(_) => StatusCode::OK,
+    let Creation { record, created } = service.folders.create(&room).await?;
+    let status = if created {
+        service.signaling.folder_changed(&room, Some(&record));
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
     };
-    let view = roles::access(creation.record(), Role::Moderator);
+    let view = roles::access(&record, Role::Moderator);
     Ok((status, Json(view)).into_response())
 }
 
@@ -248,7 +239,7 @@ pub async fn delete(
     authorize(&service, &headers)?;
     let force = query.force_delete_reference_if_shared_folder_deletion_fails;
     let had_folder = service.folders.folder(&room)?.is_some();
-    let deleted = service.folders.delete_folder(&room, force).await;
+    let deleted = service.folders.delete(&room, force).await;
     // Once a delete has begun the folder is gone for participants, even if the storage failed
     // midway and the delete is to be finished later: its links may no longer work.
     if had_folder && !matches!(deleted, Ok(Deletion::NoFolder)) {
@@ -324,7 +315,7 @@ pub async fn set_role(
 }
 
 pub async fn health(State(service): State<Arc<Service>>) -> ApiResult {
-    let provider = service.folders.provider();
+    let provider = service.folders.runtime().provider();
     let folders = service.folders.folder_count()?;
     Ok(Json(json!({
         "status": "ok",

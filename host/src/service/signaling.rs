@@ -19,8 +19,8 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::records::FolderRecord;
-use crate::roles::{self, Role};
+use shared_folder_runtime::FolderRecord;
+use shared_folder_runtime::roles::{self, Role};
 
 /// A message to one session, already serialised.
 pub type Outgoing = String;
@@ -302,8 +302,8 @@ fn view(access: roles::Access) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::ShareLink;
-    use crate::secret::Secret;
+    use shared_folder_runtime::Secret;
+    use shared_folder_runtime::ShareLink;
 
     fn folder() -> FolderRecord {
         let link = |kind: &str| ShareLink {

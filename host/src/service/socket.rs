@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::Service;
 use super::rest::ApiError;
 use super::signaling::{self, Admission};
-use crate::roles;
+use shared_folder_runtime::roles;
 
 #[derive(Deserialize)]
 pub struct JoinQuery {

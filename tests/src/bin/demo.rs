@@ -9,10 +9,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use shared_folder_harness::{FIXTURE_PROVIDER, Options, StandIn, config_toml, public_link};
+use shared_folder_harness::{FIXTURE_PROVIDER, StandIn, TestHost, public_link};
 use shared_folder_host::{
-    FolderRecord, HostConfig, HostLimits, NEXTCLOUD_PROVIDER, Role, SharedFolderConfig,
-    SharedFolders,
+    FolderRecord, HostConfig, NEXTCLOUD_PROVIDER, Options, Records, Role, Runtime, SharedFolders,
 };
 
 #[derive(Parser)]
@@ -57,28 +56,32 @@ async fn run(args: Args) -> Result<(), String> {
                 .shared_folder;
             println!(
                 "Storage: the NextCloud at {} (from {})",
-                config.origin,
+                config.url,
                 path.display()
             );
             (None, config)
         }
         None => {
-            let standin = StandIn::start(Options::default())
+            let standin = StandIn::start(shared_folder_harness::Options::default())
                 .await
                 .map_err(|e| format!("cannot start the stand-in: {e}"))?;
             println!("Storage: a LOCAL NEXTCLOUD STAND-IN at {}", standin.url());
             println!("         (a test double that answers like NextCloud 32; not NextCloud.");
             println!("          Point this demo at a real NextCloud with --config FILE.)");
-            let config = SharedFolderConfig::from_toml(&config_toml(&standin, "expiry = 7"))
+            let config = TestHost::on(&standin)
+                .line("expiry = 7")
+                .try_config()
                 .map_err(|e| e.to_string())?;
             (Some(standin), config)
         }
     };
 
     step(1, "Load the NextCloud provider component into the host");
-    let host = SharedFolders::new(config, NEXTCLOUD_PROVIDER, HostLimits::default())
-        .map_err(|e| e.to_string())?;
-    let provider = host.provider();
+    let runtime =
+        Runtime::new(config, NEXTCLOUD_PROVIDER, Options::default()).map_err(|e| e.to_string())?;
+    let records = Records::in_memory().map_err(|e| e.to_string())?;
+    let host = SharedFolders::new(runtime, records);
+    let provider = host.runtime().provider();
     println!(
         "   provider {:?}, {} bytes, sha256 {}…",
         provider.name,
@@ -93,7 +96,11 @@ async fn run(args: Args) -> Result<(), String> {
     // A create that fails leaves nothing behind (the contract's all-or-nothing, and the host
     // purges what a storage failure left). Once it succeeded, whatever fails later, the demo
     // deletes what it made before it gives up.
-    let record = host.create(&args.room).await.map_err(|e| e.to_string())?;
+    let record = host
+        .create(&args.room)
+        .await
+        .map_err(|e| e.to_string())?
+        .record;
     if let Err(message) = walk_through(&host, &args, standin.as_ref(), &record).await {
         eprintln!("error: {message}");
         clean_up(&host, &args.room).await;
@@ -156,6 +163,7 @@ async fn walk_through(
 
     step(6, "Hot swap: replace the provider while the host runs");
     let swapped = host
+        .runtime()
         .swap_provider("fixture", FIXTURE_PROVIDER)
         .await
         .map_err(|e| e.to_string())?;
@@ -167,10 +175,13 @@ async fn walk_through(
     let other_room = format!("{}-on-fixture", args.room);
     let other = host.create(&other_room).await;
     let other = match other {
-        Ok(other) => other,
+        Ok(other) => other.record,
         Err(error) => {
             // Back to the provider that made the room's folder, for the clean-up.
-            let _ = host.swap_provider("nextcloud", NEXTCLOUD_PROVIDER).await;
+            let _ = host
+                .runtime()
+                .swap_provider("nextcloud", NEXTCLOUD_PROVIDER)
+                .await;
             return Err(error.to_string());
         }
     };
@@ -178,13 +189,17 @@ async fn walk_through(
         "   room {other_room:?} created by {:?}: {}",
         other.provider, other.path
     );
-    let deleted = host.delete(&other_room).await;
-    let refused = host.swap_provider("broken", b"not a component").await;
+    let deleted = host.delete(&other_room, false).await;
+    let refused = host
+        .runtime()
+        .swap_provider("broken", b"not a component")
+        .await;
     println!(
         "   a broken component is refused: {}",
         refused.err().map_or("?".to_owned(), |e| e.to_string())
     );
     let back = host
+        .runtime()
         .swap_provider("nextcloud", NEXTCLOUD_PROVIDER)
         .await
         .map_err(|e| e.to_string())?;
@@ -195,7 +210,9 @@ async fn walk_through(
         7,
         &format!("Delete the shared folder of room {:?}", args.room),
     );
-    host.delete(&args.room).await.map_err(|e| e.to_string())?;
+    host.delete(&args.room, false)
+        .await
+        .map_err(|e| e.to_string())?;
     println!("   both shares, then the folder with its files deleted: two round trips");
     if let Some(standin) = standin {
         println!(
@@ -213,7 +230,7 @@ async fn walk_through(
 
 /// Deletes the room's folder after a failed step, and says how that went.
 async fn clean_up(host: &SharedFolders, room: &str) {
-    match host.delete(room).await {
+    match host.delete(room, false).await {
         Ok(_) => eprintln!("cleaned up: the folder of room {room:?} and its links were deleted"),
         Err(error) => eprintln!(
             "could NOT clean up: the folder of room {room:?} may be left on the storage: {error}"

@@ -1,12 +1,17 @@
-//! What the shared-folder tests share, with no dependency on the host (so the host's own
-//! tests can use it too): a NextCloud stand-in server ([`standin`]), an HTTP client for
-//! tests, public-link access as a participant, and the fixture provider component.
+//! What the shared-folder tests and the benchmark share: a NextCloud stand-in server
+//! ([`standin`]), the one way to set up a host on it ([`TestHost`]), an HTTP client for tests,
+//! public-link access as a participant, and the fixture provider component.
+//!
+//! The host's own integration tests use it too (a dev-dependency of the host on a crate that
+//! depends on the host: Cargo allows that cycle for tests).
 
 pub mod client;
 pub mod public_link;
 pub mod standin;
+mod test_host;
 
 pub use standin::{Fault, FaultRule, Options, StandIn, Step, TlsIdentity};
+pub use test_host::{TestHost, standin_and_host, test_limits};
 
 /// The fixture provider component (`tests/providers/fixture`), built with this crate.
 pub const FIXTURE_PROVIDER: &[u8] =
@@ -15,25 +20,12 @@ pub const FIXTURE_PROVIDER: &[u8] =
 /// `component` with a custom section added: the same code under another content digest, as a
 /// rebuild of the component would look to the host.
 pub fn rebuilt_component(component: &[u8], note: &str) -> Vec<u8> {
-    fn leb128(mut n: usize, out: &mut Vec<u8>) {
-        loop {
-            let byte = (n & 0x7f) as u8;
-            n >>= 7;
-            if n == 0 {
-                out.push(byte);
-                return;
-            }
-            out.push(byte | 0x80);
-        }
-    }
-    let name = b"build-note";
-    let mut payload = Vec::new();
-    leb128(name.len(), &mut payload);
-    payload.extend_from_slice(name);
-    payload.extend_from_slice(note.as_bytes());
+    use wasm_encoder::ComponentSection as _;
     let mut bytes = component.to_vec();
-    bytes.push(0); // a custom section
-    leb128(payload.len(), &mut bytes);
-    bytes.extend_from_slice(&payload);
+    wasm_encoder::CustomSection {
+        name: "build-note".into(),
+        data: note.as_bytes().into(),
+    }
+    .append_to_component(&mut bytes);
     bytes
 }

@@ -6,10 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use shared_folder_harness::{
-    FIXTURE_PROVIDER, NEXTCLOUD_PROVIDER, Options, StandIn, config, config_toml, test_limits,
-};
-use shared_folder_host::{HostError, HostLimits, SharedFolderConfig, SharedFolders};
+use shared_folder_harness::{FIXTURE_PROVIDER, Options, StandIn, TestHost, test_limits};
+use shared_folder_host::{HostError, Limits, SharedFolders};
 use tokio::net::TcpListener;
 
 use crate::Failures;
@@ -39,12 +37,13 @@ struct Case {
 pub async fn run(failures: &mut Failures) {
     println!("== Hostile provider components ==\n");
     let standin = StandIn::start(Options::default()).await.expect("stand-in");
-    let limits = HostLimits {
+    let limits = Limits {
         call_deadline: Duration::from_secs(3),
         ..test_limits()
     };
-    let host = SharedFolders::new(config(&standin, ""), NEXTCLOUD_PROVIDER, limits).expect("host");
-    host.swap_provider("fixture", FIXTURE_PROVIDER)
+    let host = TestHost::on(&standin).limits(limits).build();
+    host.runtime()
+        .swap_provider("fixture", FIXTURE_PROVIDER)
         .await
         .expect("fixture");
     let port = standin.addr().port();
@@ -197,12 +196,14 @@ async fn redirect(standin: &StandIn) -> Case {
     let sink = listen(Arc::clone(&elsewhere), None).await;
     let redirector = listen(Arc::new(AtomicUsize::new(0)), Some(sink)).await;
     // The stand-in's configuration, pointing at the redirector instead.
-    let text = config_toml(standin, "").replace(&standin.url(), &format!("http://{redirector}/"));
-    let config = SharedFolderConfig::from_toml(&text).expect("configuration");
-    let host = SharedFolders::new(config, NEXTCLOUD_PROVIDER, test_limits()).expect("host");
-    host.swap_provider("fixture", FIXTURE_PROVIDER)
-        .await
-        .expect("fixture");
+    let options = standin.options();
+    let host = TestHost::at(
+        &format!("http://{redirector}/"),
+        &options.username,
+        &options.password,
+    )
+    .component(FIXTURE_PROVIDER)
+    .build();
     let result = host.create(&format!("escape:{redirector}")).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     let reached = elsewhere.load(Ordering::SeqCst);
@@ -241,14 +242,18 @@ async fn listen(connections: Arc<AtomicUsize>, redirect_to: Option<SocketAddr>) 
 
 /// A component importing the environment and the file system is refused when it is loaded.
 async fn snoop(host: &SharedFolders) -> Case {
-    let before = host.provider();
+    let before = host.runtime().provider();
     let bytes = wat::parse_str(SNOOP).expect("the snoop component assembles");
-    let result = host.swap_provider("snoop", &bytes).await;
+    let result = host
+        .runtime()
+        .swap_provider("snoop", &bytes)
+        .await
+        .map_err(HostError::from);
     let names_it = result
         .as_ref()
         .is_err_and(|e| e.to_string().contains("wasi:cli/environment"));
     let shown = detail(&result);
-    let kept = host.provider() == before;
+    let kept = host.runtime().provider() == before;
     Case {
         what: "reads environment variables and files",
         outcome: kind(&result),

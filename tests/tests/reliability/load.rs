@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use shared_folder_harness::{
-    Fault, FaultRule, NEXTCLOUD_PROVIDER, Options, StandIn, Step, config, test_limits,
+    Fault, FaultRule, NEXTCLOUD_PROVIDER, Options, StandIn, Step, TestHost,
 };
 use shared_folder_host::SharedFolders;
 use tokio::sync::Semaphore;
@@ -99,14 +99,7 @@ pub async fn run(failures: &mut Failures) -> Vec<String> {
     })
     .await
     .expect("stand-in");
-    let host = Arc::new(
-        SharedFolders::new(
-            config(&standin, "expiry = 7"),
-            NEXTCLOUD_PROVIDER,
-            test_limits(),
-        )
-        .expect("host"),
-    );
+    let host = Arc::new(TestHost::on(&standin).line("expiry = 7").build());
     let standin = Arc::new(standin);
     // Warm up (the directory, the pool's connections, instance slots), then measure.
     for round in 0..4 {
@@ -116,7 +109,7 @@ pub async fn run(failures: &mut Failures) -> Vec<String> {
             warm.spawn(async move {
                 let room = format!("warm-{round}-{i}");
                 host.create(&room).await.expect("warm-up create");
-                host.delete(&room).await.expect("warm-up delete");
+                host.delete(&room, false).await.expect("warm-up delete");
             });
         }
         while let Some(done) = warm.join_next().await {
@@ -295,7 +288,8 @@ async fn room(host: &SharedFolders, standin: &StandIn, room: &str) -> RoomRun {
     for _ in 0..ATTEMPTS {
         let result = host.create(room).await;
         match result {
-            Ok(record) => {
+            Ok(creation) => {
+                let record = creation.record;
                 run.created = true;
                 let shares: Vec<String> = standin
                     .shares_on(&record.path)
@@ -320,7 +314,7 @@ async fn room(host: &SharedFolders, standin: &StandIn, room: &str) -> RoomRun {
         return run;
     }
     for _ in 0..ATTEMPTS {
-        let result = host.delete(room).await;
+        let result = host.delete(room, false).await;
         match result {
             Ok(_) => {
                 run.deleted = true;
@@ -367,7 +361,12 @@ async fn hot_swaps(
             &format!("swap {swap}"),
         );
         let started = Instant::now();
-        if host.swap_provider("nextcloud", &component).await.is_ok() {
+        if host
+            .runtime()
+            .swap_provider("nextcloud", &component)
+            .await
+            .is_ok()
+        {
             swapped.push(Swap {
                 at,
                 took: started.elapsed(),

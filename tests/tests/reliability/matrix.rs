@@ -4,9 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use shared_folder_harness::{
-    Fault, FaultRule, NEXTCLOUD_PROVIDER, Options, StandIn, Step, config, test_limits,
-};
+use shared_folder_harness::{Fault, FaultRule, Options, StandIn, Step, TestHost, test_limits};
 use shared_folder_host::SharedFolders;
 
 use crate::Failures;
@@ -152,8 +150,10 @@ pub async fn run(failures: &mut Failures) {
     let standin = StandIn::start(Options::default()).await.expect("stand-in");
     let limits = test_limits();
     let deadline = limits.call_deadline;
-    let host = SharedFolders::new(config(&standin, "expiry = 3"), NEXTCLOUD_PROVIDER, limits)
-        .expect("host");
+    let host = TestHost::on(&standin)
+        .line("expiry = 3")
+        .limits(limits)
+        .build();
     standin.make_folder(DIRECTORY);
 
     print!("{:<20}", "step \\ fault");
@@ -224,7 +224,7 @@ async fn cell(
     let started = Instant::now();
     let outcome = match row.phase {
         Phase::Create => kind(&host.create(room).await),
-        Phase::Delete => kind(&host.delete(room).await),
+        Phase::Delete => kind(&host.delete(room, false).await),
     };
     let took = started.elapsed();
     standin.clear_faults();
@@ -242,7 +242,7 @@ async fn cell(
     };
     let audit = Audit::of(standin, host, &rooms, deleting);
     // Afterwards: the room goes, and nothing of it stays.
-    let tidied = host.delete(room).await.is_ok();
+    let tidied = host.delete(room, false).await.is_ok();
     let after = Audit::of(standin, host, &rooms, &[]);
     let gone = !standin.folder_exists(&format!("{DIRECTORY}/{room}"));
     // The directory is there for the next cell, as it is after a first room.

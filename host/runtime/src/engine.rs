@@ -58,10 +58,6 @@ impl Default for EngineOptions {
 }
 
 impl ProviderEngine {
-    pub fn new() -> Result<Arc<Self>, LoadError> {
-        Self::with_options(EngineOptions::default())
-    }
-
     pub fn with_options(options: EngineOptions) -> Result<Arc<Self>, LoadError> {
         let engine_error = |e: wasmtime::Error| LoadError::Engine(crate::error::one_line(&e));
         let mut config = Config::new();
@@ -271,7 +267,7 @@ mod tests {
 
     #[test]
     fn each_content_is_compiled_once() {
-        let engine = ProviderEngine::new().unwrap();
+        let engine = ProviderEngine::with_options(EngineOptions::default()).unwrap();
         let (first, _) = engine.compile(crate::NEXTCLOUD_PROVIDER).unwrap();
         let (again, _) = engine.compile(crate::NEXTCLOUD_PROVIDER).unwrap();
         assert_eq!(first, again);
@@ -281,7 +277,7 @@ mod tests {
 
     #[test]
     fn only_the_most_recently_used_components_are_kept() {
-        let engine = ProviderEngine::new().unwrap();
+        let engine = ProviderEngine::with_options(EngineOptions::default()).unwrap();
         let empty = Component::new(&engine.engine, b"\0asm\x0d\0\x01\0").unwrap();
         let mut compiled = Compiled::default();
         for version in 0..Compiled::KEEP {

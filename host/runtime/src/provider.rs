@@ -12,7 +12,6 @@ use crate::bindings::{
 };
 use crate::engine::{ContentDigest, ProviderEngine};
 use crate::error::{CallError, LoadError};
-use crate::folders::ProviderInfo;
 use crate::outbound::Outbound;
 use crate::sandbox::{CallState, SandboxLimits};
 
@@ -23,6 +22,14 @@ pub struct CallLimits {
     pub sandbox: SandboxLimits,
     /// Wall-clock deadline of a whole call (instantiation, guest code, outbound requests).
     pub deadline: Duration,
+}
+
+/// Which provider serves calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderInfo {
+    pub name: String,
+    /// SHA-256 of the component, in hex.
+    pub digest: String,
 }
 
 pub struct Provider {
@@ -130,8 +137,7 @@ impl Provider {
         .await
     }
 
-    /// Makes a fresh instance, as every call does, and drops it without calling it: the
-    /// per-call cost before the guest runs (for benchmarks, and as a readiness check).
+    /// Makes a fresh instance, as every call does, and drops it without calling it.
     pub async fn instantiate_only(&self, limits: &CallLimits) -> Result<(), CallError> {
         within(limits.deadline, async {
             self.instantiate(limits).await.map(drop)
@@ -234,10 +240,11 @@ fn guest_result<T>(result: wasmtime::Result<Result<T, WitError>>) -> Result<T, C
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::EngineOptions;
 
     #[test]
     fn the_built_in_provider_fits_the_world() {
-        let engine = ProviderEngine::new().unwrap();
+        let engine = ProviderEngine::with_options(EngineOptions::default()).unwrap();
         let provider = Provider::load(&engine, "nextcloud", crate::NEXTCLOUD_PROVIDER).unwrap();
         assert_eq!(provider.digest().len(), 64);
     }
@@ -301,7 +308,7 @@ mod tests {
 
     #[test]
     fn a_non_component_is_refused() {
-        let engine = ProviderEngine::new().unwrap();
+        let engine = ProviderEngine::with_options(EngineOptions::default()).unwrap();
         let error = Provider::load(&engine, "x", b"not wasm").unwrap_err();
         assert!(matches!(error, LoadError::NotAComponent(_)), "{error}");
     }

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::records::FolderRecord;
+use crate::folder::FolderRecord;
 use crate::secret::Secret;
 
 /// A participant's role in a meeting, as far as the shared folder is concerned.
@@ -48,7 +48,7 @@ pub struct Access {
 
 /// What `role` may see of `folder`.
 pub fn access(folder: &FolderRecord, role: Role) -> Access {
-    let link = |share: &crate::records::ShareLink| Link {
+    let link = |share: &crate::folder::ShareLink| Link {
         url: share.url.clone(),
         password: share.password.clone(),
     };
@@ -68,7 +68,7 @@ pub fn update_on_role_change(folder: &FolderRecord, before: Role, after: Role) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::ShareLink;
+    use crate::folder::ShareLink;
 
     fn folder() -> FolderRecord {
         FolderRecord {

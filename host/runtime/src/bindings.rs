@@ -4,7 +4,7 @@
 //! `wasmtime-wasi-http` implement; `engine.rs` links exactly those.
 
 wasmtime::component::bindgen!({
-    path: "../wit",
+    path: "../../wit",
     world: "shared-folder-provider",
     exports: { default: async },
     with: {

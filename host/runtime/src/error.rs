@@ -1,0 +1,257 @@
+//! What can go wrong, named by what went wrong. No variant carries a secret.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::bindings::{RemoteError, WitConfigError, WitError};
+use crate::connections::TlsError;
+
+/// What is wrong with a configuration. The value of a secret field is never part of it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration is not valid TOML: {0}")]
+    Syntax(String),
+    #[error("configuration has no [shared_folder] table")]
+    MissingSection,
+    #[error("[shared_folder].{field}: {reason}")]
+    Field { field: String, reason: String },
+    #[error("[host].{field}: {reason}")]
+    HostField { field: String, reason: String },
+    #[error("cannot read {path}: {reason}")]
+    Unreadable { path: String, reason: String },
+}
+
+impl ConfigError {
+    /// An error about `[shared_folder].field`.
+    pub fn field(field: &str, reason: impl Into<String>) -> Self {
+        ConfigError::Field {
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
+    /// An error about `[host].field`.
+    pub fn host_field(field: &str, reason: impl Into<String>) -> Self {
+        ConfigError::HostField {
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A component could not become a provider.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LoadError {
+    #[error("the wasmtime engine could not be set up: {0}")]
+    Engine(String),
+    #[error("cannot read the component {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("not a valid WebAssembly component: {0}")]
+    NotAComponent(String),
+    #[error("the component does not fit the shared-folder-provider world: {0}")]
+    WrongWorld(String),
+}
+
+/// A provider call did not return a shared folder (or a completed delete).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CallError {
+    /// The provider ran and reported an error of the contract.
+    #[error("{}", describe(.0))]
+    Provider(WitError),
+    /// The provider trapped (panicked, ran out of memory or stack, …); its instance is gone.
+    #[error("provider trapped: {0}")]
+    Trapped(String),
+    /// The provider did not finish within the call's deadline; it was stopped.
+    #[error("provider did not finish within {0:?} and was stopped")]
+    TimedOut(Duration),
+    /// The provider returned a shared folder the host cannot use (a path leaving its
+    /// directory, a link that is not http(s), an empty password, …); it is purged.
+    #[error("provider returned an unusable shared folder: {0}")]
+    Unusable(String),
+    /// A fresh instance could not be made (e.g. its memory is above the limit).
+    #[error("provider could not be instantiated: {0}")]
+    Instantiation(String),
+}
+
+/// An error of the runtime's API: which provider, which room, and what went wrong.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("provider {provider:?}: {source}")]
+    Load { provider: String, source: LoadError },
+    #[error("provider {provider:?}, room {room:?}: {source}")]
+    Call {
+        provider: String,
+        room: String,
+        source: CallError,
+    },
+    /// The room id cannot name a folder (see [`crate::check_room_id`]); nothing was done.
+    #[error("invalid room: {0}")]
+    InvalidRoom(String),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+}
+
+impl Error {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Config(_) | Error::Tls(_) => ErrorKind::Configuration,
+            Error::Load { .. } => ErrorKind::RefusedAtLoad,
+            Error::Call { source, .. } => source.kind(),
+            Error::InvalidRoom(_) => ErrorKind::InvalidRoom,
+        }
+    }
+
+    /// The contract error the provider returned, if that is what this is.
+    pub fn provider_error(&self) -> Option<&WitError> {
+        match self {
+            Error::Call {
+                source: CallError::Provider(error),
+                ..
+            } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// The one classification of failures: exit codes (the binary), HTTP statuses (the service),
+/// whether a failed create is purged (`SharedFolders`) and the reliability tables all decide
+/// from it. [`fmt::Display`] gives its word for a report (`remote 500`, `trapped`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The room id cannot name a folder (the host's rule, or a stricter one of the provider).
+    InvalidRoom,
+    /// The room has no shared folder.
+    NoFolder,
+    /// The configuration is wrong: the host's fields, the provider's (it said so), or the TLS
+    /// settings.
+    Configuration,
+    /// The component could not be loaded: not a component, or not of the provider world.
+    RefusedAtLoad,
+    /// The provider trapped (panicked, ran out of memory or stack).
+    Trapped,
+    /// The provider did not finish within the call's deadline and was stopped.
+    Deadline,
+    /// The provider returned a shared folder the host cannot use.
+    Unusable,
+    /// A fresh instance of the provider could not be made.
+    Instantiation,
+    /// The storage refused the account's credentials.
+    Unauthorized,
+    /// The storage has something of that name already.
+    AlreadyExists,
+    /// The storage does not know what was asked for.
+    NotFound,
+    /// The storage answered with an error status (429: its rate limit).
+    Remote(u16),
+    /// The storage could not be reached, or the connection broke.
+    Transport,
+    /// The storage did not answer in time.
+    Timeout,
+    /// The storage's answer could not be read.
+    Protocol,
+    /// The host's folder records could not be read or written.
+    Records,
+}
+
+impl ErrorKind {
+    /// Whether a create that failed this way may have left a folder or share on the storage
+    /// that the provider could not take away: it was stopped, or the storage failed in a way
+    /// that may also have failed the provider's clean-up. A refusal (bad settings or room,
+    /// credentials refused, the folder exists already) made nothing, and a folder that exists
+    /// already is not ours to purge.
+    pub fn may_have_left_work(self) -> bool {
+        match self {
+            ErrorKind::Trapped | ErrorKind::Deadline | ErrorKind::Unusable => true,
+            ErrorKind::Remote(_)
+            | ErrorKind::Transport
+            | ErrorKind::Timeout
+            | ErrorKind::Protocol
+            | ErrorKind::NotFound => true,
+            ErrorKind::InvalidRoom
+            | ErrorKind::NoFolder
+            | ErrorKind::Configuration
+            | ErrorKind::RefusedAtLoad
+            | ErrorKind::Instantiation
+            | ErrorKind::Unauthorized
+            | ErrorKind::AlreadyExists
+            | ErrorKind::Records => false,
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let word = match self {
+            ErrorKind::InvalidRoom => "invalid room",
+            ErrorKind::NoFolder => "no folder",
+            ErrorKind::Configuration => "config",
+            ErrorKind::RefusedAtLoad => "refused at load",
+            ErrorKind::Trapped => "trapped",
+            ErrorKind::Deadline => "deadline",
+            ErrorKind::Unusable => "unusable",
+            ErrorKind::Instantiation => "instantiation",
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::AlreadyExists => "exists",
+            ErrorKind::NotFound => "not found",
+            ErrorKind::Remote(status) => return write!(f, "remote {status}"),
+            ErrorKind::Transport => "transport",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::Records => "records",
+        };
+        f.write_str(word)
+    }
+}
+
+impl CallError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            CallError::Provider(error) => match error {
+                WitError::InvalidConfig(_) => ErrorKind::Configuration,
+                WitError::InvalidRoom(_) => ErrorKind::InvalidRoom,
+                WitError::Unauthorized(_) => ErrorKind::Unauthorized,
+                WitError::NotFound(_) => ErrorKind::NotFound,
+                WitError::AlreadyExists(_) => ErrorKind::AlreadyExists,
+                WitError::Remote(remote) => ErrorKind::Remote(remote.status),
+                WitError::Transport(_) => ErrorKind::Transport,
+                WitError::Timeout(_) => ErrorKind::Timeout,
+                WitError::Protocol(_) => ErrorKind::Protocol,
+            },
+            CallError::Trapped(_) => ErrorKind::Trapped,
+            CallError::TimedOut(_) => ErrorKind::Deadline,
+            CallError::Unusable(_) => ErrorKind::Unusable,
+            CallError::Instantiation(_) => ErrorKind::Instantiation,
+        }
+    }
+}
+
+/// An error chain on one line: wasmtime's parser errors spread over several.
+pub(crate) fn one_line(error: &wasmtime::Error) -> String {
+    format!("{error:#}")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Words for a contract error.
+pub fn describe(error: &WitError) -> String {
+    match error {
+        WitError::InvalidConfig(WitConfigError { field, reason }) => {
+            format!("[shared_folder].{field}: {reason}")
+        }
+        WitError::InvalidRoom(m) => format!("invalid room: {m}"),
+        WitError::Unauthorized(m) => format!("storage refused the credentials: {m}"),
+        WitError::NotFound(m) => format!("not found on the storage: {m}"),
+        WitError::AlreadyExists(m) => format!("already exists on the storage: {m}"),
+        WitError::Remote(RemoteError { status, message }) => {
+            format!("storage answered {status}: {message}")
+        }
+        WitError::Transport(m) => format!("storage unreachable: {m}"),
+        WitError::Timeout(m) => format!("storage did not answer in time: {m}"),
+        WitError::Protocol(m) => format!("unreadable answer from the storage: {m}"),
+    }
+}

@@ -1,0 +1,65 @@
+//! A room's shared folder as the host keeps it: what the provider's `create` returned, with
+//! the room, the provider that made it and when.
+
+use serde::Serialize;
+
+use crate::bindings::{Share, SharedFolder};
+use crate::secret::Secret;
+
+/// One public link of a folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShareLink {
+    pub id: String,
+    pub url: String,
+    pub password: Secret,
+}
+
+/// A room's shared folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FolderRecord {
+    pub room: String,
+    /// The provider that created it.
+    pub provider: String,
+    pub path: String,
+    pub read: ShareLink,
+    pub read_write: ShareLink,
+    pub created_at_unix: u64,
+}
+
+impl FolderRecord {
+    pub(crate) fn new(room: &str, provider: &str, folder: SharedFolder) -> Self {
+        let link = |share: Share| ShareLink {
+            id: share.id,
+            url: share.url,
+            password: Secret::new(share.password),
+        };
+        FolderRecord {
+            room: room.to_owned(),
+            provider: provider.to_owned(),
+            path: folder.path,
+            read: link(folder.read),
+            read_write: link(folder.read_write),
+            created_at_unix: now_unix(),
+        }
+    }
+
+    /// The record in the contract's terms, for the provider's `delete`.
+    pub(crate) fn to_wit(&self) -> SharedFolder {
+        let share = |link: &ShareLink| Share {
+            id: link.id.clone(),
+            url: link.url.clone(),
+            password: link.password.expose().to_owned(),
+        };
+        SharedFolder {
+            path: self.path.clone(),
+            read: share(&self.read),
+            read_write: share(&self.read_write),
+        }
+    }
+}
+
+fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}

@@ -1,0 +1,95 @@
+//! The embeddable runtime of shared-folder provider components.
+//!
+//! A provider is a WebAssembly component of the `shared-folder-provider` world
+//! (`wit/provider.wit`) that makes a meeting room's shared folder on a storage system: a
+//! folder, a read-write link and a read-only link, each with its own password. This crate
+//! loads such a component with wasmtime, confines every call (the configured storage origin
+//! is the only destination it can reach, and the host adds the account's credentials; memory
+//! and time are bounded), runs each call in a fresh instance, and swaps the component while
+//! calls run. It has no web framework, database, file watcher or command-line parser in its
+//! dependencies: a controller that embeds it keeps the records where it likes.
+//!
+//! The parts, one way each:
+//! - [`SharedFolderConfig`]: OpenTalk's `[shared_folder]` section, read by [`from_toml`];
+//! - [`Runtime`]: [`create`](Runtime::create), [`delete`](Runtime::delete),
+//!   [`purge`](Runtime::purge), [`swap_provider`](Runtime::swap_provider),
+//!   [`probe`](Runtime::probe); set up with [`Options`] and [`Limits`];
+//! - [`FolderRecord`]: what a create made, to keep and to hand back to `delete`;
+//! - [`roles`]: which links a moderator and a participant see;
+//! - [`Error`] and its [`ErrorKind`]: the one classification of failures.
+//!
+//! The NextCloud provider is built in: [`NEXTCLOUD_PROVIDER`].
+//!
+//! # Embedding it
+//!
+//! ```
+//! use shared_folder_runtime::{
+//!     ErrorKind, NEXTCLOUD_PROVIDER, Options, Role, Runtime, SharedFolderConfig, roles,
+//! };
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), shared_folder_runtime::Error> {
+//! let config = SharedFolderConfig::from_toml(
+//!     r#"
+//!     [shared_folder]
+//!     provider = "nextcloud"
+//!     url = "http://127.0.0.1:9/"     # nothing listens here in this example
+//!     username = "opentalk"
+//!     password = "an app password"
+//!     directory = "meetings"
+//!     "#,
+//! )?;
+//! let runtime = Runtime::new(config, NEXTCLOUD_PROVIDER, Options::default())?;
+//! runtime.probe().await?; // a fresh instance can be made: ready to serve
+//!
+//! match runtime.create("room-1").await {
+//!     Ok(folder) => {
+//!         // Keep `folder` (it holds the links and their passwords); show each participant
+//!         // what their role allows, and hand it back to `delete` when the meeting goes.
+//!         let view = roles::access(&folder, Role::Participant);
+//!         assert!(view.read_write.is_none());
+//!         runtime.delete(&folder).await?;
+//!     }
+//!     // The storage could not be reached: nothing was made, nothing to purge.
+//!     Err(error) if error.kind() == ErrorKind::Transport => {
+//!         assert!(error.kind().may_have_left_work());
+//!         runtime.purge("room-1").await.ok();
+//!     }
+//!     Err(error) => return Err(error),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+mod bindings;
+mod config;
+mod connections;
+mod engine;
+mod error;
+mod folder;
+mod outbound;
+mod provider;
+pub mod roles;
+mod room_id;
+mod runtime;
+mod sandbox;
+mod secret;
+
+pub use bindings::{RemoteError, Setting, SettingValue, WitConfigError, WitError};
+pub use config::{SharedFolderConfig, StorageUrl, from_toml};
+pub use connections::{ConnectionSettings, Connections, TlsError};
+pub use engine::content_digest;
+pub use error::{CallError, ConfigError, Error, ErrorKind, LoadError};
+pub use folder::{FolderRecord, ShareLink};
+pub use outbound::{Origin, Outbound, OutboundLimits};
+pub use provider::ProviderInfo;
+pub use roles::{Access, Link, Role};
+pub use runtime::{Limits, Options, Runtime, check_room_id};
+pub use sandbox::SandboxLimits;
+pub use secret::Secret;
+/// The body of a request to the storage through [`Outbound::send`].
+pub use wasmtime_wasi_http::WasiBody;
+
+/// The NextCloud provider component (`plugin/`), built for wasm32-wasip2 with this crate.
+pub const NEXTCLOUD_PROVIDER: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/nextcloud_provider.wasm"));
