@@ -19,7 +19,7 @@ use crate::webdav::{self, Made};
 use crate::{expiry, password, retry, trash};
 
 pub fn create(settings: &Settings, room: &str) -> Result<SharedFolder, Error> {
-    let folder = FolderPath::for_room(settings, room)?;
+    let folder = FolderPath::for_room(&settings.directory, room)?;
     let expire_date = settings.expiry_days.map(expiry::expire_date).transpose()?;
 
     if let Err(error) = make_folder(settings, &folder) {
@@ -41,7 +41,7 @@ pub fn create(settings: &Settings, room: &str) -> Result<SharedFolder, Error> {
 }
 
 pub fn delete(settings: &Settings, shared: &SharedFolder) -> Result<(), Error> {
-    let folder = FolderPath::of_created(settings, &shared.path)?;
+    let folder = FolderPath::of_created(&settings.directory, &shared.path)?;
     // The links first, together. A link left when its folder goes is not gone: NextCloud keeps
     // it, hidden, and a restore of the folder from the trash bin revives it with its password
     // (docs/nextcloud-behaviour.md, "Deleting"; `23-delete-ordering.txt` [5]). So the folder
@@ -63,7 +63,7 @@ pub fn delete(settings: &Settings, shared: &SharedFolder) -> Result<(), Error> {
 /// known by id here: they are looked up on the folder and deleted first, as in [`delete`]. A
 /// folder that is not there (404) counts as deleted.
 pub fn purge(settings: &Settings, room: &str) -> Result<(), Error> {
-    let folder = FolderPath::for_room(settings, room)?;
+    let folder = FolderPath::for_room(&settings.directory, room)?;
     let listing = send(settings, &ocs::list_shares(settings, &folder.share_path()))?;
     for id in ocs::share_ids(&listing)? {
         ocs::share_removed(&send(settings, &ocs::delete_share(settings, &id))?)?;

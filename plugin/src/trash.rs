@@ -186,7 +186,7 @@ mod tests {
     #[test]
     fn the_entries_of_a_folder_and_of_files_inside_it_are_found() {
         let s = settings();
-        let twice = FolderPath::for_room(&s, "twice").unwrap();
+        let twice = FolderPath::for_room(&s.directory, "twice").unwrap();
         let found = entries_of(&s, &answer(207, LISTING), &twice)
             .unwrap()
             .unwrap();
@@ -198,7 +198,7 @@ mod tests {
                 "/remote.php/dav/trashbin/admin/trash/notes.txt.d1795960018",
             ]
         );
-        let escaped = FolderPath::for_room(&s, "räum & co").unwrap();
+        let escaped = FolderPath::for_room(&s.directory, "räum & co").unwrap();
         let found = entries_of(&s, &answer(207, LISTING), &escaped)
             .unwrap()
             .unwrap();
@@ -206,7 +206,7 @@ mod tests {
             found,
             ["/remote.php/dav/trashbin/admin/trash/r%c3%a4um%20%26%20co.d1795960020/"]
         );
-        let absent = FolderPath::for_room(&s, "other").unwrap();
+        let absent = FolderPath::for_room(&s.directory, "other").unwrap();
         assert!(
             entries_of(&s, &answer(207, LISTING), &absent)
                 .unwrap()
@@ -218,7 +218,7 @@ mod tests {
     #[test]
     fn no_trash_bin_and_refusals_are_told_apart() {
         let s = settings();
-        let folder = FolderPath::for_room(&s, "twice").unwrap();
+        let folder = FolderPath::for_room(&s.directory, "twice").unwrap();
         // `19-…` [7]: the trash bin app disabled.
         let disabled = r#"<?xml version="1.0" encoding="utf-8"?>
 <d:error xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns">
@@ -253,7 +253,7 @@ mod tests {
     #[test]
     fn an_href_outside_the_trash_is_never_taken() {
         let s = settings();
-        let folder = FolderPath::for_room(&s, "twice").unwrap();
+        let folder = FolderPath::for_room(&s.directory, "twice").unwrap();
         let forged = LISTING.replace(
             "/remote.php/dav/trashbin/admin/trash/twice.d1795960017/",
             "/remote.php/dav/files/admin/opentalk/",

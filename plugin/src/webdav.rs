@@ -7,6 +7,7 @@
 use crate::errors::{self, Error};
 use crate::http::{Request, Response};
 use crate::paths::FolderPath;
+use crate::prelude::*;
 use crate::settings::Settings;
 
 /// What a MKCOL did.
@@ -27,11 +28,16 @@ pub enum Removed {
 }
 
 pub fn mkcol(settings: &Settings, folder: &FolderPath) -> Request {
-    Request::new("MKCOL", folder.dav_path(settings))
+    Request::new("MKCOL", dav_path(settings, folder))
 }
 
 pub fn delete(settings: &Settings, folder: &FolderPath) -> Request {
-    Request::new("DELETE", folder.dav_path(settings))
+    Request::new("DELETE", dav_path(settings, folder))
+}
+
+/// The folder's WebDAV URL path (see [`FolderPath::dav_path`]).
+fn dav_path(settings: &Settings, folder: &FolderPath) -> String {
+    folder.dav_path(&settings.origin.base_path, &settings.username)
 }
 
 pub fn made(response: &Response) -> Result<Made, Error> {
