@@ -115,7 +115,7 @@ pub fn send_all<const N: usize>(
     let mut results = send_once(origin, requests);
     for (request, result) in requests.iter().zip(results.iter_mut()) {
         let mut attempt = 1;
-        while let Some(ms) = retry::wait_ms(result, request.idempotent(), attempt) {
+        while let Some(ms) = retry::wait_ms(&outcome(result), request.idempotent(), attempt) {
             retry::sleep(ms);
             attempt += 1;
             let [again] = send_once(origin, [*request]);
@@ -123,6 +123,19 @@ pub fn send_all<const N: usize>(
         }
     }
     results
+}
+
+/// What [`retry`] decides from: the answer's status, or why there was none.
+fn outcome(result: &Result<Response, Error>) -> retry::Outcome {
+    match result {
+        Ok(response) => retry::Outcome::Answered {
+            status: response.status,
+            retry_after: response.retry_after,
+        },
+        Err(Error::Transport(_)) => retry::Outcome::ConnectionFailed,
+        Err(Error::Timeout(_)) => retry::Outcome::TimedOut,
+        Err(_) => retry::Outcome::Unusable,
+    }
 }
 
 /// One attempt at each request, all in flight together.
