@@ -12,6 +12,9 @@
 //! MKCOL and share creation are not idempotent: after an answer that was lost, the first
 //! attempt may have done its work, and the create's clean-up is what runs instead.
 //! A timeout is not retried either: the server is slow, and the call has a deadline.
+//! Nor is a request that was refused before it was sent — the host does not allow the
+//! destination, or the TLS handshake failed (the storage's certificate was refused, say): the
+//! next attempt would meet the same refusal.
 //!
 //! Waits grow from [`FIRST_WAIT_MS`] by doubling; a `Retry-After` in seconds is honoured up
 //! to [`LONGEST_WAIT_MS`]. At most [`ATTEMPTS`] attempts are made.
@@ -34,11 +37,21 @@ pub enum Outcome {
         status: u16,
         retry_after: Option<u32>,
     },
-    /// No answer: the connection was refused, reset or closed early.
+    /// No answer, for this reason.
+    Unanswered(NoAnswer),
+}
+
+/// Why an attempt got no answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoAnswer {
+    /// The connection was refused, reset or closed early: a new one may get through.
     ConnectionFailed,
+    /// The request was not sent, and would not be next time either: the host does not allow
+    /// the destination, or the TLS handshake failed (the storage's certificate refused, say).
+    Refused,
     /// No answer in time.
     TimedOut,
-    /// No usable answer: the request could not be made, or its answer could not be read.
+    /// The request could not be made, or its answer could not be read.
     Unusable,
 }
 
@@ -62,7 +75,8 @@ pub fn wait_ms(outcome: &Outcome, idempotent: bool, attempt: u32) -> Option<u64>
         Outcome::Answered { status, .. } if idempotent && matches!(status, 500 | 502 | 504) => {
             Some(backoff)
         }
-        Outcome::ConnectionFailed if idempotent => Some(backoff),
+        Outcome::Unanswered(NoAnswer::ConnectionFailed) if idempotent => Some(backoff),
+        // Not `Refused`, ever: see the module's doc.
         _ => None,
     }
 }
@@ -116,17 +130,31 @@ mod tests {
 
     #[test]
     fn other_failures_are_retried_only_when_the_request_is_idempotent() {
-        let reset = Outcome::ConnectionFailed;
+        let reset = Outcome::Unanswered(NoAnswer::ConnectionFailed);
         for status in [500, 502, 504] {
             assert_eq!(wait_ms(&answer(status, None), true, 1), Some(250));
             assert_eq!(wait_ms(&answer(status, None), false, 1), None);
         }
         assert_eq!(wait_ms(&reset, true, 3), Some(1000));
         assert_eq!(wait_ms(&reset, false, 1), None);
-        let slow = Outcome::TimedOut;
+        let slow = Outcome::Unanswered(NoAnswer::TimedOut);
         assert_eq!(wait_ms(&slow, true, 1), None);
         for status in [200, 201, 204, 400, 401, 404, 405, 409, 429, 501] {
             assert_eq!(wait_ms(&answer(status, None), true, 1), None, "{status}");
         }
+    }
+
+    #[test]
+    fn a_refused_request_is_never_sent_again() {
+        // The host refused the destination or the storage's certificate: each attempt would
+        // meet the same refusal, after up to 1.75 s of waits.
+        let refused = Outcome::Unanswered(NoAnswer::Refused);
+        for idempotent in [false, true] {
+            for attempt in 1..=ATTEMPTS {
+                assert_eq!(wait_ms(&refused, idempotent, attempt), None, "{attempt}");
+            }
+        }
+        let unusable = Outcome::Unanswered(NoAnswer::Unusable);
+        assert_eq!(wait_ms(&unusable, true, 1), None);
     }
 }
