@@ -1,6 +1,6 @@
 //! Property tests of what the provider takes from outside: room ids and the configured
-//! directory become paths that never leave `directory`; the URL parser and the parsers of
-//! NextCloud's answers take any input without panicking.
+//! directory become paths that never leave `directory`; the split of the canonical `url` and
+//! the parsers of NextCloud's answers take any input without panicking.
 
 use nextcloud_provider::errors::Error;
 use nextcloud_provider::http::Response;
@@ -110,7 +110,17 @@ proptest! {
     fn any_url_parses_or_is_refused(
         url in prop_oneof![any::<String>(), "(https?|ftp)://[a-z0-9.:@\\[\\]/%-]{0,40}"],
     ) {
-        let _ = Origin::parse(&url);
+        if let Ok(origin) = Origin::from_canonical(&url) {
+            // What is accepted is split, not rewritten: the pieces give back the URL.
+            let scheme = match origin.scheme {
+                Scheme::Http => "http",
+                Scheme::Https => "https",
+            };
+            prop_assert_eq!(
+                format!("{scheme}://{}{}/", origin.authority, origin.base_path),
+                url
+            );
+        }
     }
 
     #[test]
