@@ -1,11 +1,13 @@
-//! The two procedures of the provider: create a room's shared folder, and delete it.
+//! The provider's three procedures: create a room's shared folder, delete it, and purge it
+//! (delete it knowing only the room id).
 //!
 //! Round trips per create: one MKCOL (plus one per missing ancestor the first time a
 //! directory is used), then both shares in flight together — two, the least the protocol
 //! allows, since a share needs its folder. Per delete: two — both share DELETEs together, then
 //! the folder's DELETE alone, since NextCloud locks a folder while its shares are deleted and
 //! answers a DELETE of it meanwhile with 423 (docs/nextcloud-behaviour.md, "Locking"); two more
-//! (listing the trash bin, removing the folder's entries) when `delete_from_trash` is set. Each
+//! (listing the trash bin, removing the folder's entries) when `delete_from_trash` is set. A
+//! purge lists the folder's links, deletes each, then the folder as a delete does. Each
 //! request is sent again after a transient failure when that is safe ([`crate::retry`]).
 
 use crate::bindings::shared_folder::provider::types::{Share, SharedFolder};
