@@ -71,7 +71,8 @@ impl Request {
     }
 
     /// An `application/x-www-form-urlencoded` body, as NextCloud's own clients send
-    /// (`04-ocs-share-create.txt`); every byte but RFC 3986's unreserved ones is escaped.
+    /// (docs/nextcloud-behaviour.md, "Public-link shares over OCS"; recording 04); every byte but
+    /// RFC 3986's unreserved ones is escaped.
     pub fn form_body(self, fields: &[(&str, &str)]) -> Self {
         let mut body = String::new();
         for (name, value) in fields {

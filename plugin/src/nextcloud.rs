@@ -46,7 +46,7 @@ pub fn delete(settings: &Settings, shared: &SharedFolder) -> Result<(), Error> {
     let folder = FolderPath::of_created(&settings.directory, &shared.path)?;
     // The links first, together. A link left when its folder goes is not gone: NextCloud keeps
     // it, hidden, and a restore of the folder from the trash bin revives it with its password
-    // (docs/nextcloud-behaviour.md, "Deleting"; `23-delete-ordering.txt` [5]). So the folder
+    // (docs/nextcloud-behaviour.md, "Deleting"; recording 23 [5]). So the folder
     // is deleted only once both links are.
     let [read, read_write] = http::send_all(
         &settings.origin,
@@ -85,8 +85,9 @@ fn make_folder(settings: &Settings, folder: &FolderPath) -> Result<(), Error> {
         let mkcol = webdav::mkcol(settings, &ancestor);
         let made = match webdav::made(&send(settings, &mkcol)?) {
             // Another create is making the same parent right now: NextCloud may refuse one of
-            // them with 403 "Could not create directory" (`24-concurrent-creates.txt` [2]);
-            // asked again, it says whether the folder is there.
+            // them with 403 "Could not create directory" (recording 24 [2], which
+            // docs/nextcloud-behaviour.md does not cover yet); asked again, it says whether the
+            // folder is there.
             Err(Error::Remote(refused)) if refused.status == 403 && &ancestor != folder => {
                 retry::sleep(retry::backoff_ms(1));
                 webdav::made(&send(settings, &mkcol)?)?
@@ -202,8 +203,9 @@ impl ShareRequest<'_> {
 
 impl ShareRequest<'_> {
     /// After a share creation that failed on the server's side or lost its answer, NextCloud
-    /// may or may not have made the share (a busy database answers 500 having made nothing,
-    /// `24-concurrent-creates.txt` [3]; a connection broken after the work has made it).
+    /// may or may not have made the share (a busy database answers 500 having made nothing —
+    /// docs/real-nextcloud.md, "A NextCloud on loopback"; recording 24 [3] — while a connection
+    /// broken after the work has made it).
     /// Sending the creation again blindly could make a second link, which would outlive the
     /// folder's delete. So the folder's links are looked up first: one with these permissions
     /// is the one that was made (its password is ours), adopted; otherwise the creation is sent

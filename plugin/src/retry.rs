@@ -5,7 +5,7 @@
 //!   (NextCloud's maintenance mode, a proxy whose backend is down);
 //! - any request, after `423 Locked`: another request holds a lock on the same file, and
 //!   this one was refused without doing anything; a moment later it goes through
-//!   (docs/nextcloud-behaviour.md, "Locking"; recording `15-concurrent-delete-locking.txt`);
+//!   (docs/nextcloud-behaviour.md, "Locking"; recording 15);
 //! - an idempotent request (DELETE, GET), also after 500, 502, 504 or a broken connection:
 //!   doing it twice is doing it once.
 //!

@@ -1,8 +1,8 @@
 //! NextCloud's trash bin (`/remote.php/dav/trashbin/<user>/trash/`): where a deleted folder,
 //! with the files in it, lands by default — and how it is taken out again.
 //!
-//! As seen on NextCloud 32 (docs/nextcloud-behaviour.md, "Trash bin"; recordings
-//! `16-non-bmp-json-and-trash.txt` [2] and `19-trashbin-removal.txt`):
+//! As seen on NextCloud 32 (docs/nextcloud-behaviour.md, "Trash bin"; recordings 16 [2] and
+//! 19):
 //! - a PROPFIND (Depth 1) of the trash lists each deleted item as `<name>.d<unix time>`, with
 //!   `nc:trashbin-original-location` = its path below the account's root, without a leading
 //!   slash; files deleted from inside a folder keep their own entries;
@@ -178,7 +178,7 @@ mod tests {
         }
     }
 
-    // `19-trashbin-removal.txt` [2] and [6], with a file deleted from inside the folder and an
+    // "Trash bin", recording 19 [2] and [6], with a file deleted from inside the folder and an
     // entry of another room added.
     const LISTING: &str = r#"<?xml version="1.0"?>
 <d:multistatus xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns" xmlns:oc="http://owncloud.org/ns" xmlns:nc="http://nextcloud.org/ns"><d:response><d:href>/remote.php/dav/trashbin/admin/trash/</d:href><d:propstat><d:prop><nc:trashbin-original-location/></d:prop><d:status>HTTP/1.1 404 Not Found</d:status></d:propstat></d:response><d:response><d:href>/remote.php/dav/trashbin/admin/trash/twice.d1795960017/</d:href><d:propstat><d:prop><nc:trashbin-original-location>opentalk/meetings/twice</nc:trashbin-original-location></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response><d:response><d:href>/remote.php/dav/trashbin/admin/trash/twice.d1795960016/</d:href><d:propstat><d:prop><nc:trashbin-original-location>opentalk/meetings/twice</nc:trashbin-original-location></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response><d:response><d:href>/remote.php/dav/trashbin/admin/trash/notes.txt.d1795960018</d:href><d:propstat><d:prop><nc:trashbin-original-location>opentalk/meetings/twice/notes.txt</nc:trashbin-original-location></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response><d:response><d:href>/remote.php/dav/trashbin/admin/trash/twice-2.d1795960019/</d:href><d:propstat><d:prop><nc:trashbin-original-location>opentalk/meetings/twice-2</nc:trashbin-original-location></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response><d:response><d:href>/remote.php/dav/trashbin/admin/trash/r%c3%a4um%20%26%20co.d1795960020/</d:href><d:propstat><d:prop><nc:trashbin-original-location>opentalk/meetings/räum &amp; co</nc:trashbin-original-location></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>"#;
