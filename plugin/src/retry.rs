@@ -19,7 +19,8 @@
 //! Waits grow from [`FIRST_WAIT_MS`] by doubling; a `Retry-After` in seconds is honoured up
 //! to [`LONGEST_WAIT_MS`]. At most [`ATTEMPTS`] attempts are made.
 //!
-//! The decision is made from an [`Outcome`]: what the sender ([`crate::http`]) saw of one try.
+//! The decision is made from an [`Outcome`]: what the sender (the `http` module) saw of one
+//! attempt.
 
 /// Attempts at one request, the first included.
 pub const ATTEMPTS: u32 = 4;

@@ -85,9 +85,10 @@ pub fn entries_of(
 /// original location (the trash root: `<nc:trashbin-original-location/>`) have an empty one.
 /// `None` when the text is not such a listing.
 ///
-/// NextCloud writes the listing the same way every time (`19-…` [2]): elements without
-/// attributes, prefixes `d:` and `nc:`; only the two values are needed, so they are read
-/// directly rather than through an XML parser (one would add a quarter to the component).
+/// NextCloud writes the listing the same way every time (docs/nextcloud-behaviour.md, "Trash
+/// bin"; recording 19 [2]): elements without attributes, prefixes `d:` and `nc:`; only the two
+/// values are needed, so they are read directly rather than through an XML parser (one would
+/// add a quarter to the component).
 fn listing(text: &str) -> Option<Vec<(String, String)>> {
     if !text.contains("multistatus") {
         return None;
@@ -219,7 +220,7 @@ mod tests {
     fn no_trash_bin_and_refusals_are_told_apart() {
         let s = settings();
         let folder = FolderPath::for_room(&s.directory, "twice").unwrap();
-        // `19-…` [7]: the trash bin app disabled.
+        // "Trash bin", recording 19 [7]: the trash bin app disabled.
         let disabled = r#"<?xml version="1.0" encoding="utf-8"?>
 <d:error xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns">
   <s:exception>Sabre\DAV\Exception\NotFound</s:exception>
