@@ -15,7 +15,7 @@ use crate::bindings::wasi::io::poll;
 use crate::bindings::wasi::io::streams::StreamError;
 use crate::errors::Error;
 use crate::prelude::*;
-use crate::retry;
+use crate::retry::{self, NoAnswer};
 use crate::settings::{Origin, Scheme};
 
 /// The most a response body may hold unless the request says otherwise
@@ -71,7 +71,8 @@ impl Request {
     }
 
     /// An `application/x-www-form-urlencoded` body, as NextCloud's own clients send
-    /// (`04-ocs-share-create.txt`); every byte but RFC 3986's unreserved ones is escaped.
+    /// (docs/nextcloud-behaviour.md, "Public-link shares over OCS"; recording 04); every byte but
+    /// RFC 3986's unreserved ones is escaped.
     pub fn form_body(self, fields: &[(&str, &str)]) -> Self {
         let mut body = String::new();
         for (name, value) in fields {
@@ -115,21 +116,49 @@ pub fn send_all<const N: usize>(
     let mut results = send_once(origin, requests);
     for (request, result) in requests.iter().zip(results.iter_mut()) {
         let mut attempt = 1;
-        while let Some(ms) = retry::wait_ms(result, request.idempotent(), attempt) {
+        while let Some(ms) = retry::wait_ms(&outcome(result), request.idempotent(), attempt) {
             retry::sleep(ms);
             attempt += 1;
             let [again] = send_once(origin, [*request]);
             *result = again;
         }
     }
-    results
+    results.map(|result| result.map_err(|failure| failure.error))
+}
+
+/// An attempt that got no answer: the error the caller is told, and why, for [`retry`].
+#[derive(Debug)]
+struct Failure {
+    error: Error,
+    why: NoAnswer,
+}
+
+impl Failure {
+    /// A request that could not be made, or an answer that could not be read.
+    fn protocol(message: impl Into<String>) -> Self {
+        Failure {
+            error: Error::Protocol(message.into()),
+            why: NoAnswer::Unusable,
+        }
+    }
+}
+
+/// What [`retry`] decides from: the answer's status, or why there was none.
+fn outcome(result: &Result<Response, Failure>) -> retry::Outcome {
+    match result {
+        Ok(response) => retry::Outcome::Answered {
+            status: response.status,
+            retry_after: response.retry_after,
+        },
+        Err(failure) => retry::Outcome::Unanswered(failure.why),
+    }
 }
 
 /// One attempt at each request, all in flight together.
 fn send_once<const N: usize>(
     origin: &Origin,
     requests: [&Request; N],
-) -> [Result<Response, Error>; N] {
+) -> [Result<Response, Failure>; N] {
     let started =
         requests.map(|request| start(origin, request).map(|future| (future, request.max_answer)));
     let pending: Vec<_> = started
@@ -154,14 +183,14 @@ fn send_once<const N: usize>(
     started.map(|s| s.and_then(|(future, max_answer)| finish(future, max_answer)))
 }
 
-fn start(origin: &Origin, request: &Request) -> Result<FutureIncomingResponse, Error> {
+fn start(origin: &Origin, request: &Request) -> Result<FutureIncomingResponse, Failure> {
     let headers: Vec<(String, Vec<u8>)> = request
         .headers
         .iter()
         .map(|(name, value)| ((*name).to_owned(), value.as_bytes().to_vec()))
         .collect();
     let fields = Fields::from_list(&headers)
-        .map_err(|e| Error::Protocol(format!("request headers refused: {e:?}")))?;
+        .map_err(|e| Failure::protocol(format!("request headers refused: {e:?}")))?;
     let outgoing = OutgoingRequest::new(fields);
     let method = match request.method {
         "GET" => Method::Get,
@@ -174,7 +203,7 @@ fn start(origin: &Origin, request: &Request) -> Result<FutureIncomingResponse, E
         Scheme::Http => WasiScheme::Http,
         Scheme::Https => WasiScheme::Https,
     };
-    let invalid = |part: &str| Error::Protocol(format!("request {part} refused by wasi:http"));
+    let invalid = |part: &str| Failure::protocol(format!("request {part} refused by wasi:http"));
     outgoing
         .set_method(&method)
         .map_err(|()| invalid("method"))?;
@@ -206,20 +235,18 @@ fn start(origin: &Origin, request: &Request) -> Result<FutureIncomingResponse, E
     Ok(future)
 }
 
-fn finish(future: FutureIncomingResponse, max_body: usize) -> Result<Response, Error> {
+fn finish(future: FutureIncomingResponse, max_body: usize) -> Result<Response, Failure> {
     let response = match future.get() {
         Some(Ok(Ok(response))) => response,
         Some(Ok(Err(code))) => return Err(transport_error(code)),
         Some(Err(())) | None => {
-            return Err(Error::Protocol(
-                "response was not ready or already taken".into(),
-            ));
+            return Err(Failure::protocol("response was not ready or already taken"));
         }
     };
     read(response, max_body)
 }
 
-fn read(response: IncomingResponse, max_body: usize) -> Result<Response, Error> {
+fn read(response: IncomingResponse, max_body: usize) -> Result<Response, Failure> {
     let status = response.status();
     let retry_after = response
         .headers()
@@ -228,18 +255,18 @@ fn read(response: IncomingResponse, max_body: usize) -> Result<Response, Error> 
         .and_then(|value| core::str::from_utf8(value).ok()?.trim().parse().ok());
     let incoming = response
         .consume()
-        .map_err(|()| Error::Protocol("response body already taken".into()))?;
+        .map_err(|()| Failure::protocol("response body already taken"))?;
     let mut body = Vec::new();
     {
         let stream = incoming
             .stream()
-            .map_err(|()| Error::Protocol("response body stream already taken".into()))?;
+            .map_err(|()| Failure::protocol("response body stream already taken"))?;
         loop {
             match stream.blocking_read(64 * 1024) {
                 Ok(chunk) => {
                     body.extend_from_slice(&chunk);
                     if body.len() > max_body {
-                        return Err(Error::Protocol(format!(
+                        return Err(Failure::protocol(format!(
                             "response body larger than {max_body} bytes"
                         )));
                     }
@@ -257,26 +284,131 @@ fn read(response: IncomingResponse, max_body: usize) -> Result<Response, Error> 
     })
 }
 
-fn stream_error(error: StreamError) -> Error {
-    match error {
+fn stream_error(error: StreamError) -> Failure {
+    let error = match error {
         StreamError::LastOperationFailed(e) => {
             Error::Transport(format!("stream failed: {}", e.to_debug_string()))
         }
         StreamError::Closed => Error::Transport("connection closed early".into()),
+    };
+    Failure {
+        error,
+        why: NoAnswer::ConnectionFailed,
     }
 }
 
-/// Maps `wasi:http`'s error codes onto the provider's error cases.
-fn transport_error(code: ErrorCode) -> Error {
-    match code {
+/// Maps `wasi:http`'s error codes onto the provider's error cases, and tells [`retry`] whether
+/// another attempt may get through.
+fn transport_error(code: ErrorCode) -> Failure {
+    let (error, why) = match code {
         ErrorCode::ConnectionTimeout
         | ErrorCode::ConnectionReadTimeout
         | ErrorCode::ConnectionWriteTimeout
         | ErrorCode::HttpResponseTimeout
-        | ErrorCode::DnsTimeout => Error::Timeout(format!("{code:?}")),
-        ErrorCode::HttpRequestDenied => {
-            Error::Transport("the host does not allow this destination".into())
+        | ErrorCode::DnsTimeout => (Error::Timeout(format!("{code:?}")), NoAnswer::TimedOut),
+        // The host's answer for a destination other than the configured origin.
+        ErrorCode::HttpRequestDenied => (
+            Error::Transport("the host does not allow this destination".into()),
+            NoAnswer::Refused,
+        ),
+        // The host refused the certificate (untrusted issuer, wrong name, expired): the same
+        // certificate is refused next time. The code stays in the text, which operators and
+        // the host's tests look for.
+        ErrorCode::TlsCertificateError => (
+            Error::Transport(format!(
+                "the storage's TLS certificate was refused: {code:?}"
+            )),
+            NoAnswer::Refused,
+        ),
+        ErrorCode::TlsProtocolError | ErrorCode::TlsAlertReceived(_) => (
+            Error::Transport(format!(
+                "the TLS handshake with the storage failed: {code:?}"
+            )),
+            NoAnswer::Refused,
+        ),
+        // A connection refused, reset or closed, a DNS failure, …: a new attempt may get through.
+        other => (
+            Error::Transport(format!("{other:?}")),
+            NoAnswer::ConnectionFailed,
+        ),
+    };
+    Failure { error, why }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::wasi::http::types::TlsAlertReceivedPayload;
+
+    /// Whether an idempotent request that failed with `code` on its first attempt goes out again.
+    fn sent_again(code: ErrorCode) -> bool {
+        let result = Err(transport_error(code));
+        retry::wait_ms(&outcome(&result), true, 1).is_some()
+    }
+
+    #[test]
+    fn a_refused_destination_or_certificate_is_not_sent_again() {
+        let alert = TlsAlertReceivedPayload {
+            alert_id: Some(42),
+            alert_message: Some("bad certificate".into()),
+        };
+        for code in [
+            ErrorCode::HttpRequestDenied,
+            ErrorCode::TlsCertificateError,
+            ErrorCode::TlsProtocolError,
+            ErrorCode::TlsAlertReceived(alert),
+        ] {
+            let name = format!("{code:?}");
+            let failure = transport_error(code.clone());
+            assert!(
+                matches!(failure.error, Error::Transport(_)),
+                "{name}: {:?}",
+                failure.error
+            );
+            assert!(!sent_again(code), "{name} is retried");
         }
-        other => Error::Transport(format!("{other:?}")),
+    }
+
+    #[test]
+    fn a_broken_connection_is_sent_again() {
+        for code in [
+            ErrorCode::ConnectionRefused,
+            ErrorCode::ConnectionTerminated,
+            ErrorCode::HttpResponseIncomplete,
+            ErrorCode::InternalError(Some("connection reset by peer".into())),
+        ] {
+            let name = format!("{code:?}");
+            assert!(
+                matches!(transport_error(code.clone()).error, Error::Transport(_)),
+                "{name}"
+            );
+            assert!(sent_again(code), "{name} is not retried");
+        }
+        let closed = Err(stream_error(StreamError::Closed));
+        assert!(retry::wait_ms(&outcome(&closed), true, 1).is_some());
+        // A timeout stands: the call has a deadline.
+        assert!(matches!(
+            transport_error(ErrorCode::HttpResponseTimeout).error,
+            Error::Timeout(_)
+        ));
+        assert!(!sent_again(ErrorCode::HttpResponseTimeout));
+    }
+
+    #[test]
+    fn refusals_say_what_was_refused() {
+        let text = |code| match transport_error(code).error {
+            Error::Transport(text) => text,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            text(ErrorCode::HttpRequestDenied),
+            "the host does not allow this destination"
+        );
+        let certificate = text(ErrorCode::TlsCertificateError);
+        assert!(
+            certificate.starts_with("the storage's TLS certificate was refused")
+                && certificate.contains("TlsCertificateError"),
+            "{certificate}"
+        );
     }
 }

@@ -13,7 +13,7 @@
 //! - [`retry`]: which failed requests are sent again, and after what wait;
 //! - [`webdav`] and [`ocs`]: NextCloud's two APIs, answers turned into typed errors;
 //! - [`trash`]: the trash bin, where deleted folders land, and their removal from it;
-//! - [`nextcloud`]: the create and delete procedures, with clean-up on failure.
+//! - [`nextcloud`]: the create, delete and purge procedures, with clean-up on failure.
 //!
 //! The component is `no_std` (with `alloc`, see `tools/guest-runtime`): Rust's `std` on
 //! wasm32-wasip2 would import `wasi:cli` (environment, exit, stdio), which the provider world

@@ -1,11 +1,13 @@
-//! The two procedures of the provider: create a room's shared folder, and delete it.
+//! The provider's three procedures: create a room's shared folder, delete it, and purge it
+//! (delete it knowing only the room id).
 //!
 //! Round trips per create: one MKCOL (plus one per missing ancestor the first time a
 //! directory is used), then both shares in flight together — two, the least the protocol
 //! allows, since a share needs its folder. Per delete: two — both share DELETEs together, then
 //! the folder's DELETE alone, since NextCloud locks a folder while its shares are deleted and
 //! answers a DELETE of it meanwhile with 423 (docs/nextcloud-behaviour.md, "Locking"); two more
-//! (listing the trash bin, removing the folder's entries) when `delete_from_trash` is set. Each
+//! (listing the trash bin, removing the folder's entries) when `delete_from_trash` is set. A
+//! purge lists the folder's links, deletes each, then the folder as a delete does. Each
 //! request is sent again after a transient failure when that is safe ([`crate::retry`]).
 
 use crate::bindings::shared_folder::provider::types::{Share, SharedFolder};
@@ -19,7 +21,7 @@ use crate::webdav::{self, Made};
 use crate::{expiry, password, retry, trash};
 
 pub fn create(settings: &Settings, room: &str) -> Result<SharedFolder, Error> {
-    let folder = FolderPath::for_room(settings, room)?;
+    let folder = FolderPath::for_room(&settings.directory, room)?;
     let expire_date = settings.expiry_days.map(expiry::expire_date).transpose()?;
 
     if let Err(error) = make_folder(settings, &folder) {
@@ -41,10 +43,10 @@ pub fn create(settings: &Settings, room: &str) -> Result<SharedFolder, Error> {
 }
 
 pub fn delete(settings: &Settings, shared: &SharedFolder) -> Result<(), Error> {
-    let folder = FolderPath::of_created(settings, &shared.path)?;
+    let folder = FolderPath::of_created(&settings.directory, &shared.path)?;
     // The links first, together. A link left when its folder goes is not gone: NextCloud keeps
     // it, hidden, and a restore of the folder from the trash bin revives it with its password
-    // (docs/nextcloud-behaviour.md, "Deleting"; `23-delete-ordering.txt` [5]). So the folder
+    // (docs/nextcloud-behaviour.md, "Deleting"; recording 23 [5]). So the folder
     // is deleted only once both links are.
     let [read, read_write] = http::send_all(
         &settings.origin,
@@ -63,7 +65,7 @@ pub fn delete(settings: &Settings, shared: &SharedFolder) -> Result<(), Error> {
 /// known by id here: they are looked up on the folder and deleted first, as in [`delete`]. A
 /// folder that is not there (404) counts as deleted.
 pub fn purge(settings: &Settings, room: &str) -> Result<(), Error> {
-    let folder = FolderPath::for_room(settings, room)?;
+    let folder = FolderPath::for_room(&settings.directory, room)?;
     let listing = send(settings, &ocs::list_shares(settings, &folder.share_path()))?;
     for id in ocs::share_ids(&listing)? {
         ocs::share_removed(&send(settings, &ocs::delete_share(settings, &id))?)?;
@@ -83,8 +85,9 @@ fn make_folder(settings: &Settings, folder: &FolderPath) -> Result<(), Error> {
         let mkcol = webdav::mkcol(settings, &ancestor);
         let made = match webdav::made(&send(settings, &mkcol)?) {
             // Another create is making the same parent right now: NextCloud may refuse one of
-            // them with 403 "Could not create directory" (`24-concurrent-creates.txt` [2]);
-            // asked again, it says whether the folder is there.
+            // them with 403 "Could not create directory" (recording 24 [2], which
+            // docs/nextcloud-behaviour.md does not cover yet); asked again, it says whether the
+            // folder is there.
             Err(Error::Remote(refused)) if refused.status == 403 && &ancestor != folder => {
                 retry::sleep(retry::backoff_ms(1));
                 webdav::made(&send(settings, &mkcol)?)?
@@ -200,8 +203,9 @@ impl ShareRequest<'_> {
 
 impl ShareRequest<'_> {
     /// After a share creation that failed on the server's side or lost its answer, NextCloud
-    /// may or may not have made the share (a busy database answers 500 having made nothing,
-    /// `24-concurrent-creates.txt` [3]; a connection broken after the work has made it).
+    /// may or may not have made the share (a busy database answers 500 having made nothing —
+    /// docs/real-nextcloud.md, "A NextCloud on loopback"; recording 24 [3] — while a connection
+    /// broken after the work has made it).
     /// Sending the creation again blindly could make a second link, which would outlive the
     /// folder's delete. So the folder's links are looked up first: one with these permissions
     /// is the one that was made (its password is ours), adopted; otherwise the creation is sent

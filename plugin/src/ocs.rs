@@ -1,9 +1,9 @@
 //! NextCloud's OCS API (v2, JSON): public-link shares and the password policy's generator.
 //!
 //! Every answer is an envelope `{"ocs":{"meta":{"status","statuscode","message"},"data":…}}`
-//! (recordings `04-ocs-share-create.txt`, `05-ocs-share-create-errors.txt`). Success needs both
-//! a 2xx HTTP status and `meta.statuscode` 200 (or v1's 100): the HTTP status alone is not
-//! trusted (`06-ocs-v1-vs-v2.txt`).
+//! (docs/nextcloud-behaviour.md, "Requests and authentication" and "Public-link shares over
+//! OCS"; recordings 04, 05). Success needs both a 2xx HTTP status and `meta.statuscode` 200 (or
+//! v1's 100): the HTTP status alone is not trusted (same section; recording 06).
 
 use crate::prelude::*;
 use serde::Deserialize;
@@ -42,7 +42,8 @@ struct Meta {
     message: Option<String>,
 }
 
-/// The fields of a share the provider reads (`04-ocs-share-create.txt`: `id` is a string).
+/// The fields of a share the provider reads; `id` is a JSON string (docs/nextcloud-behaviour.md,
+/// "Public-link shares over OCS"; recording 04).
 #[derive(Deserialize)]
 struct ShareData {
     id: Option<String>,
@@ -50,7 +51,8 @@ struct ShareData {
     permissions: Option<u32>,
 }
 
-/// The password generator's answer (`11-password-policy.txt`).
+/// The password generator's answer (docs/nextcloud-behaviour.md, "Public-link shares over OCS";
+/// recording 11).
 #[derive(Deserialize)]
 struct PasswordData {
     password: Option<String>,
@@ -72,9 +74,9 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Option<T> {
 ///
 /// NextCloud's JSON (PHP's `json_encode`) escapes every non-ASCII character, and one outside
 /// the Basic Multilingual Plane as a surrogate pair (docs/nextcloud-behaviour.md, "JSON text";
-/// recording `16-non-bmp-json-and-trash.txt` [1]). That is valid JSON, but `serde-json-core`
-/// reads each `\uXXXX` as a character of its own and refuses a surrogate. A lone surrogate is
-/// left as it is, and refused by the parser: it encodes no character.
+/// recording 16 [1]). That is valid JSON, but `serde-json-core` reads each `\uXXXX` as a
+/// character of its own and refuses a surrogate. A lone surrogate is left as it is, and refused
+/// by the parser: it encodes no character.
 ///
 /// A backslash only occurs inside strings in JSON, and each escape is stepped over whole, so
 /// an escaped backslash followed by `u` (`\\ud83d`) is never mistaken for an escape.
@@ -157,7 +159,8 @@ pub fn create_share(
 }
 
 /// `GET …/shares?path=<path>`: the account's shares on exactly that folder
-/// (`07-ocs-share-list-get.txt` [1]; [3]: 404 when the folder does not exist).
+/// (docs/nextcloud-behaviour.md, "Public-link shares over OCS": 404 when the folder does not
+/// exist; recording 07 [1], [3]).
 pub fn list_shares(settings: &Settings, path: &str) -> Request {
     let path = paths::encode_segment(path);
     request("GET", format!("{}?path={path}", shares_path(settings)))
@@ -208,8 +211,9 @@ fn data<D: DeserializeOwned>(response: &Response) -> Result<D, Error> {
             "HTTP {} without an OCS JSON envelope",
             response.status
         ))),
-        // e.g. 429 from the rate limiter comes with an empty body (`14-rate-limit-create-share.txt`),
-        // 412 without the OCS header (`05…` [15]).
+        // e.g. 429 from the rate limiter comes with an empty body (docs/nextcloud-behaviour.md,
+        // "Share rate limit"; recording 14), 412 without the OCS header ("Requests and
+        // authentication"; recording 05 [15]).
         None => Err(error(response.status, response.status, None)),
     }
 }
@@ -222,7 +226,8 @@ allowlist and setting bruteforcesettings apply_allowlist_to_ratelimit = true";
 fn error(status: u16, statuscode: u16, message: Option<&str>) -> Error {
     let message = message.filter(|m| !m.trim().is_empty());
     match (status, statuscode) {
-        // `997` is OCS' "not logged in / unauthorised" (`05…` [13], [14]).
+        // `997` is OCS' "not logged in / unauthorised" (docs/nextcloud-behaviour.md, "Requests
+        // and authentication"; recording 05 [13], [14]).
         (401, _) | (_, 997) => Error::Unauthorized(errors::clip(
             message.unwrap_or("NextCloud refused the account's credentials"),
         )),
@@ -234,7 +239,8 @@ fn error(status: u16, statuscode: u16, message: Option<&str>) -> Error {
 }
 
 /// Whether NextCloud refused a share because of its password policy: 400 on NextCloud 32
-/// (`05-ocs-share-create-errors.txt` [1], [2]), 403 on older versions.
+/// (docs/nextcloud-behaviour.md, "Public-link shares over OCS"; recording 05 [1], [2]), 403 on
+/// older versions.
 pub fn is_password_rejection(error: &Error) -> bool {
     matches!(error, Error::Remote(errors::RemoteError { status: 400 | 403, message })
         if message.to_ascii_lowercase().contains("password"))
@@ -293,11 +299,11 @@ pub fn share_ids(response: &Response) -> Result<Vec<String>, Error> {
 }
 
 /// Whether a share's DELETE left it gone: deleted now (200), or already gone (404, whatever
-/// the body: an OCS envelope, or NextCloud's HTML page when its folder went at the same
-/// moment, `15-concurrent-delete-locking.txt`). Any other answer means the share may still be
-/// there — and a share that outlives its folder's DELETE stays in NextCloud's database and
-/// comes back to life if the folder is restored from the trash bin
-/// (`23-delete-ordering.txt` [5]).
+/// the body: an OCS envelope, or NextCloud's HTML page when its folder went at the same moment;
+/// docs/nextcloud-behaviour.md, "Locking", recording 15). Any other answer means the share may
+/// still be there — and a share that outlives its folder's DELETE stays in NextCloud's database
+/// and comes back to life if the folder is restored from the trash bin (same file, "Deleting";
+/// recording 23 [5]).
 pub fn share_removed(response: &Response) -> Result<(), Error> {
     if response.status == 404 {
         return Ok(());
@@ -331,7 +337,8 @@ mod tests {
         }
     }
 
-    // Bodies below are from the recordings in ../shared/nextcloud/recordings.
+    // Bodies below are NextCloud 32's answers as recorded for docs/nextcloud-behaviour.md; the
+    // numbers are the recordings' there.
     #[test]
     fn a_created_share_is_read() {
         let body = r#"{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":{"id":"12","share_type":3,"permissions":17,"token":"aBcDeFgHiJkLmNo","url":"http://localhost:8080/index.php/s/aBcDeFgHiJkLmNo"}}}"#;
@@ -349,7 +356,8 @@ mod tests {
 
     #[test]
     fn a_recorded_answer_with_every_field_and_escapes_is_read() {
-        // `04-ocs-share-create.txt` [1], as NextCloud 32 sent it (hash shortened).
+        // "Public-link shares over OCS", recording 04 [1], as NextCloud 32 sent it (hash
+        // shortened).
         let body = r#"{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":{"id":"44","share_type":3,"uid_owner":"admin","displayname_owner":"admin","permissions":17,"can_edit":true,"can_delete":true,"stime":1795369152,"parent":null,"expiration":"2026-11-29 00:00:00","token":"ftSGXWmceEP2kfJ","uid_file_owner":"admin","note":"","label":"","displayname_file_owner":"admin","path":"\/opentalk\/meetings\/a7ef407e","item_type":"folder","item_permissions":31,"is-mount-root":false,"mount-type":"","mimetype":"httpd\/unix-directory","has_preview":false,"storage_id":"home::admin","storage":1,"item_source":138,"file_source":138,"file_parent":137,"file_target":"\/a7ef407e","item_size":7,"item_mtime":1795369147,"share_with":"3|$argon2id$v=19$m=65536,t=4,p=1$Q2Fu","share_with_displayname":"(Shared link)","password":"3|$argon2id$v=19$m=65536,t=4,p=1$Q2Fu","send_password_by_talk":false,"url":"http:\/\/127.0.0.1:8080\/index.php\/s\/ftSGXWmceEP2kfJ","mail_send":1,"hide_download":0,"attributes":null}}}"#;
         let share = created_share(&answer(200, body), READ).unwrap();
         assert_eq!(share.id, "44");
@@ -392,8 +400,8 @@ mod tests {
 
     #[test]
     fn characters_outside_the_bmp_arrive_as_surrogate_pairs_and_are_read() {
-        // `16-non-bmp-json-and-trash.txt` [1]: PHP escapes 😀 as \ud83d\ude00, ä and 会 as
-        // \u00e4 and \u4f1a.
+        // "JSON text", recording 16 [1]: PHP escapes 😀 as \ud83d\ude00, ä and 会 as \u00e4 and
+        // \u4f1a.
         let body = r#"{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":{"id":"7","permissions":17,"path":"\/opentalk\/meetings\/r\u00e4um-\ud83d\ude00-\u4f1a","url":"http:\/\/127.0.0.1:8081\/index.php\/s\/AbCdEfGhIjKlMnO"}}}"#;
         let share = created_share(&answer(200, body), READ).unwrap();
         assert_eq!(
@@ -433,7 +441,8 @@ mod tests {
     fn a_share_is_removed_when_deleted_now_or_gone_before() {
         let ok = r#"{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":[]}}"#;
         assert!(share_removed(&answer(200, ok)).is_ok());
-        // `12-…` [2]; `23-delete-ordering.txt`: OCS or an HTML page.
+        // "Public-link shares over OCS", recording 12 [2]; "Locking", recordings 15 and 23: OCS
+        // or an HTML page.
         let gone = r#"{"ocs":{"meta":{"status":"failure","statuscode":404,"message":"Wrong share ID, share does not exist"},"data":[]}}"#;
         assert!(share_removed(&answer(404, gone)).is_ok());
         assert!(
@@ -457,7 +466,7 @@ mod tests {
 
     #[test]
     fn a_listing_gives_the_share_ids() {
-        // `07-ocs-share-list-get.txt` [1] (fields shortened), [3].
+        // "Public-link shares over OCS", recording 07 [1] (fields shortened), [3].
         let listed = r#"{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":[{"id":"45","share_type":3,"permissions":31,"path":"\/opentalk\/meetings\/a7ef"},{"id":"46","share_type":3,"permissions":17}]}}"#;
         assert_eq!(share_ids(&answer(200, listed)).unwrap(), ["45", "46"]);
         let missing = r#"{"ocs":{"meta":{"status":"failure","statuscode":404,"message":"Wrong path, file\/folder does not exist"},"data":[]}}"#;

@@ -8,7 +8,6 @@ use crate::prelude::*;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, PercentEncode, utf8_percent_encode};
 
 use crate::errors::Error;
-use crate::settings::Settings;
 
 /// Characters escaped in a URL path segment: all but RFC 3986's unreserved ones.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -66,10 +65,10 @@ pub struct FolderPath {
 }
 
 impl FolderPath {
-    /// The folder of `room`: `directory/<room>`.
-    pub fn for_room(settings: &Settings, room: &str) -> Result<Self, Error> {
+    /// The folder of `room`: `directory/<room>`, `directory` as [`directory_segments`] made it.
+    pub fn for_room(directory: &[String], room: &str) -> Result<Self, Error> {
         check_segment(room).map_err(|reason| Error::InvalidRoom(format!("room id {reason}")))?;
-        let mut segments = settings.directory.clone();
+        let mut segments = directory.to_vec();
         segments.push(room.to_owned());
         Ok(FolderPath { segments })
     }
@@ -77,7 +76,7 @@ impl FolderPath {
     /// Reads back a path that `create` returned, refusing any that is not a room folder
     /// directly inside the configured directory, so that `delete` cannot be pointed at
     /// anything else.
-    pub fn of_created(settings: &Settings, path: &str) -> Result<Self, Error> {
+    pub fn of_created(directory: &[String], path: &str) -> Result<Self, Error> {
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         let outside = || {
             Error::InvalidRoom(format!(
@@ -85,10 +84,10 @@ impl FolderPath {
             ))
         };
         let (room, parent) = segments.split_last().ok_or_else(outside)?;
-        if parent != settings.directory.as_slice() {
+        if parent != directory {
             return Err(outside());
         }
-        Self::for_room(settings, room)
+        Self::for_room(directory, room)
     }
 
     /// The path as NextCloud's share API and users see it: `a/b/room` (no leading slash).
@@ -109,12 +108,11 @@ impl FolderPath {
     }
 
     /// The WebDAV URL path of the folder, percent-encoded:
-    /// `<base>/remote.php/dav/files/<user>/<a>/<b>/<room>`.
-    pub fn dav_path(&self, settings: &Settings) -> String {
+    /// `<base_path>/remote.php/dav/files/<username>/<a>/<b>/<room>`.
+    pub fn dav_path(&self, base_path: &str, username: &str) -> String {
         let mut path = format!(
-            "{}/remote.php/dav/files/{}",
-            settings.origin.base_path,
-            encode_segment(&settings.username)
+            "{base_path}/remote.php/dav/files/{}",
+            encode_segment(username)
         );
         for segment in &self.segments {
             path.push('/');
@@ -127,25 +125,14 @@ impl FolderPath {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::{Origin, Scheme};
 
-    fn settings(directory: &[&str]) -> Settings {
-        Settings {
-            origin: Origin {
-                scheme: Scheme::Https,
-                authority: "cloud.example.com".into(),
-                base_path: "/nc".into(),
-            },
-            username: "open talk".into(),
-            directory: directory.iter().map(|s| s.to_string()).collect(),
-            expiry_days: None,
-            delete_from_trash: false,
-        }
+    fn directory(segments: &[&str]) -> Vec<String> {
+        segments.iter().map(|s| s.to_string()).collect()
     }
 
     #[test]
     fn escaping_room_ids_are_refused() {
-        let s = settings(&["meetings"]);
+        let s = directory(&["meetings"]);
         for room in [
             "",
             ".",
@@ -166,10 +153,10 @@ mod tests {
 
     #[test]
     fn urls_are_percent_encoded() {
-        let s = settings(&["opentalk", "meetings"]);
+        let s = directory(&["opentalk", "meetings"]);
         let folder = FolderPath::for_room(&s, "Übung #1 & co?").unwrap();
         assert_eq!(
-            folder.dav_path(&s),
+            folder.dav_path("/nc", "open talk"),
             "/nc/remote.php/dav/files/open%20talk/opentalk/meetings/%C3%9Cbung%20%231%20%26%20co%3F"
         );
         assert_eq!(folder.display(), "opentalk/meetings/Übung #1 & co?");
@@ -178,7 +165,7 @@ mod tests {
 
     #[test]
     fn ancestors_come_outermost_first() {
-        let s = settings(&["a", "b"]);
+        let s = directory(&["a", "b"]);
         let folder = FolderPath::for_room(&s, "r").unwrap();
         let all: Vec<String> = folder.with_ancestors().map(|f| f.display()).collect();
         assert_eq!(all, ["a", "a/b", "a/b/r"]);
@@ -186,7 +173,7 @@ mod tests {
 
     #[test]
     fn delete_accepts_only_room_folders_in_the_directory() {
-        let s = settings(&["a", "b"]);
+        let s = directory(&["a", "b"]);
         assert!(FolderPath::of_created(&s, "a/b/room").is_ok());
         assert!(FolderPath::of_created(&s, "/a/b/room/").is_ok());
         for path in ["", "a/b", "a/room", "a/b/c/room", "x/b/room", "a/b/.."] {

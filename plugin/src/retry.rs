@@ -5,19 +5,22 @@
 //!   (NextCloud's maintenance mode, a proxy whose backend is down);
 //! - any request, after `423 Locked`: another request holds a lock on the same file, and
 //!   this one was refused without doing anything; a moment later it goes through
-//!   (docs/nextcloud-behaviour.md, "Locking"; recording `15-concurrent-delete-locking.txt`);
+//!   (docs/nextcloud-behaviour.md, "Locking"; recording 15);
 //! - an idempotent request (DELETE, GET), also after 500, 502, 504 or a broken connection:
 //!   doing it twice is doing it once.
 //!
 //! MKCOL and share creation are not idempotent: after an answer that was lost, the first
 //! attempt may have done its work, and the create's clean-up is what runs instead.
 //! A timeout is not retried either: the server is slow, and the call has a deadline.
+//! Nor is a request that was refused before it was sent — the host does not allow the
+//! destination, or the TLS handshake failed (the storage's certificate was refused, say): the
+//! next attempt would meet the same refusal.
 //!
 //! Waits grow from [`FIRST_WAIT_MS`] by doubling; a `Retry-After` in seconds is honoured up
 //! to [`LONGEST_WAIT_MS`]. At most [`ATTEMPTS`] attempts are made.
-
-use crate::errors::Error;
-use crate::http::Response;
+//!
+//! The decision is made from an [`Outcome`]: what the sender (the `http` module) saw of one
+//! attempt.
 
 /// Attempts at one request, the first included.
 pub const ATTEMPTS: u32 = 4;
@@ -26,23 +29,55 @@ pub const FIRST_WAIT_MS: u64 = 250;
 /// The longest wait, whatever `Retry-After` asks for.
 pub const LONGEST_WAIT_MS: u64 = 5_000;
 
-/// How long to wait before attempt `attempt + 1` after `result` of attempt `attempt`
-/// (1-based), or `None` if the result stands.
-pub fn wait_ms(result: &Result<Response, Error>, idempotent: bool, attempt: u32) -> Option<u64> {
+/// What one attempt at a request came to, as far as sending it again goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The server answered with `status`; `retry_after` is its `Retry-After` in seconds, if it
+    /// gave one in that form.
+    Answered {
+        status: u16,
+        retry_after: Option<u32>,
+    },
+    /// No answer, for this reason.
+    Unanswered(NoAnswer),
+}
+
+/// Why an attempt got no answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoAnswer {
+    /// The connection was refused, reset or closed early: a new one may get through.
+    ConnectionFailed,
+    /// The request was not sent, and would not be next time either: the host does not allow
+    /// the destination, or the TLS handshake failed (the storage's certificate refused, say).
+    Refused,
+    /// No answer in time.
+    TimedOut,
+    /// The request could not be made, or its answer could not be read.
+    Unusable,
+}
+
+/// How long to wait before attempt `attempt + 1` after `outcome` of attempt `attempt`
+/// (1-based), or `None` if the outcome stands.
+pub fn wait_ms(outcome: &Outcome, idempotent: bool, attempt: u32) -> Option<u64> {
     if attempt >= ATTEMPTS {
         return None;
     }
     let backoff = backoff_ms(attempt);
-    match result {
-        Ok(response) if response.status == 503 => Some(
-            response
-                .retry_after
+    match *outcome {
+        Outcome::Answered {
+            status: 503,
+            retry_after,
+        } => Some(
+            retry_after
                 .map_or(backoff, |seconds| u64::from(seconds) * 1000)
                 .min(LONGEST_WAIT_MS),
         ),
-        Ok(response) if response.status == 423 => Some(backoff),
-        Ok(response) if idempotent && matches!(response.status, 500 | 502 | 504) => Some(backoff),
-        Err(Error::Transport(_)) if idempotent => Some(backoff),
+        Outcome::Answered { status: 423, .. } => Some(backoff),
+        Outcome::Answered { status, .. } if idempotent && matches!(status, 500 | 502 | 504) => {
+            Some(backoff)
+        }
+        Outcome::Unanswered(NoAnswer::ConnectionFailed) if idempotent => Some(backoff),
+        // Not `Refused`, ever: see the module's doc.
         _ => None,
     }
 }
@@ -66,14 +101,12 @@ pub fn sleep(ms: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prelude::*;
 
-    fn answer(status: u16, retry_after: Option<u32>) -> Result<Response, Error> {
-        Ok(Response {
+    fn answer(status: u16, retry_after: Option<u32>) -> Outcome {
+        Outcome::Answered {
             status,
             retry_after,
-            body: Vec::new(),
-        })
+        }
     }
 
     #[test]
@@ -98,17 +131,31 @@ mod tests {
 
     #[test]
     fn other_failures_are_retried_only_when_the_request_is_idempotent() {
-        let reset = Err(Error::Transport("connection reset".into()));
+        let reset = Outcome::Unanswered(NoAnswer::ConnectionFailed);
         for status in [500, 502, 504] {
             assert_eq!(wait_ms(&answer(status, None), true, 1), Some(250));
             assert_eq!(wait_ms(&answer(status, None), false, 1), None);
         }
         assert_eq!(wait_ms(&reset, true, 3), Some(1000));
         assert_eq!(wait_ms(&reset, false, 1), None);
-        let slow = Err(Error::Timeout("HttpResponseTimeout".into()));
+        let slow = Outcome::Unanswered(NoAnswer::TimedOut);
         assert_eq!(wait_ms(&slow, true, 1), None);
         for status in [200, 201, 204, 400, 401, 404, 405, 409, 429, 501] {
             assert_eq!(wait_ms(&answer(status, None), true, 1), None, "{status}");
         }
+    }
+
+    #[test]
+    fn a_refused_request_is_never_sent_again() {
+        // The host refused the destination or the storage's certificate: each attempt would
+        // meet the same refusal, after up to 1.75 s of waits.
+        let refused = Outcome::Unanswered(NoAnswer::Refused);
+        for idempotent in [false, true] {
+            for attempt in 1..=ATTEMPTS {
+                assert_eq!(wait_ms(&refused, idempotent, attempt), None, "{attempt}");
+            }
+        }
+        let unusable = Outcome::Unanswered(NoAnswer::Unusable);
+        assert_eq!(wait_ms(&unusable, true, 1), None);
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! | field       | type    | meaning                                                    |
 //! |-------------|---------|------------------------------------------------------------|
-//! | `url`       | text    | NextCloud's base URL, may carry a sub-path (`https://h/nc/`) |
+//! | `url`       | text    | NextCloud's base URL, may carry a sub-path (`https://h/nc/`); the host passes it in canonical form |
 //! | `username`  | text    | the account that owns the folders                          |
 //! | `directory` | text    | folder (relative to the account's root) holding the rooms; default `""` |
 //! | `expiry`    | integer | days until the links expire; unset: they never expire      |
@@ -22,7 +22,8 @@ pub struct Origin {
     pub scheme: Scheme,
     /// `host[:port]`.
     pub authority: String,
-    /// The sub-path NextCloud is served under, without a trailing slash (`""` or `/nextcloud`).
+    /// The sub-path NextCloud is served under, percent-encoded, without a trailing slash (`""`
+    /// or `/nextcloud`).
     pub base_path: String,
 }
 
@@ -77,7 +78,7 @@ impl Settings {
         }
 
         let url = text("url", url.ok_or_else(|| config("url", "missing"))?)?;
-        let origin = Origin::parse(url)?;
+        let origin = Origin::from_canonical(url)?;
 
         let username = text(
             "username",
@@ -136,44 +137,35 @@ fn text<'a>(field: &str, value: &'a SettingValue) -> Result<&'a str, Error> {
 }
 
 impl Origin {
-    /// Parses `scheme://host[:port][/sub/path][/]`. Credentials, queries and fragments in the
-    /// URL are refused: the credentials belong in `username`/`password`, the rest has no
-    /// meaning for a base URL.
-    pub fn parse(url: &str) -> Result<Self, Error> {
-        let bad = |reason: &str| config("url", reason.to_owned());
+    /// Splits `url` as the host passes it (see `settings` in `wit/provider.wit`):
+    /// `http[s]://<host[:port]><path>/`, the path (empty or `/a/b`) percent-encoded and followed
+    /// by exactly one `/`. The host has parsed and checked it (no credentials, query or fragment,
+    /// a valid port), and those checks are not repeated here; a `url` not in that form is
+    /// refused rather than guessed at.
+    pub fn from_canonical(url: &str) -> Result<Self, Error> {
+        let not_canonical = || {
+            config(
+                "url",
+                "is not in the canonical form the host passes: http:// or https://, host[:port], \
+                 then a path ending in one '/' (https://cloud.example.com/, https://h/nextcloud/)",
+            )
+        };
         let (scheme, rest) = if let Some(rest) = url.strip_prefix("https://") {
             (Scheme::Https, rest)
         } else if let Some(rest) = url.strip_prefix("http://") {
             (Scheme::Http, rest)
         } else {
-            return Err(bad("must start with https:// or http://"));
+            return Err(not_canonical());
         };
-        if rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(bad("must not contain spaces or control characters"));
-        }
-        if rest.contains(['?', '#']) {
-            return Err(bad("must not carry a query or fragment"));
-        }
-        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        if authority.is_empty() {
-            return Err(bad("has no host"));
-        }
-        if authority.contains('@') {
-            return Err(bad(
-                "must not carry credentials; use `username` and `password`",
-            ));
-        }
-        if let Some((_, port)) = authority
-            .rsplit_once(':')
-            .filter(|_| !authority.ends_with(']'))
-            && port.parse::<u16>().is_err()
-        {
-            return Err(bad("has an invalid port"));
+        let (authority, path) = rest.split_at(rest.find('/').ok_or_else(not_canonical)?);
+        let base_path = path.strip_suffix('/').ok_or_else(not_canonical)?;
+        if authority.is_empty() || base_path.ends_with('/') {
+            return Err(not_canonical());
         }
         Ok(Origin {
             scheme,
             authority: authority.to_owned(),
-            base_path: path.trim_end_matches('/').to_owned(),
+            base_path: base_path.to_owned(),
         })
     }
 }
@@ -237,9 +229,8 @@ mod tests {
     fn each_bad_field_is_named() {
         let cases = [
             ("url", SettingValue::Text("ftp://x".into())),
-            ("url", SettingValue::Text("https://user:pw@host/".into())),
             ("url", SettingValue::Text("https:///path".into())),
-            ("url", SettingValue::Text("https://host:notaport/".into())),
+            ("url", SettingValue::Text("https://host".into())),
             ("url", SettingValue::Integer(1)),
             ("username", SettingValue::Text("".into())),
             ("directory", SettingValue::Text("a/../b".into())),
@@ -267,15 +258,81 @@ mod tests {
 
     #[test]
     fn ports_and_ipv6_hosts_parse() {
-        let o = Origin::parse("http://127.0.0.1:8080").unwrap();
+        let o = Origin::from_canonical("http://127.0.0.1:8080/").unwrap();
         assert_eq!(
             (o.scheme, o.authority.as_str(), o.base_path.as_str()),
             (Scheme::Http, "127.0.0.1:8080", "")
         );
-        let o = Origin::parse("https://[::1]:8443/nc").unwrap();
+        let o = Origin::from_canonical("https://[::1]:8443/nc/").unwrap();
         assert_eq!(
             (o.authority.as_str(), o.base_path.as_str()),
             ("[::1]:8443", "/nc")
         );
+    }
+
+    #[test]
+    fn a_canonical_url_is_split_as_it_is() {
+        for (url, scheme, authority, base_path) in [
+            (
+                "https://cloud.example.com/",
+                Scheme::Https,
+                "cloud.example.com",
+                "",
+            ),
+            (
+                "http://127.0.0.1:8090/nc/",
+                Scheme::Http,
+                "127.0.0.1:8090",
+                "/nc",
+            ),
+            (
+                "https://[2001:db8::1]/a/b/",
+                Scheme::Https,
+                "[2001:db8::1]",
+                "/a/b",
+            ),
+            ("https://h/my%20cloud/", Scheme::Https, "h", "/my%20cloud"),
+        ] {
+            let origin = Origin::from_canonical(url).unwrap();
+            assert_eq!(
+                origin,
+                Origin {
+                    scheme,
+                    authority: authority.into(),
+                    base_path: base_path.into(),
+                },
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_hosts_checks_are_not_repeated() {
+        // Credentials, ports, queries: the host refuses such a `url` before any call; the split
+        // takes the pieces as they come.
+        let o = Origin::from_canonical("https://user:pw@host:99999/nc/").unwrap();
+        assert_eq!(
+            (o.authority.as_str(), o.base_path.as_str()),
+            ("user:pw@host:99999", "/nc")
+        );
+    }
+
+    #[test]
+    fn what_is_not_in_canonical_form_is_refused() {
+        for url in [
+            "",
+            "cloud.example.com/",
+            "ftp://cloud.example.com/",
+            "HTTPS://cloud.example.com/",
+            "https://",
+            "https:///nc/",
+            "https://cloud.example.com",
+            "https://cloud.example.com/nc",
+            "https://cloud.example.com/nc//",
+            "https://cloud.example.com//",
+        ] {
+            let error = Origin::from_canonical(url).unwrap_err();
+            assert_eq!(field_of(error), "url", "{url}");
+        }
     }
 }

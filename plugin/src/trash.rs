@@ -1,8 +1,8 @@
 //! NextCloud's trash bin (`/remote.php/dav/trashbin/<user>/trash/`): where a deleted folder,
 //! with the files in it, lands by default — and how it is taken out again.
 //!
-//! As seen on NextCloud 32 (docs/nextcloud-behaviour.md, "Trash bin"; recordings
-//! `16-non-bmp-json-and-trash.txt` [2] and `19-trashbin-removal.txt`):
+//! As seen on NextCloud 32 (docs/nextcloud-behaviour.md, "Trash bin"; recordings 16 [2] and
+//! 19):
 //! - a PROPFIND (Depth 1) of the trash lists each deleted item as `<name>.d<unix time>`, with
 //!   `nc:trashbin-original-location` = its path below the account's root, without a leading
 //!   slash; files deleted from inside a folder keep their own entries;
@@ -85,9 +85,10 @@ pub fn entries_of(
 /// original location (the trash root: `<nc:trashbin-original-location/>`) have an empty one.
 /// `None` when the text is not such a listing.
 ///
-/// NextCloud writes the listing the same way every time (`19-…` [2]): elements without
-/// attributes, prefixes `d:` and `nc:`; only the two values are needed, so they are read
-/// directly rather than through an XML parser (one would add a quarter to the component).
+/// NextCloud writes the listing the same way every time (docs/nextcloud-behaviour.md, "Trash
+/// bin"; recording 19 [2]): elements without attributes, prefixes `d:` and `nc:`; only the two
+/// values are needed, so they are read directly rather than through an XML parser (one would
+/// add a quarter to the component).
 fn listing(text: &str) -> Option<Vec<(String, String)>> {
     if !text.contains("multistatus") {
         return None;
@@ -178,7 +179,7 @@ mod tests {
         }
     }
 
-    // `19-trashbin-removal.txt` [2] and [6], with a file deleted from inside the folder and an
+    // "Trash bin", recording 19 [2] and [6], with a file deleted from inside the folder and an
     // entry of another room added.
     const LISTING: &str = r#"<?xml version="1.0"?>
 <d:multistatus xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns" xmlns:oc="http://owncloud.org/ns" xmlns:nc="http://nextcloud.org/ns"><d:response><d:href>/remote.php/dav/trashbin/admin/trash/</d:href><d:propstat><d:prop><nc:trashbin-original-location/></d:prop><d:status>HTTP/1.1 404 Not Found</d:status></d:propstat></d:response><d:response><d:href>/remote.php/dav/trashbin/admin/trash/twice.d1795960017/</d:href><d:propstat><d:prop><nc:trashbin-original-location>opentalk/meetings/twice</nc:trashbin-original-location></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response><d:response><d:href>/remote.php/dav/trashbin/admin/trash/twice.d1795960016/</d:href><d:propstat><d:prop><nc:trashbin-original-location>opentalk/meetings/twice</nc:trashbin-original-location></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response><d:response><d:href>/remote.php/dav/trashbin/admin/trash/notes.txt.d1795960018</d:href><d:propstat><d:prop><nc:trashbin-original-location>opentalk/meetings/twice/notes.txt</nc:trashbin-original-location></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response><d:response><d:href>/remote.php/dav/trashbin/admin/trash/twice-2.d1795960019/</d:href><d:propstat><d:prop><nc:trashbin-original-location>opentalk/meetings/twice-2</nc:trashbin-original-location></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response><d:response><d:href>/remote.php/dav/trashbin/admin/trash/r%c3%a4um%20%26%20co.d1795960020/</d:href><d:propstat><d:prop><nc:trashbin-original-location>opentalk/meetings/räum &amp; co</nc:trashbin-original-location></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>"#;
@@ -186,7 +187,7 @@ mod tests {
     #[test]
     fn the_entries_of_a_folder_and_of_files_inside_it_are_found() {
         let s = settings();
-        let twice = FolderPath::for_room(&s, "twice").unwrap();
+        let twice = FolderPath::for_room(&s.directory, "twice").unwrap();
         let found = entries_of(&s, &answer(207, LISTING), &twice)
             .unwrap()
             .unwrap();
@@ -198,7 +199,7 @@ mod tests {
                 "/remote.php/dav/trashbin/admin/trash/notes.txt.d1795960018",
             ]
         );
-        let escaped = FolderPath::for_room(&s, "räum & co").unwrap();
+        let escaped = FolderPath::for_room(&s.directory, "räum & co").unwrap();
         let found = entries_of(&s, &answer(207, LISTING), &escaped)
             .unwrap()
             .unwrap();
@@ -206,7 +207,7 @@ mod tests {
             found,
             ["/remote.php/dav/trashbin/admin/trash/r%c3%a4um%20%26%20co.d1795960020/"]
         );
-        let absent = FolderPath::for_room(&s, "other").unwrap();
+        let absent = FolderPath::for_room(&s.directory, "other").unwrap();
         assert!(
             entries_of(&s, &answer(207, LISTING), &absent)
                 .unwrap()
@@ -218,8 +219,8 @@ mod tests {
     #[test]
     fn no_trash_bin_and_refusals_are_told_apart() {
         let s = settings();
-        let folder = FolderPath::for_room(&s, "twice").unwrap();
-        // `19-…` [7]: the trash bin app disabled.
+        let folder = FolderPath::for_room(&s.directory, "twice").unwrap();
+        // "Trash bin", recording 19 [7]: the trash bin app disabled.
         let disabled = r#"<?xml version="1.0" encoding="utf-8"?>
 <d:error xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns">
   <s:exception>Sabre\DAV\Exception\NotFound</s:exception>
@@ -253,7 +254,7 @@ mod tests {
     #[test]
     fn an_href_outside_the_trash_is_never_taken() {
         let s = settings();
-        let folder = FolderPath::for_room(&s, "twice").unwrap();
+        let folder = FolderPath::for_room(&s.directory, "twice").unwrap();
         let forged = LISTING.replace(
             "/remote.php/dav/trashbin/admin/trash/twice.d1795960017/",
             "/remote.php/dav/files/admin/opentalk/",

@@ -1,12 +1,14 @@
 //! NextCloud's WebDAV endpoint (`/remote.php/dav/files/<user>/…`): folders.
 //!
-//! Answers as recorded in `01-webdav-mkcol.txt` and `03-webdav-delete.txt`: MKCOL 201 new,
-//! 405 exists, 409 parent missing; DELETE 204 (recursive), 404 missing; 401 for refused
-//! credentials. Error bodies are Sabre XML with the reason in `<s:message>`.
+//! Answers as in docs/nextcloud-behaviour.md, "Folders over WebDAV" (recordings 01, 03): MKCOL
+//! 201 new, 405 exists, 409 parent missing; DELETE 204 (recursive), 404 missing; 401 for refused
+//! credentials ("Requests and authentication"). Error bodies are Sabre XML with the reason in
+//! `<s:message>`.
 
 use crate::errors::{self, Error};
 use crate::http::{Request, Response};
 use crate::paths::FolderPath;
+use crate::prelude::*;
 use crate::settings::Settings;
 
 /// What a MKCOL did.
@@ -27,11 +29,16 @@ pub enum Removed {
 }
 
 pub fn mkcol(settings: &Settings, folder: &FolderPath) -> Request {
-    Request::new("MKCOL", folder.dav_path(settings))
+    Request::new("MKCOL", dav_path(settings, folder))
 }
 
 pub fn delete(settings: &Settings, folder: &FolderPath) -> Request {
-    Request::new("DELETE", folder.dav_path(settings))
+    Request::new("DELETE", dav_path(settings, folder))
+}
+
+/// The folder's WebDAV URL path (see [`FolderPath::dav_path`]).
+fn dav_path(settings: &Settings, folder: &FolderPath) -> String {
+    folder.dav_path(&settings.origin.base_path, &settings.username)
 }
 
 pub fn made(response: &Response) -> Result<Made, Error> {
@@ -78,7 +85,7 @@ mod tests {
 
     #[test]
     fn sabre_errors_keep_their_message() {
-        // `01-webdav-mkcol.txt` [4]
+        // "Folders over WebDAV", recording 01 [4]
         let body = br#"<?xml version="1.0" encoding="utf-8"?>
 <d:error xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns">
   <s:exception>Sabre\DAV\Exception\Conflict</s:exception>
