@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use super::answers::{self, Answer};
 use super::faults::{Fault, Step};
-use super::locks::Held;
+use super::locks::{Held, Lock};
 use super::sessions::Authenticated;
 use super::storage::{self, CREATE, DELETE, LinkShare, Node, READ, SHARE, TreeError, UPDATE};
 use super::{DropConnection, SeenRequest, Shared, World};
@@ -943,28 +943,6 @@ struct ShareParams {
     permissions: u32,
     password: Option<String>,
     expire_date: Option<String>,
-}
-
-/// A lock held by a request in flight; released when dropped.
-struct Lock {
-    shared: Arc<Shared>,
-    id: u64,
-}
-
-impl Lock {
-    fn take(shared: &Arc<Shared>, held: Held) -> Self {
-        let id = shared.world().locks.take(held);
-        Lock {
-            shared: Arc::clone(shared),
-            id,
-        }
-    }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        self.shared.world().locks.release(self.id);
-    }
 }
 
 pub(crate) fn now_unix() -> u64 {

@@ -3,6 +3,10 @@
 //! (`15-concurrent-delete-locking.txt`); a share DELETE that arrives while its folder is being
 //! deleted loses the race and answers 404 with NextCloud's HTML page (`23-delete-ordering.txt`).
 
+use std::sync::Arc;
+
+use super::Shared;
+
 /// What a request in flight holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Held {
@@ -10,6 +14,28 @@ pub enum Held {
     Unsharing(String),
     /// A folder DELETE: the folder, with its shares.
     Deleting(String),
+}
+
+/// A lock held by a request in flight; released when dropped.
+pub(super) struct Lock {
+    shared: Arc<Shared>,
+    id: u64,
+}
+
+impl Lock {
+    pub(super) fn take(shared: &Arc<Shared>, held: Held) -> Self {
+        let id = shared.world().locks.take(held);
+        Lock {
+            shared: Arc::clone(shared),
+            id,
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        self.shared.world().locks.release(self.id);
+    }
 }
 
 #[derive(Debug, Default)]
