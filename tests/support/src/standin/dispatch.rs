@@ -14,12 +14,12 @@ use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Frame;
 use hyper::body::Incoming;
-use percent_encoding::percent_decode_str;
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use serde_json::{Value, json};
 
 use super::answers::{self, Answer};
+use super::call::{Call, decode_segments};
 use super::faults::{Fault, Step};
 use super::locks::{Held, Lock};
 use super::sessions::Authenticated;
@@ -166,25 +166,6 @@ fn garbled(answer: Answer) -> Answer {
     broken.extend_from_slice(b"\0<\"}]<?xml");
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Full::new(Bytes::from(broken)))
-}
-
-/// One request, read.
-struct Call<'a> {
-    shared: &'a Shared,
-    method: Method,
-    /// The path below the base path, still encoded.
-    path: String,
-    query: String,
-    headers: HeaderMap,
-    body: Bytes,
-    authenticated: bool,
-    /// Session cookies for the answer: the request was authenticated by its password.
-    new_session: Vec<String>,
-    /// The password of a basic-auth header, whatever the user (public links ignore it).
-    basic_password: Option<String>,
-    /// Whether, when it arrived, a request in flight held what this one conflicts with
-    /// (`locks::Locks::conflicts`).
-    conflicted: bool,
 }
 
 impl<'a> Call<'a> {
@@ -788,25 +769,6 @@ impl<'a> Call<'a> {
         }
     }
 
-    /// The request's fields, from a JSON object or a form.
-    fn fields(&self) -> Vec<(String, Value)> {
-        let is_json = self
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json"));
-        if is_json {
-            match serde_json::from_slice::<Value>(&self.body) {
-                Ok(Value::Object(map)) => map.into_iter().collect(),
-                _ => Vec::new(),
-            }
-        } else {
-            form_urlencoded::parse(&self.body)
-                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-                .collect()
-        }
-    }
-
     fn share_params(&self) -> ShareParams {
         let mut fields = self.fields();
         let mut take = |name: &str| {
@@ -976,13 +938,6 @@ fn tree_error(error: TreeError, path: &str) -> Answer {
         ),
         TreeError::Missing => answers::not_located(path),
     }
-}
-
-fn decode_segments(path: &str) -> Vec<String> {
-    path.split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
-        .collect()
 }
 
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {

@@ -17,6 +17,7 @@ pub mod answers;
 pub mod faults;
 pub mod storage;
 
+mod call;
 mod dispatch;
 mod locks;
 mod sessions;
