@@ -5,6 +5,8 @@ use http::{Response, StatusCode, header};
 use http_body_util::Full;
 use serde_json::{Value, json};
 
+use super::storage::TreeError;
+
 pub type Answer = Response<Full<Bytes>>;
 
 fn with_body(status: u16, content_type: &str, body: impl Into<Bytes>) -> Answer {
@@ -200,6 +202,29 @@ pub fn public_unauthenticated() -> Answer {
         "Sabre\\DAV\\Exception\\NotAuthenticated",
         "Username or password was incorrect",
     )
+}
+
+/// Sabre's answer to a tree operation that did not happen (`01-webdav-mkcol.txt`,
+/// `03-webdav-delete.txt`).
+pub fn tree_error(error: TreeError, path: &str) -> Answer {
+    match error {
+        TreeError::Exists => sabre(
+            405,
+            "Sabre\\DAV\\Exception\\MethodNotAllowed",
+            "The resource you tried to create already exists",
+        ),
+        TreeError::ParentMissing => sabre(
+            409,
+            "Sabre\\DAV\\Exception\\Conflict",
+            "Parent node does not exist",
+        ),
+        TreeError::ParentNotFolder => sabre(
+            409,
+            "Sabre\\DAV\\Exception\\Conflict",
+            "Parent node is not a collection",
+        ),
+        TreeError::Missing => not_located(path),
+    }
 }
 
 pub fn forbidden() -> Answer {

@@ -22,16 +22,16 @@ use super::answers::{self, Answer};
 use super::call::{Call, decode_segments};
 use super::faults::{Fault, Step};
 use super::locks::{Held, Lock};
+use super::public_link::PUBLIC_DAV;
 use super::sessions::Authenticated;
-use super::storage::{self, CREATE, DELETE, LinkShare, Node, READ, SHARE, TreeError, UPDATE};
+use super::storage::{self, CREATE, DELETE, LinkShare, READ, SHARE, UPDATE};
+use super::trash::DAV_TRASH;
+use super::webdav::DAV_FILES;
 use super::{DropConnection, SeenRequest, Shared, World};
 
-const DAV_FILES: &str = "/remote.php/dav/files/";
-const DAV_TRASH: &str = "/remote.php/dav/trashbin/";
 const SHARES: &str = "/ocs/v2.php/apps/files_sharing/api/v1/shares";
 const GENERATE: &str = "/ocs/v2.php/apps/password_policy/api/v1/generate";
 const CAPABILITIES: &str = "/ocs/v2.php/cloud/capabilities";
-const PUBLIC_DAV: &str = "/public.php/dav/files/";
 
 /// Passwords NextCloud's policy refuses as common (a few of its list of a million).
 const COMMON_PASSWORDS: &[&str] = &[
@@ -352,106 +352,6 @@ impl<'a> Call<'a> {
         answers::empty(404)
     }
 
-    // ---- WebDAV of the account (`01-webdav-mkcol.txt`, `02-…propfind`, `03-…delete`) ----
-
-    fn account_dav(&self, world: &mut World, rest: &str) -> Answer {
-        if !self.authenticated {
-            return answers::dav_unauthenticated();
-        }
-        let mut segments = decode_segments(rest);
-        let user = if segments.is_empty() {
-            String::new()
-        } else {
-            segments.remove(0)
-        };
-        let path = segments.join("/");
-        if user != self.shared.options.username {
-            // Another user's namespace does not exist for this account (`01…` [16]).
-            return answers::sabre(
-                409,
-                "Sabre\\DAV\\Exception\\Conflict",
-                "Parent node does not exist",
-            );
-        }
-        let storage = &mut world.storage;
-        match self.method.as_str() {
-            "MKCOL" => {
-                if !self.body.is_empty() {
-                    return answers::sabre(
-                        415,
-                        "Sabre\\DAV\\Exception\\UnsupportedMediaType",
-                        "The request body for the MKCOL method must have an xml Content-Type",
-                    );
-                }
-                match storage.mkcol(&path) {
-                    Ok(()) => answers::status(201),
-                    Err(error) => tree_error(error, &path),
-                }
-            }
-            "DELETE" => {
-                // `15-…`, `23-delete-ordering.txt` (d): locked while a share of it is deleted.
-                let unlucky = self.shared.options.lock_rate > 0.0
-                    && rand::rng().random_bool(self.shared.options.lock_rate.min(1.0));
-                if self.conflicted || unlucky {
-                    world.locks.locked_answers += 1;
-                    return answers::file_locked(&path);
-                }
-                match self.remove(&mut world.storage, &path) {
-                    Ok(()) => answers::status(204),
-                    Err(error) => tree_error(error, &path),
-                }
-            }
-            "PUT" => match storage.put(&path, self.body.to_vec()) {
-                Ok(true) => answers::status(201),
-                Ok(false) => answers::status(204),
-                Err(error) => tree_error(error, &path),
-            },
-            "GET" => match storage.get(&path) {
-                Some(Node::File(content)) => answers::file(content.clone()),
-                Some(Node::Folder) => answers::empty(200),
-                None => answers::not_located(&path),
-            },
-            "PROPFIND" => {
-                let base = format!("{}{DAV_FILES}{user}", self.shared.options.base_path);
-                self.propfind(storage, &path, &base, &path)
-            }
-            _ => answers::status(405),
-        }
-    }
-
-    fn propfind(
-        &self,
-        storage: &storage::Storage,
-        path: &str,
-        href_base: &str,
-        relative_to: &str,
-    ) -> Answer {
-        let Some(node) = storage.get(path) else {
-            return answers::not_located(path);
-        };
-        let href = |p: &str| {
-            let rel = p
-                .strip_prefix(relative_to)
-                .unwrap_or(p)
-                .trim_start_matches('/');
-            format!("{href_base}/{rel}")
-        };
-        let entry = |p: &str, n: &Node| match n {
-            Node::Folder => (href(p), true, 0),
-            Node::File(c) => (href(p), false, c.len()),
-        };
-        let mut entries = vec![entry(path, node)];
-        let depth = self
-            .headers
-            .get("depth")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("1");
-        if depth != "0" && *node == Node::Folder {
-            entries.extend(storage.children(path).iter().map(|(p, n)| entry(p, n)));
-        }
-        answers::multistatus(&entries)
-    }
-
     // ---- OCS shares (`04-ocs-share-create.txt`, `05-…errors`, `07-…list-get`, `12-…delete`) ----
 
     fn shares(&self, world: &mut World) -> Answer {
@@ -710,65 +610,6 @@ impl<'a> Call<'a> {
         }
     }
 
-    /// Deletes `path` as WebDAV does: into the trash bin, or for good without one.
-    fn remove(&self, storage: &mut storage::Storage, path: &str) -> Result<(), TreeError> {
-        if self.shared.options.trash_bin {
-            storage.move_to_trash(path, now_unix())
-        } else {
-            storage.delete(path)
-        }
-    }
-
-    // ---- the trash bin (`16-…` [2], `19-trashbin-removal.txt`) ----
-
-    fn trash_dav(&self, world: &mut World, rest: &str) -> Answer {
-        if !self.authenticated {
-            return answers::dav_unauthenticated();
-        }
-        let segments = decode_segments(rest);
-        let user = &self.shared.options.username;
-        if segments.first() != Some(user) {
-            let name = segments.first().map_or("", String::as_str);
-            return answers::sabre(
-                404,
-                "Sabre\\DAV\\Exception\\NotFound",
-                &format!("Principal with name {name} not found"),
-            );
-        }
-        if !self.shared.options.trash_bin || segments.get(1).map(String::as_str) != Some("trash") {
-            return answers::sabre(
-                404,
-                "Sabre\\DAV\\Exception\\NotFound",
-                "File not found: trashbin in 'root'",
-            );
-        }
-        let trash = &mut world.storage.trash;
-        match (self.method.as_str(), segments.get(2)) {
-            ("PROPFIND", None) => {
-                let base = format!(
-                    "{}{DAV_TRASH}{}/trash/",
-                    self.shared.options.base_path,
-                    percent_encoding::utf8_percent_encode(user, percent_encoding::NON_ALPHANUMERIC)
-                );
-                answers::trash_listing(&base, trash)
-            }
-            ("DELETE", None) => {
-                trash.clear();
-                answers::status(204)
-            }
-            ("DELETE", Some(name)) => {
-                let before = trash.len();
-                trash.retain(|entry| entry.name != *name);
-                if trash.len() < before {
-                    answers::status(204)
-                } else {
-                    answers::sabre(404, "Sabre\\DAV\\Exception\\NotFound", "")
-                }
-            }
-            _ => answers::status(405),
-        }
-    }
-
     fn share_params(&self) -> ShareParams {
         let mut fields = self.fields();
         let mut take = |name: &str| {
@@ -835,68 +676,6 @@ impl<'a> Call<'a> {
         password.push_str("a1-Z");
         answers::ocs_ok(json!({"password": password}))
     }
-
-    // ---- public links (`09-public-webdav-access.txt`) ----
-
-    fn public_dav(&self, world: &mut World, rest: &str) -> Answer {
-        let mut segments = decode_segments(rest);
-        let token = if segments.is_empty() {
-            String::new()
-        } else {
-            segments.remove(0)
-        };
-        let Some(share) = world.storage.share_by_token(&token).cloned() else {
-            return match self.basic_password {
-                Some(_) => answers::public_unauthenticated(),
-                None => answers::sabre(404, "Sabre\\DAV\\Exception\\NotFound", ""),
-            };
-        };
-        if let Some(password) = &share.password
-            && self.basic_password.as_ref() != Some(password)
-        {
-            return answers::public_unauthenticated();
-        }
-        let inner = segments.join("/");
-        let path = if inner.is_empty() {
-            share.path.clone()
-        } else {
-            format!("{}/{inner}", share.path)
-        };
-        let storage = &mut world.storage;
-        let allowed = |bit: u32| share.can(bit);
-        match self.method.as_str() {
-            "PROPFIND" if allowed(READ) => {
-                let base = format!("{}{PUBLIC_DAV}{token}", self.shared.options.base_path);
-                self.propfind(storage, &path, &base, &share.path)
-            }
-            "GET" if allowed(READ) => match storage.get(&path) {
-                Some(Node::File(content)) => answers::file(content.clone()),
-                Some(Node::Folder) => answers::empty(200),
-                None => answers::not_located(&path),
-            },
-            "PUT" => {
-                let exists = storage.get(&path).is_some();
-                if !allowed(if exists { UPDATE } else { CREATE }) {
-                    return answers::forbidden();
-                }
-                match storage.put(&path, self.body.to_vec()) {
-                    Ok(true) => answers::status(201),
-                    Ok(false) => answers::status(204),
-                    Err(error) => tree_error(error, &path),
-                }
-            }
-            "MKCOL" if allowed(CREATE) => match storage.mkcol(&path) {
-                Ok(()) => answers::status(201),
-                Err(error) => tree_error(error, &path),
-            },
-            "DELETE" if allowed(DELETE) && !inner.is_empty() => match self.remove(storage, &path) {
-                Ok(()) => answers::status(204),
-                Err(error) => tree_error(error, &path),
-            },
-            "PROPFIND" | "GET" | "MKCOL" | "DELETE" => answers::forbidden(),
-            _ => answers::status(405),
-        }
-    }
 }
 
 struct ShareParams {
@@ -907,37 +686,10 @@ struct ShareParams {
     expire_date: Option<String>,
 }
 
-pub(crate) fn now_unix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 fn find_share<'w>(world: &'w World, id: &str) -> Option<&'w LinkShare> {
     id.parse::<u64>()
         .ok()
         .and_then(|id| world.storage.shares.get(&id))
-}
-
-fn tree_error(error: TreeError, path: &str) -> Answer {
-    match error {
-        TreeError::Exists => answers::sabre(
-            405,
-            "Sabre\\DAV\\Exception\\MethodNotAllowed",
-            "The resource you tried to create already exists",
-        ),
-        TreeError::ParentMissing => answers::sabre(
-            409,
-            "Sabre\\DAV\\Exception\\Conflict",
-            "Parent node does not exist",
-        ),
-        TreeError::ParentNotFolder => answers::sabre(
-            409,
-            "Sabre\\DAV\\Exception\\Conflict",
-            "Parent node is not a collection",
-        ),
-        TreeError::Missing => answers::not_located(path),
-    }
 }
 
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {

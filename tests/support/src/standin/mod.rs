@@ -20,7 +20,10 @@ pub mod storage;
 mod call;
 mod dispatch;
 mod locks;
+mod public_link;
 mod sessions;
+mod trash;
+mod webdav;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -272,7 +275,7 @@ impl StandIn {
             .shared
             .world()
             .storage
-            .move_to_trash(path.trim_matches('/'), dispatch::now_unix());
+            .move_to_trash(path.trim_matches('/'), trash::now_unix());
     }
 
     pub fn inject(&self, rule: FaultRule) {
