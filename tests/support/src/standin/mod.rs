@@ -20,8 +20,11 @@ pub mod storage;
 mod call;
 mod dispatch;
 mod locks;
+mod ocs;
+mod password_policy;
 mod public_link;
 mod sessions;
+mod shares;
 mod trash;
 mod webdav;
 
