@@ -2,14 +2,24 @@
 //! answering as the recordings of a real NextCloud 32 in `../shared/nextcloud/recordings/` do.
 //!
 //! It is a test double, not NextCloud: one account, state in memory, on 127.0.0.1. What it
-//! serves (below its optional base path, like a NextCloud in a sub-directory):
-//! - WebDAV `/remote.php/dav/files/<user>/…`: MKCOL, PROPFIND, PUT, GET, DELETE (basic auth);
+//! serves (below its optional base path, like a NextCloud in a sub-directory), and which module
+//! answers it:
+//! - WebDAV `/remote.php/dav/files/<user>/…`: MKCOL, PROPFIND, PUT, GET, DELETE (basic auth):
+//!   `webdav`;
 //! - OCS v2 `/ocs/v2.php/apps/files_sharing/api/v1/shares`: create (JSON or form), list by
-//!   path, get, delete; `OCS-APIRequest` required;
-//! - OCS v2 `/ocs/v2.php/apps/password_policy/api/v1/generate` and `/ocs/v2.php/cloud/capabilities`;
-//! - the trash bin `/remote.php/dav/trashbin/<user>/trash/`: PROPFIND, DELETE;
+//!   path, get, update, delete: `shares`; every OCS call needs credentials and
+//!   `OCS-APIRequest` (`ocs`);
+//! - OCS v2 `/ocs/v2.php/apps/password_policy/api/v1/generate` (`password_policy`) and
+//!   `/ocs/v2.php/cloud/capabilities` (`ocs`);
+//! - the trash bin `/remote.php/dav/trashbin/<user>/trash/`: PROPFIND, DELETE (`trash`, which
+//!   also puts what a WebDAV DELETE removes into it);
 //! - public links `/public.php/dav/files/<token>/…` with the share password, enforcing the
-//!   share's permissions.
+//!   share's permissions: `public_link`.
+//!
+//! A request goes through `dispatch`: read (`call`), authenticated by its session cookie or its
+//! password (`sessions`), holding what it locks while it runs (`locks`), given the fault due
+//! at its step ([`faults`]), then answered by its protocol's module. [`answers`] writes the
+//! bodies as NextCloud does; [`storage`] keeps the files, folders, shares and trash bin.
 //!
 //! Tests read its state, count the requests it saw, and inject faults ([`faults`]).
 
