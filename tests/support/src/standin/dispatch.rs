@@ -70,6 +70,7 @@ pub(crate) async fn handle(
         return Ok(served(call.perform(&mut shared.world())));
     };
     tracing::debug!(?step, ?fault, "stand-in: injecting a fault");
+    // What each fault answers: docs/nextcloud-behaviour.md, "Failures the tests inject".
     // Faults that happen instead of the work.
     match fault {
         Fault::Status(status) => return Ok(served(call.refusal(status))),
@@ -166,7 +167,9 @@ impl<'a> Call<'a> {
             .filter(|rest| rest.starts_with('/'))
             .unwrap_or("/\u{0}outside-base")
             .to_owned();
-        // Public links authenticate with the share's password, not the account's.
+        // Public links authenticate with the share's password, not the account's
+        // (docs/nextcloud-behaviour.md, "Public links over WebDAV"); the rest by session or
+        // password ("Authentication cost and sessions").
         let authenticated = if path.starts_with(PUBLIC_DAV) {
             Authenticated::No
         } else {
@@ -248,8 +251,9 @@ impl<'a> Call<'a> {
         self.path.starts_with("/ocs/")
     }
 
-    /// NextCloud's answer refusing this request with `status`: a Sabre error for WebDAV
-    /// (`01-webdav-mkcol.txt`, `09-…` [19] for 503), an OCS envelope for OCS (`05-…`).
+    /// NextCloud's answer refusing this request with `status`: a Sabre error for WebDAV, an OCS
+    /// envelope for OCS (docs/nextcloud-behaviour.md, "Failures the tests inject"; recordings `01`,
+    /// `05`, `09 [19]` for 503).
     fn refusal(&self, status: u16) -> Answer {
         if self.is_ocs() {
             return answers::ocs_error(status, answers::reason(status));
@@ -310,6 +314,7 @@ impl<'a> Call<'a> {
         if ocs::serves(&self.path) {
             return self.ocs(world);
         }
+        // Anything else (docs/nextcloud-behaviour.md, "What the stand-in leaves out").
         answers::empty(404)
     }
 }

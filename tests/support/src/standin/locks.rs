@@ -1,7 +1,8 @@
-//! NextCloud's file locks, as far as a shared-folder provider meets them: while a share of a
-//! folder is being deleted the folder is locked, and a DELETE of it answers 423 Locked
-//! (`15-concurrent-delete-locking.txt`); a share DELETE that arrives while its folder is being
-//! deleted loses the race and answers 404 with NextCloud's HTML page (`23-delete-ordering.txt`).
+//! NextCloud's file locks, as far as a shared-folder provider meets them
+//! (docs/nextcloud-behaviour.md, "Locking"): while a share of a folder is being deleted the folder
+//! is locked, and a DELETE of it answers 423 Locked (recording `15`); a share DELETE that arrives
+//! while its folder is being deleted loses the race and answers 404 with NextCloud's HTML page
+//! (recording `23`).
 
 use std::sync::Arc;
 

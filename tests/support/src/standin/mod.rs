@@ -1,5 +1,6 @@
 //! A local NextCloud stand-in: the slice of NextCloud's HTTP API a shared-folder provider uses,
-//! answering as the recordings of a real NextCloud 32 in `../shared/nextcloud/recordings/` do.
+//! answering as a real NextCloud 32 was measured to (docs/nextcloud-behaviour.md, whose sections
+//! each rule cites).
 //!
 //! It is a test double, not NextCloud: one account, state in memory, on 127.0.0.1. What it
 //! serves (below its optional base path, like a NextCloud in a sub-directory), and which module
@@ -61,11 +62,11 @@ pub struct Options {
     /// Added to every answer, as a network round trip would.
     pub latency: Duration,
     /// NextCloud allows 20 new shares per user per 10 minutes, then answers 429
-    /// (`14-rate-limit-create-share.txt`). `None` switches the limit off for tests that
-    /// create many rooms.
+    /// (docs/nextcloud-behaviour.md, "Share rate limit"; recording `14`). `None` switches the limit
+    /// off for tests that create many rooms.
     pub share_rate_limit: Option<usize>,
     /// Minimum share password length of the password policy (NextCloud's default: 10,
-    /// `11-password-policy.txt`).
+    /// docs/nextcloud-behaviour.md, "Password policy"; recording `11`).
     pub password_min_length: usize,
     /// Port on 127.0.0.1 to listen on; 0: any free one.
     pub port: u16,
@@ -74,23 +75,26 @@ pub struct Options {
     pub tls: Option<TlsIdentity>,
     /// How long a share's DELETE holds the lock of its folder: a DELETE of the folder meanwhile
     /// answers 423 Locked, and a share DELETE while its folder's DELETE runs answers NextCloud's
-    /// HTML 404 (`15-concurrent-delete-locking.txt`, `23-delete-ordering.txt` (d)).
+    /// HTML 404 (docs/nextcloud-behaviour.md, "Locking"; recordings `15`, `23 (d)`).
     pub lock_hold: Duration,
-    /// The share of folder DELETEs answered 423 Locked as if another request held the lock; on
-    /// the real server 5 of 43 to 13 of 40 when requests on one folder overlap (`15-…`, `23-…`).
+    /// The share of folder DELETEs answered 423 Locked as if another request held the lock; on the
+    /// real server 5 of 43 to 13 of 40 when requests on one folder overlap
+    /// (docs/nextcloud-behaviour.md, "Locking"; recordings `15`, `23`).
     pub lock_rate: f64,
-    /// Whether deleted files and folders go to the trash bin (NextCloud's default) or are gone
-    /// for good (the trash bin app disabled) (`19-trashbin-removal.txt`).
+    /// Whether deleted files and folders go to the trash bin (NextCloud's default) or are gone for
+    /// good (the trash bin app disabled) (docs/nextcloud-behaviour.md, "Trash bin"; recording
+    /// `19`).
     pub trash_bin: bool,
-    /// The origin (and path) share links are built with, as a NextCloud behind a proxy that was
-    /// not told the public address does (`18-share-links-behind-a-tls-proxy.txt`); `None`: the
-    /// stand-in's own scheme and the request's `Host`.
+    /// The origin (and path) share links are built with, as a NextCloud behind a proxy that was not
+    /// told the public address does (docs/nextcloud-behaviour.md, "Links behind a proxy"; recording
+    /// `18`); `None`: the stand-in's own scheme and the request's `Host`.
     pub link_base: Option<String>,
     /// Whether the account password is an app password. A login password's answers set
-    /// `cookie_test`, an app password's do not (`21-app-password-detection.txt`).
+    /// `cookie_test`, an app password's do not (docs/nextcloud-behaviour.md, "Authentication cost
+    /// and sessions"; recording `21`).
     pub app_password: bool,
     /// What the capabilities say of the caller's address: on the brute-force allowlist or not
-    /// (`22-rate-limit-visibility.txt` [4]).
+    /// (docs/nextcloud-behaviour.md, "Capabilities"; recording `22 [4]`).
     pub allow_listed: bool,
 }
 
@@ -304,8 +308,9 @@ impl StandIn {
         self.shared.world().locks.locked_answers
     }
 
-    /// How many times a request's password was checked (each costs a real NextCloud about
-    /// 0.6 s with a login password); requests with a valid session cookie are not checked.
+    /// How many times a request's password was checked (each costs a real NextCloud about 0.6 s
+    /// with a login password: docs/nextcloud-behaviour.md, "Authentication cost and sessions");
+    /// requests with a valid session cookie are not checked.
     pub fn password_checks(&self) -> usize {
         self.shared.world().sessions.password_checks
     }

@@ -1,5 +1,6 @@
 //! OCS (`/ocs/v2.php/…`) as the stand-in serves it: who may call it (credentials, and the
-//! `OCS-APIRequest` header against CSRF), which endpoint answers, and the capabilities.
+//! `OCS-APIRequest` header against CSRF), which endpoint answers, and the capabilities
+//! (docs/nextcloud-behaviour.md, "Requests and authentication", "Capabilities").
 
 use http::header;
 use serde_json::json;
@@ -25,7 +26,7 @@ impl Call<'_> {
     /// answered by its endpoint.
     pub(super) fn ocs(&self, world: &mut World) -> Answer {
         if !self.authenticated {
-            // `05-ocs-share-create-errors.txt` [13], [14]
+            // docs/nextcloud-behaviour.md, "Requests and authentication"; recording `05 [13], [14]`
             let message = if self.headers.contains_key(header::AUTHORIZATION) {
                 "Unauthorised"
             } else {
@@ -50,9 +51,10 @@ impl Call<'_> {
         self.shares(world)
     }
 
-    /// The parts of the capabilities a client of shares reads (`22-rate-limit-visibility.txt`
-    /// [4]): nothing in them tells of the share rate limit; `bruteforce.allow-listed` says
-    /// whether the caller's address is on the brute-force allowlist.
+    /// The parts of the capabilities a client of shares reads (docs/nextcloud-behaviour.md,
+    /// "Capabilities"; recording `22 [4]`): nothing in them tells of the share rate limit;
+    /// `bruteforce.allow-listed` says whether the caller's address is on the brute-force
+    /// allowlist.
     fn capabilities(&self) -> Answer {
         let options = &self.shared.options;
         answers::ocs_ok(json!({

@@ -1,5 +1,5 @@
 //! The password policy app: the policy's refusal of a share password, and its generator
-//! (`11-password-policy.txt`).
+//! (docs/nextcloud-behaviour.md, "Password policy"; recordings `05`, `11`).
 
 use rand::Rng;
 use rand::distr::Alphanumeric;
@@ -21,7 +21,8 @@ const COMMON_PASSWORDS: &[&str] = &[
 
 impl Call<'_> {
     pub(super) fn generate_password(&self) -> Answer {
-        // `11-password-policy.txt` [1]: a fresh password that satisfies the policy.
+        // A fresh password that satisfies the policy (docs/nextcloud-behaviour.md, "Password
+        // policy"; recording `11 [1]`).
         let length = self.shared.options.password_min_length.max(10) + 6;
         let mut rng = rand::rng();
         let mut password: String = (&mut rng)
@@ -34,7 +35,8 @@ impl Call<'_> {
     }
 }
 
-/// The policy's refusal of `password`, in NextCloud's words (`05-…` [1], [2]).
+/// The policy's refusal of `password`, in NextCloud's words (docs/nextcloud-behaviour.md, "Password
+/// policy"; recording `05 [1], [2]`).
 pub(super) fn policy_refusal(password: &str, min_length: usize) -> Option<String> {
     let mut reasons = Vec::new();
     if COMMON_PASSWORDS.contains(&password.to_ascii_lowercase().as_str()) || password.len() < 4 {

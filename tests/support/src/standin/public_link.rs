@@ -1,5 +1,6 @@
-//! Public links (`09-public-webdav-access.txt`): a share's folder over WebDAV at
-//! `/public.php/dav/files/<token>/…`, with the share's password, within the share's permissions.
+//! Public links: a share's folder over WebDAV at `/public.php/dav/files/<token>/…`, with the
+//! share's password, within the share's permissions (docs/nextcloud-behaviour.md, "Public links
+//! over WebDAV"; recording `09`).
 
 use super::World;
 use super::answers::{self, Answer};

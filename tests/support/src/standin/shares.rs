@@ -1,6 +1,7 @@
-//! OCS shares (`04-ocs-share-create.txt`, `05-…errors`, `07-…list-get`, `08-…update`,
-//! `12-…delete`): public-link shares created, listed, read, updated and deleted at
-//! `/ocs/v2.php/apps/files_sharing/api/v1/shares`.
+//! OCS shares: public-link shares created, listed, read, updated and deleted at
+//! `/ocs/v2.php/apps/files_sharing/api/v1/shares` (docs/nextcloud-behaviour.md, "Creating a public
+//! link", "Refusals when creating a link", "Listing, reading and updating links", "Deleting a
+//! link"; recordings `04`, `05`, `07`, `08`, `12`).
 
 use std::time::Instant;
 
@@ -34,7 +35,8 @@ impl Call<'_> {
             ("PUT", false) => self.update_share(world, id),
             ("DELETE", false) => {
                 // Lost the race to its folder's DELETE: the share goes with the folder, and the
-                // answer is NextCloud's HTML page (`15-…`, `23-delete-ordering.txt` (d)).
+                // answer is NextCloud's HTML page (docs/nextcloud-behaviour.md, "Locking";
+                // recordings `15`, `23 (d)`).
                 if self.conflicted {
                     return answers::page_not_found();
                 }
@@ -54,7 +56,8 @@ impl Call<'_> {
     fn create_share(&self, world: &mut World) -> Answer {
         let options = &self.shared.options;
         if let Some(limit) = options.share_rate_limit {
-            // 20 per user per 10 minutes, then 429 with an empty body (`14-…` [22]).
+            // 20 per user per 10 minutes, then 429 with an empty body (docs/nextcloud-behaviour.md,
+            // "Share rate limit"; recording `14 [22]`).
             let now = Instant::now();
             world
                 .share_times
@@ -64,6 +67,8 @@ impl Call<'_> {
             }
             world.share_times.push(now);
         }
+        // The refusals in the order of docs/nextcloud-behaviour.md, "Refusals when creating a
+        // link".
         let params = self.share_params();
         let Some(path) = params.path.as_deref() else {
             return answers::ocs_error(404, "Please specify a file or folder path");
@@ -95,7 +100,8 @@ impl Call<'_> {
         if let Some(password) = params.password.as_deref().filter(|p| !p.is_empty())
             && let Some(message) = policy_refusal(password, options.password_min_length)
         {
-            // NextCloud 32 answers 400 (`05-ocs-share-create-errors.txt` [1], [2]).
+            // NextCloud 32 answers 400 (docs/nextcloud-behaviour.md, "Refusals when creating a
+            // link"; recording `05 [1], [2]`).
             return answers::ocs_error(400, &message);
         }
         world.storage.next_share_id += 1;
@@ -107,7 +113,8 @@ impl Call<'_> {
                 .map(char::from)
                 .collect(),
             path,
-            // The share bit comes back added: 1 → 17, 15 → 31 (`04-…` [1], [2]).
+            // The share bit comes back added: 1 → 17, 15 → 31 (docs/nextcloud-behaviour.md,
+            // "Creating a public link"; recording `04 [1], [2]`).
             permissions: permissions | SHARE,
             password: params.password.filter(|p| !p.is_empty()),
             expiration,
@@ -118,8 +125,9 @@ impl Call<'_> {
         answers::ocs_ok(data)
     }
 
-    /// `08-ocs-share-update.txt`: one field per request; unknown id → 404 ([5]); permissions
-    /// without READ or CREATE → 400 ([4]); the answer is the updated share ([1], [3]).
+    /// docs/nextcloud-behaviour.md, "Listing, reading and updating links" (recording `08`): one
+    /// field per request; unknown id → 404 (`08 [5]`); permissions without READ or CREATE → 400
+    /// (`08 [4]`); the answer is the updated share (`08 [1]`, `08 [3]`).
     fn update_share(&self, world: &mut World, id: &str) -> Answer {
         let host_json = |world: &World, id: u64| {
             world
@@ -193,8 +201,9 @@ impl Call<'_> {
         answers::ocs_ok(Value::Array(shares))
     }
 
-    /// The share as OCS formats it (`04-ocs-share-create.txt`); the URL follows the request's
-    /// host (`10-share-url-and-host.txt` [2]) and has the `/index.php/s/<token>` form.
+    /// The share as OCS formats it (docs/nextcloud-behaviour.md, "Creating a public link";
+    /// recording `04`); the URL follows the request's host ("Links behind a proxy"; recording
+    /// `10 [2]`) and has the `/index.php/s/<token>` form.
     fn share_json(&self, storage: &storage::Storage, share: &LinkShare) -> Value {
         let host = self
             .headers
@@ -208,8 +217,8 @@ impl Call<'_> {
         };
         let user = &self.shared.options.username;
         let name = share.path.rsplit('/').next().unwrap_or_default();
-        // NextCloud sends the password's hash, never the password (`04-…` [1]); a stand-in
-        // marker of that form will do.
+        // NextCloud sends the password's hash, never the password (docs/nextcloud-behaviour.md,
+        // "Creating a public link"; recording `04 [1]`); a stand-in marker of that form will do.
         let hashed = share
             .password
             .as_ref()
@@ -258,7 +267,8 @@ impl Call<'_> {
     }
 
     /// Where share links point: the stand-in itself as the request named it, or
-    /// `Options::link_base` (a NextCloud behind a proxy, `18-…`).
+    /// `Options::link_base` (a NextCloud behind a proxy: docs/nextcloud-behaviour.md, "Links behind
+    /// a proxy"; recording `18`).
     fn link_base(&self, host: &str) -> String {
         let options = &self.shared.options;
         match &options.link_base {
@@ -314,7 +324,8 @@ pub(super) fn find_share<'w>(world: &'w World, id: &str) -> Option<&'w LinkShare
         .and_then(|id| world.storage.shares.get(&id))
 }
 
-/// `YYYY-MM-DD` (a time after it is dropped, `04-…` [7]) that lies after today.
+/// `YYYY-MM-DD` (a time after it is dropped: docs/nextcloud-behaviour.md, "Creating a public link";
+/// recording `04 [7]`) that lies after today.
 fn parse_future_date(text: &str) -> Result<String, &'static str> {
     const INVALID: &str = "Invalid date. Format must be YYYY-MM-DD";
     let day = text.get(..10).ok_or(INVALID)?;
@@ -330,7 +341,8 @@ fn parse_future_date(text: &str) -> Result<String, &'static str> {
     let month = time::Month::try_from(month).map_err(|_| INVALID)?;
     let date = time::Date::from_calendar_date(year, month, day_of_month).map_err(|_| INVALID)?;
     if date <= time::OffsetDateTime::now_utc().date() {
-        // `05-ocs-share-create-errors.txt` [4], [5]: today counts as the past.
+        // Today counts as the past (docs/nextcloud-behaviour.md, "Refusals when creating a link";
+        // recording `05 [4], [5]`).
         return Err("Expiration date is in the past");
     }
     Ok(day.to_owned())

@@ -1,5 +1,5 @@
-//! The trash bin (`16-…` [2], `19-trashbin-removal.txt`): `/remote.php/dav/trashbin/<user>/trash/`
-//! listed and emptied, and what a WebDAV DELETE puts into it.
+//! The trash bin: `/remote.php/dav/trashbin/<user>/trash/` listed and emptied, and what a WebDAV
+//! DELETE puts into it (docs/nextcloud-behaviour.md, "Trash bin"; recordings `16 [2]`, `19`).
 
 use super::World;
 use super::answers::{self, Answer};

@@ -1,5 +1,6 @@
-//! WebDAV of the account (`01-webdav-mkcol.txt`, `02-…propfind`, `03-…delete`): MKCOL, PUT,
-//! GET, PROPFIND and DELETE below `/remote.php/dav/files/<user>/`.
+//! WebDAV of the account: MKCOL, PUT, GET, PROPFIND and DELETE below
+//! `/remote.php/dav/files/<user>/` (docs/nextcloud-behaviour.md, "Folders and files over WebDAV";
+//! recordings `01`–`03`).
 
 use rand::Rng;
 
@@ -23,7 +24,8 @@ impl Call<'_> {
         };
         let path = segments.join("/");
         if user != self.shared.options.username {
-            // Another user's namespace does not exist for this account (`01…` [16]).
+            // Another user's namespace does not exist for this account
+            // (docs/nextcloud-behaviour.md, "Requests and authentication"; recording `01 [16]`).
             return answers::sabre(
                 409,
                 "Sabre\\DAV\\Exception\\Conflict",
@@ -33,6 +35,7 @@ impl Call<'_> {
         let storage = &mut world.storage;
         match self.method.as_str() {
             "MKCOL" => {
+                // A body is refused (docs/nextcloud-behaviour.md, "Folders and files over WebDAV").
                 if !self.body.is_empty() {
                     return answers::sabre(
                         415,
@@ -46,7 +49,8 @@ impl Call<'_> {
                 }
             }
             "DELETE" => {
-                // `15-…`, `23-delete-ordering.txt` (d): locked while a share of it is deleted.
+                // Locked while a share of it is deleted (docs/nextcloud-behaviour.md, "Locking";
+                // recordings `15`, `23 (d)`).
                 let unlucky = self.shared.options.lock_rate > 0.0
                     && rand::rng().random_bool(self.shared.options.lock_rate.min(1.0));
                 if self.conflicted || unlucky {
