@@ -1,4 +1,4 @@
-//! The stand-in answers as the recorded NextCloud 32 does (`../shared/nextcloud/recordings/`),
+//! The stand-in answers as a real NextCloud 32 was measured to (docs/nextcloud-behaviour.md),
 //! so that what the component is tested against is what it will meet.
 
 use serde_json::Value;
@@ -52,7 +52,8 @@ fn meta(reply: &Reply) -> (i64, String) {
 async fn webdav_answers_like_the_recordings() {
     let standin = StandIn::start(Options::default()).await.unwrap();
     let account = Account { standin: &standin };
-    // `01-webdav-mkcol.txt`
+    // docs/nextcloud-behaviour.md, "Folders and files over WebDAV" (and "Requests and
+    // authentication" for the 401); recording `01`
     assert_eq!(account.dav("MKCOL", "opentalk", b"").await.status, 201);
     let again = account.dav("MKCOL", "opentalk", b"").await;
     assert_eq!(again.status, 405);
@@ -93,7 +94,7 @@ async fn webdav_answers_like_the_recordings() {
             .text()
             .contains("Sabre\\DAV\\Exception\\NotAuthenticated")
     );
-    // `02-webdav-propfind.txt`
+    // docs/nextcloud-behaviour.md, "Folders and files over WebDAV"; recording `02`
     let listing = account.dav("PROPFIND", "opentalk", b"").await;
     assert_eq!(listing.status, 207);
     assert!(listing.text().contains("file.txt"));
@@ -106,7 +107,7 @@ async fn webdav_answers_like_the_recordings() {
             .text()
             .contains("File with name /opentalk/does-not-exist could not be located")
     );
-    // `03-webdav-delete.txt`
+    // docs/nextcloud-behaviour.md, "Folders and files over WebDAV"; recording `03`
     assert_eq!(account.dav("DELETE", "opentalk", b"").await.status, 204);
     assert_eq!(account.dav("DELETE", "opentalk", b"").await.status, 404);
 }
@@ -118,7 +119,8 @@ async fn ocs_shares_answer_like_the_recordings() {
     standin.make_folder("opentalk/meetings/r");
     let shares = "files_sharing/api/v1/shares";
 
-    // `04-ocs-share-create.txt` [1], [2]: the share bit is added; the URL form.
+    // docs/nextcloud-behaviour.md, "Creating a public link"; recording `04 [1], [2]`: the share bit
+    // is added; the URL form.
     let ro = account
         .ocs(
             "POST",
@@ -145,7 +147,7 @@ async fn ocs_shares_answer_like_the_recordings() {
         .await;
     assert_eq!(rw.json()["ocs"]["data"]["permissions"], 31);
 
-    // `05-ocs-share-create-errors.txt`
+    // docs/nextcloud-behaviour.md, "Refusals when creating a link"; recording `05`
     let cases: [(&str, u16, &str); 7] = [
         (
             "path=%2Fopentalk%2Fmeetings%2Fr&shareType=3&permissions=1&password=abc",
@@ -191,7 +193,8 @@ async fn ocs_shares_answer_like_the_recordings() {
         assert!(text.contains(message), "{form}: {text}");
         assert_eq!(reply.json()["ocs"]["data"], Value::Array(vec![]));
     }
-    // [15] without the OCS header; [13] bad credentials.
+    // docs/nextcloud-behaviour.md, "Requests and authentication": without the OCS header (recording
+    // `05 [15]`); bad credentials (`05 [13]`).
     let url = format!("{}ocs/v2.php/apps/{shares}", standin.url());
     let csrf = send("POST", &url, account.creds(), &[], b"").await.unwrap();
     assert_eq!(
@@ -212,7 +215,8 @@ async fn ocs_shares_answer_like_the_recordings() {
         (401, (997, "Unauthorised".to_owned()))
     );
 
-    // `07-ocs-share-list-get.txt`, `12-ocs-share-delete.txt`
+    // docs/nextcloud-behaviour.md, "Listing, reading and updating links", "Deleting a link";
+    // recordings `07`, `12`
     let listed = account
         .ocs("GET", &format!("{shares}?path=/opentalk/meetings/r"), "")
         .await;
@@ -238,7 +242,7 @@ async fn ocs_shares_answer_like_the_recordings() {
         (gone.status, meta(&gone).1),
         (404, "Wrong share ID, share does not exist".to_owned())
     );
-    // The folder's deletion takes the remaining share with it ([8], [9]).
+    // The folder's deletion takes the remaining share with it (`12 [8], [9]`).
     let rw_id = rw.json()["ocs"]["data"]["id"].as_str().unwrap().to_owned();
     assert_eq!(
         account
@@ -255,7 +259,7 @@ async fn ocs_shares_answer_like_the_recordings() {
         404
     );
 
-    // `11-password-policy.txt` [1]
+    // docs/nextcloud-behaviour.md, "Password policy"; recording `11 [1]`
     let generated = account
         .ocs("GET", "password_policy/api/v1/generate", "")
         .await;
@@ -283,7 +287,7 @@ async fn public_links_answer_like_the_recordings() {
         .unwrap()
         .to_owned();
     let dav = format!("{}public.php/dav/files/{token}/", standin.url());
-    // `09-public-webdav-access.txt` [1]–[4], [8], [18]
+    // docs/nextcloud-behaviour.md, "Public links over WebDAV"; recording `09 [1]–[4], [8], [18]`
     assert_eq!(
         send("PROPFIND", &dav, None, &[], b"").await.unwrap().status,
         401
@@ -329,7 +333,8 @@ async fn public_links_answer_like_the_recordings() {
 
 #[tokio::test]
 async fn share_updates_answer_like_the_recordings() {
-    // `08-ocs-share-update.txt`: what OpenTalk's native client sends after each create.
+    // docs/nextcloud-behaviour.md, "Listing, reading and updating links"; recording `08`: what
+    // OpenTalk's native client sends after each create.
     let standin = StandIn::start(Options::default()).await.unwrap();
     let account = Account { standin: &standin };
     assert_eq!(account.dav("MKCOL", "room", b"").await.status, 201);
@@ -343,7 +348,7 @@ async fn share_updates_answer_like_the_recordings() {
         .to_owned();
     let share = format!("{shares}/{id}");
 
-    // [1]: one field, the updated share back; the share bit stays added.
+    // `08 [1]`: one field, the updated share back; the share bit stays added.
     let updated = account.ocs("PUT", &share, "expireDate=2099-12-22").await;
     assert_eq!(updated.status, 200);
     assert_eq!(
@@ -352,7 +357,7 @@ async fn share_updates_answer_like_the_recordings() {
     );
     let widened = account.ocs("PUT", &share, "permissions=15").await;
     assert_eq!(widened.json()["ocs"]["data"]["permissions"], 31);
-    // [4]: permissions without READ or CREATE.
+    // `08 [4]`: permissions without READ or CREATE.
     let invalid = account.ocs("PUT", &share, "permissions=2").await;
     assert_eq!(invalid.status, 400);
     assert_eq!(
@@ -362,7 +367,7 @@ async fn share_updates_answer_like_the_recordings() {
             "Share must at least have READ or CREATE permissions".into()
         )
     );
-    // [5]: an unknown id.
+    // `08 [5]`: an unknown id.
     let unknown = account
         .ocs("PUT", &format!("{shares}/999999"), "label=x")
         .await;
@@ -389,7 +394,8 @@ async fn locks_php_json_and_the_trash_bin_answer_like_the_recordings() {
     ] {
         assert_eq!(account.dav("MKCOL", path, b"").await.status, 201);
     }
-    // `16-…` [1]: PHP's JSON, every `/` and every non-ASCII character escaped.
+    // docs/nextcloud-behaviour.md, "JSON text"; recording `16 [1]`: PHP's JSON, every `/` and every
+    // non-ASCII character escaped.
     let form = "path=%2Fopentalk%2Fmeetings%2Fr%C3%A4um-%F0%9F%98%80&shareType=3&permissions=1&password=a-Str0ng-Passw0rd";
     let created = account
         .ocs("POST", "files_sharing/api/v1/shares", form)
@@ -412,7 +418,8 @@ async fn locks_php_json_and_the_trash_bin_answer_like_the_recordings() {
         .unwrap()
         .to_owned();
 
-    // `15-…`: the folder's DELETE while a share of it is being deleted: 423, FileLocked.
+    // docs/nextcloud-behaviour.md, "Locking"; recording `15`: the folder's DELETE while a share of
+    // it is being deleted: 423, FileLocked.
     let folder = "opentalk/meetings/r%C3%A4um-%F0%9F%98%80";
     let share_path = format!("files_sharing/api/v1/shares/{id}");
     let (unshared, locked) = tokio::join!(account.ocs("DELETE", &share_path, ""), async {
@@ -433,7 +440,8 @@ async fn locks_php_json_and_the_trash_bin_answer_like_the_recordings() {
     );
     assert_eq!(standin.locked_answers(), 1);
 
-    // `15-…`, `23-…` (d): a share DELETE that loses to its folder's DELETE: the HTML 404.
+    // docs/nextcloud-behaviour.md, "Locking"; recordings `15`, `23 (d)`: a share DELETE that loses
+    // to its folder's DELETE: the HTML 404.
     let other_path = format!("files_sharing/api/v1/shares/{other}");
     let (deleted, lost) = tokio::join!(account.dav("DELETE", folder, b""), async {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -449,7 +457,8 @@ async fn locks_php_json_and_the_trash_bin_answer_like_the_recordings() {
     );
     assert!(lost.text().contains("Page not found"));
 
-    // `19-…` [2]–[5]: the folder in the trash bin, listed; its entry deleted, then 404.
+    // docs/nextcloud-behaviour.md, "Trash bin"; recording `19 [2]–[5]`: the folder in the trash
+    // bin, listed; its entry deleted, then 404.
     let trash = format!("{}remote.php/dav/trashbin/opentalk/trash/", standin.url());
     let listing = send("PROPFIND", &trash, account.creds(), &[("Depth", "1")], b"")
         .await

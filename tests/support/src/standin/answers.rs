@@ -1,9 +1,12 @@
-//! The bodies NextCloud answers with, as recorded in `../shared/nextcloud/recordings/`.
+//! The bodies NextCloud answers with (docs/nextcloud-behaviour.md, "Answer shapes", and the section
+//! of each call).
 
 use bytes::Bytes;
 use http::{Response, StatusCode, header};
 use http_body_util::Full;
 use serde_json::{Value, json};
+
+use super::storage::TreeError;
 
 pub type Answer = Response<Full<Bytes>>;
 
@@ -22,10 +25,10 @@ pub fn empty(status: u16) -> Answer {
     answer
 }
 
-/// JSON as PHP's `json_encode` writes it, as NextCloud sends it: every `/` escaped as `\/`,
-/// every non-ASCII character as `\uXXXX`, and one outside the Basic Multilingual Plane as its
-/// UTF-16 surrogate pair (`\ud83d\ude00`) (`04-ocs-share-create.txt`,
-/// `16-non-bmp-json-and-trash.txt` [1]). Both characters only occur inside strings.
+/// JSON as PHP's `json_encode` writes it, as NextCloud sends it: every `/` escaped as `\/`, every
+/// non-ASCII character as `\uXXXX`, and one outside the Basic Multilingual Plane as its UTF-16
+/// surrogate pair (`\ud83d\ude00`) (docs/nextcloud-behaviour.md, "JSON text"; recordings `04`,
+/// `16 [1]`). Both characters only occur inside strings.
 pub fn php_json(value: &Value) -> String {
     let mut text = String::new();
     for c in value.to_string().chars() {
@@ -47,7 +50,8 @@ fn ocs_json(status: u16, body: Value) -> Answer {
     with_body(status, "application/json; charset=utf-8", php_json(&body))
 }
 
-/// OCS v2 success: HTTP 200, `statuscode` 200 (`04-ocs-share-create.txt`).
+/// OCS v2 success: HTTP 200, `statuscode` 200 (docs/nextcloud-behaviour.md, "Answer shapes";
+/// recording `04`).
 pub fn ocs_ok(data: Value) -> Answer {
     ocs_json(
         200,
@@ -56,7 +60,8 @@ pub fn ocs_ok(data: Value) -> Answer {
 }
 
 /// OCS v2 failure: the HTTP status and `statuscode` agree, `data` is `[]`
-/// (`05-ocs-share-create-errors.txt`); 401 carries statuscode 997 (`05…` [13]).
+/// (docs/nextcloud-behaviour.md, "Answer shapes"; recording `05`); 401 carries statuscode 997
+/// ("Requests and authentication"; recording `05 [13]`).
 pub fn ocs_error(status: u16, message: &str) -> Answer {
     let code = if status == 401 { 997 } else { status };
     ocs_json(
@@ -65,7 +70,8 @@ pub fn ocs_error(status: u16, message: &str) -> Answer {
     )
 }
 
-/// An OCS v1-style failure: HTTP 200, the error only in `statuscode` (`06-ocs-v1-vs-v2.txt` [3]).
+/// An OCS v1-style failure: HTTP 200, the error only in `statuscode` (docs/nextcloud-behaviour.md,
+/// "Answer shapes"; recording `06 [3]`).
 pub fn ocs_v1_error(statuscode: u16, message: &str) -> Answer {
     ocs_json(
         200,
@@ -73,8 +79,9 @@ pub fn ocs_v1_error(statuscode: u16, message: &str) -> Answer {
     )
 }
 
-/// NextCloud's HTML "Page not found" (404, `text/html`): a share DELETE that lost the race to
-/// its folder's DELETE gets it, not an OCS envelope (`15-…`, `23-delete-ordering.txt` (d)).
+/// NextCloud's HTML "Page not found" (404, `text/html`): a share DELETE that lost the race to its
+/// folder's DELETE gets it, not an OCS envelope (docs/nextcloud-behaviour.md, "Answer shapes" and
+/// "Locking"; recordings `15`, `23 (d)`).
 pub fn page_not_found() -> Answer {
     with_body(
         404,
@@ -83,7 +90,8 @@ pub fn page_not_found() -> Answer {
     )
 }
 
-/// 423 Locked with Sabre's `FileLocked` body (`15-concurrent-delete-locking.txt`).
+/// 423 Locked with Sabre's `FileLocked` body (docs/nextcloud-behaviour.md, "Locking"; recording
+/// `15`).
 pub fn file_locked(path: &str) -> Answer {
     sabre(
         423,
@@ -92,9 +100,10 @@ pub fn file_locked(path: &str) -> Answer {
     )
 }
 
-/// The trash bin's PROPFIND (Depth 1) answer: the trash itself (its trashbin properties in a
-/// 404 propstat), then each entry with its name, original location and time of deletion
-/// (`19-trashbin-removal.txt` [2]). `base` is the trash's href, ending in `/`.
+/// The trash bin's PROPFIND (Depth 1) answer: the trash itself (its trashbin properties in a 404
+/// propstat), then each entry with its name, original location and time of deletion
+/// (docs/nextcloud-behaviour.md, "Trash bin"; recording `19 [2]`). `base` is the trash's href,
+/// ending in `/`.
 pub fn trash_listing(base: &str, entries: &[super::storage::TrashEntry]) -> Answer {
     let mut body = String::from(
         "<?xml version=\"1.0\"?>\n<d:multistatus xmlns:d=\"DAV:\" xmlns:s=\"http://sabredav.org/ns\" xmlns:oc=\"http://owncloud.org/ns\" xmlns:nc=\"http://nextcloud.org/ns\">",
@@ -106,7 +115,7 @@ pub fn trash_listing(base: &str, entries: &[super::storage::TrashEntry]) -> Answ
     for entry in entries {
         let folder = matches!(entry.nodes.get(""), Some(super::storage::Node::Folder));
         // Escaped as NextCloud writes its hrefs: all but RFC 3986's unreserved characters,
-        // in lower-case hex (`16-…` [2]).
+        // in lower-case hex (docs/nextcloud-behaviour.md, "Trash bin"; recording `16 [2]`).
         const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
             .remove(b'-')
             .remove(b'.')
@@ -133,7 +142,8 @@ pub fn trash_listing(base: &str, entries: &[super::storage::TrashEntry]) -> Answ
     with_body(207, "application/xml; charset=utf-8", body)
 }
 
-/// The reason phrase NextCloud's error bodies carry for a status.
+/// The reason phrase NextCloud's error bodies carry for a status (docs/nextcloud-behaviour.md,
+/// "Failures the tests inject").
 pub fn reason(status: u16) -> &'static str {
     match status {
         401 => "Unauthorised",
@@ -148,7 +158,8 @@ pub fn reason(status: u16) -> &'static str {
     }
 }
 
-/// The Sabre exception class of a status (`01-…`, `09-…` [19]).
+/// The Sabre exception class of a status (docs/nextcloud-behaviour.md, "Failures the tests inject";
+/// recordings `01`, `09 [19]`).
 pub fn sabre_exception(status: u16) -> &'static str {
     match status {
         401 => "Sabre\\DAV\\Exception\\NotAuthenticated",
@@ -159,7 +170,8 @@ pub fn sabre_exception(status: u16) -> &'static str {
     }
 }
 
-/// Without `OCS-APIRequest: true` (`05-ocs-share-create-errors.txt` [15]).
+/// Without `OCS-APIRequest: true` (docs/nextcloud-behaviour.md, "Answer shapes" and "Requests and
+/// authentication"; recording `05 [15]`).
 pub fn csrf_failed() -> Answer {
     with_body(
         412,
@@ -168,7 +180,7 @@ pub fn csrf_failed() -> Answer {
     )
 }
 
-/// A Sabre error body (`01-webdav-mkcol.txt`, `09-public-webdav-access.txt`).
+/// A Sabre error body (docs/nextcloud-behaviour.md, "Answer shapes"; recordings `01`, `09`).
 pub fn sabre(status: u16, exception: &str, message: &str) -> Answer {
     let message = if message.is_empty() {
         "  <s:message/>".to_owned()
@@ -181,6 +193,8 @@ pub fn sabre(status: u16, exception: &str, message: &str) -> Answer {
     with_body(status, "application/xml; charset=utf-8", body)
 }
 
+/// WebDAV's 401, with `WWW-Authenticate` (docs/nextcloud-behaviour.md, "Requests and
+/// authentication"; recording `01 [14]`).
 pub fn dav_unauthenticated() -> Answer {
     let mut answer = sabre(
         401,
@@ -194,6 +208,8 @@ pub fn dav_unauthenticated() -> Answer {
     answer
 }
 
+/// A public link's 401: a wrong share password (docs/nextcloud-behaviour.md, "Public links over
+/// WebDAV"; recording `09 [4]`).
 pub fn public_unauthenticated() -> Answer {
     sabre(
         401,
@@ -202,10 +218,37 @@ pub fn public_unauthenticated() -> Answer {
     )
 }
 
+/// Sabre's answer to a tree operation that did not happen (docs/nextcloud-behaviour.md, "Folders
+/// and files over WebDAV"; recordings `01`, `03`).
+pub fn tree_error(error: TreeError, path: &str) -> Answer {
+    match error {
+        TreeError::Exists => sabre(
+            405,
+            "Sabre\\DAV\\Exception\\MethodNotAllowed",
+            "The resource you tried to create already exists",
+        ),
+        TreeError::ParentMissing => sabre(
+            409,
+            "Sabre\\DAV\\Exception\\Conflict",
+            "Parent node does not exist",
+        ),
+        TreeError::ParentNotFolder => sabre(
+            409,
+            "Sabre\\DAV\\Exception\\Conflict",
+            "Parent node is not a collection",
+        ),
+        TreeError::Missing => not_located(path),
+    }
+}
+
+/// What a link's permissions do not allow (docs/nextcloud-behaviour.md, "Public links over WebDAV";
+/// recording `09 [8]`).
 pub fn forbidden() -> Answer {
     sabre(403, "Sabre\\DAV\\Exception\\Forbidden", "")
 }
 
+/// A missing node, `path` below the user's root (docs/nextcloud-behaviour.md, "Folders and files
+/// over WebDAV"; recordings `02 [6]`, `03 [6]`).
 pub fn not_located(path: &str) -> Answer {
     sabre(
         404,
@@ -218,7 +261,8 @@ pub fn status(status: u16) -> Answer {
     empty(status)
 }
 
-/// A 207 listing of `entries` (href, is-folder, size).
+/// A 207 listing of `entries` (href, is-folder, size) (docs/nextcloud-behaviour.md, "Folders and
+/// files over WebDAV"; recording `02`).
 pub fn multistatus(entries: &[(String, bool, usize)]) -> Answer {
     let mut body = String::from(
         "<?xml version=\"1.0\"?>\n<d:multistatus xmlns:d=\"DAV:\" xmlns:s=\"http://sabredav.org/ns\" xmlns:oc=\"http://owncloud.org/ns\" xmlns:nc=\"http://nextcloud.org/ns\">",

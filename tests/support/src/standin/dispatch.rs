@@ -1,8 +1,10 @@
-//! From an HTTP request to the stand-in's answer: routing, authentication, faults, and the
-//! behaviour of each call (citing the recording it follows).
+//! From an HTTP request to the stand-in's answer: the request read and authenticated (its
+//! session cookie or its password), what it holds while it runs (`locks`), the fault injected
+//! into it (`faults`), and the protocol that answers it: `webdav`, `trash`, `public_link`, or
+//! `ocs` (with `shares` and `password_policy`). The behaviour of each call is in its protocol's
+//! module.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -14,33 +16,19 @@ use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Frame;
 use hyper::body::Incoming;
-use percent_encoding::percent_decode_str;
-use rand::Rng;
-use rand::distr::Alphanumeric;
-use serde_json::{Value, json};
 
 use super::answers::{self, Answer};
+use super::call::{Call, decode_segments};
 use super::faults::{Fault, Step};
-use super::locks::Held;
+use super::locks::{Held, Lock};
+use super::ocs;
+use super::password_policy::GENERATE;
+use super::public_link::PUBLIC_DAV;
 use super::sessions::Authenticated;
-use super::storage::{self, CREATE, DELETE, LinkShare, Node, READ, SHARE, TreeError, UPDATE};
+use super::shares::{SHARES, find_share};
+use super::trash::DAV_TRASH;
+use super::webdav::DAV_FILES;
 use super::{DropConnection, SeenRequest, Shared, World};
-
-const DAV_FILES: &str = "/remote.php/dav/files/";
-const DAV_TRASH: &str = "/remote.php/dav/trashbin/";
-const SHARES: &str = "/ocs/v2.php/apps/files_sharing/api/v1/shares";
-const GENERATE: &str = "/ocs/v2.php/apps/password_policy/api/v1/generate";
-const CAPABILITIES: &str = "/ocs/v2.php/cloud/capabilities";
-const PUBLIC_DAV: &str = "/public.php/dav/files/";
-
-/// Passwords NextCloud's policy refuses as common (a few of its list of a million).
-const COMMON_PASSWORDS: &[&str] = &[
-    "passwordpassword",
-    "1234567890",
-    "qwertyuiop",
-    "password123",
-    "administrator",
-];
 
 pub(crate) async fn handle(
     shared: Arc<Shared>,
@@ -82,6 +70,7 @@ pub(crate) async fn handle(
         return Ok(served(call.perform(&mut shared.world())));
     };
     tracing::debug!(?step, ?fault, "stand-in: injecting a fault");
+    // What each fault answers: docs/nextcloud-behaviour.md, "Failures the tests inject".
     // Faults that happen instead of the work.
     match fault {
         Fault::Status(status) => return Ok(served(call.refusal(status))),
@@ -168,25 +157,6 @@ fn garbled(answer: Answer) -> Answer {
     Response::from_parts(parts, Full::new(Bytes::from(broken)))
 }
 
-/// One request, read.
-struct Call<'a> {
-    shared: &'a Shared,
-    method: Method,
-    /// The path below the base path, still encoded.
-    path: String,
-    query: String,
-    headers: HeaderMap,
-    body: Bytes,
-    authenticated: bool,
-    /// Session cookies for the answer: the request was authenticated by its password.
-    new_session: Vec<String>,
-    /// The password of a basic-auth header, whatever the user (public links ignore it).
-    basic_password: Option<String>,
-    /// Whether, when it arrived, a request in flight held what this one conflicts with
-    /// (`locks::Locks::conflicts`).
-    conflicted: bool,
-}
-
 impl<'a> Call<'a> {
     fn new(shared: &'a Shared, parts: &Parts, body: Bytes) -> Self {
         let credentials = basic_credentials(&parts.headers);
@@ -197,7 +167,9 @@ impl<'a> Call<'a> {
             .filter(|rest| rest.starts_with('/'))
             .unwrap_or("/\u{0}outside-base")
             .to_owned();
-        // Public links authenticate with the share's password, not the account's.
+        // Public links authenticate with the share's password, not the account's
+        // (docs/nextcloud-behaviour.md, "Public links over WebDAV"); the rest by session or
+        // password ("Authentication cost and sessions").
         let authenticated = if path.starts_with(PUBLIC_DAV) {
             Authenticated::No
         } else {
@@ -279,8 +251,9 @@ impl<'a> Call<'a> {
         self.path.starts_with("/ocs/")
     }
 
-    /// NextCloud's answer refusing this request with `status`: a Sabre error for WebDAV
-    /// (`01-webdav-mkcol.txt`, `09-…` [19] for 503), an OCS envelope for OCS (`05-…`).
+    /// NextCloud's answer refusing this request with `status`: a Sabre error for WebDAV, an OCS
+    /// envelope for OCS (docs/nextcloud-behaviour.md, "Failures the tests inject"; recordings `01`,
+    /// `05`, `09 [19]` for 503).
     fn refusal(&self, status: u16) -> Answer {
         if self.is_ocs() {
             return answers::ocs_error(status, answers::reason(status));
@@ -338,673 +311,12 @@ impl<'a> Call<'a> {
         if let Some(rest) = self.path.strip_prefix(PUBLIC_DAV) {
             return self.public_dav(world, rest);
         }
-        if self.path == SHARES
-            || self.path.starts_with(&format!("{SHARES}/"))
-            || self.path == GENERATE
-            || self.path == CAPABILITIES
-        {
-            if !self.authenticated {
-                // `05-ocs-share-create-errors.txt` [13], [14]
-                let message = if self.headers.contains_key(header::AUTHORIZATION) {
-                    "Unauthorised"
-                } else {
-                    "Current user is not logged in"
-                };
-                return answers::ocs_error(401, message);
-            }
-            if self
-                .headers
-                .get("ocs-apirequest")
-                .and_then(|v| v.to_str().ok())
-                != Some("true")
-            {
-                return answers::csrf_failed();
-            }
-            if self.path == GENERATE {
-                return self.generate_password();
-            }
-            if self.path == CAPABILITIES {
-                return self.capabilities();
-            }
-            return self.shares(world);
+        if ocs::serves(&self.path) {
+            return self.ocs(world);
         }
+        // Anything else (docs/nextcloud-behaviour.md, "What the stand-in leaves out").
         answers::empty(404)
     }
-
-    // ---- WebDAV of the account (`01-webdav-mkcol.txt`, `02-…propfind`, `03-…delete`) ----
-
-    fn account_dav(&self, world: &mut World, rest: &str) -> Answer {
-        if !self.authenticated {
-            return answers::dav_unauthenticated();
-        }
-        let mut segments = decode_segments(rest);
-        let user = if segments.is_empty() {
-            String::new()
-        } else {
-            segments.remove(0)
-        };
-        let path = segments.join("/");
-        if user != self.shared.options.username {
-            // Another user's namespace does not exist for this account (`01…` [16]).
-            return answers::sabre(
-                409,
-                "Sabre\\DAV\\Exception\\Conflict",
-                "Parent node does not exist",
-            );
-        }
-        let storage = &mut world.storage;
-        match self.method.as_str() {
-            "MKCOL" => {
-                if !self.body.is_empty() {
-                    return answers::sabre(
-                        415,
-                        "Sabre\\DAV\\Exception\\UnsupportedMediaType",
-                        "The request body for the MKCOL method must have an xml Content-Type",
-                    );
-                }
-                match storage.mkcol(&path) {
-                    Ok(()) => answers::status(201),
-                    Err(error) => tree_error(error, &path),
-                }
-            }
-            "DELETE" => {
-                // `15-…`, `23-delete-ordering.txt` (d): locked while a share of it is deleted.
-                let unlucky = self.shared.options.lock_rate > 0.0
-                    && rand::rng().random_bool(self.shared.options.lock_rate.min(1.0));
-                if self.conflicted || unlucky {
-                    world.locks.locked_answers += 1;
-                    return answers::file_locked(&path);
-                }
-                match self.remove(&mut world.storage, &path) {
-                    Ok(()) => answers::status(204),
-                    Err(error) => tree_error(error, &path),
-                }
-            }
-            "PUT" => match storage.put(&path, self.body.to_vec()) {
-                Ok(true) => answers::status(201),
-                Ok(false) => answers::status(204),
-                Err(error) => tree_error(error, &path),
-            },
-            "GET" => match storage.get(&path) {
-                Some(Node::File(content)) => answers::file(content.clone()),
-                Some(Node::Folder) => answers::empty(200),
-                None => answers::not_located(&path),
-            },
-            "PROPFIND" => {
-                let base = format!("{}{DAV_FILES}{user}", self.shared.options.base_path);
-                self.propfind(storage, &path, &base, &path)
-            }
-            _ => answers::status(405),
-        }
-    }
-
-    fn propfind(
-        &self,
-        storage: &storage::Storage,
-        path: &str,
-        href_base: &str,
-        relative_to: &str,
-    ) -> Answer {
-        let Some(node) = storage.get(path) else {
-            return answers::not_located(path);
-        };
-        let href = |p: &str| {
-            let rel = p
-                .strip_prefix(relative_to)
-                .unwrap_or(p)
-                .trim_start_matches('/');
-            format!("{href_base}/{rel}")
-        };
-        let entry = |p: &str, n: &Node| match n {
-            Node::Folder => (href(p), true, 0),
-            Node::File(c) => (href(p), false, c.len()),
-        };
-        let mut entries = vec![entry(path, node)];
-        let depth = self
-            .headers
-            .get("depth")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("1");
-        if depth != "0" && *node == Node::Folder {
-            entries.extend(storage.children(path).iter().map(|(p, n)| entry(p, n)));
-        }
-        answers::multistatus(&entries)
-    }
-
-    // ---- OCS shares (`04-ocs-share-create.txt`, `05-…errors`, `07-…list-get`, `12-…delete`) ----
-
-    fn shares(&self, world: &mut World) -> Answer {
-        let id = self
-            .path
-            .strip_prefix(SHARES)
-            .unwrap_or("")
-            .trim_start_matches('/');
-        match (self.method.as_str(), id.is_empty()) {
-            ("POST", true) => self.create_share(world),
-            ("GET", true) => self.list_shares(world),
-            ("GET", false) => match find_share(world, id) {
-                Some(share) => answers::ocs_ok(json!([self.share_json(&world.storage, share)])),
-                None => answers::ocs_error(404, "Wrong share ID, share does not exist"),
-            },
-            ("PUT", false) => self.update_share(world, id),
-            ("DELETE", false) => {
-                // Lost the race to its folder's DELETE: the share goes with the folder, and the
-                // answer is NextCloud's HTML page (`15-…`, `23-delete-ordering.txt` (d)).
-                if self.conflicted {
-                    return answers::page_not_found();
-                }
-                match id
-                    .parse::<u64>()
-                    .ok()
-                    .and_then(|id| world.storage.shares.remove(&id))
-                {
-                    Some(_) => answers::ocs_ok(json!([])),
-                    None => answers::ocs_error(404, "Wrong share ID, share does not exist"),
-                }
-            }
-            _ => answers::ocs_error(405, "Method not allowed"),
-        }
-    }
-
-    fn create_share(&self, world: &mut World) -> Answer {
-        let options = &self.shared.options;
-        if let Some(limit) = options.share_rate_limit {
-            // 20 per user per 10 minutes, then 429 with an empty body (`14-…` [22]).
-            let now = Instant::now();
-            world
-                .share_times
-                .retain(|t| now.duration_since(*t).as_secs() < 600);
-            if world.share_times.len() >= limit {
-                return answers::empty(429);
-            }
-            world.share_times.push(now);
-        }
-        let params = self.share_params();
-        let Some(path) = params.path.as_deref() else {
-            return answers::ocs_error(404, "Please specify a file or folder path");
-        };
-        let path = path.trim_matches('/').to_owned();
-        if world.storage.get(&path).is_none() {
-            return answers::ocs_error(404, "Wrong path, file/folder does not exist");
-        }
-        if params.share_type != Some(3) {
-            return answers::ocs_error(400, "Unknown share type");
-        }
-        let permissions = params.permissions;
-        if permissions > 31 || permissions & (READ | CREATE) == 0 {
-            return answers::ocs_error(400, "Share must at least have READ or CREATE permissions");
-        }
-        if permissions & (UPDATE | DELETE) != 0 && permissions & READ == 0 {
-            return answers::ocs_error(
-                400,
-                "Share must have READ permission if UPDATE or DELETE permission is set",
-            );
-        }
-        let expiration = match params.expire_date.as_deref() {
-            None | Some("") => None,
-            Some(date) => match parse_future_date(date) {
-                Ok(date) => Some(format!("{date} 00:00:00")),
-                Err(message) => return answers::ocs_error(404, message),
-            },
-        };
-        if let Some(password) = params.password.as_deref().filter(|p| !p.is_empty())
-            && let Some(message) = policy_refusal(password, options.password_min_length)
-        {
-            // NextCloud 32 answers 400 (`05-ocs-share-create-errors.txt` [1], [2]).
-            return answers::ocs_error(400, &message);
-        }
-        world.storage.next_share_id += 1;
-        let share = LinkShare {
-            id: world.storage.next_share_id,
-            token: rand::rng()
-                .sample_iter(&Alphanumeric)
-                .take(15)
-                .map(char::from)
-                .collect(),
-            path,
-            // The share bit comes back added: 1 → 17, 15 → 31 (`04-…` [1], [2]).
-            permissions: permissions | SHARE,
-            password: params.password.filter(|p| !p.is_empty()),
-            expiration,
-        };
-        world.shares_created += 1;
-        let data = self.share_json(&world.storage, &share);
-        world.storage.shares.insert(share.id, share);
-        answers::ocs_ok(data)
-    }
-
-    /// `08-ocs-share-update.txt`: one field per request; unknown id → 404 ([5]); permissions
-    /// without READ or CREATE → 400 ([4]); the answer is the updated share ([1], [3]).
-    fn update_share(&self, world: &mut World, id: &str) -> Answer {
-        let host_json = |world: &World, id: u64| {
-            world
-                .storage
-                .shares
-                .get(&id)
-                .map(|share| self.share_json(&world.storage, share))
-        };
-        let Some(id) = find_share(world, id).map(|share| share.id) else {
-            return answers::ocs_error(404, "Wrong share ID, share does not exist");
-        };
-        for (name, value) in self.fields() {
-            let text = match value {
-                Value::String(s) => s,
-                Value::Number(n) => n.to_string(),
-                _ => String::new(),
-            };
-            let Some(share) = world.storage.shares.get_mut(&id) else {
-                break;
-            };
-            match name.as_str() {
-                "permissions" => match text.parse::<u32>() {
-                    Ok(bits) if bits <= 31 && bits & (READ | CREATE) != 0 => {
-                        share.permissions = bits | SHARE;
-                    }
-                    _ => {
-                        return answers::ocs_error(
-                            400,
-                            "Share must at least have READ or CREATE permissions",
-                        );
-                    }
-                },
-                "expireDate" => match parse_future_date(&text) {
-                    Ok(date) => share.expiration = Some(format!("{date} 00:00:00")),
-                    Err(message) => return answers::ocs_error(404, message),
-                },
-                "password" => {
-                    if let Some(message) =
-                        policy_refusal(&text, self.shared.options.password_min_length)
-                    {
-                        return answers::ocs_error(400, &message);
-                    }
-                    share.password = Some(text);
-                }
-                // Label and note are accepted and not kept: nothing here reads them.
-                _ => {}
-            }
-        }
-        match host_json(world, id) {
-            Some(data) => answers::ocs_ok(data),
-            None => answers::ocs_error(404, "Wrong share ID, share does not exist"),
-        }
-    }
-
-    fn list_shares(&self, world: &World) -> Answer {
-        let path = form_urlencoded::parse(self.query.as_bytes())
-            .find(|(k, _)| k == "path")
-            .map(|(_, v)| v.trim_matches('/').to_owned());
-        if let Some(path) = &path
-            && world.storage.get(path).is_none()
-        {
-            return answers::ocs_error(404, "Wrong path, file/folder does not exist");
-        }
-        let shares: Vec<Value> = world
-            .storage
-            .shares
-            .values()
-            .filter(|s| path.as_ref().is_none_or(|p| s.path == *p))
-            .map(|s| self.share_json(&world.storage, s))
-            .collect();
-        answers::ocs_ok(Value::Array(shares))
-    }
-
-    /// The share as OCS formats it (`04-ocs-share-create.txt`); the URL follows the request's
-    /// host (`10-share-url-and-host.txt` [2]) and has the `/index.php/s/<token>` form.
-    fn share_json(&self, storage: &storage::Storage, share: &LinkShare) -> Value {
-        let host = self
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("localhost");
-        let item_type = if storage.is_folder(&share.path) {
-            "folder"
-        } else {
-            "file"
-        };
-        let user = &self.shared.options.username;
-        let name = share.path.rsplit('/').next().unwrap_or_default();
-        // NextCloud sends the password's hash, never the password (`04-…` [1]); a stand-in
-        // marker of that form will do.
-        let hashed = share
-            .password
-            .as_ref()
-            .map(|_| format!("3|$argon2id$v=19$m=65536,t=4,p=1$stand-in${}", share.token));
-        // Every field of the recorded answer, so that clients that read any of them work.
-        json!({
-            "id": share.id.to_string(),
-            "share_type": 3,
-            "uid_owner": user,
-            "displayname_owner": user,
-            "permissions": share.permissions,
-            "can_edit": true,
-            "can_delete": true,
-            "stime": 1_795_369_152u64,
-            "parent": null,
-            "expiration": share.expiration,
-            "token": share.token,
-            "uid_file_owner": user,
-            "note": "",
-            "label": "",
-            "displayname_file_owner": user,
-            "path": format!("/{}", share.path),
-            "item_type": item_type,
-            "item_permissions": 31,
-            "is-mount-root": false,
-            "mount-type": "",
-            "mimetype": if item_type == "folder" { "httpd/unix-directory" } else { "application/octet-stream" },
-            "has_preview": false,
-            "storage_id": format!("home::{user}"),
-            "storage": 1,
-            "item_source": 100 + share.id,
-            "file_source": 100 + share.id,
-            "file_parent": 1,
-            "file_target": format!("/{name}"),
-            "item_size": 0,
-            "item_mtime": 1_795_369_147u64,
-            "share_with": hashed,
-            "share_with_displayname": "(Shared link)",
-            "password": hashed,
-            "send_password_by_talk": false,
-            "url": format!("{}/index.php/s/{}", self.link_base(host), share.token),
-            "mail_send": 0,
-            "hide_download": 0,
-            "attributes": null,
-        })
-    }
-
-    /// Where share links point: the stand-in itself as the request named it, or
-    /// `Options::link_base` (a NextCloud behind a proxy, `18-…`).
-    fn link_base(&self, host: &str) -> String {
-        let options = &self.shared.options;
-        match &options.link_base {
-            Some(base) => base.trim_end_matches('/').to_owned(),
-            None => {
-                let scheme = if options.tls.is_some() {
-                    "https"
-                } else {
-                    "http"
-                };
-                format!("{scheme}://{host}{}", options.base_path)
-            }
-        }
-    }
-
-    /// Deletes `path` as WebDAV does: into the trash bin, or for good without one.
-    fn remove(&self, storage: &mut storage::Storage, path: &str) -> Result<(), TreeError> {
-        if self.shared.options.trash_bin {
-            storage.move_to_trash(path, now_unix())
-        } else {
-            storage.delete(path)
-        }
-    }
-
-    // ---- the trash bin (`16-…` [2], `19-trashbin-removal.txt`) ----
-
-    fn trash_dav(&self, world: &mut World, rest: &str) -> Answer {
-        if !self.authenticated {
-            return answers::dav_unauthenticated();
-        }
-        let segments = decode_segments(rest);
-        let user = &self.shared.options.username;
-        if segments.first() != Some(user) {
-            let name = segments.first().map_or("", String::as_str);
-            return answers::sabre(
-                404,
-                "Sabre\\DAV\\Exception\\NotFound",
-                &format!("Principal with name {name} not found"),
-            );
-        }
-        if !self.shared.options.trash_bin || segments.get(1).map(String::as_str) != Some("trash") {
-            return answers::sabre(
-                404,
-                "Sabre\\DAV\\Exception\\NotFound",
-                "File not found: trashbin in 'root'",
-            );
-        }
-        let trash = &mut world.storage.trash;
-        match (self.method.as_str(), segments.get(2)) {
-            ("PROPFIND", None) => {
-                let base = format!(
-                    "{}{DAV_TRASH}{}/trash/",
-                    self.shared.options.base_path,
-                    percent_encoding::utf8_percent_encode(user, percent_encoding::NON_ALPHANUMERIC)
-                );
-                answers::trash_listing(&base, trash)
-            }
-            ("DELETE", None) => {
-                trash.clear();
-                answers::status(204)
-            }
-            ("DELETE", Some(name)) => {
-                let before = trash.len();
-                trash.retain(|entry| entry.name != *name);
-                if trash.len() < before {
-                    answers::status(204)
-                } else {
-                    answers::sabre(404, "Sabre\\DAV\\Exception\\NotFound", "")
-                }
-            }
-            _ => answers::status(405),
-        }
-    }
-
-    /// The request's fields, from a JSON object or a form.
-    fn fields(&self) -> Vec<(String, Value)> {
-        let is_json = self
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json"));
-        if is_json {
-            match serde_json::from_slice::<Value>(&self.body) {
-                Ok(Value::Object(map)) => map.into_iter().collect(),
-                _ => Vec::new(),
-            }
-        } else {
-            form_urlencoded::parse(&self.body)
-                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-                .collect()
-        }
-    }
-
-    fn share_params(&self) -> ShareParams {
-        let mut fields = self.fields();
-        let mut take = |name: &str| {
-            fields
-                .iter()
-                .position(|(k, _)| k == name)
-                .map(|i| fields.remove(i).1)
-        };
-        let text = |v: Option<Value>| match v {
-            Some(Value::String(s)) => Some(s),
-            Some(Value::Number(n)) => Some(n.to_string()),
-            _ => None,
-        };
-        ShareParams {
-            path: text(take("path")),
-            share_type: text(take("shareType")).and_then(|s| s.parse().ok()),
-            // A link share without permissions is read-only.
-            permissions: text(take("permissions"))
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(READ),
-            password: text(take("password")),
-            expire_date: text(take("expireDate")),
-        }
-    }
-
-    /// The parts of the capabilities a client of shares reads (`22-rate-limit-visibility.txt`
-    /// [4]): nothing in them tells of the share rate limit; `bruteforce.allow-listed` says
-    /// whether the caller's address is on the brute-force allowlist.
-    fn capabilities(&self) -> Answer {
-        let options = &self.shared.options;
-        answers::ocs_ok(json!({
-            "version": {"major": 32, "minor": 0, "micro": 1, "string": "32.0.1", "edition": "", "extendedSupport": false},
-            "capabilities": {
-                "bruteforce": {"delay": 0, "allow-listed": options.allow_listed},
-                "files_sharing": {
-                    "api_enabled": true,
-                    "public": {
-                        "enabled": true,
-                        "password": {"enforced": false, "askForOptionalPassword": false},
-                        "expire_date": {"enabled": false},
-                        "multiple_links": true,
-                        "upload": true,
-                        "upload_files_drop": true,
-                    },
-                    "default_permissions": 31,
-                },
-                "password_policy": {
-                    "minLength": options.password_min_length,
-                    "enforceNonCommonPassword": true,
-                },
-            },
-        }))
-    }
-
-    fn generate_password(&self) -> Answer {
-        // `11-password-policy.txt` [1]: a fresh password that satisfies the policy.
-        let length = self.shared.options.password_min_length.max(10) + 6;
-        let mut rng = rand::rng();
-        let mut password: String = (&mut rng)
-            .sample_iter(&Alphanumeric)
-            .take(length)
-            .map(char::from)
-            .collect();
-        password.push_str("a1-Z");
-        answers::ocs_ok(json!({"password": password}))
-    }
-
-    // ---- public links (`09-public-webdav-access.txt`) ----
-
-    fn public_dav(&self, world: &mut World, rest: &str) -> Answer {
-        let mut segments = decode_segments(rest);
-        let token = if segments.is_empty() {
-            String::new()
-        } else {
-            segments.remove(0)
-        };
-        let Some(share) = world.storage.share_by_token(&token).cloned() else {
-            return match self.basic_password {
-                Some(_) => answers::public_unauthenticated(),
-                None => answers::sabre(404, "Sabre\\DAV\\Exception\\NotFound", ""),
-            };
-        };
-        if let Some(password) = &share.password
-            && self.basic_password.as_ref() != Some(password)
-        {
-            return answers::public_unauthenticated();
-        }
-        let inner = segments.join("/");
-        let path = if inner.is_empty() {
-            share.path.clone()
-        } else {
-            format!("{}/{inner}", share.path)
-        };
-        let storage = &mut world.storage;
-        let allowed = |bit: u32| share.can(bit);
-        match self.method.as_str() {
-            "PROPFIND" if allowed(READ) => {
-                let base = format!("{}{PUBLIC_DAV}{token}", self.shared.options.base_path);
-                self.propfind(storage, &path, &base, &share.path)
-            }
-            "GET" if allowed(READ) => match storage.get(&path) {
-                Some(Node::File(content)) => answers::file(content.clone()),
-                Some(Node::Folder) => answers::empty(200),
-                None => answers::not_located(&path),
-            },
-            "PUT" => {
-                let exists = storage.get(&path).is_some();
-                if !allowed(if exists { UPDATE } else { CREATE }) {
-                    return answers::forbidden();
-                }
-                match storage.put(&path, self.body.to_vec()) {
-                    Ok(true) => answers::status(201),
-                    Ok(false) => answers::status(204),
-                    Err(error) => tree_error(error, &path),
-                }
-            }
-            "MKCOL" if allowed(CREATE) => match storage.mkcol(&path) {
-                Ok(()) => answers::status(201),
-                Err(error) => tree_error(error, &path),
-            },
-            "DELETE" if allowed(DELETE) && !inner.is_empty() => match self.remove(storage, &path) {
-                Ok(()) => answers::status(204),
-                Err(error) => tree_error(error, &path),
-            },
-            "PROPFIND" | "GET" | "MKCOL" | "DELETE" => answers::forbidden(),
-            _ => answers::status(405),
-        }
-    }
-}
-
-struct ShareParams {
-    path: Option<String>,
-    share_type: Option<u32>,
-    permissions: u32,
-    password: Option<String>,
-    expire_date: Option<String>,
-}
-
-/// A lock held by a request in flight; released when dropped.
-struct Lock {
-    shared: Arc<Shared>,
-    id: u64,
-}
-
-impl Lock {
-    fn take(shared: &Arc<Shared>, held: Held) -> Self {
-        let id = shared.world().locks.take(held);
-        Lock {
-            shared: Arc::clone(shared),
-            id,
-        }
-    }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        self.shared.world().locks.release(self.id);
-    }
-}
-
-pub(crate) fn now_unix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-fn find_share<'w>(world: &'w World, id: &str) -> Option<&'w LinkShare> {
-    id.parse::<u64>()
-        .ok()
-        .and_then(|id| world.storage.shares.get(&id))
-}
-
-fn tree_error(error: TreeError, path: &str) -> Answer {
-    match error {
-        TreeError::Exists => answers::sabre(
-            405,
-            "Sabre\\DAV\\Exception\\MethodNotAllowed",
-            "The resource you tried to create already exists",
-        ),
-        TreeError::ParentMissing => answers::sabre(
-            409,
-            "Sabre\\DAV\\Exception\\Conflict",
-            "Parent node does not exist",
-        ),
-        TreeError::ParentNotFolder => answers::sabre(
-            409,
-            "Sabre\\DAV\\Exception\\Conflict",
-            "Parent node is not a collection",
-        ),
-        TreeError::Missing => answers::not_located(path),
-    }
-}
-
-fn decode_segments(path: &str) -> Vec<String> {
-    path.split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
-        .collect()
 }
 
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
@@ -1016,42 +328,4 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let decoded = String::from_utf8(decoded).ok()?;
     let (user, password) = decoded.split_once(':')?;
     Some((user.to_owned(), password.to_owned()))
-}
-
-/// The policy's refusal of `password`, in NextCloud's words (`05-…` [1], [2]).
-fn policy_refusal(password: &str, min_length: usize) -> Option<String> {
-    let mut reasons = Vec::new();
-    if COMMON_PASSWORDS.contains(&password.to_ascii_lowercase().as_str()) || password.len() < 4 {
-        reasons.push(
-            "Password is among the 1,000,000 most common ones. Please make it unique.".to_owned(),
-        );
-    }
-    if password.chars().count() < min_length {
-        reasons.push(format!(
-            "Password needs to be at least {min_length} characters long."
-        ));
-    }
-    (!reasons.is_empty()).then(|| reasons.join(" "))
-}
-
-/// `YYYY-MM-DD` (a time after it is dropped, `04-…` [7]) that lies after today.
-fn parse_future_date(text: &str) -> Result<String, &'static str> {
-    const INVALID: &str = "Invalid date. Format must be YYYY-MM-DD";
-    let day = text.get(..10).ok_or(INVALID)?;
-    let mut parts = day.split('-');
-    let (Some(y), Some(m), Some(d), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(INVALID);
-    };
-    let year: i32 = y.parse().map_err(|_| INVALID)?;
-    let month: u8 = m.parse().map_err(|_| INVALID)?;
-    let day_of_month: u8 = d.parse().map_err(|_| INVALID)?;
-    let month = time::Month::try_from(month).map_err(|_| INVALID)?;
-    let date = time::Date::from_calendar_date(year, month, day_of_month).map_err(|_| INVALID)?;
-    if date <= time::OffsetDateTime::now_utc().date() {
-        // `05-ocs-share-create-errors.txt` [4], [5]: today counts as the past.
-        return Err("Expiration date is in the past");
-    }
-    Ok(day.to_owned())
 }

@@ -1,5 +1,6 @@
 //! Faults the tests inject into the stand-in at a chosen step of the protocol: the ways a
-//! NextCloud, or the network in front of it, fails.
+//! NextCloud, or the network in front of it, fails (docs/nextcloud-behaviour.md, "Failures the
+//! tests inject").
 
 use std::time::Duration;
 
@@ -48,12 +49,13 @@ pub enum Fault {
     /// Do the work, answer with its status but a body cut short and garbled (broken JSON or
     /// XML).
     Malformed,
-    /// Do nothing and answer 423 Locked, as NextCloud does while another request holds a lock
-    /// on the file (`15-concurrent-delete-locking.txt`): Sabre's `FileLocked` for WebDAV, an
-    /// OCS envelope for OCS.
+    /// Do nothing and answer 423 Locked, as NextCloud does while another request holds a lock on
+    /// the file (docs/nextcloud-behaviour.md, "Locking"; recording `15`): Sabre's `FileLocked` for
+    /// WebDAV, an OCS envelope for OCS.
     Locked,
-    /// Do nothing and answer HTTP 200 with an OCS envelope whose `statuscode` says 404, as OCS
-    /// v1 does (`06-ocs-v1-vs-v2.txt` [3]); WebDAV requests are not affected.
+    /// Do nothing and answer HTTP 200 with an OCS envelope whose `statuscode` says 404, as OCS v1
+    /// does (docs/nextcloud-behaviour.md, "Answer shapes"; recording `06 [3]`); WebDAV requests are
+    /// not affected.
     OcsMismatch,
 }
 

@@ -1,7 +1,12 @@
-//! NextCloud's file locks, as far as a shared-folder provider meets them: while a share of a
-//! folder is being deleted the folder is locked, and a DELETE of it answers 423 Locked
-//! (`15-concurrent-delete-locking.txt`); a share DELETE that arrives while its folder is being
-//! deleted loses the race and answers 404 with NextCloud's HTML page (`23-delete-ordering.txt`).
+//! NextCloud's file locks, as far as a shared-folder provider meets them
+//! (docs/nextcloud-behaviour.md, "Locking"): while a share of a folder is being deleted the folder
+//! is locked, and a DELETE of it answers 423 Locked (recording `15`); a share DELETE that arrives
+//! while its folder is being deleted loses the race and answers 404 with NextCloud's HTML page
+//! (recording `23`).
+
+use std::sync::Arc;
+
+use super::Shared;
 
 /// What a request in flight holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,6 +15,28 @@ pub enum Held {
     Unsharing(String),
     /// A folder DELETE: the folder, with its shares.
     Deleting(String),
+}
+
+/// A lock held by a request in flight; released when dropped.
+pub(super) struct Lock {
+    shared: Arc<Shared>,
+    id: u64,
+}
+
+impl Lock {
+    pub(super) fn take(shared: &Arc<Shared>, held: Held) -> Self {
+        let id = shared.world().locks.take(held);
+        Lock {
+            shared: Arc::clone(shared),
+            id,
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        self.shared.world().locks.release(self.id);
+    }
 }
 
 #[derive(Debug, Default)]

@@ -1,15 +1,27 @@
 //! A local NextCloud stand-in: the slice of NextCloud's HTTP API a shared-folder provider uses,
-//! answering as the recordings of a real NextCloud 32 in `../shared/nextcloud/recordings/` do.
+//! answering as a real NextCloud 32 was measured to (docs/nextcloud-behaviour.md, whose sections
+//! each rule cites).
 //!
 //! It is a test double, not NextCloud: one account, state in memory, on 127.0.0.1. What it
-//! serves (below its optional base path, like a NextCloud in a sub-directory):
-//! - WebDAV `/remote.php/dav/files/<user>/…`: MKCOL, PROPFIND, PUT, GET, DELETE (basic auth);
+//! serves (below its optional base path, like a NextCloud in a sub-directory), and which module
+//! answers it:
+//! - WebDAV `/remote.php/dav/files/<user>/…`: MKCOL, PROPFIND, PUT, GET, DELETE (basic auth):
+//!   `webdav`;
 //! - OCS v2 `/ocs/v2.php/apps/files_sharing/api/v1/shares`: create (JSON or form), list by
-//!   path, get, delete; `OCS-APIRequest` required;
-//! - OCS v2 `/ocs/v2.php/apps/password_policy/api/v1/generate` and `/ocs/v2.php/cloud/capabilities`;
-//! - the trash bin `/remote.php/dav/trashbin/<user>/trash/`: PROPFIND, DELETE;
+//!   path, get, update, delete: `shares`; every OCS call needs credentials and
+//!   `OCS-APIRequest` (`ocs`);
+//! - OCS v2 `/ocs/v2.php/apps/password_policy/api/v1/generate` (`password_policy`) and
+//!   `/ocs/v2.php/cloud/capabilities` (`ocs`);
+//! - the trash bin `/remote.php/dav/trashbin/<user>/trash/`: PROPFIND, DELETE (`trash`, which
+//!   also puts what a WebDAV DELETE removes into it);
 //! - public links `/public.php/dav/files/<token>/…` with the share password, enforcing the
-//!   share's permissions.
+//!   share's permissions: `public_link`.
+//!
+//! `server` accepts the connections (and closes them all for an injected outage). A request
+//! goes through `dispatch`: read (`call`), authenticated by its session cookie or its
+//! password (`sessions`), holding what it locks while it runs (`locks`), given the fault due
+//! at its step ([`faults`]), then answered by its protocol's module. [`answers`] writes the
+//! bodies as NextCloud does; [`storage`] keeps the files, folders, shares and trash bin.
 //!
 //! Tests read its state, count the requests it saw, and inject faults ([`faults`]).
 
@@ -17,17 +29,22 @@ pub mod answers;
 pub mod faults;
 pub mod storage;
 
+mod call;
 mod dispatch;
 mod locks;
+mod ocs;
+mod password_policy;
+mod public_link;
+mod server;
 mod sessions;
+mod shares;
+mod trash;
+mod webdav;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -44,11 +61,11 @@ pub struct Options {
     /// Added to every answer, as a network round trip would.
     pub latency: Duration,
     /// NextCloud allows 20 new shares per user per 10 minutes, then answers 429
-    /// (`14-rate-limit-create-share.txt`). `None` switches the limit off for tests that
-    /// create many rooms.
+    /// (docs/nextcloud-behaviour.md, "Share rate limit"; recording `14`). `None` switches the limit
+    /// off for tests that create many rooms.
     pub share_rate_limit: Option<usize>,
     /// Minimum share password length of the password policy (NextCloud's default: 10,
-    /// `11-password-policy.txt`).
+    /// docs/nextcloud-behaviour.md, "Password policy"; recording `11`).
     pub password_min_length: usize,
     /// Port on 127.0.0.1 to listen on; 0: any free one.
     pub port: u16,
@@ -57,23 +74,26 @@ pub struct Options {
     pub tls: Option<TlsIdentity>,
     /// How long a share's DELETE holds the lock of its folder: a DELETE of the folder meanwhile
     /// answers 423 Locked, and a share DELETE while its folder's DELETE runs answers NextCloud's
-    /// HTML 404 (`15-concurrent-delete-locking.txt`, `23-delete-ordering.txt` (d)).
+    /// HTML 404 (docs/nextcloud-behaviour.md, "Locking"; recordings `15`, `23 (d)`).
     pub lock_hold: Duration,
-    /// The share of folder DELETEs answered 423 Locked as if another request held the lock; on
-    /// the real server 5 of 43 to 13 of 40 when requests on one folder overlap (`15-…`, `23-…`).
+    /// The share of folder DELETEs answered 423 Locked as if another request held the lock; on the
+    /// real server 5 of 43 to 13 of 40 when requests on one folder overlap
+    /// (docs/nextcloud-behaviour.md, "Locking"; recordings `15`, `23`).
     pub lock_rate: f64,
-    /// Whether deleted files and folders go to the trash bin (NextCloud's default) or are gone
-    /// for good (the trash bin app disabled) (`19-trashbin-removal.txt`).
+    /// Whether deleted files and folders go to the trash bin (NextCloud's default) or are gone for
+    /// good (the trash bin app disabled) (docs/nextcloud-behaviour.md, "Trash bin"; recording
+    /// `19`).
     pub trash_bin: bool,
-    /// The origin (and path) share links are built with, as a NextCloud behind a proxy that was
-    /// not told the public address does (`18-share-links-behind-a-tls-proxy.txt`); `None`: the
-    /// stand-in's own scheme and the request's `Host`.
+    /// The origin (and path) share links are built with, as a NextCloud behind a proxy that was not
+    /// told the public address does (docs/nextcloud-behaviour.md, "Links behind a proxy"; recording
+    /// `18`); `None`: the stand-in's own scheme and the request's `Host`.
     pub link_base: Option<String>,
     /// Whether the account password is an app password. A login password's answers set
-    /// `cookie_test`, an app password's do not (`21-app-password-detection.txt`).
+    /// `cookie_test`, an app password's do not (docs/nextcloud-behaviour.md, "Authentication cost
+    /// and sessions"; recording `21`).
     pub app_password: bool,
     /// What the capabilities say of the caller's address: on the brute-force allowlist or not
-    /// (`22-rate-limit-visibility.txt` [4]).
+    /// (docs/nextcloud-behaviour.md, "Capabilities"; recording `22 [4]`).
     pub allow_listed: bool,
 }
 
@@ -196,7 +216,12 @@ impl StandIn {
                 sessions: sessions::Sessions::default(),
             }),
         });
-        let server = tokio::spawn(serve(listener, Arc::clone(&shared), tls, outage_requests));
+        let server = tokio::spawn(server::serve(
+            listener,
+            Arc::clone(&shared),
+            tls,
+            outage_requests,
+        ));
         Ok(StandIn {
             addr,
             shared,
@@ -271,7 +296,7 @@ impl StandIn {
             .shared
             .world()
             .storage
-            .move_to_trash(path.trim_matches('/'), dispatch::now_unix());
+            .move_to_trash(path.trim_matches('/'), trash::now_unix());
     }
 
     pub fn inject(&self, rule: FaultRule) {
@@ -287,8 +312,9 @@ impl StandIn {
         self.shared.world().locks.locked_answers
     }
 
-    /// How many times a request's password was checked (each costs a real NextCloud about
-    /// 0.6 s with a login password); requests with a valid session cookie are not checked.
+    /// How many times a request's password was checked (each costs a real NextCloud about 0.6 s
+    /// with a login password: docs/nextcloud-behaviour.md, "Authentication cost and sessions");
+    /// requests with a valid session cookie are not checked.
     pub fn password_checks(&self) -> usize {
         self.shared.world().sessions.password_checks
     }
@@ -335,66 +361,3 @@ impl std::fmt::Display for DropConnection {
 }
 
 impl std::error::Error for DropConnection {}
-
-async fn serve(
-    listener: TcpListener,
-    shared: Arc<Shared>,
-    tls: Option<tokio_rustls::TlsAcceptor>,
-    mut outages: tokio::sync::mpsc::UnboundedReceiver<Duration>,
-) {
-    let mut listener = Some(listener);
-    let mut connections = tokio::task::JoinSet::new();
-    loop {
-        let Some(open) = listener.as_ref() else {
-            return;
-        };
-        tokio::select! {
-            accepted = open.accept() => {
-                let Ok((stream, _)) = accepted else {
-                    continue;
-                };
-                let _ = stream.set_nodelay(true);
-                let shared = Arc::clone(&shared);
-                let tls = tls.clone();
-                connections.spawn(async move {
-                    let service =
-                        service_fn(move |request| dispatch::handle(Arc::clone(&shared), request));
-                    // Errors here are clients going away, failed handshakes or injected drops.
-                    let http = http1::Builder::new();
-                    match tls {
-                        None => {
-                            let _ = http.serve_connection(TokioIo::new(stream), service).await;
-                        }
-                        Some(tls) => {
-                            if let Ok(stream) = tls.accept(stream).await {
-                                let _ = http.serve_connection(TokioIo::new(stream), service).await;
-                            }
-                        }
-                    }
-                });
-                while connections.try_join_next().is_some() {}
-            }
-            Some(length) = outages.recv() => {
-                // Down: every connection closed, and nothing listening (connects are refused).
-                let Some(closed) = listener.take() else { return };
-                let Ok(addr) = closed.local_addr() else { return };
-                drop(closed);
-                connections.abort_all();
-                tokio::time::sleep(length).await;
-                listener = rebind(addr).await;
-            }
-        }
-    }
-}
-
-/// Listens on `addr` again after an outage (the port may take a moment to be free).
-async fn rebind(addr: SocketAddr) -> Option<TcpListener> {
-    for _ in 0..50 {
-        if let Ok(listener) = TcpListener::bind(addr).await {
-            return Some(listener);
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    tracing::error!(%addr, "stand-in could not listen again after an outage");
-    None
-}

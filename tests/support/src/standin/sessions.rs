@@ -1,8 +1,9 @@
-//! NextCloud's sessions, as an API client meets them (`20-session-cookie-cost.txt`): an answer
-//! to a request authenticated by its password sets session cookies; a request that sends them
-//! back is authenticated by them, without its password being checked (which costs a real
-//! NextCloud about 0.6 s with a login password) — and whatever its `Authorization` says. An
-//! answer to a login password also sets `cookie_test` (`21-app-password-detection.txt`).
+//! NextCloud's sessions, as an API client meets them (docs/nextcloud-behaviour.md, "Authentication
+//! cost and sessions"; recording `20`): an answer to a request authenticated by its password sets
+//! session cookies; a request that sends them back is authenticated by them, without its password
+//! being checked (which costs a real NextCloud about 0.6 s with a login password) — and whatever
+//! its `Authorization` says. An answer to a login password also sets `cookie_test` (recording
+//! `21`).
 
 use std::collections::HashSet;
 

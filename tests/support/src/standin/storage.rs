@@ -35,7 +35,8 @@ pub const CREATE: u32 = 4;
 pub const DELETE: u32 = 8;
 pub const SHARE: u32 = 16;
 
-/// A deleted node in the trash bin, as NextCloud keeps it (`19-trashbin-removal.txt`).
+/// A deleted node in the trash bin, as NextCloud keeps it (docs/nextcloud-behaviour.md, "Trash
+/// bin"; recording `19`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrashEntry {
     /// `<name>.d<unix time of deletion>`.
@@ -58,8 +59,8 @@ pub struct Storage {
     pub trash: Vec<TrashEntry>,
 }
 
-/// Why a tree operation did not happen, in Sabre's words (`01-webdav-mkcol.txt`,
-/// `03-webdav-delete.txt`).
+/// Why a tree operation did not happen, in Sabre's words (docs/nextcloud-behaviour.md, "Folders and
+/// files over WebDAV"; recordings `01`, `03`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TreeError {
     Exists,
@@ -122,7 +123,7 @@ impl Storage {
     }
 
     /// Removes a node and everything below it, and the shares on any of them (a share goes
-    /// with its folder: `12-ocs-share-delete.txt` [9]).
+    /// with its folder: docs/nextcloud-behaviour.md, "Deleting a link"; recording `12 [9]`).
     pub fn delete(&mut self, path: &str) -> Result<(), TreeError> {
         if path.is_empty() || self.nodes.remove(path).is_none() {
             return Err(TreeError::Missing);
@@ -136,7 +137,7 @@ impl Storage {
 
     /// As [`Storage::delete`], keeping what was deleted in the trash bin as `<name>.d<now>`.
     /// An entry of the same name and second is replaced: its content is lost, as on NextCloud
-    /// (`19-trashbin-removal.txt` [6]).
+    /// (docs/nextcloud-behaviour.md, "Trash bin"; recording `19 [6]`).
     pub fn move_to_trash(&mut self, path: &str, now_unix: u64) -> Result<(), TreeError> {
         let below = format!("{path}/");
         let mut nodes: BTreeMap<String, Node> = self
