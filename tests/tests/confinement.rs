@@ -4,7 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use shared_folder_harness::{FIXTURE_PROVIDER, Options, StandIn, TestHost, test_limits};
+use shared_folder_harness::{
+    ConnectionCounter, FIXTURE_PROVIDER, Options, StandIn, TestHost, test_limits,
+};
 use shared_folder_host::runtime::{CallError, LoadError, WitError};
 use shared_folder_host::{Error, HostError, Limits, SharedFolders};
 
@@ -82,12 +84,17 @@ async fn a_memory_bomb_hits_the_limit_and_costs_one_call() {
 async fn requests_to_other_destinations_are_refused_before_they_leave() {
     let (standin, host) = fixture_host(test_limits()).await;
     let port = standin.addr().port();
-    // Another host by name, another IP, the right IP on another port.
+    // Another host by name, another IP, the right IP on another port, the stand-in by name:
+    // each but the first has a listener, which must see no connection (a refusal by the host,
+    // not a port nobody listens on).
+    let other_ip = ConnectionCounter::start("127.0.0.2").await.unwrap();
+    let other_port = ConnectionCounter::start("127.0.0.1").await.unwrap();
     for target in [
         "evil.example:80".to_owned(),
-        "127.0.0.2:80".to_owned(),
-        format!("127.0.0.1:{}", port + 1),
+        other_ip.addr.to_string(),
+        other_port.addr.to_string(),
         format!("localhost:{port}"),
+        format!("localhost:{}", other_port.addr.port()),
     ] {
         let error = host.create(&format!("escape:{target}")).await.unwrap_err();
         match error.provider_error() {
@@ -97,6 +104,8 @@ async fn requests_to_other_destinations_are_refused_before_they_leave() {
             _ => panic!("{target}: {error}"),
         }
     }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(other_ip.connections() + other_port.connections(), 0);
     assert!(standin.seen().is_empty(), "no request reached the stand-in");
     // The configured origin itself is allowed (the stand-in answers 404 on `/`).
     let error = host

@@ -13,6 +13,34 @@ mod test_host;
 pub use standin::{Fault, FaultRule, Options, StandIn, Step, TlsIdentity};
 pub use test_host::{TestHost, standin_and_host, test_limits};
 
+/// A TCP listener that only counts the connections made to it: the forbidden destination
+/// of a confinement check, which must stay at 0.
+pub struct ConnectionCounter {
+    pub addr: std::net::SocketAddr,
+    count: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl ConnectionCounter {
+    /// Listens on `ip`, on a free port.
+    pub async fn start(ip: &str) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind((ip, 0)).await?;
+        let addr = listener.local_addr()?;
+        let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = std::sync::Arc::clone(&count);
+        tokio::spawn(async move {
+            while let Ok((_stream, _)) = listener.accept().await {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        Ok(ConnectionCounter { addr, count })
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.count.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 /// The fixture provider component (`tests/providers/fixture`), built with this crate.
 pub const FIXTURE_PROVIDER: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/fixture_provider.wasm"));

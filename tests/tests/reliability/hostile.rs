@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use shared_folder_harness::{FIXTURE_PROVIDER, Options, StandIn, TestHost, test_limits};
+use shared_folder_harness::{
+    ConnectionCounter, FIXTURE_PROVIDER, Options, StandIn, TestHost, test_limits,
+};
 use shared_folder_host::{HostError, Limits, SharedFolders};
 use tokio::net::TcpListener;
 
@@ -46,37 +48,33 @@ pub async fn run(failures: &mut Failures) {
         .swap_provider("fixture", FIXTURE_PROVIDER)
         .await
         .expect("fixture");
-    let port = standin.addr().port();
     let rss_before = resident_kib();
 
     let mut cases = Vec::new();
-    for (what, room, expected) in [
-        ("traps (unreachable)", "trap".to_owned(), "trapped"),
-        ("grows memory without bound", "grow".to_owned(), "trapped"),
+    for (what, room, expected, refusal) in [
+        (
+            "traps (unreachable)",
+            "trap".to_owned(),
+            "trapped",
+            "trapped",
+        ),
+        (
+            "grows memory without bound",
+            "grow".to_owned(),
+            "trapped",
+            "trapped",
+        ),
         (
             "returns garbage for the WIT types",
             "garbage".to_owned(),
             "unusable",
+            "unusable shared folder",
         ),
         (
             "sets its own Authorization header",
             "forge-auth".to_owned(),
             "protocol",
-        ),
-        (
-            "calls another host by name",
-            "escape:evil.example:80".to_owned(),
-            "transport",
-        ),
-        (
-            "calls another host by IP",
-            "escape:127.0.0.2:80".to_owned(),
-            "transport",
-        ),
-        (
-            "calls the right IP on another port",
-            format!("escape:127.0.0.1:{}", port + 1),
-            "transport",
+            "Authorization refused by the host",
         ),
     ] {
         let result = host.create(&room).await;
@@ -86,7 +84,37 @@ pub async fn run(failures: &mut Failures) {
             what,
             outcome: kind(&result),
             expected,
-            also: (format!("nothing recorded; {shown}"), !recorded),
+            also: (
+                format!("nothing recorded; {shown}"),
+                !recorded && result.is_err_and(|e| e.to_string().contains(refusal)),
+            ),
+        });
+    }
+    // Each forbidden destination has a listener, which must see no connection: a refusal by
+    // the host, not a name that does not resolve or a port nobody listens on.
+    for (what, ip, name) in [
+        ("calls another host by name", "127.0.0.1", Some("localhost")),
+        ("calls another host by IP", "127.0.0.2", None),
+        ("calls the right IP on another port", "127.0.0.1", None),
+    ] {
+        let target = ConnectionCounter::start(ip).await.expect("listener");
+        let authority = match name {
+            Some(name) => format!("{name}:{}", target.addr.port()),
+            None => target.addr.to_string(),
+        };
+        let room = format!("escape:{authority}");
+        let result = host.create(&room).await;
+        let shown = detail(&result);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let reached = target.connections();
+        cases.push(Case {
+            what,
+            outcome: kind(&result),
+            expected: "transport",
+            also: (
+                format!("connections to {authority}: {reached}; {shown}"),
+                reached == 0 && shown.contains("HttpRequestDenied"),
+            ),
         });
     }
     cases.push(endless_loop(&host).await);
