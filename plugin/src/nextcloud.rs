@@ -85,9 +85,9 @@ fn make_folder(settings: &Settings, folder: &FolderPath) -> Result<(), Error> {
         let mkcol = webdav::mkcol(settings, &ancestor);
         let made = match webdav::made(&send(settings, &mkcol)?) {
             // Another create is making the same parent right now: NextCloud may refuse one of
-            // them with 403 "Could not create directory" (recording 24 [2], which
-            // docs/nextcloud-behaviour.md does not cover yet); asked again, it says whether the
-            // folder is there.
+            // them with 403 "Could not create directory" (docs/nextcloud-behaviour.md,
+            // "Concurrent creates"; recording 24 [2]); asked again, it says whether the folder
+            // is there.
             Err(Error::Remote(refused)) if refused.status == 403 && &ancestor != folder => {
                 retry::sleep(retry::backoff_ms(1));
                 webdav::made(&send(settings, &mkcol)?)?
@@ -204,7 +204,7 @@ impl ShareRequest<'_> {
 impl ShareRequest<'_> {
     /// After a share creation that failed on the server's side or lost its answer, NextCloud
     /// may or may not have made the share (a busy database answers 500 having made nothing —
-    /// docs/real-nextcloud.md, "A NextCloud on loopback"; recording 24 [3] — while a connection
+    /// docs/nextcloud-behaviour.md, "Concurrent creates"; recording 24 [3] — while a connection
     /// broken after the work has made it).
     /// Sending the creation again blindly could make a second link, which would outlive the
     /// folder's delete. So the folder's links are looked up first: one with these permissions

@@ -340,7 +340,7 @@ async fn concurrent_creates_of_one_room_make_one_folder() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_parent_folder_another_create_is_making_is_asked_for_again() {
     // NextCloud may refuse one of two MKCOLs of the same new parent with 403 "Could not create
-    // directory" (`24-concurrent-creates.txt` [2]): the first room of a new directory MKCOLs
+    // directory" (docs/nextcloud-behaviour.md, "Concurrent creates"): the first room of a new directory MKCOLs
     // the room (409), then `opentalk` — refused here once — then `opentalk/meetings`.
     let (standin, host) = standin_and_host(Options::default(), "").await;
     standin.inject(FaultRule {

@@ -1,7 +1,8 @@
 //! Builds a guest crate into a `wasm32-wasip2` component from a build script.
 //!
-//! The guest crates (the NextCloud provider, the test fixtures) are their own workspaces: they
-//! compile for another target with another profile. A build script of the crate that needs a
+//! The guest crates compile for another target with another profile: the NextCloud provider
+//! (`plugin/`) is a member of the workspace, built with its `guest` profile; the fixture
+//! provider (`tests/providers/fixture/`) is a workspace of its own. A build script of the crate that needs a
 //! component calls [`build`]; the nested cargo runs in its own target directory below
 //! `OUT_DIR`, so it neither waits on the outer build's lock nor inherits its flags. When the
 //! `wasm32-wasip2` target is missing, it is installed with rustup, so a fresh clone needs no
