@@ -178,7 +178,7 @@ fn main() -> ExitCode {
 
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "warn,shared_folder_host=info".into())
+        .unwrap_or_else(|_| "warn,shared_folder_host=info,shared_folder_runtime=info".into())
         // The cookie jar logs the cookies it keeps at debug level, and the storage's session
         // cookie is a credential: whatever RUST_LOG says, it stays out of the log.
         .add_directive(

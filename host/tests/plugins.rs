@@ -147,7 +147,10 @@ async fn a_component_file_at_rest_is_read_once_and_a_broken_one_refused_once() {
     let standin = StandIn::start(Options::default()).await.unwrap();
     let setup = Setup::new(&standin, "plugins = \"plugins\"");
     std::fs::create_dir(setup.path("plugins")).unwrap();
-    let server = setup.serve_with_env(&[("RUST_LOG", "warn,shared_folder_host=debug")]);
+    let server = setup.serve_with_env(&[(
+        "RUST_LOG",
+        "warn,shared_folder_host=debug,shared_folder_runtime=debug",
+    )]);
     let count = |text: &str| server.log().matches(text).count();
 
     let bytes = rebuilt_component(NEXTCLOUD_PROVIDER, "at rest");

@@ -281,9 +281,11 @@ pub fn from_toml<T: DeserializeOwned>(text: &str) -> Result<T, ConfigError> {
             })
             .collect();
         let message = error.inner().message().to_owned();
-        // An unknown or missing field is reported at its table: name the field itself.
+        // A missing field is reported at its table (an unknown one may be, too): name the
+        // field itself.
         if let Some(name) = quoted_after(&message, "unknown field `")
             .or_else(|| quoted_after(&message, "missing field `"))
+            && path.last().map(String::as_str) != Some(name)
         {
             path.push(name.to_owned());
         }
