@@ -5,7 +5,7 @@
 //! two passwords from NextCloud's `password_policy` generator; the read-write share, then the
 //! read-only share — each followed by a permissions update when NextCloud answers with
 //! different bits, which it always does (it adds the share bit: 31 and 17, see
-//! `04-ocs-share-create.txt`). Delete (as `delete_shared_folders` does): a client for the
+//! docs/nextcloud-behaviour.md, "Creating a public link"). Delete (as `delete_shared_folders` does): a client for the
 //! call; both share `DELETE`s, then the folder's `DELETE` — one after the other.
 
 use std::collections::HashSet;

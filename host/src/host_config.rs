@@ -200,6 +200,7 @@ impl HostSection {
                 session: self.storage_session,
                 ..ConnectionSettings::default()
             },
+            allow_plain_http: self.allow_plain_http,
             ..Options::default()
         }
     }
@@ -221,10 +222,11 @@ impl HostTable {
             }
             (Some(file), None) => {
                 let file = base.join(&file.0);
+                // The path is not quoted: a password written here by mistake would be.
                 let text = std::fs::read_to_string(&file).map_err(|e| {
                     ConfigError::host_field(
                         "password_file",
-                        format!("cannot read {}: {}", file.display(), e.kind()),
+                        format!("the file it names cannot be read: {}", e.kind()),
                     )
                 })?;
                 // A file usually ends with a newline that is not part of the password.
@@ -234,10 +236,19 @@ impl HostTable {
             (None, Some(name)) => {
                 let name = name.0.to_string_lossy();
                 let value = env(&name).ok_or_else(|| {
-                    ConfigError::host_field(
-                        "password_env",
-                        format!("environment variable {name} is not set"),
-                    )
+                    // Quoted only when it looks like a variable's name: a password written
+                    // here by mistake is not repeated.
+                    let looks_like_a_name = name
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                    let reason = if looks_like_a_name {
+                        format!("environment variable {name} is not set")
+                    } else {
+                        "must name an environment variable (letters, digits and '_')".to_owned()
+                    };
+                    ConfigError::host_field("password_env", reason)
                 })?;
                 ("password_env", value)
             }
@@ -426,6 +437,22 @@ mod tests {
                 other => panic!("{host}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_password_written_where_its_source_belongs_is_not_repeated() {
+        for host in [
+            "password_env = \"hunter2 Secret!\"",
+            "password_file = \"hunter2-Secret\"",
+            "password = \"hunter2-Secret\"",
+        ] {
+            let text = format!("{SHARED_FOLDER}\n[host]\n{host}\n");
+            let error = parse(&text).unwrap_err();
+            assert!(matches!(error, ConfigError::HostField { .. }), "{error}");
+            assert!(!format!("{error} {error:?}").contains("hunter2"), "{error}");
+        }
+        let unknown = parse(&format!("{SHARED_FOLDER}\n[host]\npassword = \"pw\"\n")).unwrap_err();
+        assert!(unknown.to_string().contains("unknown field"), "{unknown}");
     }
 
     #[test]

@@ -75,7 +75,7 @@ impl Finding {
 /// The rooms the preflight creates are named so, with a random suffix.
 const PROBE: &str = "preflight-probe";
 /// A login password's check costs about 0.6 s, an app password's about 0.08 s
-/// (`20-session-cookie-cost.txt`); a first request slower than this is worth a word.
+/// (docs/nextcloud-behaviour.md, "Authentication cost and sessions"); a first request slower than this is worth a word.
 const SLOW_LOGIN: Duration = Duration::from_millis(300);
 /// Probe rooms `--rate-limit` creates at most: one more than the 10 that 20 shares allow.
 const RATE_PROBES: usize = 11;
@@ -451,7 +451,13 @@ impl Probe {
     }
 
     async fn send_absolute(&self, method: &str, href: &str) -> Result<Answer, String> {
-        let path = href.strip_prefix(&self.base_path).unwrap_or(href);
+        // NextCloud escapes in lower case, the canonical `url` in capitals: compared without
+        // regard to ASCII case.
+        let base = self.base_path.len();
+        let path = match href.get(..base) {
+            Some(prefix) if prefix.eq_ignore_ascii_case(&self.base_path) => &href[base..],
+            _ => href,
+        };
         self.send(method, path, &[], "").await
     }
 }
@@ -460,7 +466,7 @@ const TRASH_LISTING: &str = "<?xml version=\"1.0\"?><d:propfind xmlns:d=\"DAV:\"
      xmlns:nc=\"http://nextcloud.org/ns\"><d:prop><nc:trashbin-original-location/></d:prop></d:propfind>";
 
 /// The hrefs of the trash entries whose original location is `path` or below it, read from a
-/// PROPFIND listing of the trash bin (`19-trashbin-removal.txt` [2]).
+/// PROPFIND listing of the trash bin (docs/nextcloud-behaviour.md, "Trash bin").
 fn trash_entries(listing: &str, path: &str) -> Vec<String> {
     let mut reader = quick_xml::Reader::from_str(listing);
     let (mut href, mut origin, mut reading) = (String::new(), String::new(), 0);

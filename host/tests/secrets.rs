@@ -200,10 +200,7 @@ async fn no_command_or_error_path_shows_a_password() {
 async fn debug_output_hides_every_password() {
     let (_standin, setup) = standin_with_recognisable_password().await;
     let config = HostConfig::load(Path::new(&setup.path("host.toml"))).expect("configuration");
-    let runtime_options = || shared_folder_host::Options {
-        limits: config.host.limits,
-        ..Default::default()
-    };
+    let runtime_options = || config.host.runtime_options();
     let host = SharedFolders::new(
         Runtime::new(
             config.shared_folder.clone(),

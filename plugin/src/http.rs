@@ -71,7 +71,7 @@ impl Request {
     }
 
     /// An `application/x-www-form-urlencoded` body, as NextCloud's own clients send
-    /// (docs/nextcloud-behaviour.md, "Public-link shares over OCS"; recording 04); every byte but
+    /// (docs/nextcloud-behaviour.md, "Creating a public link"; recording 04); every byte but
     /// RFC 3986's unreserved ones is escaped.
     pub fn form_body(self, fields: &[(&str, &str)]) -> Self {
         let mut body = String::new();

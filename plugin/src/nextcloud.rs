@@ -46,7 +46,8 @@ pub fn delete(settings: &Settings, shared: &SharedFolder) -> Result<(), Error> {
     let folder = FolderPath::of_created(&settings.directory, &shared.path)?;
     // The links first, together. A link left when its folder goes is not gone: NextCloud keeps
     // it, hidden, and a restore of the folder from the trash bin revives it with its password
-    // (docs/nextcloud-behaviour.md, "Deleting"; recording 23 [5]). So the folder
+    // (docs/nextcloud-behaviour.md, "Deleting: links first, then the folder";
+    // recording 23 [5]). So the folder
     // is deleted only once both links are.
     let [read, read_write] = http::send_all(
         &settings.origin,

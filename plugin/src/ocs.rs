@@ -43,7 +43,7 @@ struct Meta {
 }
 
 /// The fields of a share the provider reads; `id` is a JSON string (docs/nextcloud-behaviour.md,
-/// "Public-link shares over OCS"; recording 04).
+/// "Creating a public link"; recording 04).
 #[derive(Deserialize)]
 struct ShareData {
     id: Option<String>,
@@ -51,7 +51,7 @@ struct ShareData {
     permissions: Option<u32>,
 }
 
-/// The password generator's answer (docs/nextcloud-behaviour.md, "Public-link shares over OCS";
+/// The password generator's answer (docs/nextcloud-behaviour.md, "Password policy";
 /// recording 11).
 #[derive(Deserialize)]
 struct PasswordData {
@@ -159,8 +159,8 @@ pub fn create_share(
 }
 
 /// `GET …/shares?path=<path>`: the account's shares on exactly that folder
-/// (docs/nextcloud-behaviour.md, "Public-link shares over OCS": 404 when the folder does not
-/// exist; recording 07 [1], [3]).
+/// (docs/nextcloud-behaviour.md, "Listing, reading and updating links": 404 when the
+/// folder does not exist; recording 07 [1], [3]).
 pub fn list_shares(settings: &Settings, path: &str) -> Request {
     let path = paths::encode_segment(path);
     request("GET", format!("{}?path={path}", shares_path(settings)))
@@ -239,7 +239,7 @@ fn error(status: u16, statuscode: u16, message: Option<&str>) -> Error {
 }
 
 /// Whether NextCloud refused a share because of its password policy: 400 on NextCloud 32
-/// (docs/nextcloud-behaviour.md, "Public-link shares over OCS"; recording 05 [1], [2]), 403 on
+/// (docs/nextcloud-behaviour.md, "Refusals when creating a link"; recording 05 [1], [2]), 403 on
 /// older versions.
 pub fn is_password_rejection(error: &Error) -> bool {
     matches!(error, Error::Remote(errors::RemoteError { status: 400 | 403, message })
@@ -356,7 +356,7 @@ mod tests {
 
     #[test]
     fn a_recorded_answer_with_every_field_and_escapes_is_read() {
-        // "Public-link shares over OCS", recording 04 [1], as NextCloud 32 sent it (hash
+        // "Creating a public link", recording 04 [1], as NextCloud 32 sent it (hash
         // shortened).
         let body = r#"{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":{"id":"44","share_type":3,"uid_owner":"admin","displayname_owner":"admin","permissions":17,"can_edit":true,"can_delete":true,"stime":1795369152,"parent":null,"expiration":"2026-11-29 00:00:00","token":"ftSGXWmceEP2kfJ","uid_file_owner":"admin","note":"","label":"","displayname_file_owner":"admin","path":"\/opentalk\/meetings\/a7ef407e","item_type":"folder","item_permissions":31,"is-mount-root":false,"mount-type":"","mimetype":"httpd\/unix-directory","has_preview":false,"storage_id":"home::admin","storage":1,"item_source":138,"file_source":138,"file_parent":137,"file_target":"\/a7ef407e","item_size":7,"item_mtime":1795369147,"share_with":"3|$argon2id$v=19$m=65536,t=4,p=1$Q2Fu","share_with_displayname":"(Shared link)","password":"3|$argon2id$v=19$m=65536,t=4,p=1$Q2Fu","send_password_by_talk":false,"url":"http:\/\/127.0.0.1:8080\/index.php\/s\/ftSGXWmceEP2kfJ","mail_send":1,"hide_download":0,"attributes":null}}}"#;
         let share = created_share(&answer(200, body), READ).unwrap();
@@ -441,7 +441,7 @@ mod tests {
     fn a_share_is_removed_when_deleted_now_or_gone_before() {
         let ok = r#"{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":[]}}"#;
         assert!(share_removed(&answer(200, ok)).is_ok());
-        // "Public-link shares over OCS", recording 12 [2]; "Locking", recordings 15 and 23: OCS
+        // "Deleting a link", recording 12 [2]; "Locking", recordings 15 and 23: OCS
         // or an HTML page.
         let gone = r#"{"ocs":{"meta":{"status":"failure","statuscode":404,"message":"Wrong share ID, share does not exist"},"data":[]}}"#;
         assert!(share_removed(&answer(404, gone)).is_ok());
@@ -466,7 +466,7 @@ mod tests {
 
     #[test]
     fn a_listing_gives_the_share_ids() {
-        // "Public-link shares over OCS", recording 07 [1] (fields shortened), [3].
+        // "Listing, reading and updating links", recording 07 [1] (fields shortened), [3].
         let listed = r#"{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":[{"id":"45","share_type":3,"permissions":31,"path":"\/opentalk\/meetings\/a7ef"},{"id":"46","share_type":3,"permissions":17}]}}"#;
         assert_eq!(share_ids(&answer(200, listed)).unwrap(), ["45", "46"]);
         let missing = r#"{"ocs":{"meta":{"status":"failure","statuscode":404,"message":"Wrong path, file\/folder does not exist"},"data":[]}}"#;

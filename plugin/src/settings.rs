@@ -139,15 +139,16 @@ fn text<'a>(field: &str, value: &'a SettingValue) -> Result<&'a str, Error> {
 impl Origin {
     /// Splits `url` as the host passes it (see `settings` in `wit/provider.wit`):
     /// `http[s]://<host[:port]><path>/`, the path (empty or `/a/b`) percent-encoded and followed
-    /// by exactly one `/`. The host has parsed and checked it (no credentials, query or fragment,
-    /// a valid port), and those checks are not repeated here; a `url` not in that form is
-    /// refused rather than guessed at.
+    /// by one `/`. The host has parsed and checked it (no credentials, query or fragment, a valid
+    /// port), and those checks are not repeated here. The trailing `/` may be missing or
+    /// doubled, as a host that passes `url` as written leaves it; anything else not in that
+    /// form is refused rather than guessed at.
     pub fn from_canonical(url: &str) -> Result<Self, Error> {
         let not_canonical = || {
             config(
                 "url",
                 "is not in the canonical form the host passes: http:// or https://, host[:port], \
-                 then a path ending in one '/' (https://cloud.example.com/, https://h/nextcloud/)",
+                 then a path ending in '/' (https://cloud.example.com/, https://h/nextcloud/)",
             )
         };
         let (scheme, rest) = if let Some(rest) = url.strip_prefix("https://") {
@@ -157,9 +158,9 @@ impl Origin {
         } else {
             return Err(not_canonical());
         };
-        let (authority, path) = rest.split_at(rest.find('/').ok_or_else(not_canonical)?);
-        let base_path = path.strip_suffix('/').ok_or_else(not_canonical)?;
-        if authority.is_empty() || base_path.ends_with('/') {
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let base_path = path.trim_end_matches('/');
+        if authority.is_empty() {
             return Err(not_canonical());
         }
         Ok(Origin {
@@ -230,7 +231,7 @@ mod tests {
         let cases = [
             ("url", SettingValue::Text("ftp://x".into())),
             ("url", SettingValue::Text("https:///path".into())),
-            ("url", SettingValue::Text("https://host".into())),
+            ("url", SettingValue::Text("host.example.com/".into())),
             ("url", SettingValue::Integer(1)),
             ("username", SettingValue::Text("".into())),
             ("directory", SettingValue::Text("a/../b".into())),
@@ -326,13 +327,23 @@ mod tests {
             "HTTPS://cloud.example.com/",
             "https://",
             "https:///nc/",
-            "https://cloud.example.com",
-            "https://cloud.example.com/nc",
-            "https://cloud.example.com/nc//",
-            "https://cloud.example.com//",
         ] {
             let error = Origin::from_canonical(url).unwrap_err();
             assert_eq!(field_of(error), "url", "{url}");
+        }
+    }
+
+    #[test]
+    fn a_missing_or_doubled_trailing_slash_is_taken_as_one() {
+        for (url, base_path) in [
+            ("https://cloud.example.com", ""),
+            ("https://cloud.example.com//", ""),
+            ("https://cloud.example.com/nc", "/nc"),
+            ("https://cloud.example.com/nc//", "/nc"),
+        ] {
+            let origin = Origin::from_canonical(url).unwrap();
+            assert_eq!(origin.authority, "cloud.example.com", "{url}");
+            assert_eq!(origin.base_path, base_path, "{url}");
         }
     }
 }

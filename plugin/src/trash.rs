@@ -64,7 +64,9 @@ pub fn entries_of(
         .map_err(|_| Error::Protocol("trash listing is not UTF-8".into()))?;
     let listing =
         listing(text).ok_or_else(|| Error::Protocol("trash listing is not readable XML".into()))?;
-    let root = root(settings);
+    // Escapes may be written in either case (NextCloud writes `%c3%a4`, the host's canonical
+    // `url` `%C3%A4`): the prefix is compared without regard to ASCII case.
+    let root = root(settings).to_ascii_lowercase();
     let path = folder.display();
     let inside = format!("{path}/");
     Ok(Some(
@@ -73,7 +75,8 @@ pub fn entries_of(
             .filter(|(href, origin)| {
                 // Only entries of this account's trash, never the trash itself.
                 href.len() > root.len()
-                    && href.starts_with(&root)
+                    && href.is_char_boundary(root.len())
+                    && href[..root.len()].eq_ignore_ascii_case(&root)
                     && (*origin == path || origin.starts_with(&inside))
             })
             .map(|(href, _)| href)
@@ -214,6 +217,20 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn a_sub_path_escaped_in_capitals_still_finds_the_lower_case_hrefs() {
+        // The host's canonical `url` escapes a sub-path in capitals (`/n%C3%A4chste`);
+        // NextCloud's hrefs use lower case.
+        let mut s = settings();
+        s.origin.base_path = "/n%C3%A4chste".into();
+        let listing = LISTING.replace("<d:href>/remote.php", "<d:href>/n%c3%a4chste/remote.php");
+        let twice = FolderPath::for_room(&s.directory, "twice").unwrap();
+        let found = entries_of(&s, &answer(207, &listing), &twice)
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.len(), 3, "{found:?}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! NextCloud's WebDAV endpoint (`/remote.php/dav/files/<user>/…`): folders.
 //!
-//! Answers as in docs/nextcloud-behaviour.md, "Folders over WebDAV" (recordings 01, 03): MKCOL
+//! Answers as in docs/nextcloud-behaviour.md, "Folders and files over WebDAV" (recordings 01, 03): MKCOL
 //! 201 new, 405 exists, 409 parent missing; DELETE 204 (recursive), 404 missing; 401 for refused
 //! credentials ("Requests and authentication"). Error bodies are Sabre XML with the reason in
 //! `<s:message>`.
@@ -85,7 +85,7 @@ mod tests {
 
     #[test]
     fn sabre_errors_keep_their_message() {
-        // "Folders over WebDAV", recording 01 [4]
+        // "Folders and files over WebDAV", recording 01 [4]
         let body = br#"<?xml version="1.0" encoding="utf-8"?>
 <d:error xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns">
   <s:exception>Sabre\DAV\Exception\Conflict</s:exception>

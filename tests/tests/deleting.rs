@@ -1,7 +1,8 @@
 //! Deleting a room's folder as a real NextCloud needs it: links first, then the folder, never
 //! both at once (NextCloud locks a folder while its shares are deleted); a locked folder is
 //! tried again; a link that could not be deleted keeps its folder; the trash bin kept or
-//! emptied as configured (docs/nextcloud-behaviour.md, "Deleting", "Locking", "Trash bin").
+//! emptied as configured (docs/nextcloud-behaviour.md, "Deleting: links first, then the folder",
+//! "Locking", "Trash bin").
 
 use std::time::Duration;
 

@@ -99,7 +99,7 @@ async fn a_fault_at_any_step_of_create_leaves_nothing_behind() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_share_rate_limit_fails_cleanly() {
-    // `14-rate-limit-create-share.txt`: the 21st share in ten minutes gets 429.
+    // docs/nextcloud-behaviour.md, "Share rate limit": the 21st share in ten minutes gets 429.
     let options = Options {
         share_rate_limit: Some(20),
         ..Options::default()

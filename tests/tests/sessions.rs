@@ -1,6 +1,6 @@
 //! The storage's session cookies, kept by the host: NextCloud checks the password of the first
 //! request of a session only (a login password costs it about 0.6 s a check,
-//! `20-session-cookie-cost.txt`); a session the storage refuses is dropped.
+//! docs/nextcloud-behaviour.md, "Authentication cost and sessions"); a session the storage refuses is dropped.
 
 use shared_folder_harness::{Fault, FaultRule, Options, StandIn, Step, TestHost};
 use shared_folder_host::SharedFolders;

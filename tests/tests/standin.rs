@@ -98,6 +98,16 @@ async fn webdav_answers_like_the_recordings() {
     let listing = account.dav("PROPFIND", "opentalk", b"").await;
     assert_eq!(listing.status, 207);
     assert!(listing.text().contains("file.txt"));
+    // Hrefs name the whole path below the user's root; a folder's ends with `/` (`02 [3]`).
+    standin.make_folder("a/child");
+    let user = &standin.options().username;
+    let listing = account.dav("PROPFIND", "a", b"").await.text();
+    for href in [
+        format!("<d:href>/remote.php/dav/files/{user}/a/</d:href>"),
+        format!("<d:href>/remote.php/dav/files/{user}/a/child/</d:href>"),
+    ] {
+        assert!(listing.contains(&href), "{href} in {listing}");
+    }
     let missing = account
         .dav("PROPFIND", "opentalk/does-not-exist", b"")
         .await;
@@ -471,12 +481,7 @@ async fn locks_php_json_and_the_trash_bin_answer_like_the_recordings() {
     );
     let entry = &standin.trash()[0].name;
     assert!(entry.starts_with("räum-😀.d"), "{entry}");
-    let href = text
-        .split("<d:href>")
-        .nth(2)
-        .and_then(|h| h.split("</d:href>").next())
-        .unwrap()
-        .to_owned();
+    let href = first_entry_href(&text);
     assert!(href.ends_with('/'), "a folder's entry: {href}");
     let url = format!("{}{}", standin.url(), href.trim_start_matches('/'));
     let removed = send("DELETE", &url, account.creds(), &[], b"")
@@ -488,4 +493,37 @@ async fn locks_php_json_and_the_trash_bin_answer_like_the_recordings() {
         .unwrap();
     assert_eq!(again.status, 404);
     assert!(standin.trash().is_empty());
+
+    // Only the escapes' hex digits are lower case: a name keeps its capitals (`03 [9]`), so
+    // the entry can be deleted by the href it is listed under.
+    standin.make_folder("opentalk/meetings/Big-Room");
+    assert_eq!(
+        account
+            .dav("DELETE", "opentalk/meetings/Big-Room", b"")
+            .await
+            .status,
+        204
+    );
+    let text = send("PROPFIND", &trash, account.creds(), &[("Depth", "1")], b"")
+        .await
+        .unwrap()
+        .text();
+    let href = first_entry_href(&text);
+    assert!(href.contains("/Big-Room.d"), "{href}");
+    let url = format!("{}{}", standin.url(), href.trim_start_matches('/'));
+    let removed = send("DELETE", &url, account.creds(), &[], b"")
+        .await
+        .unwrap();
+    assert_eq!(removed.status, 204);
+    assert!(standin.trash().is_empty());
+}
+
+/// The href of a trash listing's first entry (after the trash bin's own).
+fn first_entry_href(listing: &str) -> String {
+    listing
+        .split("<d:href>")
+        .nth(2)
+        .and_then(|h| h.split("</d:href>").next())
+        .unwrap_or_else(|| panic!("no entry in {listing}"))
+        .to_owned()
 }

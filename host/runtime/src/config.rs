@@ -61,7 +61,24 @@ pub struct StorageUrl {
 impl StorageUrl {
     /// Parses an `http://` or `https://` base URL; the error says what is wrong with it.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let url = url::Url::parse(text.trim()).map_err(|e| format!("not a URL: {e}"))?;
+        // The `url` crate repairs what browsers repair (`https:/host`, `https:\\host`); a
+        // configuration that needs repairing is refused instead, so that what was written is
+        // what is used.
+        let violation = std::cell::Cell::new(None);
+        let url = url::Url::options()
+            .syntax_violation_callback(Some(&|v| {
+                if matches!(
+                    v,
+                    url::SyntaxViolation::ExpectedDoubleSlash | url::SyntaxViolation::Backslash
+                ) {
+                    violation.set(Some(v));
+                }
+            }))
+            .parse(text.trim())
+            .map_err(|e| format!("not a URL: {e}"))?;
+        if let Some(v) = violation.get() {
+            return Err(format!("not a URL as written ({})", v.description()));
+        }
         let https = match url.scheme() {
             "https" => true,
             "http" => false,
@@ -289,8 +306,10 @@ pub fn from_toml<T: DeserializeOwned>(text: &str) -> Result<T, ConfigError> {
         {
             path.push(name.to_owned());
         }
+        let unknown = message.starts_with("unknown field `");
         let reason = match path.last() {
-            Some(field) if SECRET_FIELDS.contains(&field.as_str()) => {
+            // An unknown field's message holds key names only.
+            Some(field) if SECRET_FIELDS.contains(&field.as_str()) && !unknown => {
                 if message.starts_with("missing field") {
                     "missing".to_owned()
                 } else if field == "api_tokens" {
@@ -324,9 +343,10 @@ pub fn from_toml<T: DeserializeOwned>(text: &str) -> Result<T, ConfigError> {
 /// A TOML syntax error, with its line: not the line's text, which may hold a password.
 fn syntax_error(text: &str) -> impl Fn(toml::de::Error) -> ConfigError + '_ {
     move |error| {
-        let line = error
-            .span()
-            .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+        let line = error.span().map(|span| {
+            let before = &text.as_bytes()[..span.start.min(text.len())];
+            before.iter().filter(|&&b| b == b'\n').count() + 1
+        });
         ConfigError::Syntax(match line {
             Some(line) => format!("line {line}: {}", error.message().trim()),
             None => error.message().trim().to_owned(),
@@ -465,6 +485,14 @@ mod tests {
             SharedFolderConfig::from_toml("[shared_folder"),
             Err(ConfigError::Syntax(_))
         ));
+    }
+
+    #[test]
+    fn a_syntax_error_names_its_line_and_not_its_text() {
+        let text = "[shared_folder]\nprovider = \"nextcloud\"\nprovider = \"s3cret\"\n";
+        let error = SharedFolderConfig::from_toml(text).unwrap_err().to_string();
+        assert!(error.contains("line 3"), "{error}");
+        assert!(!error.contains("s3cret"), "{error}");
     }
 
     #[test]

@@ -44,8 +44,6 @@ impl ConfigError {
 pub enum LoadError {
     #[error("the wasmtime engine could not be set up: {0}")]
     Engine(String),
-    #[error("cannot read the component {path}: {reason}")]
-    Read { path: String, reason: String },
     #[error("not a valid WebAssembly component: {0}")]
     NotAComponent(String),
     #[error("the component does not fit the shared-folder-provider world: {0}")]
@@ -98,6 +96,12 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Config(_) | Error::Tls(_) => ErrorKind::Configuration,
+            // The engine could not be set up (e.g. the pooling allocator's reservation): not a
+            // fault of the component.
+            Error::Load {
+                source: LoadError::Engine(_),
+                ..
+            } => ErrorKind::Instantiation,
             Error::Load { .. } => ErrorKind::RefusedAtLoad,
             Error::Call { source, .. } => source.kind(),
             Error::InvalidRoom(_) => ErrorKind::InvalidRoom,

@@ -1,13 +1,13 @@
 //! A room's shared folder as the host keeps it: what the provider's `create` returned, with
 //! the room, the provider that made it and when.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::bindings::{Share, SharedFolder};
 use crate::secret::Secret;
 
 /// One public link of a folder.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareLink {
     pub id: String,
     pub url: String,
@@ -15,7 +15,7 @@ pub struct ShareLink {
 }
 
 /// A room's shared folder.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FolderRecord {
     pub room: String,
     /// The provider that created it.

@@ -10,7 +10,9 @@
 //! dependencies: a controller that embeds it keeps the records where it likes.
 //!
 //! The parts, one way each:
-//! - [`SharedFolderConfig`]: OpenTalk's `[shared_folder]` section, read by [`from_toml`];
+//! - [`SharedFolderConfig`]: OpenTalk's `[shared_folder]` section
+//!   ([`SharedFolderConfig::from_toml`]; [`from_toml`] is the same reader for a section of
+//!   one's own);
 //! - [`Runtime`]: [`create`](Runtime::create), [`delete`](Runtime::delete),
 //!   [`purge`](Runtime::purge), [`swap_provider`](Runtime::swap_provider),
 //!   [`probe`](Runtime::probe); set up with [`Options`] and [`Limits`];
@@ -33,7 +35,7 @@
 //!     r#"
 //!     [shared_folder]
 //!     provider = "nextcloud"
-//!     url = "http://127.0.0.1:9/"     # nothing listens here in this example
+//!     url = "https://127.0.0.1:9/"    # nothing listens here in this example
 //!     username = "opentalk"
 //!     password = "an app password"
 //!     directory = "meetings"
@@ -50,11 +52,13 @@
 //!         assert!(view.read_write.is_none());
 //!         runtime.delete(&folder).await?;
 //!     }
-//!     // The storage could not be reached: nothing was made, nothing to purge.
-//!     Err(error) if error.kind() == ErrorKind::Transport => {
-//!         assert!(error.kind().may_have_left_work());
-//!         runtime.purge("room-1").await.ok();
+//!     // A failure that may have left something on the storage (here: it could not be
+//!     // reached, so a folder may or may not have been made): purge the room, now or later.
+//!     Err(error) if error.kind().may_have_left_work() => {
+//!         assert_eq!(error.kind(), ErrorKind::Transport);
+//!         let _ = runtime.purge("room-1").await; // unreachable too; try again later
 //!     }
+//!     // A refusal (bad settings, a room id, credentials): nothing was made.
 //!     Err(error) => return Err(error),
 //! }
 //! # Ok(())

@@ -25,6 +25,7 @@ use wasmtime_wasi_http::{
     WasiHttpHooks,
 };
 
+use crate::config::StorageUrl;
 use crate::connections::Connections;
 use crate::secret::Secret;
 
@@ -38,23 +39,10 @@ pub struct Origin {
 }
 
 impl Origin {
-    /// The origin of an `http://` or `https://` URL.
+    /// The origin of an `http://` or `https://` URL, read as [`StorageUrl::parse`] reads the
+    /// configured one (the one URL parser of the runtime).
     pub fn parse(url: &str) -> Result<Origin, String> {
-        let uri: http::Uri = url.parse().map_err(|e| format!("not a URL: {e}"))?;
-        let https = match uri.scheme_str() {
-            Some("https") => true,
-            Some("http") => false,
-            _ => return Err("must start with https:// or http://".into()),
-        };
-        let authority = uri.authority().ok_or("has no host")?;
-        if authority.as_str().contains('@') {
-            return Err("must not carry credentials; use `username` and `password`".into());
-        }
-        Ok(Origin {
-            https,
-            host: authority.host().to_ascii_lowercase(),
-            port: authority.port_u16().unwrap_or(if https { 443 } else { 80 }),
-        })
+        StorageUrl::parse(url).map(|url| url.origin().clone())
     }
 
     /// Whether `uri` points at this origin.
@@ -261,8 +249,8 @@ impl WasiHttpHooks for OutboundHooks {
 ///
 /// NextCloud checks a login password at every request that does not come with a session
 /// cookie, and that costs it about 0.6 s; with the cookies it answers in about 0.04 s, and an
-/// app password's 0.09 s become 0.04 s too (docs/nextcloud-behaviour.md, "Authentication";
-/// `20-session-cookie-cost.txt`). A kept session is a credential by itself — the server takes
+/// app password's 0.09 s become 0.04 s too (docs/nextcloud-behaviour.md, "Authentication
+/// cost and sessions"; recording 20). A kept session is a credential by itself — the server takes
 /// it whatever `Authorization` says — so it is treated like the password: it stays in the host
 /// (a component can neither set `Cookie` nor see `Set-Cookie`), is never logged, belongs to one
 /// origin and one set of credentials (a configuration change makes a new [`Outbound`]), and is

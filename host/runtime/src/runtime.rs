@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::config::SharedFolderConfig;
 use crate::connections::{ConnectionSettings, Connections};
 use crate::engine::{EngineOptions, ProviderEngine};
-use crate::error::{CallError, Error, LoadError};
+use crate::error::{CallError, ConfigError, Error, LoadError};
 use crate::folder::FolderRecord;
 use crate::outbound::{Outbound, OutboundLimits};
 use crate::provider::{CallLimits, Provider, ProviderInfo};
@@ -46,6 +46,9 @@ pub struct Options {
     /// Instances reserved up front by the pooling allocator (the default: instantiation in
     /// microseconds); `false` maps each instance's memory anew instead.
     pub pooling: bool,
+    /// Whether the storage may be reached over plain `http://`: the account's password and the
+    /// shares' passwords then cross the network unencrypted. Off unless asked for.
+    pub allow_plain_http: bool,
 }
 
 impl Default for Options {
@@ -55,6 +58,7 @@ impl Default for Options {
             cache_dir: None,
             connections: ConnectionSettings::default(),
             pooling: true,
+            allow_plain_http: false,
         }
     }
 }
@@ -84,7 +88,17 @@ impl Runtime {
             cache_dir,
             connections,
             pooling,
+            allow_plain_http,
         } = options;
+        if !config.url.https() && !allow_plain_http {
+            return Err(ConfigError::field(
+                "url",
+                "is plain http, which sends the account's password and the shares' passwords \
+                 unencrypted; use https, or allow plain http explicitly \
+                 ([host].allow_plain_http, Options::allow_plain_http)",
+            )
+            .into());
+        }
         let engine = ProviderEngine::with_options(EngineOptions {
             cache_dir,
             memory_bytes: limits.sandbox.memory_bytes,

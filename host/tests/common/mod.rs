@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use shared_folder_test_support::StandIn;
 use shared_folder_test_support::client::{self, Reply};
+use shared_folder_test_support::{StandIn, TestHost};
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_shared-folder-host");
 pub const TOKEN: &str = "controller-token-0123456789";
@@ -24,13 +24,7 @@ impl Setup {
     /// A configuration for `standin` with `[host]` lines `host` (database and plugins in the
     /// test's folder, short timeouts, listening on a free port).
     pub fn new(standin: &StandIn, host: &str) -> Self {
-        let options = standin.options();
-        let shared_folder = format!(
-            "[shared_folder]\nprovider = \"nextcloud\"\nurl = \"{}\"\nusername = \"{}\"\npassword = \"{}\"\ndirectory = \"opentalk/meetings\"\n",
-            standin.url(),
-            options.username,
-            options.password
-        );
+        let shared_folder = TestHost::on(standin).shared_folder_toml();
         Self::with_text(&format!(
             "{shared_folder}\n[host]\nallow_plain_http = true\nlisten = \"127.0.0.1:0\"\napi_tokens = [\"{TOKEN}\"]\n\
              call_timeout = 20\nconnect_timeout = 2\nanswer_timeout = 2\nshutdown_grace = 10\n{host}\n"

@@ -47,19 +47,17 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let (standin, config) = match &args.config {
+    let (standin, config, allow_plain_http) = match &args.config {
         Some(path) => {
             // Read as the host binary reads it: the password may come from [host].password_file
             // or password_env, and a plain-http url needs [host].allow_plain_http.
-            let config = HostConfig::load(path)
-                .map_err(|e| e.to_string())?
-                .shared_folder;
+            let file = HostConfig::load(path).map_err(|e| e.to_string())?;
             println!(
                 "Storage: the NextCloud at {} (from {})",
-                config.url,
+                file.shared_folder.url,
                 path.display()
             );
-            (None, config)
+            (None, file.shared_folder, file.host.allow_plain_http)
         }
         None => {
             let standin = StandIn::start(shared_folder_harness::Options::default())
@@ -72,13 +70,17 @@ async fn run(args: Args) -> Result<(), String> {
                 .line("expiry = 7")
                 .try_config()
                 .map_err(|e| e.to_string())?;
-            (Some(standin), config)
+            // The stand-in on loopback speaks plain http.
+            (Some(standin), config, true)
         }
     };
 
     step(1, "Load the NextCloud provider component into the host");
-    let runtime =
-        Runtime::new(config, NEXTCLOUD_PROVIDER, Options::default()).map_err(|e| e.to_string())?;
+    let options = Options {
+        allow_plain_http,
+        ..Options::default()
+    };
+    let runtime = Runtime::new(config, NEXTCLOUD_PROVIDER, options).map_err(|e| e.to_string())?;
     let records = Records::in_memory().map_err(|e| e.to_string())?;
     let host = SharedFolders::new(runtime, records);
     let provider = host.runtime().provider();

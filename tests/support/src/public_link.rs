@@ -1,5 +1,5 @@
 //! Using a public link as a participant would: WebDAV under `/public.php/dav/files/<token>/`
-//! with the share password (`09-public-webdav-access.txt`).
+//! with the share password (docs/nextcloud-behaviour.md, "Public links over WebDAV").
 
 use crate::client;
 

@@ -52,6 +52,8 @@ impl TestHost {
             lines: Vec::new(),
             options: Options {
                 limits: test_limits(),
+                // The stand-in speaks plain http (`StandIn::start_tls` for https).
+                allow_plain_http: true,
                 ..Options::default()
             },
             component: NEXTCLOUD_PROVIDER.to_vec(),
@@ -111,9 +113,14 @@ impl TestHost {
 
     /// The `[shared_folder]` section, as a configuration file holds it.
     pub fn shared_folder_toml(&self) -> String {
+        // Each value written as TOML writes a string, escapes included.
+        let quoted = |text: &str| toml::Value::String(text.to_owned()).to_string();
         let mut text = format!(
-            "[shared_folder]\nprovider = \"nextcloud\"\nurl = \"{}\"\nusername = \"{}\"\npassword = \"{}\"\ndirectory = \"{}\"\n",
-            self.url, self.username, self.password, self.directory
+            "[shared_folder]\nprovider = \"nextcloud\"\nurl = {}\nusername = {}\npassword = {}\ndirectory = {}\n",
+            quoted(&self.url),
+            quoted(&self.username),
+            quoted(&self.password),
+            quoted(&self.directory)
         );
         for line in &self.lines {
             text.push_str(line);

@@ -2,8 +2,6 @@
 //! other rooms, its memory stays bounded, and each case is reported with a clear error.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use shared_folder_harness::{
@@ -220,9 +218,10 @@ async fn flood(host: &SharedFolders, standin: &StandIn) -> Case {
 
 /// The allowed origin answers with a redirect elsewhere: the host does not follow it.
 async fn redirect(standin: &StandIn) -> Case {
-    let elsewhere = Arc::new(AtomicUsize::new(0));
-    let sink = listen(Arc::clone(&elsewhere), None).await;
-    let redirector = listen(Arc::new(AtomicUsize::new(0)), Some(sink)).await;
+    let sink = ConnectionCounter::start("127.0.0.1")
+        .await
+        .expect("listener");
+    let redirector = redirector_to(sink.addr).await;
     // The stand-in's configuration, pointing at the redirector instead.
     let options = standin.options();
     let host = TestHost::at(
@@ -234,7 +233,7 @@ async fn redirect(standin: &StandIn) -> Case {
     .build();
     let result = host.create(&format!("escape:{redirector}")).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let reached = elsewhere.load(Ordering::SeqCst);
+    let reached = sink.connections();
     Case {
         what: "is redirected to another host",
         outcome: kind(&result),
@@ -246,23 +245,19 @@ async fn redirect(standin: &StandIn) -> Case {
     }
 }
 
-/// A plain TCP server counting connections; with `redirect_to`, it answers every request
-/// with a `302` to that address.
-async fn listen(connections: Arc<AtomicUsize>, redirect_to: Option<SocketAddr>) -> SocketAddr {
+/// A plain TCP server that answers every request with a `302` to `target`.
+async fn redirector_to(target: SocketAddr) -> SocketAddr {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("listener");
     let addr = listener.local_addr().expect("address");
     tokio::spawn(async move {
         while let Ok((mut stream, _)) = listener.accept().await {
-            connections.fetch_add(1, Ordering::SeqCst);
             let mut buffer = [0u8; 4096];
             let _ = stream.read(&mut buffer).await;
-            if let Some(target) = redirect_to {
-                let answer = format!(
-                    "HTTP/1.1 302 Found\r\nLocation: http://{target}/stolen\r\nContent-Length: 0\r\n\r\n"
-                );
-                let _ = stream.write_all(answer.as_bytes()).await;
-            }
+            let answer = format!(
+                "HTTP/1.1 302 Found\r\nLocation: http://{target}/stolen\r\nContent-Length: 0\r\n\r\n"
+            );
+            let _ = stream.write_all(answer.as_bytes()).await;
         }
     });
     addr

@@ -38,7 +38,7 @@ const STEPS: [Step; 5] = [
 ];
 
 /// The share of folder DELETEs the stand-in answers 423 Locked, as the real server did when
-/// requests on one folder overlapped: 5 of 43 (`15-concurrent-delete-locking.txt`).
+/// requests on one folder overlapped: 5 of 43 (docs/nextcloud-behaviour.md, "Locking").
 const LOCK_RATE: f64 = 5.0 / 43.0;
 
 const FAULTS: [Fault; 11] = [

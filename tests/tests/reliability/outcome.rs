@@ -1,7 +1,7 @@
 //! A call's outcome in a word or two, as the tables print it: the host's one classification
-//! of failures ([`ErrorKind`]), in its words.
+//! of failures (`ErrorKind`), in its words.
 
-use shared_folder_host::{ErrorKind, HostError};
+use shared_folder_host::HostError;
 
 /// `ok`, or the kind of error: `remote 500`, `transport`, `timeout`, `trapped`, …
 pub fn kind<T>(result: &Result<T, HostError>) -> String {
@@ -9,10 +9,4 @@ pub fn kind<T>(result: &Result<T, HostError>) -> String {
         Ok(_) => "ok".into(),
         Err(error) => error.kind().to_string(),
     }
-}
-
-/// The kind of a failed result, `None` when it succeeded.
-#[allow(dead_code)] // Not every table needs it.
-pub fn error_kind<T>(result: &Result<T, HostError>) -> Option<ErrorKind> {
-    result.as_ref().err().map(HostError::kind)
 }

@@ -1,5 +1,5 @@
 //! The share passwords of the load run, put through a statistical sanity check: all distinct,
-//! each acceptable to NextCloud's default password policy (`11-password-policy.txt`: at least
+//! each acceptable to NextCloud's default password policy (docs/nextcloud-behaviour.md, "Password policy": at least
 //! 10 characters, not a common password), every character class present, and characters
 //! spread over the alphabet as a uniform draw does (a χ² test). The provider redraws a
 //! password that lacks a class, which makes the small classes (digits, symbols) a little more

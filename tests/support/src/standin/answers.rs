@@ -121,9 +121,9 @@ pub fn trash_listing(base: &str, entries: &[super::storage::TrashEntry]) -> Answ
             .remove(b'.')
             .remove(b'_')
             .remove(b'~');
-        let name = percent_encoding::utf8_percent_encode(&entry.name, UNRESERVED)
-            .to_string()
-            .to_lowercase();
+        let name = lower_case_escapes(
+            &percent_encoding::utf8_percent_encode(&entry.name, UNRESERVED).to_string(),
+        );
         let file_name = entry
             .original_location
             .rsplit('/')
@@ -290,4 +290,24 @@ fn xml_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+/// `text` with the hex digits of its `%XX` escapes in lower case, and nothing else changed:
+/// NextCloud writes `%c3%a4` but keeps a name's own capitals (docs/nextcloud-behaviour.md,
+/// "Trash bin").
+fn lower_case_escapes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut escape_digits = 0;
+    for c in text.chars() {
+        if escape_digits > 0 {
+            out.push(c.to_ascii_lowercase());
+            escape_digits -= 1;
+        } else {
+            if c == '%' {
+                escape_digits = 2;
+            }
+            out.push(c);
+        }
+    }
+    out
 }

@@ -74,7 +74,9 @@ impl Call<'_> {
             },
             "PROPFIND" => {
                 let base = format!("{}{DAV_FILES}{user}", self.shared.options.base_path);
-                self.propfind(storage, &path, &base, &path)
+                // Hrefs name the whole path below the user's root (docs/nextcloud-behaviour.md,
+                // "Folders and files over WebDAV"; recording `02 [3]`).
+                self.propfind(storage, &path, &base, "")
             }
             _ => answers::status(405),
         }
@@ -91,14 +93,20 @@ impl Call<'_> {
             return answers::not_located(path);
         };
         let href = |p: &str| {
-            let rel = p
-                .strip_prefix(relative_to)
-                .unwrap_or(p)
-                .trim_start_matches('/');
+            let rel = p.strip_prefix(relative_to).unwrap_or(p).trim_matches('/');
             format!("{href_base}/{rel}")
         };
+        // A folder's href ends with `/`, a file's does not.
         let entry = |p: &str, n: &Node| match n {
-            Node::Folder => (href(p), true, 0),
+            Node::Folder => {
+                let href = href(p);
+                let href = if href.ends_with('/') {
+                    href
+                } else {
+                    href + "/"
+                };
+                (href, true, 0)
+            }
             Node::File(c) => (href(p), false, c.len()),
         };
         let mut entries = vec![entry(path, node)];
