@@ -37,7 +37,9 @@ pub struct SharedFolderConfig {
     pub provider: String,
     /// The storage's base URL; its origin is the only destination the provider may reach.
     pub url: StorageUrl,
+    /// The storage account.
     pub username: String,
+    /// Its password; the host adds it to the provider's requests, the component never sees it.
     pub password: Secret,
     /// The fields passed to the provider: `url` (canonical), `username` and the section's
     /// other fields, by name.

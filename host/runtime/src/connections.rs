@@ -29,10 +29,21 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// The trust settings could not be used.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum TlsError {
+    /// The CA bundle could not be read.
     #[error("[host].ca_bundle: cannot read {path}: {reason}")]
-    Bundle { path: PathBuf, reason: String },
+    Bundle {
+        /// The bundle's file.
+        path: PathBuf,
+        /// Why it could not be read.
+        reason: String,
+    },
+    /// The CA bundle holds no certificate rustls can use.
     #[error("[host].ca_bundle: {path} holds no usable certificate")]
-    EmptyBundle { path: PathBuf },
+    EmptyBundle {
+        /// The bundle's file.
+        path: PathBuf,
+    },
+    /// rustls refused the set-up.
     #[error("TLS set-up failed: {0}")]
     Setup(String),
 }
@@ -75,6 +86,8 @@ impl std::fmt::Debug for Connections {
 }
 
 impl Connections {
+    /// A pool trusting the system's roots and `settings.ca_bundle`, connecting within
+    /// `connect_timeout`.
     pub fn new(settings: &ConnectionSettings, connect_timeout: Duration) -> Result<Self, TlsError> {
         let roots = roots(settings.ca_bundle.as_deref())?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());

@@ -9,16 +9,36 @@ use crate::connections::TlsError;
 /// What is wrong with a configuration. The value of a secret field is never part of it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
+    /// Not TOML (the line is named, its text is not shown), or a section of the wrong type.
     #[error("configuration is not valid TOML: {0}")]
     Syntax(String),
+    /// No `[shared_folder]` table.
     #[error("configuration has no [shared_folder] table")]
     MissingSection,
+    /// A field of `[shared_folder]` is missing or invalid.
     #[error("[shared_folder].{field}: {reason}")]
-    Field { field: String, reason: String },
+    Field {
+        /// The field's name.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A field of the binary's `[host]` section is unknown or invalid.
     #[error("[host].{field}: {reason}")]
-    HostField { field: String, reason: String },
+    HostField {
+        /// The field's name.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The configuration file could not be read.
     #[error("cannot read {path}: {reason}")]
-    Unreadable { path: String, reason: String },
+    Unreadable {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl ConfigError {
@@ -42,10 +62,13 @@ impl ConfigError {
 /// A component could not become a provider.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LoadError {
+    /// The wasmtime engine could not be set up (not a fault of the component).
     #[error("the wasmtime engine could not be set up: {0}")]
     Engine(String),
+    /// The bytes are not a WebAssembly component.
     #[error("not a valid WebAssembly component: {0}")]
     NotAComponent(String),
+    /// The component imports what the world does not grant, or does not export `provider`.
     #[error("the component does not fit the shared-folder-provider world: {0}")]
     WrongWorld(String),
 }
@@ -74,19 +97,31 @@ pub enum CallError {
 /// An error of the runtime's API: which provider, which room, and what went wrong.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
+    /// The configuration is wrong.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A component could not become the provider; the one before it (if any) keeps serving.
     #[error("provider {provider:?}: {source}")]
-    Load { provider: String, source: LoadError },
+    Load {
+        /// The provider's name.
+        provider: String,
+        /// What went wrong.
+        source: LoadError,
+    },
+    /// A call of the provider failed.
     #[error("provider {provider:?}, room {room:?}: {source}")]
     Call {
+        /// The provider's name.
         provider: String,
+        /// The room the call was about.
         room: String,
+        /// What went wrong.
         source: CallError,
     },
     /// The room id cannot name a folder (see [`crate::check_room_id`]); nothing was done.
     #[error("invalid room: {0}")]
     InvalidRoom(String),
+    /// The trust settings for the storage's certificate could not be used.
     #[error(transparent)]
     Tls(#[from] TlsError),
 }

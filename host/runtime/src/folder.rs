@@ -9,20 +9,28 @@ use crate::secret::Secret;
 /// One public link of a folder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareLink {
+    /// The storage's id of the link (to delete it).
     pub id: String,
+    /// The public URL a participant opens.
     pub url: String,
+    /// The link's password.
     pub password: Secret,
 }
 
 /// A room's shared folder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FolderRecord {
+    /// The meeting room.
     pub room: String,
     /// The provider that created it.
     pub provider: String,
+    /// The folder's path on the storage, as the provider names it.
     pub path: String,
+    /// The read-only link: every participant gets it.
     pub read: ShareLink,
+    /// The read-write link: moderators only.
     pub read_write: ShareLink,
+    /// When it was created (seconds since the Unix epoch).
     pub created_at_unix: u64,
 }
 

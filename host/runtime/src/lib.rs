@@ -65,6 +65,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 mod bindings;
 mod config;
 mod connections;

@@ -32,9 +32,11 @@ use crate::secret::Secret;
 /// Scheme, host and port: where a provider may send requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
+    /// `https` (or plain `http`).
     pub https: bool,
     /// Lower-case host name or IP literal (IPv6 in brackets).
     pub host: String,
+    /// The port, the scheme's default when the URL names none.
     pub port: u16,
 }
 
@@ -138,6 +140,7 @@ impl Outbound {
         }
     }
 
+    /// The one origin requests may go to.
     pub fn origin(&self) -> &Origin {
         &self.origin
     }

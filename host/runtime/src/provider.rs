@@ -27,6 +27,7 @@ pub struct CallLimits {
 /// Which provider serves calls.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderInfo {
+    /// The provider's name (`[shared_folder].provider`, or the name it was swapped in as).
     pub name: String,
     /// SHA-256 of the component, in hex.
     pub digest: String,

@@ -13,7 +13,9 @@ use crate::secret::Secret;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// Sees both links.
     Moderator,
+    /// Sees the read-only link.
     Participant,
 }
 
@@ -34,14 +36,18 @@ impl std::str::FromStr for Role {
 /// One link as a participant gets it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Link {
+    /// The public URL.
     pub url: String,
+    /// Its password.
     pub password: Secret,
 }
 
 /// The shared folder as one participant sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Access {
+    /// The read-only link.
     pub read: Link,
+    /// The read-write link, for moderators only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_write: Option<Link>,
 }

@@ -18,7 +18,9 @@ use crate::sandbox::SandboxLimits;
 /// Limits on what a provider call may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    /// What one instance may use (memory, tables).
     pub sandbox: SandboxLimits,
+    /// The waits and sizes of the storage requests.
     pub outbound: OutboundLimits,
     /// Deadline of one whole provider call.
     pub call_deadline: Duration,
@@ -37,6 +39,7 @@ impl Default for Limits {
 /// How a runtime is set up, besides its configuration and component.
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// Limits on what a call may use.
     pub limits: Limits,
     /// Folder of compiled components (by content digest), so that a restart loads instead of
     /// compiling; it must be writable by the host only. `None`: compile at every start.

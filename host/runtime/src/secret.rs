@@ -8,10 +8,12 @@ use std::fmt;
 pub struct Secret(String);
 
 impl Secret {
+    /// Keeps `secret`.
     pub fn new(secret: impl Into<String>) -> Self {
         Secret(secret.into())
     }
 
+    /// The text, for the one place that must use it.
     pub fn expose(&self) -> &str {
         &self.0
     }
