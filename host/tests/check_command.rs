@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use shared_folder_test_support::TestHost;
+
 const PASSWORD: &str = "account-Secret-4711";
 
 fn write(name: &str, content: &[u8]) -> PathBuf {
@@ -27,9 +29,9 @@ fn check(args: &[&std::ffi::OsStr]) -> (bool, String, String) {
 }
 
 fn config(extra: &str) -> String {
-    format!(
-        "[shared_folder]\nprovider = \"nextcloud\"\nurl = \"https://cloud.example.com/nc/\"\nusername = \"opentalk\"\npassword = \"{PASSWORD}\"\n{extra}"
-    )
+    TestHost::at("https://cloud.example.com/nc/", "opentalk", PASSWORD)
+        .line(extra)
+        .shared_folder_toml()
 }
 
 #[test]
