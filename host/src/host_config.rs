@@ -215,7 +215,7 @@ impl HostTable {
     ) -> Result<Option<Secret>, ConfigError> {
         let (field, secret) = match (&self.password_file, &self.password_env) {
             (Some(_), Some(_)) => {
-                return Err(ConfigError::host_field(
+                return Err(host_error(
                     "password_env",
                     "give password_file or password_env, not both",
                 ));
@@ -224,7 +224,7 @@ impl HostTable {
                 let file = base.join(&file.0);
                 // The path is not quoted: a password written here by mistake would be.
                 let text = std::fs::read_to_string(&file).map_err(|e| {
-                    ConfigError::host_field(
+                    host_error(
                         "password_file",
                         format!("the file it names cannot be read: {}", e.kind()),
                     )
@@ -248,20 +248,22 @@ impl HostTable {
                     } else {
                         "must name an environment variable (letters, digits and '_')".to_owned()
                     };
-                    ConfigError::host_field("password_env", reason)
+                    host_error("password_env", reason)
                 })?;
                 ("password_env", value)
             }
             (None, None) => return Ok(None),
         };
         if secret.is_empty() {
-            return Err(ConfigError::host_field(
-                field,
-                "the password it gives is empty",
-            ));
+            return Err(host_error(field, "the password it gives is empty"));
         }
         Ok(Some(Secret::new(secret)))
     }
+}
+
+/// An error about `[host].field`.
+fn host_error(field: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::in_section("host", field, reason)
 }
 
 /// A non-empty text naming a file (relative to the configuration file) or a variable.
@@ -433,7 +435,9 @@ mod tests {
                 text
             };
             match parse(&text) {
-                Err(ConfigError::HostField { field: f, .. }) if f == field => {}
+                Err(ConfigError::Field {
+                    section, field: f, ..
+                }) if section == "host" && f == field => {}
                 other => panic!("{host}: {other:?}"),
             }
         }
@@ -448,7 +452,10 @@ mod tests {
         ] {
             let text = format!("{SHARED_FOLDER}\n[host]\n{host}\n");
             let error = parse(&text).unwrap_err();
-            assert!(matches!(error, ConfigError::HostField { .. }), "{error}");
+            assert!(
+                matches!(&error, ConfigError::Field { section, .. } if section == "host"),
+                "{error}"
+            );
             assert!(!format!("{error} {error:?}").contains("hunter2"), "{error}");
         }
         let unknown = parse(&format!("{SHARED_FOLDER}\n[host]\npassword = \"pw\"\n")).unwrap_err();
@@ -462,7 +469,8 @@ mod tests {
         );
         let error = parse(&both).unwrap_err();
         assert!(
-            matches!(&error, ConfigError::Field { field, .. } if field == "password"),
+            matches!(&error, ConfigError::Field { section, field, .. }
+                if section == "shared_folder" && field == "password"),
             "{error}"
         );
         assert!(!error.to_string().contains("Passw0rd"));
@@ -482,6 +490,7 @@ mod tests {
     }
 
     fn error_names(error: &ConfigError, name: &str) -> bool {
-        matches!(error, ConfigError::Field { field, .. } if field == name)
+        matches!(error, ConfigError::Field { section, field, .. }
+            if section == "shared_folder" && field == name)
     }
 }

@@ -281,12 +281,12 @@ impl SharedFolderConfig {
     }
 }
 
-/// Fields whose values are secrets: an error about one never quotes what was written.
-const SECRET_FIELDS: &[&str] = &["password", "api_tokens"];
-
-/// Reads a TOML document into `T`, with the field of any error named (`[section].field: …`)
-/// and no secret's value in it. The one TOML reader of the host: `[shared_folder]` here, the
-/// binary's `[host]` on top.
+/// Reads a TOML document into `T`, with the field of any error named (`[section].field: …`).
+/// The one TOML reader of the host: `[shared_folder]` here, the binary's `[host]` on top.
+///
+/// serde's messages quote what was written for some errors ("invalid type: string "…""); a
+/// secret field keeps its value out of them by its type ([`Secret`] refuses what is not text
+/// without quoting it), and a section that is not a table is not quoted either.
 pub fn from_toml<T: DeserializeOwned>(text: &str) -> Result<T, ConfigError> {
     let deserializer = toml::de::Deserializer::parse(text).map_err(syntax_error(text))?;
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
@@ -308,35 +308,11 @@ pub fn from_toml<T: DeserializeOwned>(text: &str) -> Result<T, ConfigError> {
         {
             path.push(name.to_owned());
         }
-        let unknown = message.starts_with("unknown field `");
-        let reason = match path.last() {
-            // An unknown field's message holds key names only.
-            Some(field) if SECRET_FIELDS.contains(&field.as_str()) && !unknown => {
-                if message.starts_with("missing field") {
-                    "missing".to_owned()
-                } else if field == "api_tokens" {
-                    "must be a list of strings".to_owned()
-                } else {
-                    "must be a string".to_owned()
-                }
-            }
-            _ => reason_of(&message),
-        };
         match path.as_slice() {
-            [] => ConfigError::Syntax(reason),
-            [section] if section == "shared_folder" || section == "host" => {
-                ConfigError::Syntax(format!("`{section}` must be a table: {reason}"))
-            }
-            [section, rest @ ..] if section == "shared_folder" => ConfigError::Field {
-                field: rest.join("."),
-                reason,
-            },
-            [section, rest @ ..] if section == "host" => ConfigError::HostField {
-                field: rest.join("."),
-                reason,
-            },
+            [] => ConfigError::Syntax(reason_of(&message)),
+            [section] => ConfigError::Syntax(format!("`{section}` must be a table")),
             [section, rest @ ..] => {
-                ConfigError::Syntax(format!("[{section}].{}: {reason}", rest.join(".")))
+                ConfigError::in_section(section, &rest.join("."), reason_of(&message))
             }
         }
     })
@@ -469,7 +445,8 @@ mod tests {
                 .join("\n");
             let error = SharedFolderConfig::from_toml(&text).unwrap_err();
             assert!(
-                matches!(&error, ConfigError::Field { field: f, .. } if f == field),
+                matches!(&error, ConfigError::Field { section, field: f, .. }
+                    if section == "shared_folder" && f == field),
                 "{field}: {error}"
             );
             assert!(!error.to_string().contains("s3cret"));

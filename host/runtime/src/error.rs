@@ -15,17 +15,11 @@ pub enum ConfigError {
     /// No `[shared_folder]` table.
     #[error("configuration has no [shared_folder] table")]
     MissingSection,
-    /// A field of `[shared_folder]` is missing or invalid.
-    #[error("[shared_folder].{field}: {reason}")]
+    /// A field is missing, unknown or invalid.
+    #[error("[{section}].{field}: {reason}")]
     Field {
-        /// The field's name.
-        field: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// A field of the binary's `[host]` section is unknown or invalid.
-    #[error("[host].{field}: {reason}")]
-    HostField {
+        /// The section (table) it is in, e.g. `shared_folder`.
+        section: String,
         /// The field's name.
         field: String,
         /// What is wrong with it.
@@ -44,15 +38,13 @@ pub enum ConfigError {
 impl ConfigError {
     /// An error about `[shared_folder].field`.
     pub fn field(field: &str, reason: impl Into<String>) -> Self {
-        ConfigError::Field {
-            field: field.to_owned(),
-            reason: reason.into(),
-        }
+        Self::in_section("shared_folder", field, reason)
     }
 
-    /// An error about `[host].field`.
-    pub fn host_field(field: &str, reason: impl Into<String>) -> Self {
-        ConfigError::HostField {
+    /// An error about `[section].field`.
+    pub fn in_section(section: &str, field: &str, reason: impl Into<String>) -> Self {
+        ConfigError::Field {
+            section: section.to_owned(),
             field: field.to_owned(),
             reason: reason.into(),
         }

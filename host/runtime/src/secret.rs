@@ -42,7 +42,7 @@ impl serde::Serialize for Secret {
 impl<'de> serde::Deserialize<'de> for Secret {
     /// Reads text; anything else is refused without quoting what was written.
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_string(SecretVisitor)
+        deserializer.deserialize_any(SecretVisitor)
     }
 }
 
@@ -86,6 +86,34 @@ impl<'de> serde::de::Visitor<'de> for SecretVisitor {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> Result<Secret, A::Error> {
         Err(serde::de::Error::custom("must be a string"))
     }
+
+    fn visit_i128<E: serde::de::Error>(self, _: i128) -> Result<Secret, E> {
+        Err(E::custom("must be a string"))
+    }
+
+    fn visit_u128<E: serde::de::Error>(self, _: u128) -> Result<Secret, E> {
+        Err(E::custom("must be a string"))
+    }
+
+    fn visit_bytes<E: serde::de::Error>(self, _: &[u8]) -> Result<Secret, E> {
+        Err(E::custom("must be a string"))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Secret, E> {
+        Err(E::custom("must be a string"))
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Secret, E> {
+        Err(E::custom("must be a string"))
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, inner: D) -> Result<Secret, D::Error> {
+        inner.deserialize_any(SecretVisitor)
+    }
+
+    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, _: A) -> Result<Secret, A::Error> {
+        Err(serde::de::Error::custom("must be a string"))
+    }
 }
 
 #[cfg(test)]
@@ -97,5 +125,26 @@ mod tests {
         let s = Secret::new("hunter2-very-secret");
         assert_eq!(format!("{s:?} {s}"), "Secret(***) ***");
         assert_eq!(s.expose(), "hunter2-very-secret");
+    }
+
+    #[test]
+    fn what_is_not_text_is_refused_without_being_quoted() {
+        for json in [
+            "1234567",
+            "[\"1234567\"]",
+            "{\"a\":\"1234567\"}",
+            "true",
+            "null",
+        ] {
+            let error = serde_json::from_str::<Secret>(json)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                !error.contains("1234567") && !error.contains("true"),
+                "{json}: {error}"
+            );
+        }
+        let read: Secret = serde_json::from_str("\"pw 1234567\"").unwrap();
+        assert_eq!(read.expose(), "pw 1234567");
     }
 }
