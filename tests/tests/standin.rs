@@ -156,6 +156,27 @@ async fn ocs_shares_answer_like_the_recordings() {
         )
         .await;
     assert_eq!(rw.json()["ocs"]["data"]["permissions"], 31);
+    assert_eq!(rw.json()["ocs"]["data"]["mail_send"], 1);
+    // A create-only link ("file drop") gets no share bit (`04 [4]`).
+    let drop = account
+        .ocs(
+            "POST",
+            shares,
+            "path=%2Fopentalk%2Fmeetings%2Fr&shareType=3&permissions=4&password=Xy7-long-enough",
+        )
+        .await;
+    assert_eq!(drop.json()["ocs"]["data"]["permissions"], 4);
+    let drop_id = drop.json()["ocs"]["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        account
+            .ocs("DELETE", &format!("{shares}/{drop_id}"), "")
+            .await
+            .status,
+        200
+    );
 
     // docs/nextcloud-behaviour.md, "Refusals when creating a link"; recording `05`
     let cases: [(&str, u16, &str); 7] = [
@@ -223,6 +244,11 @@ async fn ocs_shares_answer_like_the_recordings() {
     assert_eq!(
         (bad.status, meta(&bad)),
         (401, (997, "Unauthorised".to_owned()))
+    );
+    // Refused credentials come with a challenge (`05 [13]`).
+    assert_eq!(
+        bad.headers["www-authenticate"],
+        "Basic realm=\"Authorisation Required\""
     );
 
     // docs/nextcloud-behaviour.md, "Listing, reading and updating links", "Deleting a link";

@@ -27,12 +27,16 @@ impl Call<'_> {
     pub(super) fn ocs(&self, world: &mut World) -> Answer {
         if !self.authenticated {
             // docs/nextcloud-behaviour.md, "Requests and authentication"; recording `05 [13], [14]`
-            let message = if self.headers.contains_key(header::AUTHORIZATION) {
-                "Unauthorised"
-            } else {
-                "Current user is not logged in"
-            };
-            return answers::ocs_error(401, message);
+            if self.headers.contains_key(header::AUTHORIZATION) {
+                // Refused credentials come with a challenge (`05 [13]`); none, without (`[14]`).
+                let mut answer = answers::ocs_error(401, "Unauthorised");
+                answer.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    http::HeaderValue::from_static("Basic realm=\"Authorisation Required\""),
+                );
+                return answer;
+            }
+            return answers::ocs_error(401, "Current user is not logged in");
         }
         if self
             .headers

@@ -113,9 +113,14 @@ impl Call<'_> {
                 .map(char::from)
                 .collect(),
             path,
-            // The share bit comes back added: 1 → 17, 15 → 31 (docs/nextcloud-behaviour.md,
-            // "Creating a public link"; recording `04 [1], [2]`).
-            permissions: permissions | SHARE,
+            // The share bit comes back added to a link that can be read: 1 → 17, 15 → 31; a
+            // create-only link (4) stays 4 (docs/nextcloud-behaviour.md, "Creating a public
+            // link"; recording `04 [1], [2], [4]`).
+            permissions: if permissions & READ != 0 {
+                permissions | SHARE
+            } else {
+                permissions
+            },
             password: params.password.filter(|p| !p.is_empty()),
             expiration,
         };
@@ -260,7 +265,7 @@ impl Call<'_> {
             "password": hashed,
             "send_password_by_talk": false,
             "url": format!("{}/index.php/s/{}", self.link_base(host), share.token),
-            "mail_send": 0,
+            "mail_send": 1,
             "hide_download": 0,
             "attributes": null,
         })
