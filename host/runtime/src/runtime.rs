@@ -210,13 +210,6 @@ impl Runtime {
             .map_err(|source| call_failed(&provider, "", source))
     }
 
-    /// The storage as the provider reaches it: the configured origin only, with the
-    /// account's credentials and session added by the host. For checks of the storage itself
-    /// (the binary's `preflight`).
-    pub fn storage(&self) -> &Outbound {
-        &self.calls.outbound
-    }
-
     fn current_provider(&self) -> Arc<Provider> {
         Arc::clone(&self.current.read().unwrap_or_else(|p| p.into_inner()))
     }
