@@ -85,16 +85,16 @@ pub struct HostConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct HostTable {
-    plugins: Option<FilePath>,
-    database: Option<FilePath>,
-    component_cache: Option<FilePath>,
-    ca_bundle: Option<FilePath>,
+    plugins: Option<NonEmpty>,
+    database: Option<NonEmpty>,
+    component_cache: Option<NonEmpty>,
+    ca_bundle: Option<NonEmpty>,
     allow_plain_http: Option<bool>,
     storage_session: Option<bool>,
     listen: Option<Listen>,
     api_tokens: Option<Tokens>,
-    password_file: Option<FilePath>,
-    password_env: Option<FilePath>,
+    password_file: Option<NonEmpty>,
+    password_env: Option<NonEmpty>,
     call_timeout: Option<Positive>,
     connect_timeout: Option<Positive>,
     answer_timeout: Option<Positive>,
@@ -134,7 +134,7 @@ impl HostConfig {
         let File { host: table } = from_toml(text)?;
         let password = table.password(base, env)?;
         let shared_folder = SharedFolderConfig::from_toml_with(text, password)?;
-        let path = |field: &Option<FilePath>| field.as_ref().map(|p| base.join(&p.0));
+        let path = |field: &Option<NonEmpty>| field.as_ref().map(|p| base.join(&p.0));
         let seconds = |field: &Option<Positive>, default: u64| {
             Duration::from_secs(field.as_ref().map_or(default, |n| n.0))
         };
@@ -234,8 +234,8 @@ impl HostTable {
                 ("password_file", text)
             }
             (None, Some(name)) => {
-                let name = name.0.to_string_lossy();
-                let value = env(&name).ok_or_else(|| {
+                let name = name.0.as_str();
+                let value = env(name).ok_or_else(|| {
                     // Quoted only when it looks like a variable's name: a password written
                     // here by mistake is not repeated.
                     let looks_like_a_name = name
@@ -266,17 +266,17 @@ fn host_error(field: &str, reason: impl Into<String>) -> ConfigError {
     ConfigError::in_section("host", field, reason)
 }
 
-/// A non-empty text naming a file (relative to the configuration file) or a variable.
+/// A non-empty text: a file's path (relative to the configuration file) or a variable's name.
 #[derive(Debug)]
-struct FilePath(PathBuf);
+struct NonEmpty(String);
 
-impl<'de> Deserialize<'de> for FilePath {
+impl<'de> Deserialize<'de> for NonEmpty {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
         if text.trim().is_empty() {
             return Err(de::Error::custom("must not be empty"));
         }
-        Ok(FilePath(PathBuf::from(text)))
+        Ok(NonEmpty(text))
     }
 }
 

@@ -164,7 +164,7 @@ impl<'de> Deserialize<'de> for ProviderName {
 }
 
 /// Text that must not be empty once trimmed.
-pub(crate) struct Text(pub(crate) String);
+struct Text(String);
 
 impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -290,12 +290,12 @@ impl SharedFolderConfig {
 pub fn from_toml<T: DeserializeOwned>(text: &str) -> Result<T, ConfigError> {
     let deserializer = toml::de::Deserializer::parse(text).map_err(syntax_error(text))?;
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        // The tables and keys; a list's index adds nothing to a field's name.
         let mut path: Vec<String> = error
             .path()
             .iter()
             .filter_map(|segment| match segment {
                 serde_path_to_error::Segment::Map { key } => Some(key.clone()),
-                serde_path_to_error::Segment::Seq { .. } => None,
                 _ => None,
             })
             .collect();
