@@ -101,29 +101,23 @@ async fn sequential(
     eprintln!("{samples} creates and deletes each, one after another …");
     let mut times: [Vec<Duration>; 6] = Default::default();
     for i in 0..samples {
-        let timed = |started: Instant| started.elapsed();
-        let room = format!("{run}-seq-{i}");
-        let started = Instant::now();
-        ours.create(&room).await?;
-        times[0].push(timed(started));
-        let started = Instant::now();
-        ours.delete(&room, false).await?;
-        times[1].push(timed(started));
-
-        let room = format!("{run}-seq-nosession-{i}");
-        let started = Instant::now();
-        no_session.create(&room).await?;
-        times[2].push(timed(started));
-        let started = Instant::now();
-        no_session.delete(&room, false).await?;
-        times[3].push(timed(started));
+        // Ours with the session kept (times 0, 1), then without (2, 3).
+        for (host, name, slot) in [(ours, "seq", 0), (no_session, "seq-nosession", 2)] {
+            let room = format!("{run}-{name}-{i}");
+            let started = Instant::now();
+            host.create(&room).await?;
+            times[slot].push(started.elapsed());
+            let started = Instant::now();
+            host.delete(&room, false).await?;
+            times[slot + 1].push(started.elapsed());
+        }
 
         let started = Instant::now();
         let folder = baseline.create(&format!("{run}-seq-baseline-{i}")).await?;
-        times[4].push(timed(started));
+        times[4].push(started.elapsed());
         let started = Instant::now();
         baseline.delete(&folder).await?;
-        times[5].push(timed(started));
+        times[5].push(started.elapsed());
     }
     let [
         mut create,
