@@ -128,6 +128,19 @@ async fn failures_exit_non_zero_with_the_reason_and_no_secret() {
     assert_eq!(escape.code, Some(2), "{escape:?}");
     assert!(escape.stderr.contains("invalid room"), "{escape:?}");
 
+    // A provider field the provider refuses is a configuration error too (exit 2), named.
+    let setup_expiry = Setup::new(&standin, "");
+    setup_expiry.edit(
+        "directory = \"opentalk/meetings\"",
+        "directory = \"opentalk/meetings\"\nexpiry = 0",
+    );
+    let expiry = setup_expiry.run("create", &["--room", "room-x"]).await;
+    assert_eq!(expiry.code, Some(2), "{expiry:?}");
+    assert!(
+        expiry.stderr.contains("[shared_folder].expiry"),
+        "{expiry:?}"
+    );
+
     // A bad role is a usage error.
     let role = setup
         .run("access", &["--room", "r", "--role", "owner"])
