@@ -1,6 +1,6 @@
 //! The NextCloud shared-folder provider.
 //!
-//! A WebAssembly component (world `shared-folder-provider`, see `wit/provider.wit`) that creates
+//! A WebAssembly component (world `shared-folder-provider` of contract 0.3, see `wit/provider.wit`) that creates
 //! a meeting room's folder over WebDAV and its two public links over the OCS share API, and
 //! deletes them again. It talks to NextCloud only through `wasi:http`; the host adds the
 //! account's credentials to each request, so the password never enters this component.
@@ -13,7 +13,8 @@
 //! - [`retry`]: which failed requests are sent again, and after what wait;
 //! - [`webdav`] and [`ocs`]: NextCloud's two APIs, answers turned into typed errors;
 //! - [`trash`]: the trash bin, where deleted folders land, and their removal from it;
-//! - [`nextcloud`]: the create, delete and purge procedures, with clean-up on failure.
+//! - [`nextcloud`]: the create, delete and purge procedures, with clean-up on failure;
+//! - [`handle`]: what `delete` gets back to find the folder and its links (path, share ids).
 //!
 //! The component is `no_std` (with `alloc`, see `tools/guest-runtime`): Rust's `std` on
 //! wasm32-wasip2 would import `wasi:cli` (environment, exit, stdio), which the provider world
@@ -28,7 +29,7 @@ use guest_runtime as _;
 
 mod bindings {
     wit_bindgen::generate!({
-        path: "../wit",
+        path: "../../wit",
         world: "shared-folder-provider",
         generate_all,
     });
@@ -45,6 +46,7 @@ mod prelude {
 
 pub mod errors;
 pub mod expiry;
+pub mod handle;
 pub mod http;
 pub mod nextcloud;
 pub mod ocs;
@@ -57,20 +59,45 @@ pub mod webdav;
 
 use alloc::string::String;
 use bindings::exports::shared_folder::provider::provider::Guest;
-use bindings::shared_folder::provider::types::{Error, Settings, SharedFolder};
+use bindings::shared_folder::provider::types::{ConfigError, Error, Settings, Share, SharedFolder};
+use handle::Handle;
 
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 struct NextcloudProvider;
 
 impl Guest for NextcloudProvider {
-    fn create(settings: Settings, room: String) -> Result<SharedFolder, Error> {
-        let settings = settings::Settings::from_wit(&settings)?;
-        nextcloud::create(&settings, &room)
+    fn validate(settings: Settings) -> Result<(), ConfigError> {
+        match settings::Settings::from_wit(&settings) {
+            Ok(_) => Ok(()),
+            Err(Error::InvalidConfig(problem)) => Err(problem),
+            // `from_wit` reports nothing else.
+            Err(_) => Err(ConfigError {
+                field: String::new(),
+                reason: "the settings cannot be read".into(),
+            }),
+        }
     }
 
-    fn delete(settings: Settings, folder: SharedFolder) -> Result<(), Error> {
+    fn create(settings: Settings, room: String) -> Result<SharedFolder, Error> {
         let settings = settings::Settings::from_wit(&settings)?;
-        nextcloud::delete(&settings, &folder)
+        let created = nextcloud::create(&settings, &room)?;
+        let handle = Handle::of(&created).encode();
+        let share = |link: nextcloud::Link| Share {
+            url: link.url,
+            password: link.password,
+        };
+        Ok(SharedFolder {
+            location: created.folder.display(),
+            read: share(created.read),
+            read_write: share(created.read_write),
+            handle,
+        })
+    }
+
+    fn delete(settings: Settings, room: String, handle: String) -> Result<(), Error> {
+        let settings = settings::Settings::from_wit(&settings)?;
+        let (handle, folder) = Handle::read(&settings, &room, &handle)?;
+        nextcloud::delete(&settings, &folder, &handle.read, &handle.read_write)
     }
 
     fn purge(settings: Settings, room: String) -> Result<(), Error> {

@@ -10,7 +10,6 @@
 //! purge lists the folder's links, deletes each, then the folder as a delete does. Each
 //! request is sent again after a transient failure when that is safe ([`crate::retry`]).
 
-use crate::bindings::shared_folder::provider::types::{Share, SharedFolder};
 use crate::errors::{self, Error};
 use crate::http::{self, Request, Response};
 use crate::ocs::{self, CreatedShare};
@@ -20,7 +19,21 @@ use crate::settings::Settings;
 use crate::webdav::{self, Made};
 use crate::{expiry, password, retry, trash};
 
-pub fn create(settings: &Settings, room: &str) -> Result<SharedFolder, Error> {
+/// One public link as NextCloud knows it: the share's id (to delete it), URL and password.
+pub struct Link {
+    pub id: String,
+    pub url: String,
+    pub password: String,
+}
+
+/// What [`create`] made: the folder and its two links.
+pub struct Created {
+    pub folder: FolderPath,
+    pub read: Link,
+    pub read_write: Link,
+}
+
+pub fn create(settings: &Settings, room: &str) -> Result<Created, Error> {
     let folder = FolderPath::for_room(&settings.directory, room)?;
     let expire_date = settings.expiry_days.map(expiry::expire_date).transpose()?;
 
@@ -42,8 +55,13 @@ pub fn create(settings: &Settings, room: &str) -> Result<SharedFolder, Error> {
     }
 }
 
-pub fn delete(settings: &Settings, shared: &SharedFolder) -> Result<(), Error> {
-    let folder = FolderPath::of_created(&settings.directory, &shared.path)?;
+/// Deletes `folder` and its two links, the shares `read_id` and `read_write_id`.
+pub fn delete(
+    settings: &Settings,
+    folder: &FolderPath,
+    read_id: &str,
+    read_write_id: &str,
+) -> Result<(), Error> {
     // The links first, together. A link left when its folder goes is not gone: NextCloud keeps
     // it, hidden, and a restore of the folder from the trash bin revives it with its password
     // (docs/nextcloud-behaviour.md, "Deleting: links first, then the folder";
@@ -52,14 +70,14 @@ pub fn delete(settings: &Settings, shared: &SharedFolder) -> Result<(), Error> {
     let [read, read_write] = http::send_all(
         &settings.origin,
         [
-            &ocs::delete_share(settings, &shared.read.id),
-            &ocs::delete_share(settings, &shared.read_write.id),
+            &ocs::delete_share(settings, read_id),
+            &ocs::delete_share(settings, read_write_id),
         ],
     );
     read.and_then(|answer| ocs::share_removed(&answer))?;
     read_write.and_then(|answer| ocs::share_removed(&answer))?;
     // Then the folder, alone: not while its shares are being deleted.
-    delete_folder(settings, &folder)
+    delete_folder(settings, folder)
 }
 
 /// Deletes the folder `create` makes for `room`, links and files with it. Its links are not
@@ -126,7 +144,7 @@ fn share_folder(
     settings: &Settings,
     folder: &FolderPath,
     expire_date: Option<&str>,
-) -> Result<SharedFolder, (Error, Vec<String>)> {
+) -> Result<Created, (Error, Vec<String>)> {
     let path = folder.share_path();
     let link = ShareRequest {
         settings,
@@ -144,8 +162,8 @@ fn share_folder(
     let read = link.finish(ocs::READ, read_password, read_answer);
     let read_write = link.finish(ocs::READ_WRITE, read_write_password, read_write_answer);
     match (read, read_write) {
-        (Ok(read), Ok(read_write)) => Ok(SharedFolder {
-            path: folder.display(),
+        (Ok(read), Ok(read_write)) => Ok(Created {
+            folder: folder.clone(),
             read,
             read_write,
         }),
@@ -181,7 +199,7 @@ impl ShareRequest<'_> {
         permissions: u32,
         password: String,
         answer: Result<Response, Error>,
-    ) -> Result<Share, Error> {
+    ) -> Result<Link, Error> {
         let (created, password) = match answer.and_then(|a| ocs::created_share(&a, permissions)) {
             Err(error) if ocs::is_password_rejection(&error) => {
                 let password = server_password(self.settings)?;
@@ -196,7 +214,7 @@ impl ShareRequest<'_> {
             created => (created, password),
         };
         match created {
-            Ok(CreatedShare { id, url }) => Ok(Share { id, url, password }),
+            Ok(CreatedShare { id, url }) => Ok(Link { id, url, password }),
             Err(error) => Err(errors::redact(error, &password)),
         }
     }
