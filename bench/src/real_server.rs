@@ -58,10 +58,18 @@ pub async fn run(file: &Path, samples: usize) -> Result<(), Failure> {
             .text_setting("url")
             .ok_or("[shared_folder].url is missing")?,
     )?;
+    let password = match &shared.credentials {
+        shared_folder_host::runtime::Credentials::Basic { password, .. } => {
+            password.expose().to_owned()
+        }
+        shared_folder_host::runtime::Credentials::Bearer(_) => {
+            return Err("the baseline client speaks HTTP Basic only: use auth = \"basic\"".into());
+        }
+    };
     let baseline = Baseline {
         url,
         username: shared.username.clone(),
-        password: shared.password.expose().to_owned(),
+        password,
         directory,
         expiry_days,
     };

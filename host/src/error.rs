@@ -31,7 +31,7 @@ impl HostError {
 impl HostError {
     /// The contract error the provider returned, if that is what this is (its message, and
     /// for a storage's error answer, the status).
-    pub fn provider_error(&self) -> Option<&shared_folder_runtime::WitError> {
+    pub fn provider_error(&self) -> Option<&shared_folder_runtime::ProviderError> {
         match self {
             HostError::Runtime(error) => error.provider_error(),
             _ => None,

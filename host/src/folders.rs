@@ -5,7 +5,9 @@
 //! and recover from a host that stopped midway; one that keeps its own records embeds
 //! [`Runtime`] alone.
 
-use shared_folder_runtime::{Access, FolderRecord, Origin, Role, Runtime, check_room_id, roles};
+use shared_folder_runtime::{
+    Access, FolderRecord, Maker, Origin, Role, Runtime, check_room_id, roles,
+};
 
 use crate::error::HostError;
 use crate::records::{Records, RoomLocks, RoomState, Unfinished};
@@ -82,8 +84,8 @@ impl SharedFolders {
             let (Unfinished::Create(room) | Unfinished::Delete(room)) = &unfinished;
             let _room = self.rooms.lock(room).await;
             let finished = match (&unfinished, self.records.get(room)?) {
-                (Unfinished::Create(_), Some(RoomState::Pending { .. })) => {
-                    self.purge_lost(room).await
+                (Unfinished::Create(_), Some(RoomState::Pending { maker })) => {
+                    self.purge_lost(room, &maker).await
                 }
                 (Unfinished::Delete(_), Some(RoomState::Deleting(record))) => {
                     self.finish_delete(&record).await
@@ -122,18 +124,21 @@ impl SharedFolders {
                     created: false,
                 });
             }
-            Some(RoomState::Pending { .. }) => self.purge_lost(room).await?,
+            Some(RoomState::Pending { maker }) => self.purge_lost(room, &maker).await?,
             // The room's folder was being deleted: that is finished first, then it is new.
             Some(RoomState::Deleting(record)) => self.finish_delete(&record).await?,
             None => {}
         }
-        self.records
-            .begin_create(room, &self.runtime.provider().name)?;
-        let record = match self.runtime.create(room).await {
+        // What serves now makes the folder, and is recorded first: a swap or a reload while
+        // the call runs changes neither.
+        let serving = self.runtime.serving();
+        let maker = serving.maker();
+        self.records.begin_create(room, &maker)?;
+        let record = match self.runtime.create_with(&serving, room).await {
             Ok(record) => record,
             Err(error) => {
                 if error.kind().may_have_left_work() {
-                    let _ = self.purge_lost(room).await;
+                    let _ = self.purge_lost(room, &maker).await;
                 } else {
                     self.records.remove(room)?;
                 }
@@ -148,8 +153,8 @@ impl SharedFolders {
             }
             return Err(error.into());
         }
-        tracing::info!(room, provider = %record.provider, path = %record.path, "shared folder created");
-        warn_about_foreign_links(self.runtime.config().url.origin(), &record);
+        tracing::info!(room, provider = %record.maker.provider, path = %record.path, "shared folder created");
+        warn_about_foreign_links(serving.config().url.origin(), &record);
         Ok(Creation {
             record,
             created: true,
@@ -207,7 +212,7 @@ impl SharedFolders {
         let _room = self.rooms.lock(room).await;
         let outcome = match self.records.get(room)? {
             None => return Ok(Deletion::NoFolder),
-            Some(RoomState::Pending { .. }) => self.purge_lost(room).await,
+            Some(RoomState::Pending { maker }) => self.purge_lost(room, &maker).await,
             Some(RoomState::Ready(record)) => {
                 self.records.begin_delete(room)?;
                 self.finish_delete(&record).await
@@ -225,7 +230,7 @@ impl SharedFolders {
         }
     }
 
-    /// Has the provider delete `record`'s folder and links, then forgets the room.
+    /// Has the provider that made `record` delete its folder and links, then forgets the room.
     async fn finish_delete(&self, record: &FolderRecord) -> Result<(), HostError> {
         self.runtime.delete(record).await?;
         self.records.remove(&record.room)?;
@@ -233,9 +238,9 @@ impl SharedFolders {
         Ok(())
     }
 
-    /// Purges the folder of a create whose outcome was lost, then forgets the room.
-    async fn purge_lost(&self, room: &str) -> Result<(), HostError> {
-        self.runtime.purge(room).await?;
+    /// Has `maker` purge the folder of a create whose outcome was lost, then forgets the room.
+    async fn purge_lost(&self, room: &str, maker: &Maker) -> Result<(), HostError> {
+        self.runtime.purge(room, maker).await?;
         self.records.remove(room)?;
         tracing::info!(room, "lost create cleaned up");
         Ok(())

@@ -364,7 +364,7 @@ mod tests {
     #[test]
     fn every_host_field_has_a_default() {
         let config = parse(&format!("{SHARED_FOLDER}password = \"pw-in-config\"\n")).unwrap();
-        let host = config.host;
+        let host = &config.host;
         assert_eq!(host.plugins, None);
         assert_eq!(host.database, Path::new("/etc/sf/shared-folders.sqlite3"));
         assert_eq!(host.component_cache, Path::new("/etc/sf/component-cache"));
@@ -376,7 +376,14 @@ mod tests {
         assert!(host.api_tokens.is_empty());
         assert_eq!(host.limits, Limits::default());
         assert_eq!(host.log_format, LogFormat::Text);
-        assert_eq!(config.shared_folder.password.expose(), "pw-in-config");
+        assert_eq!(password(&config), "pw-in-config");
+    }
+
+    fn password(config: &HostConfig) -> &str {
+        match &config.shared_folder.credentials {
+            shared_folder_runtime::Credentials::Basic { password, .. } => password.expose(),
+            other => panic!("not a password: {other:?}"),
+        }
     }
 
     #[test]
@@ -388,7 +395,7 @@ mod tests {
              memory_limit_mib = 32\nlog_format = \"json\"\n"
         ))
         .unwrap();
-        let host = config.host;
+        let host = &config.host;
         assert_eq!(host.plugins.as_deref(), Some(Path::new("/etc/sf/plugins")));
         assert_eq!(host.database, Path::new("/var/lib/sf.db"));
         assert_eq!(host.listen.port(), 9000);
@@ -400,7 +407,7 @@ mod tests {
         );
         assert_eq!(host.limits.sandbox.memory_bytes, 32 << 20);
         assert_eq!(host.log_format, LogFormat::Json);
-        assert_eq!(config.shared_folder.password.expose(), "from-env-Passw0rd");
+        assert_eq!(password(&config), "from-env-Passw0rd");
     }
 
     #[test]
@@ -409,7 +416,7 @@ mod tests {
         std::fs::write(dir.path().join("nc-password"), "file-Passw0rd\n").unwrap();
         let text = format!("{SHARED_FOLDER}\n[host]\npassword_file = \"nc-password\"\n");
         let config = HostConfig::parse(&text, dir.path(), &|_| None).unwrap();
-        assert_eq!(config.shared_folder.password.expose(), "file-Passw0rd");
+        assert_eq!(password(&config), "file-Passw0rd");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The reference host for shared-folder provider components, on top of the embeddable
 //! [`shared_folder_runtime`]: the folder records ([`records`]), the host's API that keeps
 //! them ([`SharedFolders`]), the plugins folder that is watched and hot-swapped ([`plugins`]),
-//! the controller's REST API and the participants' signaling ([`service`]), and the
+//! the configuration reread while serving ([`reload`]), the controller's REST API and the participants' signaling ([`service`]), and the
 //! configuration file of the `shared-folder-host` binary ([`HostConfig`]).
 //!
 //! See `ARCHITECTURE.md` for how the parts fit together.
@@ -11,6 +11,7 @@ mod folders;
 mod host_config;
 pub mod plugins;
 pub mod records;
+pub mod reload;
 pub mod service;
 
 pub use error::HostError;

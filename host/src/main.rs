@@ -4,12 +4,12 @@
 //!
 //! ```text
 //! shared-folder-host create --config FILE --room ROOM
-//!     {"room","path","read":{"id","url","password"},"read_write":{"id","url","password"}}
+//!     {"room","path","provider","contract","read":{"url","password"},"read_write":{"url","password"}}
 //! shared-folder-host access --config FILE --room ROOM --role moderator|participant
 //!     {"read":{"url","password"}} plus "read_write" for moderators
 //! shared-folder-host delete --config FILE --room ROOM [--force]
 //!     {"room","deleted":true|false}
-//! shared-folder-host serve  --config FILE
+//! shared-folder-host serve  --config FILE      (SIGHUP or a change of FILE: reload [shared_folder])
 //! shared-folder-host check  --config FILE [--component FILE]
 //! shared-folder-host preflight --config FILE [--rate-limit]
 //! ```
@@ -27,10 +27,11 @@ mod preflight;
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
+use shared_folder_host::runtime::{Contract, Validation};
 use shared_folder_host::service::{self, Service};
 use shared_folder_host::{
     Deletion, ErrorKind, HostConfig, HostError, LogFormat, Options, Reconciled, Records, Role,
-    Runtime, SharedFolders, plugins,
+    Runtime, SharedFolders, plugins, reload,
 };
 
 #[derive(Parser)]
@@ -71,7 +72,8 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Run the REST and signaling service until SIGINT or SIGTERM.
+    /// Run the REST and signaling service until SIGINT or SIGTERM. SIGHUP, or a change of the
+    /// configuration file, switches new rooms to a changed [shared_folder].
     Serve {
         #[arg(long)]
         config: PathBuf,
@@ -87,7 +89,9 @@ enum Command {
         #[arg(long)]
         rate_limit: bool,
     },
-    /// Check a configuration and a provider component without contacting the storage.
+    /// Check a configuration and a provider component without contacting the storage: the
+    /// contract version the component exports, whether it fits, and what the provider's
+    /// `validate` says of the settings.
     Check {
         #[arg(long)]
         config: PathBuf,
@@ -198,19 +202,21 @@ fn init_logging(format: LogFormat) {
 async fn run(command: Command, config: HostConfig) -> Result<(), Failure> {
     match command {
         Command::Create { room, .. } => {
-            let record = host(&config)?.create(&room).await?.record;
+            let record = host(&config).await?.create(&room).await?.record;
             print_json(&json!({
                 "room": record.room,
                 "path": record.path,
+                "provider": record.maker.provider,
+                "contract": record.maker.contract,
                 "read": record.read,
                 "read_write": record.read_write,
             }));
         }
         Command::Access { room, role, .. } => {
-            print_json(&json!(host(&config)?.access(&room, role)?));
+            print_json(&json!(host(&config).await?.access(&room, role)?));
         }
         Command::Delete { room, force, .. } => {
-            let deleted = match host(&config)?.delete(&room, force).await? {
+            let deleted = match host(&config).await?.delete(&room, force).await? {
                 Deletion::Deleted => true,
                 Deletion::NoFolder => false,
                 Deletion::RecordOnly(error) => {
@@ -222,7 +228,7 @@ async fn run(command: Command, config: HostConfig) -> Result<(), Failure> {
             };
             print_json(&json!({"room": room, "deleted": deleted}));
         }
-        Command::Serve { .. } => serve(config).await?,
+        Command::Serve { config: path } => serve(config, &path).await?,
         Command::Preflight { rate_limit, .. } => {
             let findings = preflight::run(&config, rate_limit).await?;
             print_findings(&config, &findings);
@@ -237,13 +243,14 @@ async fn run(command: Command, config: HostConfig) -> Result<(), Failure> {
                 });
             }
         }
-        Command::Check { component, .. } => check(&config, component.as_deref())?,
+        Command::Check { component, .. } => check(&config, component.as_deref()).await?,
     }
     Ok(())
 }
 
-/// The host the configuration describes: its provider component and its records.
-fn host(config: &HostConfig) -> Result<SharedFolders, Failure> {
+/// The host the configuration describes: its provider component (whose `validate` must
+/// accept the settings) and its records.
+async fn host(config: &HostConfig) -> Result<SharedFolders, Failure> {
     let provider = &config.shared_folder.provider;
     let component = plugins::initial_component(config.host.plugins.as_deref(), provider)
         .map_err(Failure::usage)?;
@@ -256,6 +263,7 @@ fn host(config: &HostConfig) -> Result<SharedFolders, Failure> {
         &component,
         config.host.runtime_options(),
     )?;
+    refuse_invalid(runtime.validate().await?)?;
     Ok(SharedFolders::new(runtime, records))
 }
 
@@ -280,13 +288,15 @@ fn log_reconciled(done: Reconciled, when: &str) {
     }
 }
 
-async fn serve(config: HostConfig) -> Result<(), Failure> {
+async fn serve(config: HostConfig, config_path: &Path) -> Result<(), Failure> {
     if config.host.api_tokens.is_empty() {
         return Err(Failure::usage(
             "[host].api_tokens: serve needs at least one token for the controller",
         ));
     }
-    let folders = Arc::new(host(&config)?);
+    let folders = Arc::new(host(&config).await?);
+    let _reloads = reload::watch(Arc::clone(&folders), config_path)
+        .map_err(|e| Failure::usage(format!("cannot watch for SIGHUP: {e}")))?;
     log_reconciled(folders.reconcile().await?, "left by an earlier run");
     let reconciler = tokio::spawn(keep_reconciling(
         Arc::clone(&folders),
@@ -354,7 +364,7 @@ async fn shutdown_signal() {
     let _ = interrupt.await;
 }
 
-fn check(config: &HostConfig, component: Option<&Path>) -> Result<(), Failure> {
+async fn check(config: &HostConfig, component: Option<&Path>) -> Result<(), Failure> {
     let provider = &config.shared_folder.provider;
     let bytes = match component {
         Some(path) => std::fs::read(path)
@@ -374,12 +384,37 @@ fn check(config: &HostConfig, component: Option<&Path>) -> Result<(), Failure> {
         config.shared_folder.url.origin()
     );
     println!(
-        "provider {:?}: ok ({} bytes, sha256 {}, fits shared-folder:provider@0.2.0)",
+        "provider {:?}: {} bytes, sha256 {}",
         info.name,
         bytes.len(),
         info.digest
     );
-    Ok(())
+    println!(
+        "contract: shared-folder:provider@{}.x — served by this host (it serves {}); the component fits its world",
+        info.contract,
+        Contract::served()
+    );
+    let validation = runtime.validate().await?;
+    match &validation {
+        Validation::Valid => println!("validate: the provider accepts the settings"),
+        Validation::NotOffered => println!(
+            "validate: not in contract {} — the provider checks its settings at its first call",
+            info.contract
+        ),
+        Validation::Invalid(_) => {}
+    }
+    refuse_invalid(validation)
+}
+
+/// A provider's refusal of its settings, as the configuration error it is.
+fn refuse_invalid(validation: Validation) -> Result<(), Failure> {
+    match validation {
+        Validation::Invalid(problem) => Err(shared_folder_host::Error::from(
+            shared_folder_host::ConfigError::field(&problem.field, problem.reason),
+        )
+        .into()),
+        Validation::Valid | Validation::NotOffered => Ok(()),
+    }
 }
 
 fn print_findings(config: &HostConfig, findings: &[preflight::Finding]) {

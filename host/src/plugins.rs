@@ -97,21 +97,21 @@ impl Drop for PluginWatcher {
 /// Starts watching `folder` for `folders`' configured provider's component. Must be called
 /// within a tokio runtime.
 pub fn watch(folders: Arc<SharedFolders>, folder: &Path) -> Result<PluginWatcher, PluginError> {
-    let file = component_file(folder, &folders.runtime().config().provider);
     let unusable = |e: notify::Error| PluginError::Folder {
         folder: folder.to_owned(),
         reason: e.to_string(),
     };
     let (events, mut changes) = mpsc::unbounded_channel();
-    let watched = file.clone();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        // Any component file: which one serves is decided when the change is handled, since a
+        // reloaded configuration may name another provider.
         let concerns_file = match &event {
             Ok(event) => {
                 changes_content(&event.kind)
                     && event
                         .paths
                         .iter()
-                        .any(|p| p.file_name() == watched.file_name())
+                        .any(|p| p.extension().is_some_and(|e| e == "wasm"))
             }
             // A failing watch may have missed changes: look at the file again.
             Err(_) => true,
@@ -124,7 +124,8 @@ pub fn watch(folders: Arc<SharedFolders>, folder: &Path) -> Result<PluginWatcher
     watcher
         .watch(folder, RecursiveMode::NonRecursive)
         .map_err(unusable)?;
-    tracing::info!(file = %file.display(), "watching for provider changes");
+    tracing::info!(folder = %folder.display(), "watching for provider changes");
+    let folder = folder.to_owned();
 
     let task = tokio::spawn(async move {
         // The content last refused: the same bytes are not tried again.
@@ -132,6 +133,7 @@ pub fn watch(folders: Arc<SharedFolders>, folder: &Path) -> Result<PluginWatcher
         while changes.recv().await.is_some() {
             // Let the write finish: wait until no event came for a while.
             while let Ok(Some(())) = tokio::time::timeout(QUIET, changes.recv()).await {}
+            let file = component_file(&folder, &folders.runtime().config().provider);
             reload(&folders, &file, &mut refused).await;
         }
     });

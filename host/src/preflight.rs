@@ -97,8 +97,7 @@ pub async fn run(config: &HostConfig, measure_rate_limit: bool) -> Result<Vec<Fi
     // what kind of password this is).
     let direct = Outbound::new(
         shared.url.origin().clone(),
-        &shared.username,
-        &shared.password,
+        &shared.credentials,
         config.host.limits.outbound,
         Connections::new(&connections, config.host.limits.outbound.connect_timeout)?,
         true,

@@ -20,14 +20,15 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OptionalExtension, params};
-use shared_folder_runtime::{FolderRecord, Secret, ShareLink};
+use shared_folder_runtime::{Contract, FolderRecord, Maker, Secret, ShareLink};
 
 /// What the records hold for a room.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RoomState {
     /// A create started and its outcome was never recorded.
     Pending {
-        provider: String,
+        /// Who was making it (and so purges what it may have left).
+        maker: Maker,
     },
     Ready(FolderRecord),
     /// A delete of this folder started and has not finished.
@@ -65,22 +66,26 @@ impl std::fmt::Debug for Records {
     }
 }
 
-/// The table's columns after `room`; one definition for the table and its migrations.
+/// The table's columns after `room`.
 const COLUMNS: &str = "
         provider            TEXT NOT NULL,
+        contract            TEXT NOT NULL,
+        digest              TEXT NOT NULL,
+        storage             TEXT NOT NULL,
         state               TEXT NOT NULL CHECK (state IN ('pending', 'ready', 'deleting')),
         path                TEXT,
-        read_id             TEXT,
+        handle              TEXT,
         read_url            TEXT,
         read_password       TEXT,
-        read_write_id       TEXT,
         read_write_url      TEXT,
         read_write_password TEXT,
         created_at          INTEGER NOT NULL";
 
 /// The schema version this code writes (SQLite's `user_version`): 1 knew pending and ready
-/// rows only; 2 adds deleting ones.
-const SCHEMA_VERSION: i64 = 2;
+/// rows only; 2 added deleting ones; 3 records who made a folder (provider, contract
+/// version, component digest, storage settings) and the provider's handle instead of share
+/// ids.
+const SCHEMA_VERSION: i64 = 3;
 
 impl Records {
     /// Opens (or creates) the database file at `path`.
@@ -127,30 +132,42 @@ impl Records {
     pub fn get(&self, room: &str) -> Result<Option<RoomState>, RecordsError> {
         self.run(|db| {
             db.query_row(
-                "SELECT provider, state, path, read_id, read_url, read_password,
-                        read_write_id, read_write_url, read_write_password, created_at
+                "SELECT provider, contract, digest, storage, state, path, handle,
+                        read_url, read_password, read_write_url, read_write_password, created_at
                  FROM folders WHERE room = ?1",
                 params![room],
                 |row| {
-                    let provider: String = row.get(0)?;
-                    let state: String = row.get(1)?;
+                    let contract: String = row.get(1)?;
+                    let maker = Maker {
+                        provider: row.get(0)?,
+                        contract: Contract::parse(&format!("{contract}.0")).ok_or_else(|| {
+                            rusqlite::Error::FromSqlConversionFailure(
+                                1,
+                                rusqlite::types::Type::Text,
+                                format!("unknown contract version {contract:?}").into(),
+                            )
+                        })?,
+                        digest: row.get(2)?,
+                        storage: row.get(3)?,
+                    };
+                    let state: String = row.get(4)?;
                     if state == "pending" {
-                        return Ok(RoomState::Pending { provider });
+                        return Ok(RoomState::Pending { maker });
                     }
                     let link = |at: usize| -> rusqlite::Result<ShareLink> {
                         Ok(ShareLink {
-                            id: row.get(at)?,
-                            url: row.get(at + 1)?,
-                            password: Secret::new(row.get::<_, String>(at + 2)?),
+                            url: row.get(at)?,
+                            password: Secret::new(row.get::<_, String>(at + 1)?),
                         })
                     };
                     let record = FolderRecord {
                         room: room.to_owned(),
-                        provider,
-                        path: row.get(2)?,
-                        read: link(3)?,
-                        read_write: link(6)?,
-                        created_at_unix: row.get::<_, i64>(9)?.try_into().unwrap_or(0),
+                        maker,
+                        path: row.get(5)?,
+                        handle: row.get(6)?,
+                        read: link(7)?,
+                        read_write: link(9)?,
+                        created_at_unix: row.get::<_, i64>(11)?.try_into().unwrap_or(0),
                     };
                     Ok(if state == "deleting" {
                         RoomState::Deleting(record)
@@ -194,13 +211,20 @@ impl Records {
         .map(|n| n.try_into().unwrap_or(0))
     }
 
-    /// Notes that a create of `room` by `provider` starts now.
-    pub fn begin_create(&self, room: &str, provider: &str) -> Result<(), RecordsError> {
+    /// Notes that a create of `room` by `maker` starts now.
+    pub fn begin_create(&self, room: &str, maker: &Maker) -> Result<(), RecordsError> {
         self.run(|db| {
             db.execute(
-                "INSERT INTO folders (room, provider, state, created_at)
-                 VALUES (?1, ?2, 'pending', ?3)",
-                params![room, provider, now_unix_i64()],
+                "INSERT INTO folders (room, provider, contract, digest, storage, state, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)",
+                params![
+                    room,
+                    maker.provider,
+                    maker.contract.to_string(),
+                    maker.digest,
+                    maker.storage,
+                    now_unix_i64()
+                ],
             )
         })
         .map(drop)
@@ -210,18 +234,20 @@ impl Records {
     pub fn finish_create(&self, record: &FolderRecord) -> Result<(), RecordsError> {
         self.run(|db| {
             db.execute(
-                "INSERT OR REPLACE INTO folders (room, provider, state, path,
-                     read_id, read_url, read_password,
-                     read_write_id, read_write_url, read_write_password, created_at)
-                 VALUES (?1, ?2, 'ready', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT OR REPLACE INTO folders (room, provider, contract, digest, storage,
+                     state, path, handle, read_url, read_password,
+                     read_write_url, read_write_password, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'ready', ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 params![
                     record.room,
-                    record.provider,
+                    record.maker.provider,
+                    record.maker.contract.to_string(),
+                    record.maker.digest,
+                    record.maker.storage,
                     record.path,
-                    record.read.id,
+                    record.handle,
                     record.read.url,
                     record.read.password.expose(),
-                    record.read_write.id,
                     record.read_write.url,
                     record.read_write.password.expose(),
                     i64::try_from(record.created_at_unix).unwrap_or(i64::MAX),
@@ -263,7 +289,10 @@ impl Records {
 }
 
 /// Brings the database to [`SCHEMA_VERSION`]: creates the table in a new one, or rebuilds the
-/// table of a version-1 file (whose `state` check knows no deleting rows), keeping every row.
+/// table of an older file, keeping every row. Rows from before version 3 were made by a 0.2
+/// provider whose component is not known (an empty digest) under the settings then current
+/// (an empty storage id, see `Runtime::delete`); their share ids and path become the handle
+/// the host keeps for a 0.2 provider's folder.
 fn migrate(db: &Connection) -> rusqlite::Result<()> {
     let version: i64 = db.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if version >= SCHEMA_VERSION {
@@ -281,7 +310,13 @@ fn migrate(db: &Connection) -> rusqlite::Result<()> {
         format!(
             "BEGIN;
              {}
-             INSERT INTO folders_next SELECT * FROM folders;
+             INSERT INTO folders_next
+                SELECT room, provider, '0.2', '', '', state, path,
+                       CASE WHEN state = 'pending' THEN NULL
+                            ELSE json_object('path', path, 'read', read_id,
+                                             'read_write', read_write_id) END,
+                       read_url, read_password, read_write_url, read_write_password, created_at
+                FROM folders;
              DROP TABLE folders;
              ALTER TABLE folders_next RENAME TO folders;
              PRAGMA user_version = {SCHEMA_VERSION};
@@ -370,18 +405,27 @@ impl Drop for RoomGuard<'_> {
 mod tests {
     use super::*;
 
+    fn maker() -> Maker {
+        Maker {
+            provider: "nextcloud".into(),
+            contract: Contract::V0_3,
+            digest: "d".repeat(64),
+            storage: "0123456789abcdef".into(),
+        }
+    }
+
     fn record(room: &str) -> FolderRecord {
         let share = |kind: &str| ShareLink {
-            id: format!("{kind}-id"),
             url: format!("https://c/s/{kind}"),
             password: Secret::new(format!("{kind}-Passw0rd")),
         };
         FolderRecord {
             room: room.to_owned(),
-            provider: "nextcloud".to_owned(),
+            maker: maker(),
             path: format!("meetings/{room}"),
             read: share("ro"),
             read_write: share("rw"),
+            handle: format!(r#"{{"path":"meetings/{room}","read":"1","read_write":"2"}}"#),
             created_at_unix: 1_700_000_000,
         }
     }
@@ -393,9 +437,9 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         {
             let records = Records::open(&path).unwrap();
-            records.begin_create("a", "nextcloud").unwrap();
+            records.begin_create("a", &maker()).unwrap();
             records.finish_create(&record("a")).unwrap();
-            records.begin_create("b", "nextcloud").unwrap();
+            records.begin_create("b", &maker()).unwrap();
         }
         let records = Records::open(&path).unwrap();
         assert_eq!(
@@ -404,9 +448,7 @@ mod tests {
         );
         assert_eq!(
             records.get("b").unwrap(),
-            Some(RoomState::Pending {
-                provider: "nextcloud".into()
-            })
+            Some(RoomState::Pending { maker: maker() })
         );
         assert_eq!(
             records.unfinished().unwrap(),
@@ -427,7 +469,7 @@ mod tests {
     #[test]
     fn a_delete_under_way_hides_the_record_until_it_is_finished() {
         let records = Records::in_memory().unwrap();
-        records.begin_create("a", "nextcloud").unwrap();
+        records.begin_create("a", &maker()).unwrap();
         records.finish_create(&record("a")).unwrap();
         records.begin_delete("a").unwrap();
         assert_eq!(
@@ -440,7 +482,7 @@ mod tests {
             [Unfinished::Delete("a".into())]
         );
         // A pending create is not turned into a delete.
-        records.begin_create("b", "nextcloud").unwrap();
+        records.begin_create("b", &maker()).unwrap();
         records.begin_delete("b").unwrap();
         assert!(matches!(
             records.get("b").unwrap(),
@@ -475,6 +517,16 @@ mod tests {
         };
         assert_eq!(a.read.password.expose(), "ro-Passw0rd");
         assert_eq!(a.created_at_unix, 7);
+        // Made by a 0.2 provider: its share ids and path are the handle the host keeps.
+        assert_eq!(a.maker.contract, Contract::V0_2);
+        assert_eq!(
+            (a.maker.digest.as_str(), a.maker.storage.as_str()),
+            ("", "")
+        );
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&a.handle).unwrap(),
+            serde_json::json!({"path": "meetings/a", "read": "ro-id", "read_write": "rw-id"})
+        );
         records.begin_delete("a").unwrap();
         assert_eq!(
             records.unfinished().unwrap(),
@@ -492,8 +544,8 @@ mod tests {
     #[test]
     fn a_second_pending_create_of_a_room_is_refused() {
         let records = Records::in_memory().unwrap();
-        records.begin_create("a", "nextcloud").unwrap();
-        let error = records.begin_create("a", "nextcloud").unwrap_err();
+        records.begin_create("a", &maker()).unwrap();
+        let error = records.begin_create("a", &maker()).unwrap_err();
         assert!(error.to_string().contains("UNIQUE"), "{error}");
     }
 

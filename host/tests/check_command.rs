@@ -44,10 +44,53 @@ fn a_good_configuration_and_the_built_in_component_pass() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("fits shared-folder:provider@0.2.0"),
+        stdout.contains("contract: shared-folder:provider@0.3.x — served by this host"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("validate: the provider accepts the settings"),
         "{stdout}"
     );
     assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD));
+}
+
+#[test]
+fn a_component_built_for_contract_0_2_is_checked_as_0_2() {
+    let path = write("good-02.toml", config("expiry = 7\n").as_bytes());
+    let component = write(
+        "nextcloud-0.2.0.wasm",
+        shared_folder_test_support::NEXTCLOUD_PROVIDER_0_2,
+    );
+    let (ok, stdout, stderr) = check(&[
+        "--config".as_ref(),
+        path.as_os_str(),
+        "--component".as_ref(),
+        component.as_os_str(),
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("contract: shared-folder:provider@0.2.x — served by this host"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("validate: not in contract 0.2"), "{stdout}");
+}
+
+#[test]
+fn settings_the_provider_refuses_are_named_without_contacting_the_storage() {
+    // cloud.example.com is not contacted: `validate` runs without any request.
+    let path = write("bad-expiry.toml", config("expiry = 0\n").as_bytes());
+    let output = Command::new(env!("CARGO_BIN_EXE_shared-folder-host"))
+        .args(["check", "--config"])
+        .arg(&path)
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("[shared_folder].expiry: must be between 1 and"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(PASSWORD));
 }
 
 #[test]

@@ -4,8 +4,9 @@
 //! benchmark use the same ones.
 
 pub use shared_folder_test_support::{
-    ConnectionCounter, FIXTURE_PROVIDER, Fault, FaultRule, Options, StandIn, Step, TestHost,
-    TlsIdentity, client, public_link, standin, standin_and_host, test_limits,
+    ConnectionCounter, FIXTURE_PROVIDER, Fault, FaultRule, NEXTCLOUD_PROVIDER_0_2, Options,
+    StandIn, Step, TestHost, TlsIdentity, client, public_link, standin, standin_and_host,
+    test_limits,
 };
 
 /// The built-in NextCloud provider component.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use shared_folder_harness::{
     ConnectionCounter, FIXTURE_PROVIDER, Options, StandIn, TestHost, test_limits,
 };
-use shared_folder_host::runtime::{CallError, LoadError, WitError};
+use shared_folder_host::runtime::{CallError, LoadError, ProviderError};
 use shared_folder_host::{Error, HostError, Limits, SharedFolders};
 
 async fn fixture_host(limits: Limits) -> (StandIn, SharedFolders) {
@@ -98,7 +98,7 @@ async fn requests_to_other_destinations_are_refused_before_they_leave() {
     ] {
         let error = host.create(&format!("escape:{target}")).await.unwrap_err();
         match error.provider_error() {
-            Some(WitError::Transport(code)) => {
+            Some(ProviderError::Transport(code)) => {
                 assert!(code.ends_with("HttpRequestDenied"), "{target}: {code}")
             }
             _ => panic!("{target}: {error}"),
@@ -113,7 +113,10 @@ async fn requests_to_other_destinations_are_refused_before_they_leave() {
         .await
         .unwrap_err();
     assert!(
-        matches!(error.provider_error(), Some(WitError::Remote(r)) if r.status == 404),
+        matches!(
+            error.provider_error(),
+            Some(ProviderError::Remote { status: 404, .. })
+        ),
         "{error}"
     );
     assert_eq!(standin.seen().len(), 1);
@@ -128,7 +131,7 @@ async fn a_component_cannot_set_its_own_authorization() {
     let (_standin, host) = fixture_host(test_limits()).await;
     let error = host.create("forge-auth").await.unwrap_err();
     match error.provider_error() {
-        Some(WitError::Protocol(m)) => {
+        Some(ProviderError::Protocol(m)) => {
             assert!(m.contains("Authorization refused by the host"), "{m}")
         }
         _ => panic!("{error}"),

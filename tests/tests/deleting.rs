@@ -9,7 +9,7 @@ use std::time::Duration;
 use shared_folder_harness::{
     Fault, FaultRule, Options, StandIn, Step, TestHost, public_link, standin_and_host,
 };
-use shared_folder_host::runtime::WitError;
+use shared_folder_host::runtime::ProviderError;
 use shared_folder_host::{Records, RoomState};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -70,7 +70,10 @@ async fn a_link_that_could_not_be_deleted_keeps_its_folder_for_a_retry() {
     }
     let error = host.delete("room", false).await.unwrap_err();
     assert!(
-        matches!(error.provider_error(), Some(WitError::Remote(r)) if r.status == 500),
+        matches!(
+            error.provider_error(),
+            Some(ProviderError::Remote { status: 500, .. })
+        ),
         "{error}"
     );
     // Were the folder deleted now, NextCloud would keep the link and revive it on a restore
@@ -99,7 +102,7 @@ async fn a_lost_create_is_purged_links_first() {
     // and purge must find the links by the folder.
     let records = Records::open(&database).unwrap();
     records.remove("room").unwrap();
-    records.begin_create("room", "nextcloud").unwrap();
+    records.begin_create("room", &record.maker).unwrap();
     standin.forget_seen();
     assert_eq!(host.reconcile().await.unwrap().lost_creates, 1);
     let seen: Vec<String> = standin.seen().into_iter().map(|r| r.method).collect();

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use shared_folder_harness::{Fault, FaultRule, Options, StandIn, Step, TestHost};
 use shared_folder_host::ErrorKind;
-use shared_folder_host::runtime::{RemoteError, WitError};
+use shared_folder_host::runtime::ProviderError;
 
 const STEPS: [Step; 3] = [
     Step::Mkcol,
@@ -16,11 +16,11 @@ const STEPS: [Step; 3] = [
 /// Longer than the test limits' first-byte timeout (2 s).
 const TOO_SLOW: Duration = Duration::from_secs(4);
 
-fn expected(fault: Fault) -> fn(&WitError) -> bool {
+fn expected(fault: Fault) -> fn(&ProviderError) -> bool {
     match fault {
-        Fault::Status(500) => |e| matches!(e, WitError::Remote(RemoteError { status: 500, .. })),
-        Fault::DropConnection => |e| matches!(e, WitError::Transport(_)),
-        Fault::SlowAnswer(_) => |e| matches!(e, WitError::Timeout(_)),
+        Fault::Status(500) => |e| matches!(e, ProviderError::Remote { status: 500, .. }),
+        Fault::DropConnection => |e| matches!(e, ProviderError::Transport(_)),
+        Fault::SlowAnswer(_) => |e| matches!(e, ProviderError::Timeout(_)),
         _ => |_| false,
     }
 }
@@ -113,7 +113,7 @@ async fn the_share_rate_limit_fails_cleanly() {
     assert!(
         matches!(
             error.provider_error(),
-            Some(WitError::Remote(RemoteError { status: 429, .. }))
+            Some(ProviderError::Remote { status: 429, .. })
         ),
         "{error}"
     );
@@ -132,7 +132,7 @@ async fn refused_credentials_are_reported_as_such_without_the_password() {
     .build();
     let error = host.create("room").await.unwrap_err();
     assert!(
-        matches!(error.provider_error(), Some(WitError::Unauthorized(_))),
+        matches!(error.provider_error(), Some(ProviderError::Unauthorized(_))),
         "{error}"
     );
     let shown = format!("{error} {error:?}");
@@ -151,14 +151,14 @@ async fn invalid_settings_name_the_field() {
         let host = TestHost::on(&standin).line(extra).build();
         let error = host.create("room").await.unwrap_err();
         match error.provider_error() {
-            Some(WitError::InvalidConfig(e)) => assert_eq!(e.field, field, "{extra}"),
+            Some(ProviderError::InvalidConfig(e)) => assert_eq!(e.field, field, "{extra}"),
             _ => panic!("{extra}: {error}"),
         }
     }
     let host = TestHost::on(&standin).directory("a/../b").build();
     let error = host.create("room").await.unwrap_err();
     assert!(
-        matches!(error.provider_error(), Some(WitError::InvalidConfig(e)) if e.field == "directory"),
+        matches!(error.provider_error(), Some(ProviderError::InvalidConfig(e)) if e.field == "directory"),
         "{error}"
     );
     assert!(

@@ -10,7 +10,7 @@ async fn a_swap_to_a_different_provider_needs_no_host_change() {
     let standin = StandIn::start(Options::default()).await.unwrap();
     let host = TestHost::on(&standin).build();
     let nextcloud = host.create("room-nc").await.unwrap().record;
-    assert_eq!(nextcloud.provider, "nextcloud");
+    assert_eq!(nextcloud.maker.provider, "nextcloud");
 
     let info = host
         .runtime()
@@ -19,24 +19,30 @@ async fn a_swap_to_a_different_provider_needs_no_host_change() {
         .unwrap();
     assert_eq!(host.runtime().provider(), info);
     let fixture = host.create("room-fx").await.unwrap().record;
-    assert_eq!(fixture.provider, "fixture");
+    assert_eq!(fixture.maker.provider, "fixture");
+    assert_ne!(fixture.maker.digest, nextcloud.maker.digest);
     assert_eq!(fixture.path, "fixture/room-fx");
     assert!(fixture.read.url.starts_with(&standin.url()));
     assert!(
         !standin.folder_exists("opentalk/meetings/room-fx"),
         "the fixture stores nothing"
     );
-    assert!(host.delete("room-fx", false).await.unwrap().deleted());
 
-    // And back, to the same compiled component.
+    // While the fixture serves, the NextCloud room is deleted by the provider that made it —
+    // not by the fixture, which would answer "not made by the fixture" and leave the folder.
+    assert!(host.delete("room-nc", false).await.unwrap().deleted());
+    assert!(!standin.folder_exists("opentalk/meetings/room-nc"));
+    assert!(standin.storage().shares.is_empty());
+    assert_eq!(host.runtime().provider(), info, "the fixture still serves");
+
+    // And back, to the same compiled component; the fixture's room is still the fixture's.
     let back = host
         .runtime()
         .swap_provider("nextcloud", NEXTCLOUD_PROVIDER)
         .await
         .unwrap();
     assert_eq!(back.name, "nextcloud");
-    assert!(host.delete("room-nc", false).await.unwrap().deleted());
-    assert!(!standin.folder_exists("opentalk/meetings/room-nc"));
+    assert!(host.delete("room-fx", false).await.unwrap().deleted());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -98,11 +104,11 @@ async fn a_swap_during_concurrent_calls_loses_none() {
         let (room, result) = joined.unwrap();
         let record = result.unwrap_or_else(|e| panic!("{room} lost: {e}")).record;
         assert_eq!(host.folder(&room).unwrap().as_ref(), Some(&record));
-        if record.provider == "nextcloud" {
+        if record.maker.provider == "nextcloud" {
             assert!(standin.folder_exists(&record.path), "{room}");
             assert_eq!(standin.shares_on(&record.path).len(), 2, "{room}");
         }
-        *by_provider.entry(record.provider).or_insert(0) += 1;
+        *by_provider.entry(record.maker.provider).or_insert(0) += 1;
     }
     assert_eq!(swapper.await.unwrap(), 4);
     assert_eq!(by_provider.values().sum::<i32>(), rooms as i32);
@@ -110,4 +116,11 @@ async fn a_swap_during_concurrent_calls_loses_none() {
         by_provider.len() == 2,
         "calls ran on both providers: {by_provider:?}"
     );
+    // Whatever serves now, each room is deleted by the provider that made it.
+    for i in 0..rooms {
+        let room = format!("room-{i}");
+        assert!(host.delete(&room, false).await.unwrap().deleted(), "{room}");
+    }
+    host.delete("warm-up", false).await.unwrap();
+    assert!(standin.storage().shares.is_empty());
 }

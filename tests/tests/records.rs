@@ -52,7 +52,7 @@ async fn lost_create(standin: &StandIn, db: &std::path::Path, room: &str) -> Str
         .record;
     Records::open(db)
         .unwrap()
-        .begin_create(room, "nextcloud")
+        .begin_create(room, &made.maker)
         .unwrap();
     assert!(standin.folder_exists(&made.path));
     assert_eq!(standin.shares_on(&made.path).len(), 2);

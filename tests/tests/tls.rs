@@ -9,7 +9,7 @@ use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use shared_folder_harness::{Options, StandIn, TestHost, TlsIdentity};
 use shared_folder_host::SharedFolders;
 use shared_folder_host::runtime::ConnectionSettings;
-use shared_folder_host::runtime::WitError;
+use shared_folder_host::runtime::ProviderError;
 
 /// A private CA, and a server certificate it issued for `name`.
 struct PrivateCa {
@@ -65,7 +65,7 @@ fn bundle(dir: &tempfile::TempDir, pem: &str) -> PathBuf {
 }
 
 fn is_certificate_error(error: &shared_folder_host::HostError) -> bool {
-    matches!(error.provider_error(), Some(WitError::Transport(m)) if m.contains("TlsCertificateError"))
+    matches!(error.provider_error(), Some(ProviderError::Transport(m)) if m.contains("TlsCertificateError"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

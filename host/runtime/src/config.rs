@@ -8,12 +8,17 @@
 //! password = "app-password"
 //! directory = "opentalk/meetings"   # optional, default ""
 //! expiry = 30                        # optional, days; unset: links never expire
+//! # auth = "bearer"                  # instead of the password: a Bearer token from
+//! # token_file = "/run/secrets/token" #   a file (read again when it changes)
+//! # token_env = "STORAGE_TOKEN"       #   or an environment variable
 //! ```
 //!
 //! The host reads what it needs itself — `provider` (which component), `url` (the one origin
-//! the component may reach), `username` and `password` (the credentials it adds to that
-//! origin's requests) — and passes every other field, with `url` and `username`, through to
-//! the component, which validates its own fields and names the bad one. `url` is parsed here,
+//! the component may reach), and the credentials it adds to that origin's requests (`auth`:
+//! `basic`, the default, with `username` and `password` — or an app token in its place — or
+//! `bearer` with `token_file` or `token_env`; see [`Credentials`]) — and passes every other
+//! field, with `url` and `username`, through to the component, which validates its own fields
+//! and names the bad one. `url` is parsed here,
 //! once: the component receives it in the canonical form [`StorageUrl`] describes.
 //!
 //! Every error names the field (`[shared_folder].url: …`); the value of a secret field
@@ -25,7 +30,8 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer};
 
-use crate::bindings::{Setting, SettingValue};
+use crate::contract::{Setting, SettingValue};
+use crate::credentials::{Credentials, TokenSource};
 use crate::error::ConfigError;
 use crate::outbound::Origin;
 use crate::secret::Secret;
@@ -39,8 +45,8 @@ pub struct SharedFolderConfig {
     pub url: StorageUrl,
     /// The storage account.
     pub username: String,
-    /// Its password; the host adds it to the provider's requests, the component never sees it.
-    pub password: Secret,
+    /// How the host authenticates as that account; the component never sees the credentials.
+    pub credentials: Credentials,
     /// The fields passed to the provider: `url` (canonical), `username` and the section's
     /// other fields, by name.
     pub settings: Vec<Setting>,
@@ -184,6 +190,10 @@ struct Section {
     username: Text,
     /// Kept as given: leading or trailing spaces may be part of it.
     password: Option<Secret>,
+    #[serde(default)]
+    auth: Auth,
+    token_file: Option<Text>,
+    token_env: Option<Text>,
     /// The provider's own fields.
     #[serde(flatten)]
     provider_fields: BTreeMap<String, toml::Value>,
@@ -211,23 +221,14 @@ impl SharedFolderConfig {
     }
 
     fn from_section(section: Section, password: Option<Secret>) -> Result<Self, ConfigError> {
-        let password = match (section.password, password) {
-            (Some(_), Some(_)) => {
-                return Err(ConfigError::field(
-                    "password",
-                    "given here and by [host].password_file or password_env; keep one",
-                ));
-            }
-            (Some(password), None) | (None, Some(password)) => password,
-            (None, None) => {
-                return Err(ConfigError::field(
-                    "password",
-                    "missing (or give [host].password_file or password_env)",
-                ));
-            }
-        };
-        if password.expose().is_empty() {
-            return Err(ConfigError::field("password", "must not be empty"));
+        let credentials = credentials(&section, password)?;
+        if let Err(reason) = credentials.check() {
+            let field = match &credentials {
+                Credentials::Basic { .. } => "password",
+                Credentials::Bearer(TokenSource::File(_)) => "token_file",
+                Credentials::Bearer(TokenSource::Env { .. }) => "token_env",
+            };
+            return Err(ConfigError::field(field, reason));
         }
         let mut settings = vec![
             Setting {
@@ -259,9 +260,44 @@ impl SharedFolderConfig {
             provider: section.provider.0,
             url: section.url,
             username: section.username.0,
-            password,
+            credentials,
             settings,
         })
+    }
+
+    /// Names these storage settings: the same text for the same provider, URL, account,
+    /// credential source and settings, whatever their order; another for any other. A record
+    /// keeps it, so that its folder is deleted with the settings that made it.
+    pub fn storage_id(&self) -> String {
+        use sha2::Digest as _;
+        let mut hasher = sha2::Sha256::new();
+        let credential_source = match &self.credentials {
+            Credentials::Basic { .. } => "basic".to_owned(),
+            Credentials::Bearer(TokenSource::File(path)) => {
+                format!("bearer-file:{}", path.display())
+            }
+            Credentials::Bearer(TokenSource::Env { name, .. }) => format!("bearer-env:{name}"),
+        };
+        let mut settings: Vec<String> = self
+            .settings
+            .iter()
+            .map(|setting| format!("{}={:?}", setting.name, setting.value))
+            .collect();
+        settings.sort();
+        for part in [
+            &self.provider,
+            &self.url.to_string(),
+            &self.username,
+            &credential_source,
+        ]
+        .into_iter()
+        .chain(&settings)
+        {
+            hasher.update(part.len().to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+        let digest = hasher.finalize();
+        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// The value of the provider's field `name`, as passed to the component.
@@ -277,6 +313,94 @@ impl SharedFolderConfig {
         match self.setting(name)? {
             SettingValue::Text(text) => Some(text),
             _ => None,
+        }
+    }
+}
+
+/// `[shared_folder].auth`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Auth {
+    /// `username` with `password` (or an app token) as HTTP Basic.
+    #[default]
+    Basic,
+    /// A Bearer token from `token_file` or `token_env`.
+    Bearer,
+}
+
+/// The credentials `section` asks for; `password` is one given by `[host]` instead.
+fn credentials(section: &Section, password: Option<Secret>) -> Result<Credentials, ConfigError> {
+    let only_bearer = |field: &str| {
+        ConfigError::field(
+            field,
+            "is only read with auth = \"bearer\"; give password instead",
+        )
+    };
+    match section.auth {
+        Auth::Basic => {
+            if section.token_file.is_some() {
+                return Err(only_bearer("token_file"));
+            }
+            if section.token_env.is_some() {
+                return Err(only_bearer("token_env"));
+            }
+            let password = match (&section.password, password) {
+                (Some(_), Some(_)) => {
+                    return Err(ConfigError::field(
+                        "password",
+                        "given here and by [host].password_file or password_env; keep one",
+                    ));
+                }
+                (Some(password), None) => password.clone(),
+                (None, Some(password)) => password,
+                (None, None) => {
+                    return Err(ConfigError::field(
+                        "password",
+                        "missing (or give [host].password_file or password_env)",
+                    ));
+                }
+            };
+            if password.expose().is_empty() {
+                return Err(ConfigError::field("password", "must not be empty"));
+            }
+            Ok(Credentials::Basic {
+                username: section.username.0.clone(),
+                password,
+            })
+        }
+        Auth::Bearer => {
+            if section.password.is_some() || password.is_some() {
+                return Err(ConfigError::field(
+                    "password",
+                    "is not used with auth = \"bearer\" (the token is); remove it",
+                ));
+            }
+            match (&section.token_file, &section.token_env) {
+                (Some(file), None) => Ok(Credentials::Bearer(TokenSource::File(
+                    file.0.clone().into(),
+                ))),
+                (None, Some(name)) => match std::env::var(&name.0) {
+                    Ok(token) => Ok(Credentials::Bearer(TokenSource::Env {
+                        name: name.0.clone(),
+                        token: Secret::new(token),
+                    })),
+                    Err(_) => Err(ConfigError::field(
+                        "token_env",
+                        format!(
+                            "the environment variable {} is not set (or not UTF-8)",
+                            name.0
+                        ),
+                    )),
+                },
+                (Some(_), Some(_)) => Err(ConfigError::field(
+                    "token_env",
+                    "give token_file or token_env, not both",
+                )),
+                (None, None) => Err(ConfigError::field(
+                    "token_file",
+                    "missing: auth = \"bearer\" needs token_file or token_env",
+                )),
+            }
         }
     }
 }
@@ -376,7 +500,11 @@ mod tests {
             config.url.origin().to_string(),
             "https://cloud.example.com:443"
         );
-        assert_eq!(config.password.expose(), "s3cret-Passw0rd");
+        assert!(matches!(
+            &config.credentials,
+            Credentials::Basic { username, password }
+                if username == "opentalk" && password.expose() == "s3cret-Passw0rd"
+        ));
         let names: Vec<&str> = config.settings.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["url", "username", "directory", "expiry"]);
         assert_eq!(

@@ -3,8 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::bindings::{RemoteError, WitConfigError, WitError};
 use crate::connections::TlsError;
+use crate::contract::ProviderError;
 
 /// What is wrong with a configuration. The value of a secret field is never part of it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,14 +63,17 @@ pub enum LoadError {
     /// The component imports what the world does not grant, or does not export `provider`.
     #[error("the component does not fit the shared-folder-provider world: {0}")]
     WrongWorld(String),
+    /// The component exports a version of the contract this host does not serve.
+    #[error("the component's contract is not served here: {0}")]
+    UnsupportedContract(String),
 }
 
 /// A provider call did not return a shared folder (or a completed delete).
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum CallError {
     /// The provider ran and reported an error of the contract.
-    #[error("{}", describe(.0))]
-    Provider(WitError),
+    #[error("{0}")]
+    Provider(ProviderError),
     /// The provider trapped (panicked, ran out of memory or stack, …); its instance is gone.
     #[error("provider trapped: {0}")]
     Trapped(String),
@@ -113,6 +116,15 @@ pub enum Error {
     /// The room id cannot name a folder (see [`crate::check_room_id`]); nothing was done.
     #[error("invalid room: {0}")]
     InvalidRoom(String),
+    /// The provider or storage settings that made a room's folder are not available to
+    /// delete it with; nothing was done.
+    #[error("room {room:?}: {reason}")]
+    MakerGone {
+        /// The room.
+        room: String,
+        /// What is missing.
+        reason: String,
+    },
     /// The trust settings for the storage's certificate could not be used.
     #[error(transparent)]
     Tls(#[from] TlsError),
@@ -122,7 +134,7 @@ impl Error {
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Config(_) | Error::Tls(_) => ErrorKind::Configuration,
+            Error::Config(_) | Error::Tls(_) | Error::MakerGone { .. } => ErrorKind::Configuration,
             // The engine could not be set up (e.g. the pooling allocator's reservation): not a
             // fault of the component.
             Error::Load {
@@ -136,7 +148,7 @@ impl Error {
     }
 
     /// The contract error the provider returned, if that is what this is.
-    pub fn provider_error(&self) -> Option<&WitError> {
+    pub fn provider_error(&self) -> Option<&ProviderError> {
         match self {
             Error::Call {
                 source: CallError::Provider(error),
@@ -242,15 +254,15 @@ impl CallError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             CallError::Provider(error) => match error {
-                WitError::InvalidConfig(_) => ErrorKind::Configuration,
-                WitError::InvalidRoom(_) => ErrorKind::InvalidRoom,
-                WitError::Unauthorized(_) => ErrorKind::Unauthorized,
-                WitError::NotFound(_) => ErrorKind::NotFound,
-                WitError::AlreadyExists(_) => ErrorKind::AlreadyExists,
-                WitError::Remote(remote) => ErrorKind::Remote(remote.status),
-                WitError::Transport(_) => ErrorKind::Transport,
-                WitError::Timeout(_) => ErrorKind::Timeout,
-                WitError::Protocol(_) => ErrorKind::Protocol,
+                ProviderError::InvalidConfig(_) => ErrorKind::Configuration,
+                ProviderError::InvalidRoom(_) => ErrorKind::InvalidRoom,
+                ProviderError::Unauthorized(_) => ErrorKind::Unauthorized,
+                ProviderError::NotFound(_) => ErrorKind::NotFound,
+                ProviderError::AlreadyExists(_) => ErrorKind::AlreadyExists,
+                ProviderError::Remote { status, .. } => ErrorKind::Remote(*status),
+                ProviderError::Transport(_) => ErrorKind::Transport,
+                ProviderError::Timeout(_) => ErrorKind::Timeout,
+                ProviderError::Protocol(_) => ErrorKind::Protocol,
             },
             CallError::Trapped(_) => ErrorKind::Trapped,
             CallError::TimedOut(_) => ErrorKind::Deadline,
@@ -266,23 +278,4 @@ pub(crate) fn one_line(error: &wasmtime::Error) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Words for a contract error.
-pub fn describe(error: &WitError) -> String {
-    match error {
-        WitError::InvalidConfig(WitConfigError { field, reason }) => {
-            format!("[shared_folder].{field}: {reason}")
-        }
-        WitError::InvalidRoom(m) => format!("invalid room: {m}"),
-        WitError::Unauthorized(m) => format!("storage refused the credentials: {m}"),
-        WitError::NotFound(m) => format!("not found on the storage: {m}"),
-        WitError::AlreadyExists(m) => format!("already exists on the storage: {m}"),
-        WitError::Remote(RemoteError { status, message }) => {
-            format!("storage answered {status}: {message}")
-        }
-        WitError::Transport(m) => format!("storage unreachable: {m}"),
-        WitError::Timeout(m) => format!("storage did not answer in time: {m}"),
-        WitError::Protocol(m) => format!("unreadable answer from the storage: {m}"),
-    }
 }

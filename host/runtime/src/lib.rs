@@ -67,9 +67,10 @@
 
 #![warn(missing_docs)]
 
-mod bindings;
 mod config;
 mod connections;
+mod contract;
+mod credentials;
 mod engine;
 mod error;
 mod folder;
@@ -81,21 +82,23 @@ mod runtime;
 mod sandbox;
 mod secret;
 
-pub use bindings::{RemoteError, Setting, SettingValue, WitConfigError, WitError};
 pub use config::{SharedFolderConfig, StorageUrl, from_toml};
 pub use connections::{ConnectionSettings, Connections, TlsError};
+pub use contract::{Contract, FieldProblem, ProviderError, Setting, SettingValue};
+pub use credentials::{Credentials, TokenSource};
 pub use engine::content_digest;
 pub use error::{CallError, ConfigError, Error, ErrorKind, LoadError};
-pub use folder::{FolderRecord, ShareLink};
+pub use folder::{FolderRecord, Maker, ShareLink};
 pub use outbound::{Origin, Outbound, OutboundLimits};
-pub use provider::ProviderInfo;
+pub use provider::{ProviderInfo, Validation};
 pub use roles::{Access, Link, Role};
-pub use runtime::{Limits, Options, Runtime, check_room_id};
+pub use runtime::{Limits, Options, Runtime, Serving, check_room_id};
 pub use sandbox::SandboxLimits;
 pub use secret::Secret;
 /// The body of a request to the storage through [`Outbound::send`].
 pub use wasmtime_wasi_http::WasiBody;
 
-/// The NextCloud provider component (`plugin/`), built for wasm32-wasip2 with this crate.
+/// The NextCloud provider component (`plugin/nextcloud`), built for wasm32-wasip2 with this
+/// crate.
 pub const NEXTCLOUD_PROVIDER: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/nextcloud_provider.wasm"));

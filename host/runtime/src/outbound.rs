@@ -16,7 +16,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use base64::Engine as _;
 use http::header::{AUTHORIZATION, COOKIE, HeaderName, HeaderValue, SET_COOKIE};
 use http::uri::Scheme;
 use http_body_util::{BodyExt, Limited};
@@ -27,7 +26,7 @@ use wasmtime_wasi_http::{
 
 use crate::config::StorageUrl;
 use crate::connections::Connections;
-use crate::secret::Secret;
+use crate::credentials::{Authorization, Credentials};
 
 /// Scheme, host and port: where a provider may send requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,7 +98,7 @@ impl Default for OutboundLimits {
 /// The confinement of one provider's traffic; shared by all its calls.
 pub struct Outbound {
     origin: Origin,
-    authorization: HeaderValue,
+    authorization: Authorization,
     limits: OutboundLimits,
     connections: Connections,
     session: Session,
@@ -120,20 +119,14 @@ impl Outbound {
     /// `keep_session`: keep the storage's session cookies (see [`Session`]).
     pub fn new(
         origin: Origin,
-        username: &str,
-        password: &Secret,
+        credentials: &Credentials,
         limits: OutboundLimits,
         connections: Connections,
         keep_session: bool,
     ) -> Self {
-        let credentials = base64::engine::general_purpose::STANDARD
-            .encode(format!("{username}:{}", password.expose()));
-        let mut authorization = HeaderValue::from_str(&format!("Basic {credentials}"))
-            .expect("base64 is a valid header value");
-        authorization.set_sensitive(true);
         Outbound {
             origin,
-            authorization,
+            authorization: Authorization::new(credentials),
             limits,
             connections,
             session: Session::new(keep_session),
@@ -168,9 +161,11 @@ impl Outbound {
         }
         let too_large = Arc::new(AtomicBool::new(false));
         let mut request = request.map(|body| capped(body, max_body, Arc::clone(&too_large)));
-        request
-            .headers_mut()
-            .insert(AUTHORIZATION, self.authorization.clone());
+        // Without a token (a token file never readable) the request goes without one, and the
+        // storage's 401 tells the provider, and the operator, so.
+        if let Some(authorization) = self.authorization.header() {
+            request.headers_mut().insert(AUTHORIZATION, authorization);
+        }
         let url = self.session.attach(&mut request);
         let options = self.options(options);
         let connect = options
@@ -219,8 +214,9 @@ impl Outbound {
     }
 }
 
-/// The `wasi:http` hooks of one call's store.
-pub struct OutboundHooks(pub Arc<Outbound>);
+/// The `wasi:http` hooks of one call's store: requests go out through its [`Outbound`], or
+/// nowhere (`None`: `validate`, which must not contact the storage).
+pub struct OutboundHooks(pub Option<Arc<Outbound>>);
 
 type Sent = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
 
@@ -238,8 +234,15 @@ impl WasiHttpHooks for OutboundHooks {
         options: Option<RequestOptions>,
         _response_errors: Sent,
     ) -> Box<dyn Future<Output = Result<(http::Response<WasiBody>, Sent), HttpError>> + Send> {
-        let outbound = Arc::clone(&self.0);
+        let outbound = self.0.clone();
         Box::new(async move {
+            let Some(outbound) = outbound else {
+                tracing::warn!(
+                    destination = %destination(request.uri()),
+                    "provider request refused: no request is allowed during this call"
+                );
+                return Err(HttpError::HttpRequestDenied);
+            };
             let mut response = outbound.send(request, options).await?;
             // The session is the host's: a component never sees its cookies.
             response.headers_mut().remove(SET_COOKIE);
@@ -391,8 +394,10 @@ mod tests {
     fn guest_timeouts_are_capped() {
         let outbound = Outbound::new(
             Origin::parse("http://localhost:1").unwrap(),
-            "u",
-            &Secret::new("p"),
+            &Credentials::Basic {
+                username: "u".into(),
+                password: crate::secret::Secret::new("p"),
+            },
             OutboundLimits::default(),
             Connections::new(&Default::default(), Duration::from_secs(1)).unwrap(),
             true,

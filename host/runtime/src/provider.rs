@@ -1,24 +1,24 @@
-//! A loaded provider: a component checked against the world and pre-instantiated, and the
-//! two calls of the contract, each in a fresh, confined instance.
+//! A loaded provider: a component checked against the world of the contract version it
+//! exports and pre-instantiated, and the calls of the contract, each in a fresh, confined
+//! instance.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use wasmtime::{Store, UpdateDeadline};
 
-use crate::bindings::exports::shared_folder::provider::provider::Guest as ProviderExports;
-use crate::bindings::{
-    Setting, SharedFolder, SharedFolderProvider, SharedFolderProviderPre, WitError,
-};
+use crate::contract::{Contract, Created, FieldProblem, ProviderError, Setting, v0_2, v0_3};
 use crate::engine::{ContentDigest, ProviderEngine};
 use crate::error::{CallError, LoadError};
+use crate::folder::FolderRecord;
 use crate::outbound::Outbound;
 use crate::sandbox::{CallState, SandboxLimits};
 
 /// Confinement of one call: where it may send requests, how much memory and time it gets.
 #[derive(Debug, Clone)]
 pub struct CallLimits {
-    pub outbound: Arc<Outbound>,
+    /// Where requests go; `None`: nowhere (`validate`).
+    pub outbound: Option<Arc<Outbound>>,
     pub sandbox: SandboxLimits,
     /// Wall-clock deadline of a whole call (instantiation, guest code, outbound requests).
     pub deadline: Duration,
@@ -31,12 +31,32 @@ pub struct ProviderInfo {
     pub name: String,
     /// SHA-256 of the component, in hex.
     pub digest: String,
+    /// The contract version the component exports, which serves it.
+    pub contract: Contract,
+}
+
+/// What a provider said of settings ([`Provider::validate`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Validation {
+    /// It accepts them.
+    Valid,
+    /// It refuses them: the field and why.
+    Invalid(FieldProblem),
+    /// Its contract has no `validate` (0.2): the settings are checked at its first call.
+    NotOffered,
+}
+
+/// The pre-instantiated component, in its contract version's bindings.
+enum Bindings {
+    V0_2(v0_2::SharedFolderProviderPre<CallState>),
+    V0_3(v0_3::SharedFolderProviderPre<CallState>),
 }
 
 pub struct Provider {
     name: String,
     digest: ContentDigest,
-    pre: SharedFolderProviderPre<CallState>,
+    contract: Contract,
+    bindings: Bindings,
 }
 
 impl std::fmt::Debug for Provider {
@@ -44,25 +64,36 @@ impl std::fmt::Debug for Provider {
         f.debug_struct("Provider")
             .field("name", &self.name)
             .field("digest", &self.digest)
+            .field("contract", &self.contract)
             .finish_non_exhaustive()
     }
 }
 
 impl Provider {
-    /// Compiles (or reuses) the component and checks its imports and exports against the
-    /// `shared-folder-provider` world.
+    /// Compiles (or reuses) the component, reads which contract version it exports and
+    /// checks its imports and exports against that version's world.
     pub fn load(engine: &Arc<ProviderEngine>, name: &str, bytes: &[u8]) -> Result<Self, LoadError> {
         let (digest, component) = engine.compile(bytes)?;
+        let wrong_world = |e: wasmtime::Error| LoadError::WrongWorld(crate::error::one_line(&e));
+        // Imports first: one the world does not grant is the first thing to tell.
         let instance_pre = engine
             .linker()
             .instantiate_pre(&component)
-            .map_err(|e| LoadError::WrongWorld(crate::error::one_line(&e)))?;
-        let pre = SharedFolderProviderPre::new(instance_pre)
-            .map_err(|e| LoadError::WrongWorld(crate::error::one_line(&e)))?;
+            .map_err(wrong_world)?;
+        let contract = Contract::of(engine.linker().engine(), &component)?;
+        let bindings = match contract {
+            Contract::V0_2 => Bindings::V0_2(
+                v0_2::SharedFolderProviderPre::new(instance_pre).map_err(wrong_world)?,
+            ),
+            Contract::V0_3 => Bindings::V0_3(
+                v0_3::SharedFolderProviderPre::new(instance_pre).map_err(wrong_world)?,
+            ),
+        };
         Ok(Provider {
             name: name.to_owned(),
             digest,
-            pre,
+            contract,
+            bindings,
         })
     }
 
@@ -75,36 +106,121 @@ impl Provider {
         &self.digest
     }
 
+    /// The contract version serving it.
+    pub fn contract(&self) -> Contract {
+        self.contract
+    }
+
     pub fn info(&self) -> ProviderInfo {
         ProviderInfo {
             name: self.name.clone(),
             digest: self.digest.clone(),
+            contract: self.contract,
+        }
+    }
+
+    /// Asks the provider whether it accepts `settings`, in an instance that may send no
+    /// request.
+    pub async fn validate(
+        &self,
+        limits: &CallLimits,
+        settings: &[Setting],
+    ) -> Result<Validation, CallError> {
+        let limits = CallLimits {
+            outbound: None,
+            ..limits.clone()
+        };
+        match &self.bindings {
+            Bindings::V0_2(_) => Ok(Validation::NotOffered),
+            Bindings::V0_3(pre) => {
+                let settings = v0_3::settings(settings);
+                let answer = within(limits.deadline, async {
+                    let mut store = self.store(&limits);
+                    let guest = instantiate(pre.instantiate_async(&mut store)).await?;
+                    trapped(
+                        guest
+                            .shared_folder_provider_provider()
+                            .call_validate(&mut store, &settings)
+                            .await,
+                    )
+                })
+                .await?;
+                Ok(match answer {
+                    Ok(()) => Validation::Valid,
+                    Err(problem) => Validation::Invalid(problem.into()),
+                })
+            }
         }
     }
 
     pub async fn create(
         &self,
         limits: &CallLimits,
-        settings: &Vec<Setting>,
+        settings: &[Setting],
         room: &str,
-    ) -> Result<SharedFolder, CallError> {
-        let folder = self
-            .call(limits, async |guest, store| {
-                guest.call_create(store, settings, room).await
-            })
-            .await?;
-        usable(&folder).map_err(CallError::Unusable)?;
-        Ok(folder)
+    ) -> Result<Created, CallError> {
+        let created = within(limits.deadline, async {
+            let mut store = self.store(limits);
+            match &self.bindings {
+                Bindings::V0_2(pre) => {
+                    let guest = instantiate(pre.instantiate_async(&mut store)).await?;
+                    let answer = guest
+                        .shared_folder_provider_provider()
+                        .call_create(&mut store, &v0_2::settings(settings), room)
+                        .await;
+                    let folder = provider_result(answer)?;
+                    v0_2::usable(&folder).map_err(CallError::Unusable)?;
+                    Ok(v0_2::created(folder))
+                }
+                Bindings::V0_3(pre) => {
+                    let guest = instantiate(pre.instantiate_async(&mut store)).await?;
+                    let answer = guest
+                        .shared_folder_provider_provider()
+                        .call_create(&mut store, &v0_3::settings(settings), room)
+                        .await;
+                    Ok(v0_3::created(provider_result(answer)?))
+                }
+            }
+        })
+        .await?;
+        usable(&created).map_err(CallError::Unusable)?;
+        Ok(created)
     }
 
+    /// Deletes the folder `record` describes; the record must be one this provider's contract
+    /// version made.
     pub async fn delete(
         &self,
         limits: &CallLimits,
-        settings: &Vec<Setting>,
-        folder: &SharedFolder,
+        settings: &[Setting],
+        record: &FolderRecord,
     ) -> Result<(), CallError> {
-        self.call(limits, async |guest, store| {
-            guest.call_delete(store, settings, folder).await
+        within(limits.deadline, async {
+            let mut store = self.store(limits);
+            match &self.bindings {
+                Bindings::V0_2(pre) => {
+                    let folder = v0_2::folder(record).map_err(CallError::Unusable)?;
+                    let guest = instantiate(pre.instantiate_async(&mut store)).await?;
+                    let answer = guest
+                        .shared_folder_provider_provider()
+                        .call_delete(&mut store, &v0_2::settings(settings), &folder)
+                        .await;
+                    provider_result(answer)
+                }
+                Bindings::V0_3(pre) => {
+                    let guest = instantiate(pre.instantiate_async(&mut store)).await?;
+                    let answer = guest
+                        .shared_folder_provider_provider()
+                        .call_delete(
+                            &mut store,
+                            &v0_3::settings(settings),
+                            &record.room,
+                            &record.handle,
+                        )
+                        .await;
+                    provider_result(answer)
+                }
+            }
         })
         .await
     }
@@ -113,27 +229,29 @@ impl Provider {
     pub async fn purge(
         &self,
         limits: &CallLimits,
-        settings: &Vec<Setting>,
+        settings: &[Setting],
         room: &str,
     ) -> Result<(), CallError> {
-        self.call(limits, async |guest, store| {
-            guest.call_purge(store, settings, room).await
-        })
-        .await
-    }
-
-    /// One function of the `provider` interface, in a fresh instance, under the deadline.
-    async fn call<T>(
-        &self,
-        limits: &CallLimits,
-        function: impl AsyncFnOnce(
-            &ProviderExports,
-            &mut Store<CallState>,
-        ) -> wasmtime::Result<Result<T, WitError>>,
-    ) -> Result<T, CallError> {
         within(limits.deadline, async {
-            let (mut store, bindings) = self.instantiate(limits).await?;
-            guest_result(function(bindings.shared_folder_provider_provider(), &mut store).await)
+            let mut store = self.store(limits);
+            match &self.bindings {
+                Bindings::V0_2(pre) => {
+                    let guest = instantiate(pre.instantiate_async(&mut store)).await?;
+                    let answer = guest
+                        .shared_folder_provider_provider()
+                        .call_purge(&mut store, &v0_2::settings(settings), room)
+                        .await;
+                    provider_result(answer)
+                }
+                Bindings::V0_3(pre) => {
+                    let guest = instantiate(pre.instantiate_async(&mut store)).await?;
+                    let answer = guest
+                        .shared_folder_provider_provider()
+                        .call_purge(&mut store, &v0_3::settings(settings), room)
+                        .await;
+                    provider_result(answer)
+                }
+            }
         })
         .await
     }
@@ -141,40 +259,54 @@ impl Provider {
     /// Makes a fresh instance, as every call does, and drops it without calling it.
     pub async fn instantiate_only(&self, limits: &CallLimits) -> Result<(), CallError> {
         within(limits.deadline, async {
-            self.instantiate(limits).await.map(drop)
+            let mut store = self.store(limits);
+            match &self.bindings {
+                Bindings::V0_2(pre) => instantiate(pre.instantiate_async(&mut store))
+                    .await
+                    .map(drop),
+                Bindings::V0_3(pre) => instantiate(pre.instantiate_async(&mut store))
+                    .await
+                    .map(drop),
+            }
         })
         .await
     }
 
-    /// A fresh store and instance. The guest yields to the runtime at every epoch tick, so a
-    /// guest that never returns cannot hold a thread, and the deadline can stop it.
-    async fn instantiate(
-        &self,
-        limits: &CallLimits,
-    ) -> Result<(Store<CallState>, SharedFolderProvider), CallError> {
-        let state = CallState::new(Arc::clone(&limits.outbound), limits.sandbox);
-        let mut store = Store::new(self.pre.engine(), state);
+    /// A fresh store. The guest yields to the runtime at every epoch tick, so a guest that
+    /// never returns cannot hold a thread, and the deadline can stop it.
+    fn store(&self, limits: &CallLimits) -> Store<CallState> {
+        let state = CallState::new(limits.outbound.clone(), limits.sandbox);
+        let engine = match &self.bindings {
+            Bindings::V0_2(pre) => pre.engine(),
+            Bindings::V0_3(pre) => pre.engine(),
+        };
+        let mut store = Store::new(engine, state);
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
-        let bindings = self
-            .pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(|e| CallError::Instantiation(crate::error::one_line(&e)))?;
-        Ok((store, bindings))
+        store
     }
 }
 
-/// Longest path, share id and password the host keeps from a provider, in bytes.
+async fn instantiate<T>(
+    instantiation: impl Future<Output = wasmtime::Result<T>>,
+) -> Result<T, CallError> {
+    instantiation
+        .await
+        .map_err(|e| CallError::Instantiation(crate::error::one_line(&e)))
+}
+
+/// Longest location and password the host keeps from a provider, in bytes.
 const MAX_FIELD: usize = 1024;
+/// Longest handle, in bytes (the contract's 16 KiB).
+const MAX_HANDLE: usize = 16 << 10;
 /// Longest share URL, in bytes.
 const MAX_URL: usize = 4096;
 
 /// Checks what a provider returned before it is recorded and shown to anyone: a component is
 /// third-party code, and its strings reach the records, the logs and participants' screens.
 /// The message names the field, never its value (it may be a password).
-fn usable(folder: &SharedFolder) -> Result<(), String> {
+fn usable(folder: &Created) -> Result<(), String> {
     let text = |name: &str, value: &str, max: usize| {
         if value.is_empty() {
             Err(format!("{name} is empty"))
@@ -186,17 +318,9 @@ fn usable(folder: &SharedFolder) -> Result<(), String> {
             Ok(())
         }
     };
-    text("path", &folder.path, MAX_FIELD)?;
-    if folder.path.starts_with('/')
-        || folder
-            .path
-            .split(['/', '\\'])
-            .any(|segment| matches!(segment, "" | "." | ".."))
-    {
-        return Err("path is not a plain relative path".into());
-    }
+    text("location", &folder.location, MAX_FIELD)?;
+    text("handle", &folder.handle, MAX_HANDLE)?;
     for (which, share) in [("read", &folder.read), ("read_write", &folder.read_write)] {
-        text(&format!("{which}.id"), &share.id, MAX_FIELD)?;
         text(&format!("{which}.password"), &share.password, MAX_FIELD)?;
         text(&format!("{which}.url"), &share.url, MAX_URL)?;
         let url: http::Uri = share
@@ -207,8 +331,8 @@ fn usable(folder: &SharedFolder) -> Result<(), String> {
             return Err(format!("{which}.url is not an http(s) URL"));
         }
     }
-    if folder.read.id == folder.read_write.id {
-        return Err("read and read_write are the same share".into());
+    if folder.read.url == folder.read_write.url {
+        return Err("read and read_write are the same link".into());
     }
     if folder.read.password == folder.read_write.password {
         return Err("read and read_write have the same password".into());
@@ -225,10 +349,17 @@ async fn within<T>(
         .unwrap_or(Err(CallError::TimedOut(deadline)))
 }
 
-fn guest_result<T>(result: wasmtime::Result<Result<T, WitError>>) -> Result<T, CallError> {
+/// A call's answer: the contract's result, or its error as the host's, or a trap.
+fn provider_result<T, E: Into<ProviderError>>(
+    result: wasmtime::Result<Result<T, E>>,
+) -> Result<T, CallError> {
+    trapped(result)?.map_err(|error| CallError::Provider(error.into()))
+}
+
+/// The guest's answer, unless it trapped.
+fn trapped<T>(result: wasmtime::Result<T>) -> Result<T, CallError> {
     match result {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => Err(CallError::Provider(error)),
+        Ok(value) => Ok(value),
         Err(trap) => {
             // The reason first (e.g. "wasm trap: wasm `unreachable` instruction executed"); the
             // wasm backtrace is for whoever debugs the component.
@@ -241,47 +372,43 @@ fn guest_result<T>(result: wasmtime::Result<Result<T, WitError>>) -> Result<T, C
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contract::CreatedLink;
     use crate::engine::EngineOptions;
 
     #[test]
-    fn the_built_in_provider_fits_the_world() {
+    fn the_built_in_providers_fit_the_current_contract() {
         let engine = ProviderEngine::with_options(EngineOptions::default()).unwrap();
         let provider = Provider::load(&engine, "nextcloud", crate::NEXTCLOUD_PROVIDER).unwrap();
         assert_eq!(provider.digest().len(), 64);
+        assert_eq!(provider.contract(), Contract::V0_3);
     }
 
-    fn folder() -> SharedFolder {
-        let share = |kind: &str| crate::bindings::Share {
-            id: format!("{kind}-1"),
+    fn created() -> Created {
+        let link = |kind: &str| CreatedLink {
             url: format!("https://cloud.example.com/index.php/s/{kind}"),
             password: format!("{kind}-Secret-Passw0rd"),
         };
-        SharedFolder {
-            path: "meetings/room".into(),
-            read: share("ro"),
-            read_write: share("rw"),
+        Created {
+            location: "meetings/room".into(),
+            read: link("ro"),
+            read_write: link("rw"),
+            handle: r#"{"path":"meetings/room","read":"1","read_write":"2"}"#.into(),
         }
     }
 
     #[test]
     fn a_created_folder_is_checked_before_anyone_sees_it() {
-        assert_eq!(usable(&folder()), Ok(()));
-        type Spoil = fn(&mut SharedFolder);
-        let spoiled: [(&str, Spoil); 11] = [
-            ("path is empty", |f| f.path.clear()),
-            ("path is not a plain relative path", |f| {
-                f.path = "../etc".into()
+        assert_eq!(usable(&created()), Ok(()));
+        type Spoil = fn(&mut Created);
+        let spoiled: [(&str, Spoil); 9] = [
+            ("location is empty", |f| f.location.clear()),
+            ("location contains control characters", |f| {
+                f.location = "a\nb".into()
             }),
-            ("path is not a plain relative path", |f| {
-                f.path = "/etc/passwd".into()
+            ("handle is empty", |f| f.handle.clear()),
+            ("handle is longer than 16384 bytes", |f| {
+                f.handle = "x".repeat(16385)
             }),
-            ("path is not a plain relative path", |f| {
-                f.path = "a//b".into()
-            }),
-            ("path contains control characters", |f| {
-                f.path = "a\nb".into()
-            }),
-            ("read.id is empty", |f| f.read.id.clear()),
             ("read.password is longer than 1024 bytes", |f| {
                 f.read.password = "x".repeat(1025)
             }),
@@ -291,15 +418,15 @@ mod tests {
             ("read_write.url is not a URL", |f| {
                 f.read_write.url = "https://exa mple.com/".into()
             }),
-            ("read and read_write are the same share", |f| {
-                f.read_write.id = f.read.id.clone()
+            ("read and read_write are the same link", |f| {
+                f.read_write.url = f.read.url.clone()
             }),
             ("read and read_write have the same password", |f| {
                 f.read_write.password = f.read.password.clone()
             }),
         ];
         for (reason, spoil) in spoiled {
-            let mut bad = folder();
+            let mut bad = created();
             spoil(&mut bad);
             let error = usable(&bad).unwrap_err();
             assert_eq!(error, reason);

@@ -79,15 +79,19 @@ mod tests {
     fn folder() -> FolderRecord {
         FolderRecord {
             room: "r".into(),
-            provider: "nextcloud".into(),
+            maker: crate::folder::Maker {
+                provider: "nextcloud".into(),
+                contract: crate::contract::Contract::V0_3,
+                digest: String::new(),
+                storage: String::new(),
+            },
             path: "meetings/r".into(),
+            handle: "h".into(),
             read: ShareLink {
-                id: "1".into(),
                 url: "https://c/s/ro".into(),
                 password: Secret::new("ro-pass"),
             },
             read_write: ShareLink {
-                id: "2".into(),
                 url: "https://c/s/rw".into(),
                 password: Secret::new("rw-pass"),
             },

@@ -1,17 +1,19 @@
-//! [`Runtime`]: the provider slot (hot-swapped by [`Runtime::swap_provider`]) and the calls of
-//! the contract, each confined to the storage's origin, bounded in memory and time.
+//! [`Runtime`]: what serves new rooms (a provider, hot-swapped by [`Runtime::swap_provider`],
+//! and a storage configuration, replaced by [`Runtime::reconfigure`]), what made each record,
+//! and the calls of the contract, each confined to its storage's origin, bounded in memory and
+//! time.
 
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use crate::config::SharedFolderConfig;
 use crate::connections::{ConnectionSettings, Connections};
 use crate::engine::{EngineOptions, ProviderEngine};
 use crate::error::{CallError, ConfigError, Error, LoadError};
-use crate::folder::FolderRecord;
+use crate::folder::{FolderRecord, Maker};
 use crate::outbound::{Outbound, OutboundLimits};
-use crate::provider::{CallLimits, Provider, ProviderInfo};
+use crate::provider::{CallLimits, Provider, ProviderInfo, Validation};
 use crate::room_id;
 use crate::sandbox::SandboxLimits;
 
@@ -66,136 +68,197 @@ impl Default for Options {
     }
 }
 
-/// Runs shared-folder providers for one `[shared_folder]` configuration.
-///
-/// Every call runs in a fresh instance of the current provider; a call clones the provider's
-/// `Arc` when it starts, so a swap never disturbs calls in flight: they finish on the
-/// component they started on.
-pub struct Runtime {
-    engine: Arc<ProviderEngine>,
+/// One `[shared_folder]` configuration in service: its settings and where its calls' requests
+/// may go, with its credentials.
+#[derive(Debug)]
+struct Storage {
+    id: String,
     config: SharedFolderConfig,
     calls: CallLimits,
-    current: RwLock<Arc<Provider>>,
+}
+
+/// What serves new rooms: a storage's settings and a provider.
+#[derive(Debug, Clone)]
+pub struct Serving {
+    storage: Arc<Storage>,
+    provider: Arc<Provider>,
+}
+
+impl Serving {
+    /// Who makes what is created through this: the record's [`Maker`].
+    pub fn maker(&self) -> Maker {
+        Maker {
+            provider: self.provider.name().to_owned(),
+            contract: self.provider.contract(),
+            digest: self.provider.digest().to_owned(),
+            storage: self.storage.id.clone(),
+        }
+    }
+
+    /// The provider.
+    pub fn provider(&self) -> ProviderInfo {
+        self.provider.info()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SharedFolderConfig {
+        &self.storage.config
+    }
+}
+
+/// Every storage and provider that has served here: records made by them are deleted by them.
+#[derive(Debug, Default)]
+struct Known {
+    storages: Vec<Arc<Storage>>,
+    /// Newest last.
+    providers: Vec<Arc<Provider>>,
+}
+
+/// Runs shared-folder providers for a `[shared_folder]` configuration.
+///
+/// Every call runs in a fresh instance of a provider; a call clones what serves it when it
+/// starts, so a swap ([`Runtime::swap_provider`]) or a new configuration
+/// ([`Runtime::reconfigure`]) never disturbs calls in flight: they finish on the component and
+/// settings they started with. New rooms go to what serves now; a record's delete goes to the
+/// provider and settings that made it ([`FolderRecord::maker`]), which stay loaded.
+pub struct Runtime {
+    engine: Arc<ProviderEngine>,
+    options: Options,
+    current: RwLock<Serving>,
+    known: Mutex<Known>,
 }
 
 impl Runtime {
     /// A runtime serving `config` with the provider component `component` (its bytes): it is
-    /// compiled (or loaded from `options.cache_dir`) and checked against the provider world.
+    /// compiled (or loaded from `options.cache_dir`) and checked against the world of the
+    /// contract version it exports.
     pub fn new(
         config: SharedFolderConfig,
         component: &[u8],
         options: Options,
     ) -> Result<Self, Error> {
-        let Options {
-            limits,
-            cache_dir,
-            connections,
-            pooling,
-            allow_plain_http,
-        } = options;
-        if !config.url.https() && !allow_plain_http {
-            return Err(ConfigError::field(
-                "url",
-                "is plain http, which sends the account's password and the shares' passwords \
-                 unencrypted; use https, or allow plain http explicitly \
-                 ([host].allow_plain_http, Options::allow_plain_http)",
-            )
-            .into());
-        }
         let engine = ProviderEngine::with_options(EngineOptions {
-            cache_dir,
-            memory_bytes: limits.sandbox.memory_bytes,
-            pooling,
+            cache_dir: options.cache_dir.clone(),
+            memory_bytes: options.limits.sandbox.memory_bytes,
+            pooling: options.pooling,
             ..EngineOptions::default()
         })
         .map_err(load_failed(&config.provider))?;
-        let provider = Provider::load(&engine, &config.provider, component)
-            .map_err(load_failed(&config.provider))?;
-        let origin = config.url.origin();
-        let outbound = Outbound::new(
-            origin.clone(),
-            &config.username,
-            &config.password,
-            limits.outbound,
-            Connections::new(&connections, limits.outbound.connect_timeout)?,
-            connections.session,
+        let storage = Arc::new(storage(config, &options)?);
+        let provider = Arc::new(
+            Provider::load(&engine, &storage.config.provider, component)
+                .map_err(load_failed(&storage.config.provider))?,
         );
-        if !origin.https {
-            tracing::warn!(%origin, "the storage is reached over plain http: the account's password and the shares' passwords cross the network unencrypted");
-        }
-        tracing::info!(provider = %config.provider, digest = %provider.digest(), %origin, "provider loaded");
+        tracing::info!(provider = %provider.name(), contract = %provider.contract(), digest = %provider.digest(), origin = %storage.config.url.origin(), "provider loaded");
+        let serving = Serving { storage, provider };
         Ok(Runtime {
             engine,
-            calls: CallLimits {
-                outbound: Arc::new(outbound),
-                sandbox: limits.sandbox,
-                deadline: limits.call_deadline,
-            },
-            config,
-            current: RwLock::new(Arc::new(provider)),
+            options,
+            known: Mutex::new(Known {
+                storages: vec![Arc::clone(&serving.storage)],
+                providers: vec![Arc::clone(&serving.provider)],
+            }),
+            current: RwLock::new(serving),
         })
     }
 
-    /// The configuration it serves.
-    pub fn config(&self) -> &SharedFolderConfig {
-        &self.config
+    /// The configuration new rooms are made with.
+    pub fn config(&self) -> SharedFolderConfig {
+        self.serving().storage.config.clone()
     }
 
     /// The provider serving new calls.
     pub fn provider(&self) -> ProviderInfo {
-        self.current_provider().info()
+        self.serving().provider.info()
+    }
+
+    /// What serves new rooms now; [`Runtime::create_with`] makes a room's folder with it.
+    pub fn serving(&self) -> Serving {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Asks the current provider whether it accepts the current settings, without contacting
+    /// the storage (contract 0.3's `validate`).
+    pub async fn validate(&self) -> Result<Validation, Error> {
+        let serving = self.serving();
+        validate(&serving).await
     }
 
     /// Replaces the provider while calls run: the new component is compiled (on a blocking
-    /// thread, once per distinct content) and checked against the world first; if that fails,
-    /// the current provider keeps serving and the error says why. Calls in flight finish on
-    /// the old component; calls that start after the swap use the new one.
+    /// thread, once per distinct content), checked against its contract's world, and asked to
+    /// validate the current settings; if any of that fails, the current provider keeps serving
+    /// and the error says why. Calls in flight finish on the old component; calls that start
+    /// after the swap use the new one, and folders the old one made are still deleted by it.
     pub async fn swap_provider(&self, name: &str, component: &[u8]) -> Result<ProviderInfo, Error> {
-        let engine = Arc::clone(&self.engine);
-        let (owned_name, bytes) = (name.to_owned(), component.to_vec());
-        let loaded =
-            tokio::task::spawn_blocking(move || Provider::load(&engine, &owned_name, &bytes))
-                .await
-                .unwrap_or_else(|e| Err(LoadError::Engine(format!("loading thread failed: {e}"))));
-        let provider = loaded.map_err(|source| {
-            tracing::warn!(provider = name, error = %source, "provider refused; the current one keeps serving");
-            load_failed(name)(source)
-        })?;
-        let info = provider.info();
-        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(provider);
-        tracing::info!(provider = %info.name, digest = %info.digest, "provider swapped in");
-        Ok(info)
+        let provider = self.load(name, component).await?;
+        let serving = Serving {
+            storage: Arc::clone(&self.serving().storage),
+            provider,
+        };
+        self.serve(serving).await
+    }
+
+    /// Serves `config` from now on, with `component` as its provider: new rooms are made with
+    /// them, while rooms made before keep being deleted by the provider and settings that made
+    /// them, and calls in flight finish on what they started with. Refused — and what served
+    /// keeps serving — when the configuration, the component or the provider's `validate`
+    /// refuses.
+    pub async fn reconfigure(
+        &self,
+        config: SharedFolderConfig,
+        component: &[u8],
+    ) -> Result<ProviderInfo, Error> {
+        let name = config.provider.clone();
+        // The same settings keep their storage (and its connections and session), unless the
+        // credentials changed (a rotated password): then a new one replaces it, for the
+        // rooms it made too.
+        let storage = match self.known_storage(&config.storage_id()) {
+            Some(known) if known.config.credentials == config.credentials => known,
+            _ => Arc::new(storage(config, &self.options)?),
+        };
+        let provider = self.load(&name, component).await?;
+        self.serve(Serving { storage, provider }).await
     }
 
     /// Has the current provider create `room`'s folder and its two links. On an error the
     /// provider has undone its own work (the contract's all-or-nothing) unless
     /// [`crate::ErrorKind::may_have_left_work`] says otherwise: then [`Runtime::purge`] the room.
     pub async fn create(&self, room: &str) -> Result<FolderRecord, Error> {
-        check_room_id(room)?;
-        let provider = self.current_provider();
-        let folder = provider
-            .create(&self.calls, &self.config.settings, room)
-            .await
-            .map_err(|source| call_failed(&provider, room, source))?;
-        Ok(FolderRecord::new(room, provider.name(), folder))
+        self.create_with(&self.serving(), room).await
     }
 
-    /// Has the current provider delete `folder`: its links, then the folder with its files.
+    /// As [`Runtime::create`], with `serving` (taken from [`Runtime::serving`] before, e.g.
+    /// to record who is about to make the folder).
+    pub async fn create_with(&self, serving: &Serving, room: &str) -> Result<FolderRecord, Error> {
+        check_room_id(room)?;
+        let Serving { storage, provider } = serving;
+        let created = provider
+            .create(&storage.calls, &storage.config.settings, room)
+            .await
+            .map_err(|source| call_failed(provider, room, source))?;
+        Ok(FolderRecord::new(room, serving.maker(), created))
+    }
+
+    /// Has the provider that made `folder` delete it, with the settings it was made with: its
+    /// links, then the folder with its files.
     pub async fn delete(&self, folder: &FolderRecord) -> Result<(), Error> {
-        let provider = self.current_provider();
+        let Serving { storage, provider } = self.maker(&folder.maker, &folder.room)?;
         provider
-            .delete(&self.calls, &self.config.settings, &folder.to_wit())
+            .delete(&storage.calls, &storage.config.settings, folder)
             .await
             .map_err(|source| call_failed(&provider, &folder.room, source))
     }
 
-    /// Has the current provider remove whatever `room`'s folder left on the storage, found by
-    /// the room id alone: after a create whose outcome was lost.
-    pub async fn purge(&self, room: &str) -> Result<(), Error> {
+    /// Has the provider `maker` names remove whatever `room`'s folder left on the storage,
+    /// found by the room id alone: after a create whose outcome was lost.
+    pub async fn purge(&self, room: &str, maker: &Maker) -> Result<(), Error> {
         check_room_id(room)?;
-        let provider = self.current_provider();
+        let Serving { storage, provider } = self.maker(maker, room)?;
         provider
-            .purge(&self.calls, &self.config.settings, room)
+            .purge(&storage.calls, &storage.config.settings, room)
             .await
             .map_err(|source| call_failed(&provider, room, source))
     }
@@ -203,25 +266,185 @@ impl Runtime {
     /// Makes a fresh instance of the current provider, as every call does, and drops it
     /// without calling it: whether a call could run now (readiness), and what that costs.
     pub async fn probe(&self) -> Result<(), Error> {
-        let provider = self.current_provider();
+        let Serving { storage, provider } = self.serving();
         provider
-            .instantiate_only(&self.calls)
+            .instantiate_only(&storage.calls)
             .await
             .map_err(|source| call_failed(&provider, "", source))
     }
 
-    fn current_provider(&self) -> Arc<Provider> {
-        Arc::clone(&self.current.read().unwrap_or_else(|p| p.into_inner()))
+    /// What made a record, to delete or purge with: the component of its digest if it is
+    /// loaded, else the newest provider of its name (a newer build reads its predecessors'
+    /// handles); the storage settings of its id, else — for a record older than storage ids,
+    /// or made before a restart under a configuration since changed — the current ones when
+    /// they are for the same provider, URL and account.
+    fn maker(&self, maker: &Maker, room: &str) -> Result<Serving, Error> {
+        let current = self.serving();
+        let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        let provider = known
+            .providers
+            .iter()
+            .rev()
+            .find(|p| p.digest() == maker.digest)
+            .or_else(|| {
+                known
+                    .providers
+                    .iter()
+                    .rev()
+                    .find(|p| p.name() == maker.provider)
+            })
+            .cloned();
+        let storage = known
+            .storages
+            .iter()
+            .find(|s| s.id == maker.storage)
+            .cloned()
+            .or_else(|| {
+                let config = &current.storage.config;
+                (config.provider == maker.provider).then(|| Arc::clone(&current.storage))
+            });
+        match (provider, storage) {
+            (Some(provider), Some(storage)) => Ok(Serving { storage, provider }),
+            (None, _) => Err(Error::MakerGone {
+                room: room.to_owned(),
+                reason: format!(
+                    "it was made by provider {:?} (contract {}, component {}), which this host has not loaded",
+                    maker.provider,
+                    maker.contract,
+                    short(&maker.digest)
+                ),
+            }),
+            (Some(_), None) => Err(Error::MakerGone {
+                room: room.to_owned(),
+                reason: format!(
+                    "it was made with [shared_folder] settings (storage {}) for provider {:?} that are no longer configured",
+                    maker.storage, maker.provider
+                ),
+            }),
+        }
+    }
+
+    fn known_storage(&self, id: &str) -> Option<Arc<Storage>> {
+        let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        known.storages.iter().find(|s| s.id == id).cloned()
+    }
+
+    /// Loads `component` as provider `name` (reusing a loaded one of the same content).
+    async fn load(&self, name: &str, component: &[u8]) -> Result<Arc<Provider>, Error> {
+        let digest = crate::engine::content_digest(component);
+        if let Some(loaded) = {
+            let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+            known
+                .providers
+                .iter()
+                .find(|p| p.digest() == digest && p.name() == name)
+                .cloned()
+        } {
+            return Ok(loaded);
+        }
+        let engine = Arc::clone(&self.engine);
+        let (owned_name, bytes) = (name.to_owned(), component.to_vec());
+        let loaded =
+            tokio::task::spawn_blocking(move || Provider::load(&engine, &owned_name, &bytes))
+                .await
+                .unwrap_or_else(|e| Err(LoadError::Engine(format!("loading thread failed: {e}"))));
+        loaded.map(Arc::new).map_err(|source| {
+            tracing::warn!(provider = name, error = %source, "provider refused; the current one keeps serving");
+            load_failed(name)(source)
+        })
+    }
+
+    /// Validates `serving`'s settings with its provider, then makes it what serves new rooms.
+    async fn serve(&self, serving: Serving) -> Result<ProviderInfo, Error> {
+        match validate(&serving).await? {
+            Validation::Invalid(problem) => {
+                let error = Error::Config(ConfigError::field(&problem.field, problem.reason));
+                tracing::warn!(provider = serving.provider.name(), %error, "settings refused by the provider; what served keeps serving");
+                return Err(error);
+            }
+            Validation::Valid | Validation::NotOffered => {}
+        }
+        let info = serving.provider.info();
+        {
+            let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+            if !known
+                .storages
+                .iter()
+                .any(|s| Arc::ptr_eq(s, &serving.storage))
+            {
+                known.storages.retain(|s| s.id != serving.storage.id);
+                known.storages.push(Arc::clone(&serving.storage));
+            }
+            if !known
+                .providers
+                .iter()
+                .any(|p| Arc::ptr_eq(p, &serving.provider))
+            {
+                known.providers.push(Arc::clone(&serving.provider));
+            }
+        }
+        let origin = serving.storage.config.url.origin().to_string();
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = serving;
+        tracing::info!(provider = %info.name, contract = %info.contract, digest = %info.digest, %origin, "provider serving new rooms");
+        Ok(info)
     }
 }
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let serving = self.serving();
         f.debug_struct("Runtime")
-            .field("provider", &self.provider())
-            .field("origin", self.config.url.origin())
+            .field("provider", &serving.provider.info())
+            .field("origin", serving.storage.config.url.origin())
             .finish_non_exhaustive()
     }
+}
+
+/// The storage `config` describes, with its own outbound confinement and credentials.
+fn storage(config: SharedFolderConfig, options: &Options) -> Result<Storage, Error> {
+    if !config.url.https() && !options.allow_plain_http {
+        return Err(ConfigError::field(
+            "url",
+            "is plain http, which sends the account's credentials and the shares' passwords \
+             unencrypted; use https, or allow plain http explicitly \
+             ([host].allow_plain_http, Options::allow_plain_http)",
+        )
+        .into());
+    }
+    let limits = options.limits;
+    let origin = config.url.origin();
+    let outbound = Outbound::new(
+        origin.clone(),
+        &config.credentials,
+        limits.outbound,
+        Connections::new(&options.connections, limits.outbound.connect_timeout)?,
+        options.connections.session,
+    );
+    if !origin.https {
+        tracing::warn!(%origin, "the storage is reached over plain http: the account's credentials and the shares' passwords cross the network unencrypted");
+    }
+    Ok(Storage {
+        id: config.storage_id(),
+        calls: CallLimits {
+            outbound: Some(Arc::new(outbound)),
+            sandbox: limits.sandbox,
+            deadline: limits.call_deadline,
+        },
+        config,
+    })
+}
+
+async fn validate(serving: &Serving) -> Result<Validation, Error> {
+    let Serving { storage, provider } = serving;
+    provider
+        .validate(&storage.calls, &storage.config.settings)
+        .await
+        .map_err(|source| call_failed(provider, "", source))
+}
+
+/// The first 12 hex digits of a digest, for messages.
+fn short(digest: &str) -> &str {
+    digest.get(..12).unwrap_or(digest)
 }
 
 /// Whether `room` can name a folder: one path segment of at most 255 bytes, not `.` or `..`,

@@ -41,7 +41,7 @@ pub struct CallState {
 }
 
 impl CallState {
-    pub fn new(outbound: Arc<Outbound>, limits: SandboxLimits) -> Self {
+    pub fn new(outbound: Option<Arc<Outbound>>, limits: SandboxLimits) -> Self {
         CallState {
             wasi: WasiCtx::builder().build(),
             http: WasiHttpCtx::new(),

@@ -307,14 +307,19 @@ mod tests {
 
     fn folder() -> FolderRecord {
         let link = |kind: &str| ShareLink {
-            id: kind.into(),
             url: format!("https://c/s/{kind}"),
             password: Secret::new(format!("{kind}-pw")),
         };
         FolderRecord {
             room: "r".into(),
-            provider: "nextcloud".into(),
+            maker: shared_folder_runtime::Maker {
+                provider: "nextcloud".into(),
+                contract: shared_folder_runtime::Contract::V0_3,
+                digest: String::new(),
+                storage: String::new(),
+            },
             path: "m/r".into(),
+            handle: "h".into(),
             read: link("ro"),
             read_write: link("rw"),
             created_at_unix: 0,

@@ -231,6 +231,11 @@ impl Server {
         .expect("waiter thread")
     }
 
+    /// Sends SIGHUP: read the configuration again.
+    pub fn hang_up(&self) {
+        signal(self.child.as_ref().expect("running").id(), "HUP");
+    }
+
     /// Kills it at once (SIGKILL), as a crash would.
     pub fn kill(mut self) {
         if let Some(mut child) = self.child.take() {

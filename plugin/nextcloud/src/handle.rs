@@ -48,11 +48,17 @@ impl Handle {
 
     /// Reads `text`, which must describe `room`'s folder under the configured directory: a
     /// handle is never trusted to point `delete` elsewhere.
-    pub fn read(settings: &Settings, room: &str, text: &str) -> Result<(Handle, FolderPath), Error> {
+    pub fn read(
+        settings: &Settings,
+        room: &str,
+        text: &str,
+    ) -> Result<(Handle, FolderPath), Error> {
         let mut unescaped = vec![0u8; text.len()];
         let handle: Handle = serde_json_core::from_slice_escaped(text.as_bytes(), &mut unescaped)
             .map(|(handle, _)| handle)
-            .map_err(|_| Error::Protocol("the folder's handle is not a NextCloud provider's".into()))?;
+            .map_err(|_| {
+                Error::Protocol("the folder's handle is not a NextCloud provider's".into())
+            })?;
         let folder = FolderPath::of_created(&settings.directory, &handle.path)?;
         if folder != FolderPath::for_room(&settings.directory, room)? {
             return Err(Error::InvalidRoom(format!(
@@ -61,7 +67,9 @@ impl Handle {
             )));
         }
         if handle.read.is_empty() || handle.read_write.is_empty() {
-            return Err(Error::Protocol("the folder's handle lacks a share id".into()));
+            return Err(Error::Protocol(
+                "the folder's handle lacks a share id".into(),
+            ));
         }
         Ok((handle, folder))
     }

@@ -121,13 +121,13 @@ async fn walk_through(
 ) -> Result<(), String> {
     println!("   folder      {}", record.path);
     println!(
-        "   read-only   share {:>4}  {}",
-        record.read.id, record.read.url
+        "   made by     {} (contract {}, sha256 {}…)",
+        record.maker.provider,
+        record.maker.contract,
+        record.maker.digest.get(..16).unwrap_or_default()
     );
-    println!(
-        "   read-write  share {:>4}  {}",
-        record.read_write.id, record.read_write.url
-    );
+    println!("   read-only   {}", record.read.url);
+    println!("   read-write  {}", record.read_write.url);
     if let Some(standin) = standin {
         let shares = standin.shares_on(&record.path);
         let permissions: Vec<u32> = shares.iter().map(|s| s.permissions).collect();
@@ -189,7 +189,7 @@ async fn walk_through(
     };
     println!(
         "   room {other_room:?} created by {:?}: {}",
-        other.provider, other.path
+        other.maker.provider, other.path
     );
     let deleted = host.delete(&other_room, false).await;
     let refused = host

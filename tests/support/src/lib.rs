@@ -42,6 +42,12 @@ impl ConnectionCounter {
 }
 
 /// The fixture provider component (`tests/providers/fixture`), built with this crate.
+/// The NextCloud provider as built against contract 0.2.0, before 0.3 existed: kept as it was
+/// deployed (`tests/artifacts/README.md` says from which commit), to prove that the host still
+/// serves it.
+pub const NEXTCLOUD_PROVIDER_0_2: &[u8] =
+    include_bytes!("../../artifacts/nextcloud-provider-0.2.0.wasm");
+
 pub const FIXTURE_PROVIDER: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/fixture_provider.wasm"));
 

@@ -23,6 +23,7 @@ use crate::standin::StandIn;
 /// A host's set-up, built step by step; [`TestHost::build`] makes it.
 #[derive(Debug)]
 pub struct TestHost {
+    provider: String,
     url: String,
     username: String,
     password: String,
@@ -45,6 +46,7 @@ impl TestHost {
     /// As [`TestHost::on`], for the storage at `url` with the account `username`/`password`.
     pub fn at(url: &str, username: &str, password: &str) -> Self {
         TestHost {
+            provider: "nextcloud".to_owned(),
             url: url.to_owned(),
             username: username.to_owned(),
             password: password.to_owned(),
@@ -59,6 +61,13 @@ impl TestHost {
             component: NEXTCLOUD_PROVIDER.to_vec(),
             records: None,
         }
+    }
+
+    /// Another `provider` name in `[shared_folder]` (the component stays what
+    /// [`TestHost::component`] says).
+    pub fn provider(mut self, provider: &str) -> Self {
+        self.provider = provider.to_owned();
+        self
     }
 
     /// Another `directory`.
@@ -116,7 +125,8 @@ impl TestHost {
         // Each value written as TOML writes a string, escapes included.
         let quoted = |text: &str| toml::Value::String(text.to_owned()).to_string();
         let mut text = format!(
-            "[shared_folder]\nprovider = \"nextcloud\"\nurl = {}\nusername = {}\npassword = {}\ndirectory = {}\n",
+            "[shared_folder]\nprovider = {}\nurl = {}\nusername = {}\npassword = {}\ndirectory = {}\n",
+            quoted(&self.provider),
             quoted(&self.url),
             quoted(&self.username),
             quoted(&self.password),

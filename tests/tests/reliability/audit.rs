@@ -51,21 +51,24 @@ impl Audit {
             let Some(record) = known(host, room) else {
                 continue;
             };
-            let ids = [&record.read.id, &record.read_write.id];
-            recorded_shares.extend(ids.iter().map(|id| id.to_string()));
+            // A link is known by its token, the last segment of its URL.
+            let tokens: Vec<String> = [&record.read.url, &record.read_write.url]
+                .iter()
+                .map(|url| url.rsplit('/').next().unwrap_or_default().to_owned())
+                .collect();
+            recorded_shares.extend(tokens.iter().cloned());
             if deleting.contains(room) {
                 continue;
             }
-            let shares_there = ids.iter().all(|id| {
-                id.parse::<u64>()
-                    .is_ok_and(|id| storage.shares.contains_key(&id))
-            });
+            let shares_there = tokens
+                .iter()
+                .all(|token| storage.shares.values().any(|share| &share.token == token));
             if !storage.is_folder(&record.path) || !shares_there {
                 audit.lost_records.push(room.clone());
             }
         }
-        for id in storage.shares.keys() {
-            if !recorded_shares.contains(&id.to_string()) {
+        for (id, share) in &storage.shares {
+            if !recorded_shares.contains(&share.token) {
                 audit.orphan_shares.push(*id);
             }
         }

@@ -291,14 +291,15 @@ async fn room(host: &SharedFolders, standin: &StandIn, room: &str) -> RoomRun {
             Ok(creation) => {
                 let record = creation.record;
                 run.created = true;
-                let shares: Vec<String> = standin
-                    .shares_on(&record.path)
-                    .iter()
-                    .map(|share| share.id.to_string())
-                    .collect();
+                let shares = standin.shares_on(&record.path);
+                let on_storage = |url: &str| {
+                    shares
+                        .iter()
+                        .any(|share| url.ends_with(&format!("/s/{}", share.token)))
+                };
                 let stored = standin.folder_exists(&record.path)
-                    && shares.contains(&record.read.id)
-                    && shares.contains(&record.read_write.id);
+                    && on_storage(&record.read.url)
+                    && on_storage(&record.read_write.url);
                 let recorded = matches!(host.folder(room), Ok(Some(r)) if r == record);
                 run.lost = !(stored && recorded);
                 run.passwords = vec![
