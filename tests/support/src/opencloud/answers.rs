@@ -127,7 +127,8 @@ pub(crate) fn sabre(status: u16, message: &str) -> Answer {
     sabre_coded(status, message, "")
 }
 
-/// reva's 404 message, mimicking ownCloud 10 (reva `ocdav`: "Resource not found").
+/// reva's 404 message, mimicking ownCloud 10: "Resource not found" (API-NOTES §1 "WebDAV
+/// errors"; reva `ocdav`; docs/opencloud-behaviour.md, "Answer shapes").
 pub(crate) fn not_found() -> Answer {
     sabre(404, "Resource not found")
 }
@@ -165,12 +166,13 @@ pub(crate) fn unauthenticated(method: &Method, host: &str) -> Answer {
 }
 
 /// Go's `http.Error(w, "Not Implemented", 501)`: what reva's space handler answers to a method
-/// it does not serve (reva `ocdav/spaces.go`).
+/// it does not serve (not in API-NOTES; reva `ocdav/spaces.go`; docs/opencloud-behaviour.md, "Folders over WebDAV").
 pub(crate) fn not_implemented() -> Answer {
     with_body(501, "text/plain; charset=utf-8", "Not Implemented\n")
 }
 
-/// Go's `http.NotFound`, chi's answer to a path it does not route [I].
+/// Go's `http.NotFound`, chi's answer to a path it does not route [I] (not in API-NOTES; docs/opencloud-behaviour.md,
+/// "Answer shapes").
 pub(crate) fn page_not_found() -> Answer {
     with_body(404, "text/plain; charset=utf-8", "404 page not found\n")
 }
@@ -191,7 +193,8 @@ pub(crate) fn ocs_v1(http_status: u16, statuscode: u16, message: &str, data: Val
     answer
 }
 
-/// A status's reason phrase, for injected OCS failures.
+/// A status's reason phrase, the message of injected failures (docs/opencloud-behaviour.md,
+/// "Failures the tests inject").
 pub(crate) fn reason(status: u16) -> &'static str {
     StatusCode::from_u16(status)
         .ok()

@@ -131,7 +131,8 @@ impl Route {
         }
     }
 
-    /// Whether the account's credentials are needed: everything but the public links.
+    /// Whether the account's credentials are needed: everything but the public links (API-NOTES
+    /// §2, §6; docs/opencloud-behaviour.md, "Authentication" and "Public links").
     pub(super) fn is_protected(&self) -> bool {
         !matches!(self, Route::PublicFiles { .. } | Route::LinkPage)
     }

@@ -12,7 +12,7 @@ impl Call<'_> {
             return answers::empty(405);
         }
         // Every kind of link needs a password: OC_SHARING_PUBLIC_SHARE_MUST_HAVE_PASSWORD's
-        // default, true (API-NOTES §3.4, §4).
+        // default, true; the policy as configured (API-NOTES §3.4, §4; docs/opencloud-behaviour.md, "Capabilities").
         let data = json!({"capabilities": {
             "files_sharing": {"public": {
                 "enabled": true,

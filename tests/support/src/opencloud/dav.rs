@@ -59,7 +59,8 @@ impl Call<'_> {
     pub(super) fn space_dav(&self, world: &mut World, space: &str, rest: &str) -> Answer {
         let head = self.method.as_str() == "HEAD";
         let Some(base) = resolve(&world.drive, space) else {
-            // An unknown space or item: NOT_FOUND (reva: "Resource not found"); HEAD has no body.
+            // An unknown space or item: NOT_FOUND, "Resource not found"; HEAD has no body (API-NOTES
+            // §1, §3.3; docs/opencloud-behaviour.md, "Folders over WebDAV").
             return if head {
                 answers::empty(404)
             } else {
@@ -82,12 +83,13 @@ impl Call<'_> {
         let drive = &mut world.drive;
         match self.method.as_str() {
             "MKCOL" => {
-                // API-NOTES §3.2: a body → 415.
+                // API-NOTES §3.2: a body → 415 (docs/opencloud-behaviour.md, "Folders over WebDAV").
                 if !self.body.is_empty() {
                     return answers::sabre(415, "extended-mkcol not supported");
                 }
                 match drive.mkcol(&path) {
-                    // API-NOTES §3.2: 201 with an empty body and no OC-FileId.
+                    // API-NOTES §3.2: 201 with an empty body and no OC-FileId; 405 exists; 409
+                    // no parent (docs/opencloud-behaviour.md, "Folders over WebDAV").
                     Ok(()) => answers::empty(201),
                     Err(TreeError::Exists | TreeError::Root) => {
                         answers::sabre(405, "The resource you tried to create already exists")
@@ -103,7 +105,8 @@ impl Call<'_> {
                     with_ids(&mut answer, drive, &path);
                     answer
                 }
-                // A missing parent, a file as parent, a folder in the way [I].
+                // A missing parent, a file as parent, a folder in the way [I] (not in
+                // API-NOTES; docs/opencloud-behaviour.md, "Folders over WebDAV").
                 Err(TreeError::Root) => answers::sabre(405, ""),
                 Err(_) => answers::sabre(409, ""),
             },
@@ -114,16 +117,17 @@ impl Call<'_> {
                     with_ids(&mut answer, drive, &path);
                     answer
                 }
-                // No download of a folder [I].
+                // No download of a folder [I] (not in API-NOTES; docs/opencloud-behaviour.md, "Folders over WebDAV").
                 Some(Node::Folder) => answers::not_implemented(),
                 None => answers::not_found(),
             },
             "DELETE" => {
-                // reva `delete.go`: a body → 415.
+                // A body → 415 (not in API-NOTES; reva `delete.go`; docs/opencloud-behaviour.md, "Deleting the folder").
                 if !self.body.is_empty() {
                     return answers::sabre(415, "body must be empty");
                 }
-                // API-NOTES §3.8: recursive, into the trash bin; 405 for the space's root.
+                // API-NOTES §3.8: recursive, into the trash bin; 404 missing; 405 for the space's
+                // root (docs/opencloud-behaviour.md, "Deleting the folder").
                 match drive.trash_path(&path, expiry::now_unix()) {
                     Ok(()) => answers::empty(204),
                     Err(TreeError::Root) => {
@@ -132,7 +136,8 @@ impl Call<'_> {
                     Err(_) => answers::not_found(),
                 }
             }
-            // reva `spaces.go`: any other method.
+            // Any other method: 501 (not in API-NOTES; reva `spaces.go`; docs/opencloud-behaviour.md, "Folders over
+            // WebDAV").
             _ => answers::not_implemented(),
         }
     }

@@ -47,7 +47,8 @@ pub(super) async fn handle(
         return Ok(served(call.answer(&mut shared.world())));
     };
     tracing::debug!(?step, ?fault, "OpenCloud stand-in: injecting a fault");
-    // What each fault answers: docs/opencloud-behaviour.md, "Failures the tests inject".
+    // What each fault answers: API-NOTES §5 for the steps; docs/opencloud-behaviour.md,
+    // "Failures the tests inject".
     // Faults that happen instead of the work.
     match fault {
         Fault::Status(status) => return Ok(served(call.refusal(status))),
@@ -60,7 +61,8 @@ pub(super) async fn handle(
         }
         Fault::Locked => return Ok(served(call.refusal(423))),
         Fault::OcsMismatch if step == Some(Step::Capabilities) => {
-            // OCS v1's way of failing: HTTP 200, the failure only in `statuscode`.
+            // OCS v1's way of failing: HTTP 200, the failure only in `statuscode` [I] (API-NOTES
+            // §3.4; docs/opencloud-behaviour.md, "Failures the tests inject").
             return Ok(served(answers::ocs_v1(
                 200,
                 996,
@@ -171,12 +173,14 @@ impl Call<'_> {
                 self.links(world)
             }
             Route::Space { space, path } => self.space_dav(world, space, path),
-            // Listing the spaces is refused, whoever asks (reva `ocdav/spaces.go`).
+            // Listing the spaces is refused (not in API-NOTES; reva `ocdav/spaces.go`; docs/opencloud-behaviour.md,
+            // "Folders over WebDAV").
             Route::SpaceListing => answers::empty(405),
             Route::PublicFiles { token, path } => self.public_dav(world, token, path),
             Route::LinkPage => self.link_page(),
             Route::Capabilities => self.capabilities(),
-            // docs/opencloud-behaviour.md, "What the stand-in leaves out".
+            // Not in API-NOTES' calls (§5): docs/opencloud-behaviour.md, "What the stand-in
+            // leaves out".
             Route::Unknown => answers::page_not_found(),
         }
     }

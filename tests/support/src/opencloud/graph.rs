@@ -16,7 +16,8 @@ impl Call<'_> {
         let drive = &world.drive;
         match (&self.route, self.method.as_str()) {
             (Route::MyDrive, "GET") => answers::json(200, &self.personal_drive(drive)),
-            // The share jail first: clients filter on driveType (API-NOTES §6).
+            // The share jail first: clients filter on driveType (API-NOTES §6; docs/opencloud-behaviour.md, "The
+            // personal drive").
             (Route::MyDrives, "GET") => answers::json(
                 200,
                 &json!({"value": [self.share_jail(), self.personal_drive(drive)]}),
@@ -27,7 +28,8 @@ impl Call<'_> {
             (Route::Item { .. }, "DELETE") => {
                 answers::odata(400, "id does not belong to a share jail")
             }
-            // chi's answer to a known path with another method [I].
+            // chi's answer to a known path with another method [I] (not in API-NOTES; docs/opencloud-behaviour.md,
+            // "What the stand-in leaves out").
             _ => answers::empty(405),
         }
     }
@@ -57,7 +59,8 @@ impl Call<'_> {
             "driveType": "personal",
             "driveAlias": format!("personal/{user}"),
             "lastModifiedDateTime": format_utc(modified),
-            // A personal space's id is its owner's user id [I].
+            // A personal space's id is its owner's user id [I] (API-NOTES §3.1: values
+            // illustrative; docs/opencloud-behaviour.md, "The personal drive").
             "owner": {"user": {"id": drive.space_id, "displayName": user}},
             "quota": {"remaining": 1_000_000_000_000_usize.saturating_sub(used), "state": "normal", "total": 0, "used": used},
             "root": {"id": id, "webDavUrl": web_dav_url, "eTag": etag(drive.get(""))},
@@ -109,7 +112,8 @@ impl Call<'_> {
             .into_iter()
             .map(|(child_path, entry)| drive_item(drive, child_path, entry, &parent_id))
             .collect();
-        // A file has no children; an empty folder answers an empty list [I].
+        // A file has no children; an empty folder answers an empty list [I] (API-NOTES
+        // §3.3; docs/opencloud-behaviour.md, "Listing children").
         answers::json(200, &json!({"value": value}))
     }
 }

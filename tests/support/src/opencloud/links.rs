@@ -72,7 +72,8 @@ fn decode(body: &[u8]) -> Option<CreateLink> {
                 _ => return None,
             };
         } else {
-            // Unknown fields are refused (API-NOTES §3.5: DisallowUnknownFields).
+            // Unknown fields are refused (API-NOTES §3.5: DisallowUnknownFields; docs/opencloud-behaviour.md,
+            // "Creating a link").
             return None;
         }
     }
@@ -168,7 +169,7 @@ impl Call<'_> {
             Err((status, message)) => return answers::odata(status, message),
         };
         // API-NOTES §3.5: unknown fields, a bad enum value or a bad date → 400 "invalid body
-        // schema definition".
+        // schema definition" (docs/opencloud-behaviour.md, "Creating a link").
         let Some(request) = decode(&self.body) else {
             return answers::odata(400, "invalid body schema definition");
         };
@@ -177,17 +178,21 @@ impl Call<'_> {
             Err((status, message)) => return answers::odata(status, message),
         };
         let folder = world.drive.is_folder(&path);
-        // API-NOTES §3.5: a missing type, `blocksDownload`, or `upload`/`createOnly` on a file.
+        // API-NOTES §3.5: a missing type, `blocksDownload`, or `upload`/`createOnly` on a file
+        // → 400 "invalid link type" (docs/opencloud-behaviour.md, "Creating a link").
         let link_type = match request.link_type {
             Some(link_type) if makes(link_type, folder) => link_type,
             _ => return answers::odata(400, "invalid link type"),
         };
         let internal = link_type == LinkType::Internal;
         let password = request.password.unwrap_or_default();
+        // An internal link takes no password (not in API-NOTES; OC
+        // `api_driveitem_permissions_links.go`; docs/opencloud-behaviour.md, "Creating a link").
         if internal && !password.is_empty() {
             return answers::odata(400, "password is redundant for the internal link");
         }
-        // API-NOTES §3.5 "Expiry rounding": 23:59:59 of the written date, in its offset.
+        // API-NOTES §3.5 "Expiry rounding": 23:59:59 of the written date, in its offset;
+        // Go's zero time → 400 (docs/opencloud-behaviour.md, "Expiry").
         let expires = match request.expiration {
             Some(written) if written.is_zero() => {
                 return answers::odata(400, "invalid expiration date");
@@ -195,16 +200,17 @@ impl Call<'_> {
             Some(written) => Some(written.filled_up()),
             None => None,
         };
-        // API-NOTES §2: without CreatePublicLinkPermission, PERMISSION_DENIED → 403.
+        // API-NOTES §2: without CreatePublicLinkPermission, PERMISSION_DENIED → 403 (docs/opencloud-behaviour.md,
+        // "Creating a link").
         if !internal && !self.shared.options.may_create_links {
             return answers::odata(403, "no permission to create public links");
         }
-        // API-NOTES §6: the root as `<drive>!<spaceid>`.
+        // API-NOTES §6: the root as `<drive>!<spaceid>` → 400 (docs/opencloud-behaviour.md, "Creating a link").
         if item.opaque == world.drive.space_id {
             return answers::odata(400, "cannot create link on personal space root");
         }
-        // A quick link is made once per item: asking again returns it (reva
-        // `publicshareprovider.go`).
+        // A quick link is made once per item: asking again returns it (not in API-NOTES;
+        // reva `publicshareprovider.go`; docs/opencloud-behaviour.md, "Creating a link").
         if request.quick_link
             && let Some(existing) = world
                 .drive
@@ -215,6 +221,7 @@ impl Call<'_> {
             return answers::json(200, &permission(existing));
         }
         let now = expiry::now_unix();
+        // API-NOTES §3.5: the rounded expiry in the past → 400 (docs/opencloud-behaviour.md, "Expiry").
         if let Some(expires) = expires
             && expires < now
         {
@@ -226,17 +233,20 @@ impl Call<'_> {
                 ),
             );
         }
-        // API-NOTES §4: every link but an internal one needs a password (the default
-        // OC_SHARING_PUBLIC_SHARE_MUST_HAVE_PASSWORD=true).
+        // API-NOTES §3.5, §4: every link but an internal one needs a password (the default
+        // OC_SHARING_PUBLIC_SHARE_MUST_HAVE_PASSWORD=true; docs/opencloud-behaviour.md, "Creating a link").
         if !internal && password.is_empty() {
             return answers::odata(400, "password protection is enforced");
         }
+        // API-NOTES §4: the policy's messages, joined with newlines (docs/opencloud-behaviour.md, "Password
+        // rules").
         if !password.is_empty()
             && let Some(refusal) = self.shared.options.password_policy.refusal(&password)
         {
             return answers::odata(400, &refusal);
         }
-        // API-NOTES §6: bcrypt refuses more than 72 bytes when the link is stored.
+        // API-NOTES §6: bcrypt refuses more than 72 bytes when the link is stored (docs/opencloud-behaviour.md,
+        // "Password rules").
         if password.len() > BCRYPT_MAX_BYTES {
             return answers::odata(
                 500,
@@ -248,7 +258,7 @@ impl Call<'_> {
             id: ids::letters(15),
             link_type: link_type.as_str().to_owned(),
             password: (!password.is_empty()).then_some(password),
-            // API-NOTES §3.5: webUrl = OC_URL + "/s/" + token.
+            // API-NOTES §3.5: webUrl = OC_URL + "/s/" + token (docs/opencloud-behaviour.md, "Creating a link").
             web_url: format!("{}/s/{token}", self.shared.base_url),
             display_name: request.display_name.unwrap_or_default(),
             expiration: expires.map(expiry::format_utc),

@@ -14,11 +14,13 @@ use super::links::{Action, link_allows};
 
 impl Call<'_> {
     pub(super) fn public_dav(&self, world: &mut World, token: &str, rest: &str) -> Answer {
-        // An unknown token: the public-share authentication finds nothing [I: 404, no body].
+        // An unknown token: the public-share authentication finds nothing [I: 404, no body]
+        // (API-NOTES §6; docs/opencloud-behaviour.md, "Public links").
         let Some(link) = world.drive.links.iter().find(|l| l.token == token).cloned() else {
             return answers::empty(404);
         };
-        // An internal link needs a logged-in user (reva `dav.go`).
+        // An internal link needs a logged-in user (API-NOTES §3.5 link types; reva `dav.go`;
+        // docs/opencloud-behaviour.md, "Public links").
         if link.link_type == "internal" {
             let mut answer = answers::sabre_coded(
                 401,
@@ -31,7 +33,8 @@ impl Call<'_> {
             }
             return answer;
         }
-        // Only the password counts, whatever the user name (API-NOTES §6; reva `dav.go`).
+        // Only the password counts, whatever the user name (API-NOTES §6; reva `dav.go`;
+        // docs/opencloud-behaviour.md, "Public links").
         match &self.basic_password {
             None => {
                 return answers::sabre_coded(
@@ -49,8 +52,8 @@ impl Call<'_> {
             }
             Some(_) => {}
         }
-        // An expired link is gone [I]; so is one whose folder was deleted (reva `dav.go`: the
-        // token's target not found → 404).
+        // An expired link is gone [I]; so is one whose folder was deleted (API-NOTES §6;
+        // reva `dav.go`: the token's target not found → 404; docs/opencloud-behaviour.md, "Public links").
         let expired = link
             .expiration
             .as_deref()
@@ -76,7 +79,7 @@ impl Call<'_> {
             _ => return answers::not_implemented(),
         };
         // What the link's type does not allow, and deleting the link's own folder [I: 403 and
-        // its message].
+        // its message] (API-NOTES §3.5 link types; docs/opencloud-behaviour.md, "Public links").
         if !link_allows(&link.link_type, action) || action == Action::Delete && path == root {
             return answers::sabre(403, "permission denied");
         }
