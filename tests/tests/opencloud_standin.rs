@@ -280,6 +280,22 @@ async fn folders_over_webdav_answer_as_the_notes_say() {
         standin.item_id("meetings/room").as_deref(),
         Some(file_id.as_str())
     );
+    // An item id in place of the drive id addresses that item (API-NOTES §1).
+    let by_id = send(
+        "HEAD",
+        &format!(
+            "{}dav/spaces/{}",
+            standin.url(),
+            file_id.replace('$', "%24")
+        ),
+        account.creds(),
+        &[],
+        b"",
+    )
+    .await
+    .unwrap();
+    assert_eq!(by_id.status, 200);
+    assert_eq!(by_id.headers["oc-fileid"], file_id.as_str());
     let missing = account.dav("HEAD", "meetings/gone", b"").await;
     assert_eq!((missing.status, missing.body.len()), (404, 0));
     let propfind = account

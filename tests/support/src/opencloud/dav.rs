@@ -32,7 +32,7 @@ pub(super) fn escape_path(path: &str) -> String {
 /// The folder a space reference (`<storage>$<space>`, or an item id `…!<opaque>`, which ocdav
 /// also takes) points to: `""` for the space's root; `None` for another space or a missing item
 /// (API-NOTES §1).
-fn resolve(drive: &Drive, space: &str) -> Option<String> {
+pub(super) fn resolve(drive: &Drive, space: &str) -> Option<String> {
     let id = ParsedId::parse(space)?;
     if !id.in_space(&drive.space_id) {
         return None;
@@ -43,7 +43,7 @@ fn resolve(drive: &Drive, space: &str) -> Option<String> {
     drive.path_of(&id.opaque)
 }
 
-fn join(base: &str, path: &str) -> String {
+pub(super) fn join(base: &str, path: &str) -> String {
     match (base.is_empty(), path.is_empty()) {
         (true, _) => path.to_owned(),
         (false, true) => base.to_owned(),

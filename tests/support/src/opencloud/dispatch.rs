@@ -143,8 +143,10 @@ impl Call<'_> {
     fn remove_target(&self, world: &mut World) {
         let now = super::expiry::now_unix();
         match &self.route {
-            Route::Space { path, .. } => {
-                let _ = world.drive.trash_path(path, now);
+            Route::Space { space, path } => {
+                if let Some(base) = super::dav::resolve(&world.drive, space) {
+                    let _ = world.drive.trash_path(&super::dav::join(&base, path), now);
+                }
             }
             Route::Children { item, .. } | Route::CreateLink { item, .. } => {
                 let opaque = super::ids::ParsedId::parse(item).map(|id| id.opaque);
