@@ -6,6 +6,7 @@
 //! depends on the host: Cargo allows that cycle for tests).
 
 pub mod client;
+pub mod opencloud;
 pub mod public_link;
 pub mod standin;
 mod test_host;

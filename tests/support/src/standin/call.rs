@@ -48,7 +48,7 @@ impl Call<'_> {
 }
 
 /// The segments of an encoded path, decoded.
-pub(super) fn decode_segments(path: &str) -> Vec<String> {
+pub(crate) fn decode_segments(path: &str) -> Vec<String> {
     path.split('/')
         .filter(|s| !s.is_empty())
         .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())

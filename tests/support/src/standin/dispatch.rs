@@ -121,13 +121,14 @@ pub(crate) async fn handle(
 /// The body type the stand-in serves: whole answers, or one broken off by a fault.
 pub(crate) type Served = UnsyncBoxBody<Bytes, std::io::Error>;
 
-fn served(answer: Answer) -> Response<Served> {
+/// A whole answer, as served.
+pub(crate) fn served(answer: Answer) -> Response<Served> {
     answer.map(|body| body.map_err(|never| match never {}).boxed_unsync())
 }
 
 /// The answer's head and the first half of its body (announced whole), then a broken
 /// connection.
-fn broken_off(answer: Answer) -> Response<Served> {
+pub(crate) fn broken_off(answer: Answer) -> Response<Served> {
     let (mut parts, body) = answer.into_parts();
     let whole = body.into_inner().unwrap_or_default();
     let announced = whole.len() + 64;
@@ -148,7 +149,7 @@ fn broken_off(answer: Answer) -> Response<Served> {
 }
 
 /// The answer with its body cut in half and garbage after it: JSON or XML that does not parse.
-fn garbled(answer: Answer) -> Answer {
+pub(crate) fn garbled(answer: Answer) -> Answer {
     let (mut parts, body) = answer.into_parts();
     let whole = body.into_inner().unwrap_or_default();
     let mut broken = whole[..whole.len() / 2].to_vec();
@@ -319,7 +320,8 @@ impl<'a> Call<'a> {
     }
 }
 
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+/// The user and password of a basic `Authorization` header.
+pub(crate) fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let encoded = value.strip_prefix("Basic ")?;
     let decoded = base64::engine::general_purpose::STANDARD

@@ -59,16 +59,17 @@ pub enum Fault {
     OcsMismatch,
 }
 
-/// Inject `fault` at the `nth` (0-based) occurrence of `step` from now on, once.
+/// Inject `fault` at the `nth` (0-based) occurrence of `step` from now on, once. `S` is the
+/// stand-in's kind of step: [`Step`] for this one, `opencloud::Step` for the OpenCloud stand-in.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FaultRule {
-    pub step: Step,
+pub struct FaultRule<S = Step> {
+    pub step: S,
     pub nth: usize,
     pub fault: Fault,
 }
 
-impl FaultRule {
-    pub fn at(step: Step, fault: Fault) -> Self {
+impl<S> FaultRule<S> {
+    pub fn at(step: S, fault: Fault) -> Self {
         FaultRule {
             step,
             nth: 0,
@@ -78,13 +79,19 @@ impl FaultRule {
 }
 
 /// The armed rules; each fires once.
-#[derive(Debug, Default)]
-pub struct Faults {
-    rules: Vec<FaultRule>,
+#[derive(Debug)]
+pub struct Faults<S = Step> {
+    rules: Vec<FaultRule<S>>,
 }
 
-impl Faults {
-    pub fn add(&mut self, rule: FaultRule) {
+impl<S> Default for Faults<S> {
+    fn default() -> Self {
+        Faults { rules: Vec::new() }
+    }
+}
+
+impl<S: PartialEq + Copy> Faults<S> {
+    pub fn add(&mut self, rule: FaultRule<S>) {
         self.rules.push(rule);
     }
 
@@ -93,7 +100,7 @@ impl Faults {
     }
 
     /// The fault to apply to this occurrence of `step`, if one is due; counts the step.
-    pub fn take(&mut self, step: Step) -> Option<Fault> {
+    pub fn take(&mut self, step: S) -> Option<Fault> {
         let mut due = None;
         self.rules.retain_mut(|rule| {
             if rule.step != step || due.is_some() {

@@ -29,13 +29,13 @@ pub mod answers;
 pub mod faults;
 pub mod storage;
 
-mod call;
-mod dispatch;
+pub(crate) mod call;
+pub(crate) mod dispatch;
 mod locks;
 mod ocs;
 mod password_policy;
 mod public_link;
-mod server;
+pub(crate) mod server;
 mod sessions;
 mod shares;
 mod trash;
@@ -216,9 +216,10 @@ impl StandIn {
                 sessions: sessions::Sessions::default(),
             }),
         });
+        let handled = Arc::clone(&shared);
         let server = tokio::spawn(server::serve(
             listener,
-            Arc::clone(&shared),
+            move |request| dispatch::handle(Arc::clone(&handled), request),
             tls,
             outage_requests,
         ));

@@ -1,23 +1,32 @@
-//! The server: connections accepted (over TLS when set up) and served by `dispatch`, and the
-//! outages a test injects (`Fault::Outage`): nothing listening for a while.
+//! The server: connections accepted (over TLS when set up) and served by a stand-in's handler
+//! (the NextCloud stand-in's `dispatch`, or the OpenCloud stand-in's), and the outages a test
+//! injects (`Fault::Outage`): nothing listening for a while.
 
+use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
+use http::{Request, Response};
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use super::{Shared, dispatch};
+use super::DropConnection;
+use super::dispatch::Served;
 
-pub(super) async fn serve(
+/// Serves every connection accepted on `listener` with `handle`, until an outage's listener
+/// cannot be bound again.
+pub(crate) async fn serve<H, F>(
     listener: TcpListener,
-    shared: Arc<Shared>,
+    handle: H,
     tls: Option<tokio_rustls::TlsAcceptor>,
     mut outages: tokio::sync::mpsc::UnboundedReceiver<Duration>,
-) {
+) where
+    H: Fn(Request<Incoming>) -> F + Clone + Send + 'static,
+    F: Future<Output = Result<Response<Served>, DropConnection>> + Send + 'static,
+{
     let mut listener = Some(listener);
     let mut connections = tokio::task::JoinSet::new();
     loop {
@@ -30,11 +39,10 @@ pub(super) async fn serve(
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
-                let shared = Arc::clone(&shared);
+                let handle = handle.clone();
                 let tls = tls.clone();
                 connections.spawn(async move {
-                    let service =
-                        service_fn(move |request| dispatch::handle(Arc::clone(&shared), request));
+                    let service = service_fn(handle);
                     // Errors here are clients going away, failed handshakes or injected drops.
                     let http = http1::Builder::new();
                     match tls {

@@ -1,0 +1,248 @@
+//! One request as the stand-in reads it: its route below the base path, its credentials, its
+//! body; what the modules answering it look at.
+
+use bytes::Bytes;
+use http::request::Parts;
+use http::{HeaderMap, Method, header};
+
+use super::Shared;
+use crate::standin::call::decode_segments;
+use crate::standin::dispatch::basic_credentials;
+
+/// Where a request goes, its path segments percent-decoded (API-NOTES §1: the drive id arrives
+/// with `$` as `%24`, and the Graph service unescapes ids).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Route {
+    /// `/graph/v1.0/me/drive` (API-NOTES §3.1).
+    MyDrive,
+    /// `/graph/v1.0/me/drives`, `/graph/v1beta1/me/drives` (API-NOTES §3.1, §6).
+    MyDrives,
+    /// `/graph/{v1.0,v1beta1}/drives/{d}/items/{i}/children` (API-NOTES §3.3).
+    Children {
+        drive: String,
+        item: String,
+    },
+    /// `/graph/v1beta1/drives/{d}/items/{i}/createLink` (API-NOTES §3.5).
+    CreateLink {
+        drive: String,
+        item: String,
+    },
+    /// `/graph/v1beta1/drives/{d}/items/{i}/permissions` (API-NOTES §3.7).
+    Permissions {
+        drive: String,
+        item: String,
+    },
+    /// `/graph/v1beta1/drives/{d}/items/{i}/permissions/{p}` (API-NOTES §3.7).
+    Permission {
+        drive: String,
+        item: String,
+        permission: String,
+    },
+    /// `/graph/v1beta1/drives/{d}/items/{i}` (API-NOTES §6).
+    Item {
+        drive: String,
+        item: String,
+    },
+    /// `/dav/spaces/{space}/{path…}`, `/remote.php/dav/spaces/…` (API-NOTES §1).
+    Space {
+        space: String,
+        path: String,
+    },
+    /// `/dav/spaces/` without a space: listing is refused.
+    SpaceListing,
+    /// `/dav/public-files/{token}/{path…}`, also under `/remote.php` (docs/opencloud-behaviour.md,
+    /// "Public links").
+    PublicFiles {
+        token: String,
+        path: String,
+    },
+    /// `/s/{token}`, the link's web page (API-NOTES §3.5: `webUrl`).
+    LinkPage,
+    /// `/ocs/v1.php/cloud/capabilities` (API-NOTES §3.4).
+    Capabilities,
+    Unknown,
+}
+
+impl Route {
+    fn of(path: &str) -> Route {
+        let segments = decode_segments(path);
+        let s: Vec<&str> = segments.iter().map(String::as_str).collect();
+        let owned = |i: usize| segments[i].clone();
+        match s.as_slice() {
+            ["graph", "v1.0", "me", "drive"] => Route::MyDrive,
+            ["graph", "v1.0" | "v1beta1", "me", "drives"] => Route::MyDrives,
+            [
+                "graph",
+                "v1.0" | "v1beta1",
+                "drives",
+                _,
+                "items",
+                _,
+                "children",
+            ] => Route::Children {
+                drive: owned(3),
+                item: owned(5),
+            },
+            ["graph", "v1beta1", "drives", _, "items", _, "createLink"] => Route::CreateLink {
+                drive: owned(3),
+                item: owned(5),
+            },
+            ["graph", "v1beta1", "drives", _, "items", _, "permissions"] => Route::Permissions {
+                drive: owned(3),
+                item: owned(5),
+            },
+            [
+                "graph",
+                "v1beta1",
+                "drives",
+                _,
+                "items",
+                _,
+                "permissions",
+                _,
+            ] => Route::Permission {
+                drive: owned(3),
+                item: owned(5),
+                permission: owned(7),
+            },
+            ["graph", "v1beta1", "drives", _, "items", _] => Route::Item {
+                drive: owned(3),
+                item: owned(5),
+            },
+            // ocdav skips an optional `remote.php` (API-NOTES §1).
+            ["remote.php", "dav", ..] | ["dav", ..] => {
+                let start = usize::from(s[0] == "remote.php");
+                match &s[start + 1..] {
+                    ["spaces"] => Route::SpaceListing,
+                    ["spaces", space, rest @ ..] => Route::Space {
+                        space: (*space).to_owned(),
+                        path: clean(rest),
+                    },
+                    ["public-files", token, rest @ ..] => Route::PublicFiles {
+                        token: (*token).to_owned(),
+                        path: clean(rest),
+                    },
+                    _ => Route::Unknown,
+                }
+            }
+            ["s", _] => Route::LinkPage,
+            ["ocs", "v1.php", "cloud", "capabilities"] => Route::Capabilities,
+            _ => Route::Unknown,
+        }
+    }
+
+    /// Whether the account's credentials are needed: everything but the public links (API-NOTES
+    /// §2, §6; docs/opencloud-behaviour.md, "Authentication" and "Public links").
+    pub(super) fn is_protected(&self) -> bool {
+        !matches!(self, Route::PublicFiles { .. } | Route::LinkPage)
+    }
+
+    pub(super) fn is_graph(&self) -> bool {
+        matches!(
+            self,
+            Route::MyDrive
+                | Route::MyDrives
+                | Route::Children { .. }
+                | Route::CreateLink { .. }
+                | Route::Permissions { .. }
+                | Route::Permission { .. }
+                | Route::Item { .. }
+        )
+    }
+}
+
+/// Path segments joined as Go's `path.Clean` leaves them: `.` dropped, `..` going up.
+fn clean(segments: &[&str]) -> String {
+    let mut kept: Vec<&str> = Vec::new();
+    for segment in segments {
+        match *segment {
+            "." => {}
+            ".." => {
+                kept.pop();
+            }
+            s => kept.push(s),
+        }
+    }
+    kept.join("/")
+}
+
+/// One request, read.
+pub(super) struct Call<'a> {
+    pub(super) shared: &'a Shared,
+    pub(super) method: Method,
+    pub(super) route: Route,
+    /// The `Host` the request was sent to (the realm of the 401's challenges).
+    pub(super) host: String,
+    pub(super) headers: HeaderMap,
+    pub(super) body: Bytes,
+    /// Whether the account's user name and app token came with it.
+    pub(super) authenticated: bool,
+    /// The password of a Basic header, whatever the user: public links only look at it
+    /// (API-NOTES §6).
+    pub(super) basic_password: Option<String>,
+}
+
+impl<'a> Call<'a> {
+    pub(super) fn new(shared: &'a Shared, parts: &Parts, body: Bytes) -> Self {
+        let options = &shared.options;
+        let credentials = basic_credentials(&parts.headers);
+        let authenticated = credentials
+            .as_ref()
+            .is_some_and(|(user, token)| *user == options.username && *token == options.app_token);
+        let base = options.base_path.trim_end_matches('/');
+        let route = parts
+            .uri
+            .path()
+            .strip_prefix(base)
+            .filter(|rest| rest.starts_with('/'))
+            .map_or(Route::Unknown, Route::of);
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        Call {
+            shared,
+            method: parts.method.clone(),
+            route,
+            host,
+            headers: parts.headers.clone(),
+            body,
+            authenticated,
+            basic_password: credentials.map(|(_, password)| password),
+        }
+    }
+
+    /// A request header's value, if it is text.
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_decode_ids_and_skip_remote_php() {
+        assert_eq!(
+            Route::of("/remote.php/dav/spaces/storage-users-1%24abc/a/./b/../c"),
+            Route::Space {
+                space: "storage-users-1$abc".into(),
+                path: "a/c".into()
+            }
+        );
+        assert_eq!(
+            Route::of("/graph/v1beta1/drives/s%24a/items/s%24a%21x/permissions/p"),
+            Route::Permission {
+                drive: "s$a".into(),
+                item: "s$a!x".into(),
+                permission: "p".into()
+            }
+        );
+        assert_eq!(Route::of("/graph/v1.0/me/drive"), Route::MyDrive);
+        assert_eq!(Route::of("/graph/v1beta1/me/drive"), Route::Unknown);
+        assert_eq!(Route::of("/dav/spaces/"), Route::SpaceListing);
+    }
+}
