@@ -1,0 +1,209 @@
+//! One request to the storage over raw `wasi:http`, waited for, its status and body read.
+//!
+//! What the host does around it: it lets a request through only to the origin of the
+//! configured `url` (any other ends in `http-request-denied`); it adds the account's
+//! `Authorization` header (HTTP Basic or a Bearer token, as the operator configured), so no
+//! credential is set here — and setting `Authorization` or `Cookie` yourself fails with
+//! `header-error.forbidden` when the header fields are made; it caps the request body's size
+//! and each wait for an answer.
+//!
+//! This helper sends one request at a time and never sends one again. The NextCloud provider
+//! (`plugin/nextcloud/src/http.rs`, `retry.rs`) shows several requests in flight at once and
+//! which failures are worth another attempt.
+
+use crate::bindings::wasi::http::outgoing_handler;
+use crate::bindings::wasi::http::types::{
+    ErrorCode, Fields, IncomingResponse, Method, OutgoingBody, OutgoingRequest,
+    Scheme as WasiScheme,
+};
+use crate::bindings::wasi::io::streams::StreamError;
+use crate::errors::Error;
+use crate::prelude::*;
+use crate::settings::{Origin, Scheme};
+
+/// The largest answer body read, in bytes; a larger one is a `protocol` error.
+pub const MAX_ANSWER: usize = 1 << 20;
+
+/// Bytes written to the request body per call (`wasi:io` allows at least 4096).
+const WRITE_CHUNK: usize = 4096;
+
+/// An answer: its status and its body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// Sends `method` to `path` (path and query, percent-encoded, starting with `/` — usually
+/// `origin.base_path` followed by the API's path) on the storage's origin, with `headers` and
+/// an optional `body`, and waits for the whole answer.
+///
+/// An answer with an error status is still `Ok`: the caller knows what its API means by it
+/// (see [`crate::errors::from_status`]). `Err` is a request that got no answer: `transport`,
+/// `timeout`, or `protocol` for a request `wasi:http` refused to make or an answer too large.
+pub fn send(
+    origin: &Origin,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Result<Response, Error> {
+    let refused = |what: &str| Error::Protocol(format!("wasi:http refused the request's {what}"));
+    let fields: Vec<(String, Vec<u8>)> = headers
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), value.as_bytes().to_vec()))
+        .collect();
+    let fields = Fields::from_list(&fields)
+        .map_err(|e| Error::Protocol(format!("wasi:http refused the request's headers: {e:?}")))?;
+    let request = OutgoingRequest::new(fields);
+    let method = match method {
+        "GET" => Method::Get,
+        "HEAD" => Method::Head,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "DELETE" => Method::Delete,
+        "PATCH" => Method::Patch,
+        "OPTIONS" => Method::Options,
+        other => Method::Other(other.to_owned()),
+    };
+    request
+        .set_method(&method)
+        .map_err(|()| refused("method"))?;
+    let scheme = match origin.scheme {
+        Scheme::Http => WasiScheme::Http,
+        Scheme::Https => WasiScheme::Https,
+    };
+    request
+        .set_scheme(Some(&scheme))
+        .map_err(|()| refused("scheme"))?;
+    request
+        .set_authority(Some(&origin.authority))
+        .map_err(|()| refused("authority"))?;
+    request
+        .set_path_with_query(Some(path))
+        .map_err(|()| refused("path"))?;
+
+    let future = match body {
+        // No `body()` call at all: the request goes out without a body.
+        None => outgoing_handler::handle(request, None).map_err(no_answer)?,
+        Some(bytes) => {
+            let outgoing = request.body().map_err(|()| refused("body"))?;
+            let future = outgoing_handler::handle(request, None).map_err(no_answer)?;
+            {
+                let stream = outgoing.write().map_err(|()| refused("body"))?;
+                for chunk in bytes.chunks(WRITE_CHUNK) {
+                    stream
+                        .blocking_write_and_flush(chunk)
+                        .map_err(stream_error)?;
+                }
+            }
+            OutgoingBody::finish(outgoing, None).map_err(no_answer)?;
+            future
+        }
+    };
+
+    future.subscribe().block();
+    match future.get() {
+        Some(Ok(Ok(response))) => read(response),
+        Some(Ok(Err(code))) => Err(no_answer(code)),
+        Some(Err(())) | None => Err(Error::Protocol(
+            "the answer was not ready, or taken already".into(),
+        )),
+    }
+}
+
+/// Reads the status and the whole body, up to [`MAX_ANSWER`] bytes.
+fn read(response: IncomingResponse) -> Result<Response, Error> {
+    let status = response.status();
+    let incoming = response
+        .consume()
+        .map_err(|()| Error::Protocol("the answer's body was taken already".into()))?;
+    let mut body = Vec::new();
+    {
+        let stream = incoming
+            .stream()
+            .map_err(|()| Error::Protocol("the answer's body was taken already".into()))?;
+        loop {
+            match stream.blocking_read(64 * 1024) {
+                Ok(chunk) => {
+                    body.extend_from_slice(&chunk);
+                    if body.len() > MAX_ANSWER {
+                        return Err(Error::Protocol(format!(
+                            "the answer's body is larger than {MAX_ANSWER} bytes"
+                        )));
+                    }
+                }
+                Err(StreamError::Closed) => break,
+                Err(e) => return Err(stream_error(e)),
+            }
+        }
+    }
+    drop(incoming);
+    Ok(Response { status, body })
+}
+
+fn stream_error(error: StreamError) -> Error {
+    match error {
+        StreamError::LastOperationFailed(e) => {
+            Error::Transport(format!("the connection failed: {}", e.to_debug_string()))
+        }
+        StreamError::Closed => Error::Transport("the connection closed early".into()),
+    }
+}
+
+/// Why a request got no answer, as the contract's `timeout` or `transport`.
+pub fn no_answer(code: ErrorCode) -> Error {
+    match code {
+        ErrorCode::ConnectionTimeout
+        | ErrorCode::ConnectionReadTimeout
+        | ErrorCode::ConnectionWriteTimeout
+        | ErrorCode::HttpResponseTimeout
+        | ErrorCode::DnsTimeout => Error::Timeout(format!("{code:?}")),
+        // The host's answer to a destination other than the configured origin.
+        ErrorCode::HttpRequestDenied => {
+            Error::Transport("the host does not allow this destination".into())
+        }
+        other => Error::Transport(format!("{other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_and_refusals_are_told_apart() {
+        for code in [
+            ErrorCode::ConnectionTimeout,
+            ErrorCode::HttpResponseTimeout,
+            ErrorCode::DnsTimeout,
+        ] {
+            assert!(matches!(no_answer(code), Error::Timeout(_)));
+        }
+        assert!(matches!(
+            no_answer(ErrorCode::HttpRequestDenied),
+            Error::Transport(m) if m == "the host does not allow this destination"
+        ));
+        assert!(matches!(
+            no_answer(ErrorCode::ConnectionRefused),
+            Error::Transport(m) if m.contains("ConnectionRefused")
+        ));
+    }
+
+    #[test]
+    fn success_is_2xx() {
+        let answer = |status| Response {
+            status,
+            body: Vec::new(),
+        };
+        assert!(answer(200).is_success() && answer(204).is_success());
+        assert!(!answer(199).is_success() && !answer(301).is_success());
+    }
+}

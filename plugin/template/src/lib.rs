@@ -1,0 +1,106 @@
+//! A template for a shared-folder provider: copy it, rename it, fill in the storage calls.
+//!
+//! **This template makes no folders and no links.** It has no storage calls yet: every place
+//! where a storage system's own API would be called is in [`storage`], and each of those
+//! functions returns the contract's `remote` error with status 501 and the message "the
+//! template provider has no storage calls yet: …". So `validate` works as it is, while
+//! `create`, `delete` and `purge` fail with that error until the storage calls are written.
+//!
+//! Everything around those calls is real and meant to be kept:
+//! - [`settings`]: the `[shared_folder]` table → [`settings::Settings`], every problem naming
+//!   its field (`url` as the canonical text the host passes, `username`, `directory`,
+//!   `expiry`);
+//! - [`paths`]: room id and directory → the room's folder, the room id checked;
+//! - [`password`]: the links' passwords, from the host's CSPRNG (`wasi:random`);
+//! - [`expiry`]: the links' expiry time, from `wasi:clocks/wall-clock`;
+//! - [`http`]: one request over raw `wasi:http`, its status and body read;
+//! - [`handle`]: what `create` hands the host for `delete` (JSON), read back and checked
+//!   against the room;
+//! - [`procedures`]: `create` (all or nothing), `delete` (links before the folder, already
+//!   gone counts as deleted) and `purge`, written against [`storage`];
+//! - [`errors`]: constructors of the contract's `error`, redaction of secrets.
+//!
+//! The contract is `wit/provider.wit` (package `shared-folder:provider@0.3.0`); the guide is
+//! `docs/writing-a-provider.md`; a complete provider is `plugin/nextcloud/`.
+//!
+//! The component is `no_std` (with `alloc`, see `tools/guest-runtime`): Rust's `std` on
+//! wasm32-wasip2 would import `wasi:cli` (environment, exit, stdio), which the provider world
+//! does not grant, and the host would refuse the component. Natively, for the unit tests, it
+//! links `std` as usual.
+
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
+extern crate alloc;
+
+// Allocator, `cabi_realloc`, panic = trap: what `std` would have brought.
+use guest_runtime as _;
+
+mod bindings {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "shared-folder-provider",
+        generate_all,
+    });
+}
+
+/// What `std`'s prelude would bring, from `alloc`, for the `no_std` build.
+mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::format;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec;
+    pub use alloc::vec::Vec;
+}
+
+pub mod errors;
+pub mod expiry;
+pub mod handle;
+pub mod http;
+pub mod password;
+pub mod paths;
+pub mod procedures;
+pub mod settings;
+pub mod storage;
+
+use alloc::string::String;
+use bindings::exports::shared_folder::provider::provider::Guest;
+use bindings::shared_folder::provider::types::{ConfigError, Error, Settings, Share, SharedFolder};
+
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+struct TemplateProvider;
+
+impl Guest for TemplateProvider {
+    fn validate(settings: Settings) -> Result<(), ConfigError> {
+        // No request may be sent here: the settings are only read.
+        settings::Settings::from_wit(&settings).map(|_| ())
+    }
+
+    fn create(settings: Settings, room: String) -> Result<SharedFolder, Error> {
+        let settings = settings::Settings::from_wit(&settings).map_err(Error::InvalidConfig)?;
+        let created = procedures::create(&settings, &room)?;
+        let share = |link: procedures::Link| Share {
+            url: link.url,
+            password: link.password,
+        };
+        Ok(SharedFolder {
+            location: created.folder.display(),
+            handle: created.handle,
+            read: share(created.read),
+            read_write: share(created.read_write),
+        })
+    }
+
+    fn delete(settings: Settings, room: String, handle: String) -> Result<(), Error> {
+        let settings = settings::Settings::from_wit(&settings).map_err(Error::InvalidConfig)?;
+        procedures::delete(&settings, &room, &handle)
+    }
+
+    fn purge(settings: Settings, room: String) -> Result<(), Error> {
+        let settings = settings::Settings::from_wit(&settings).map_err(Error::InvalidConfig)?;
+        procedures::purge(&settings, &room)
+    }
+}
+
+// Exported only in the component; the native build exists for the unit tests.
+#[cfg(target_arch = "wasm32")]
+bindings::export!(TemplateProvider with_types_in bindings);
