@@ -10,6 +10,7 @@ use crate::nextcloud::Created;
 use crate::paths::FolderPath;
 use crate::prelude::*;
 use crate::settings::Settings;
+use provider_kit::json;
 
 /// A handle, read or to be written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,35 +34,26 @@ impl Handle {
 
     /// The handle as JSON text.
     pub fn encode(&self) -> String {
-        // JSON escapes a byte into at most six; the rest is the keys and punctuation.
-        let size = 64 + 6 * (self.path.len() + self.read.len() + self.read_write.len());
-        let mut buffer = vec![0u8; size];
-        match serde_json_core::to_slice(self, &mut buffer) {
-            Ok(written) => {
-                buffer.truncate(written);
-                String::from_utf8(buffer).unwrap_or_default()
-            }
-            // The buffer is large enough for any value; an empty handle is refused by `read`.
-            Err(_) => String::new(),
-        }
+        // Only a handle over 1 MiB fails, which a path of at most 255-byte segments is not; an
+        // empty handle would be refused by `read`.
+        json::encode(self).unwrap_or_default()
     }
 
     /// Reads `text`, which must describe `room`'s folder under the configured directory: a
     /// handle is never trusted to point `delete` elsewhere.
-    pub fn read(settings: &Settings, room: &str, text: &str) -> Result<(Handle, FolderPath), Error> {
-        let mut unescaped = vec![0u8; text.len()];
-        let handle: Handle = serde_json_core::from_slice_escaped(text.as_bytes(), &mut unescaped)
-            .map(|(handle, _)| handle)
-            .map_err(|_| Error::Protocol("the folder's handle is not a NextCloud provider's".into()))?;
-        let folder = FolderPath::of_created(&settings.directory, &handle.path)?;
-        if folder != FolderPath::for_room(&settings.directory, room)? {
-            return Err(Error::InvalidRoom(format!(
-                "the handle names the folder {:?}, not room {room:?}'s",
-                handle.path
-            )));
-        }
+    pub fn read(
+        settings: &Settings,
+        room: &str,
+        text: &str,
+    ) -> Result<(Handle, FolderPath), Error> {
+        let handle: Handle = json::parse(text.as_bytes()).ok_or_else(|| {
+            Error::Protocol("the folder's handle is not a NextCloud provider's".into())
+        })?;
+        let folder = FolderPath::of_handle(&settings.directory, room, &handle.path)?;
         if handle.read.is_empty() || handle.read_write.is_empty() {
-            return Err(Error::Protocol("the folder's handle lacks a share id".into()));
+            return Err(Error::Protocol(
+                "the folder's handle lacks a share id".into(),
+            ));
         }
         Ok((handle, folder))
     }
@@ -70,7 +62,7 @@ impl Handle {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::shared_folder::provider::types::{Setting, SettingValue};
+    use provider_kit::bindings::shared_folder::provider::types::{Setting, SettingValue};
 
     fn settings(directory: &str) -> Settings {
         let text = |name: &str, value: &str| Setting {

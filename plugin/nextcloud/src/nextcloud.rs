@@ -13,11 +13,12 @@
 use crate::errors::{self, Error};
 use crate::http::{self, Request, Response};
 use crate::ocs::{self, CreatedShare};
-use crate::paths::FolderPath;
+use crate::paths::{FolderPath, NextcloudPath};
 use crate::prelude::*;
 use crate::settings::Settings;
 use crate::webdav::{self, Made};
-use crate::{expiry, password, retry, trash};
+use crate::{password, retry, trash};
+use provider_kit::expiry;
 
 /// One public link as NextCloud knows it: the share's id (to delete it), URL and password.
 pub struct Link {
@@ -35,7 +36,11 @@ pub struct Created {
 
 pub fn create(settings: &Settings, room: &str) -> Result<Created, Error> {
     let folder = FolderPath::for_room(&settings.directory, room)?;
-    let expire_date = settings.expiry_days.map(expiry::expire_date).transpose()?;
+    // NextCloud's `expireDate`: `YYYY-MM-DD`.
+    let expire_date = settings
+        .expiry_days
+        .map(|days| expiry::days_from_today(days).map(expiry::iso_date))
+        .transpose()?;
 
     if let Err(error) = make_folder(settings, &folder) {
         if error_may_have_created(&error) {

@@ -5,12 +5,14 @@
 //!   (NextCloud's maintenance mode, a proxy whose backend is down);
 //! - any request, after `423 Locked`: another request holds a lock on the same file, and
 //!   this one was refused without doing anything; a moment later it goes through
-//!   (docs/nextcloud-behaviour.md, "Locking"; recording 15);
-//! - an idempotent request (DELETE, GET), also after 500, 502, 504 or a broken connection:
-//!   doing it twice is doing it once.
+//!   (NextCloud: docs/nextcloud-behaviour.md, "Locking"; recording 15. OpenCloud answers
+//!   `itemIsLocked` with 423 too: its API-NOTES §1, §3.8);
+//! - an idempotent request (GET, HEAD, DELETE), also after 500, 502, 504 or a broken
+//!   connection: doing it twice is doing it once.
 //!
-//! MKCOL and share creation are not idempotent: after an answer that was lost, the first
-//! attempt may have done its work, and the create's clean-up is what runs instead.
+//! MKCOL and link creation are not idempotent: after an answer that was lost, the first
+//! attempt may have done its work; the provider finds out what it did (or the create's
+//! clean-up runs) instead.
 //! A timeout is not retried either: the server is slow, and the call has a deadline.
 //! Nor is a request that was refused before it was sent — the host does not allow the
 //! destination, or the TLS handshake failed (the storage's certificate was refused, say): the

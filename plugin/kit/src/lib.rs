@@ -1,0 +1,140 @@
+//! What every shared-folder provider component needs, whatever storage it speaks to.
+//!
+//! A provider (contract `shared-folder:provider@0.3.0`, `wit/provider.wit`) is a `no_std`
+//! WebAssembly component that reaches its storage only through `wasi:http`, makes passwords
+//! from `wasi:random` and reads the time from `wasi:clocks`. This crate holds the code that does
+//! not depend on which storage it is:
+//! - [`bindings`]: the imports every provider uses, generated once here. A provider's own
+//!   `wit_bindgen::generate!` maps them onto these modules with `with: {…}` (see
+//!   [`bindings`]'s doc), so the contract's [`errors::Error`] and the `wasi:http` resources are
+//!   one type in the kit and in the provider;
+//! - [`settings`]: the `[shared_folder]` fields every provider reads (`url`, `username`,
+//!   `directory`, `expiry`), errors naming the field;
+//! - [`paths`]: room id and directory → the folder's path, percent-encoded segments;
+//! - [`http`]: requests over raw `wasi:http`, several in flight at once, bounded answers;
+//! - [`retry`]: which failed requests are sent again, and after what wait;
+//! - [`password`]: passwords from the host's CSPRNG, for a set of character classes;
+//! - [`expiry`]: today (UTC) plus a number of days;
+//! - [`json`]: reading and writing JSON without `std`;
+//! - [`dav`]: WebDAV's answers to MKCOL and DELETE, and Sabre-style error bodies;
+//! - [`ocs`]: the OCS envelope (`{"ocs":{"meta":…,"data":…}}`);
+//! - [`errors`]: constructors for the contract's `error` variant, clipping and redaction.
+//!
+//! Like the providers it is `no_std` with `alloc` on wasm32 (see `tools/guest-runtime`), and
+//! links `std` natively, for the unit tests.
+
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
+extern crate alloc;
+
+/// Bindings for a world that imports what every provider imports: outbound HTTP, randomness,
+/// both clocks, and the contract's `types` interface.
+///
+/// A provider generates its own world (`shared-folder-provider`, which exports `provider`) and
+/// points each of these interfaces here instead of generating them again:
+///
+/// ```ignore
+/// wit_bindgen::generate!({
+///     path: "../../wit",
+///     world: "shared-folder-provider",
+///     with: {
+///         "wasi:http/outgoing-handler@0.2.12": provider_kit::bindings::wasi::http::outgoing_handler,
+///         "wasi:http/types@0.2.12": provider_kit::bindings::wasi::http::types,
+///         // … wasi:io/{poll,streams,error}, wasi:random/random, wasi:clocks/{wall,monotonic}-clock
+///         "shared-folder:provider/types@0.3.0": provider_kit::bindings::shared_folder::provider::types,
+///     },
+///     generate_all,
+/// });
+/// ```
+///
+/// The world is written inline; its dependencies are the contract's own (`wit/` and
+/// `wit/deps/`), so there is one copy of every WIT file.
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        inline: "
+            package provider-kit:kit;
+
+            world kit {
+                import wasi:http/outgoing-handler@0.2.12;
+                import wasi:random/random@0.2.12;
+                import wasi:clocks/wall-clock@0.2.12;
+                import wasi:clocks/monotonic-clock@0.2.12;
+                import shared-folder:provider/types@0.3.0;
+            }
+        ",
+        world: "provider-kit:kit/kit",
+        generate_all,
+    });
+}
+
+/// What `std`'s prelude would bring, from `alloc`, for the `no_std` build: `use
+/// provider_kit::prelude::*;` in each module that needs it.
+pub mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::format;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec;
+    pub use alloc::vec::Vec;
+}
+
+pub mod dav;
+pub mod errors;
+pub mod expiry;
+pub mod http;
+pub mod json;
+pub mod ocs;
+pub mod password;
+pub mod paths;
+pub mod retry;
+pub mod settings;
+
+/// Helpers for the providers' native unit tests; not in the component.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing {
+    use crate::bindings::shared_folder::provider::types::{Setting, SettingValue};
+    use crate::errors::{ConfigError, Error};
+    use crate::prelude::*;
+
+    /// One setting, as the host passes it.
+    pub fn setting(name: &str, value: SettingValue) -> Setting {
+        Setting {
+            name: name.into(),
+            value,
+        }
+    }
+
+    /// A text setting.
+    pub fn text(name: &str, value: &str) -> Setting {
+        setting(name, SettingValue::Text(value.into()))
+    }
+
+    /// The least settings a provider accepts: `url` and `username` (`opentalk`).
+    pub fn minimal(url: &str) -> Vec<Setting> {
+        vec![text("url", url), text("username", "opentalk")]
+    }
+
+    /// The field a configuration error names; panics on any other error.
+    pub fn field_of(error: Error) -> String {
+        match error {
+            Error::InvalidConfig(ConfigError { field, .. }) => field,
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    /// A deterministic stand-in for the CSPRNG (xorshift), enough to check a password's shape.
+    /// Never a source of real passwords.
+    pub fn xorshift(seed: u64) -> impl FnMut(usize) -> Vec<u8> {
+        let mut state = seed;
+        move |n| {
+            (0..n)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (state >> 32) as u8
+                })
+                .collect()
+        }
+    }
+}
