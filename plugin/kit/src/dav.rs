@@ -8,7 +8,6 @@
 
 use crate::errors::{self, Error};
 use crate::http::Response;
-use crate::prelude::*;
 
 /// What a MKCOL did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,15 +48,7 @@ pub fn removed(response: &Response, storage: &str) -> Result<Removed, Error> {
 /// The error a refused WebDAV request reports: 401 as refused credentials, 404 as not found,
 /// anything else as the storage's answer, with Sabre's message.
 pub fn error(response: &Response, storage: &str) -> Error {
-    let message = sabre_message(&response.body);
-    match response.status {
-        401 => Error::Unauthorized(errors::clip(&match message {
-            Some(message) => message.to_owned(),
-            None => format!("{storage} refused the account's credentials"),
-        })),
-        404 => Error::NotFound(errors::clip(message.unwrap_or("not found"))),
-        status => errors::remote(status, message.unwrap_or("no message")),
-    }
+    errors::refusal(response.status, sabre_message(&response.body), storage)
 }
 
 /// The text of `<s:message>` in a Sabre error body, if there is one.

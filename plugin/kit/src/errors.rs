@@ -21,6 +21,20 @@ pub fn remote(status: u16, message: &str) -> Error {
     })
 }
 
+/// What a refused request reports, from its HTTP status and the storage's message (if its
+/// answer had one): 401 as refused credentials, 404 as not found, anything else as the
+/// storage's own error. `storage` names the storage where it gave no message (`NextCloud`).
+pub fn refusal(status: u16, message: Option<&str>, storage: &str) -> Error {
+    match status {
+        401 => Error::Unauthorized(clip(&match message {
+            Some(message) => message.to_owned(),
+            None => format!("{storage} refused the account's credentials"),
+        })),
+        404 => Error::NotFound(clip(message.unwrap_or("not found"))),
+        status => remote(status, message.unwrap_or("no message")),
+    }
+}
+
 /// Cuts a message from the server down to a readable length, on a character boundary.
 pub fn clip(message: &str) -> String {
     let message = message.trim();
@@ -70,6 +84,21 @@ mod tests {
         assert_eq!(clipped.chars().count(), MAX_MESSAGE + 1);
         assert!(clipped.ends_with('…'));
         assert_eq!(clip("  short\n"), "short");
+    }
+
+    #[test]
+    fn refusals_are_typed_by_status() {
+        assert!(
+            matches!(refusal(401, None, "S"), Error::Unauthorized(m) if m == "S refused the account's credentials")
+        );
+        assert!(matches!(refusal(401, Some("no"), "S"), Error::Unauthorized(m) if m == "no"));
+        assert!(matches!(refusal(404, None, "S"), Error::NotFound(m) if m == "not found"));
+        assert!(
+            matches!(refusal(409, Some("exists"), "S"), Error::Remote(r) if r.status == 409 && r.message == "exists")
+        );
+        assert!(
+            matches!(refusal(500, None, "S"), Error::Remote(r) if r.status == 500 && r.message == "no message")
+        );
     }
 
     #[test]

@@ -31,20 +31,13 @@ extern crate alloc;
 /// both clocks, and the contract's `types` interface.
 ///
 /// A provider generates its own world (`shared-folder-provider`, which exports `provider`) and
-/// points each of these interfaces here instead of generating them again:
+/// points each of these interfaces here instead of generating them again (`with: {…}`), which
+/// [`provider_bindings!`] writes out:
 ///
 /// ```ignore
-/// wit_bindgen::generate!({
-///     path: "../../wit",
-///     world: "shared-folder-provider",
-///     with: {
-///         "wasi:http/outgoing-handler@0.2.12": provider_kit::bindings::wasi::http::outgoing_handler,
-///         "wasi:http/types@0.2.12": provider_kit::bindings::wasi::http::types,
-///         // … wasi:io/{poll,streams,error}, wasi:random/random, wasi:clocks/{wall,monotonic}-clock
-///         "shared-folder:provider/types@0.3.0": provider_kit::bindings::shared_folder::provider::types,
-///     },
-///     generate_all,
-/// });
+/// mod bindings {
+///     provider_kit::provider_bindings!();
+/// }
 /// ```
 ///
 /// The world is written inline; its dependencies are the contract's own (`wit/` and
@@ -66,6 +59,32 @@ pub mod bindings {
         world: "provider-kit:kit/kit",
         generate_all,
     });
+}
+
+/// A provider's bindings: the world `shared-folder-provider` of `wit/provider.wit`, whose
+/// imports are all the kit's ([`bindings`]), so that only the export, `provider`, is generated
+/// in the provider. Expanded inside the provider's `mod bindings { … }`, in a crate at
+/// `plugin/<name>/` (the WIT path is relative to it) that depends on `wit-bindgen` and on this
+/// crate as `provider_kit`.
+#[macro_export]
+macro_rules! provider_bindings {
+    () => {
+        wit_bindgen::generate!({
+            path: "../../wit",
+            world: "shared-folder-provider",
+            with: {
+                "wasi:http/outgoing-handler@0.2.12": provider_kit::bindings::wasi::http::outgoing_handler,
+                "wasi:http/types@0.2.12": provider_kit::bindings::wasi::http::types,
+                "wasi:io/poll@0.2.12": provider_kit::bindings::wasi::io::poll,
+                "wasi:io/streams@0.2.12": provider_kit::bindings::wasi::io::streams,
+                "wasi:io/error@0.2.12": provider_kit::bindings::wasi::io::error,
+                "wasi:random/random@0.2.12": provider_kit::bindings::wasi::random::random,
+                "wasi:clocks/wall-clock@0.2.12": provider_kit::bindings::wasi::clocks::wall_clock,
+                "wasi:clocks/monotonic-clock@0.2.12": provider_kit::bindings::wasi::clocks::monotonic_clock,
+                "shared-folder:provider/types@0.3.0": provider_kit::bindings::shared_folder::provider::types,
+            },
+        });
+    };
 }
 
 /// What `std`'s prelude would bring, from `alloc`, for the `no_std` build: `use

@@ -34,21 +34,7 @@ use guest_runtime as _;
 /// The provider's export; every import is the kit's (see `provider_kit::bindings`), so its
 /// types are the kit's too.
 mod bindings {
-    wit_bindgen::generate!({
-        path: "../../wit",
-        world: "shared-folder-provider",
-        with: {
-            "wasi:http/outgoing-handler@0.2.12": provider_kit::bindings::wasi::http::outgoing_handler,
-            "wasi:http/types@0.2.12": provider_kit::bindings::wasi::http::types,
-            "wasi:io/poll@0.2.12": provider_kit::bindings::wasi::io::poll,
-            "wasi:io/streams@0.2.12": provider_kit::bindings::wasi::io::streams,
-            "wasi:io/error@0.2.12": provider_kit::bindings::wasi::io::error,
-            "wasi:random/random@0.2.12": provider_kit::bindings::wasi::random::random,
-            "wasi:clocks/wall-clock@0.2.12": provider_kit::bindings::wasi::clocks::wall_clock,
-            "wasi:clocks/monotonic-clock@0.2.12": provider_kit::bindings::wasi::clocks::monotonic_clock,
-            "shared-folder:provider/types@0.3.0": provider_kit::bindings::shared_folder::provider::types,
-        },
-    });
+    provider_kit::provider_bindings!();
 }
 
 use provider_kit::prelude;
