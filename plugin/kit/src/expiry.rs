@@ -2,14 +2,30 @@
 //! provider writes it as its storage wants it.
 
 use crate::prelude::*;
-use time::{Date, Duration, OffsetDateTime};
+pub use time::Date;
+use time::{Duration, OffsetDateTime};
 
+#[cfg(target_arch = "wasm32")]
 use crate::bindings::wasi::clocks::wall_clock;
 use crate::errors::{Error, config};
 
 /// The date `days` days after today.
 pub fn days_from_today(days: u32) -> Result<Date, Error> {
-    date_after(wall_clock::now().seconds, days)
+    date_after(now(), days)
+}
+
+/// Seconds since the Unix epoch, from `wasi:clocks/wall-clock`.
+#[cfg(target_arch = "wasm32")]
+fn now() -> u64 {
+    wall_clock::now().seconds
+}
+
+/// Natively, where there is no `wasi:clocks`, for the providers' tests.
+#[cfg(not(target_arch = "wasm32"))]
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
 }
 
 /// The date `days` days after the UTC day of `unix_seconds`.

@@ -188,6 +188,17 @@ struct Failure {
 }
 
 impl Failure {
+    /// A test stand-in's error, as the sender would have seen it (see [`crate::testing`]).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn of(error: Error) -> Self {
+        let why = match error {
+            Error::Transport(_) => NoAnswer::ConnectionFailed,
+            Error::Timeout(_) => NoAnswer::TimedOut,
+            _ => NoAnswer::Unusable,
+        };
+        Failure { error, why }
+    }
+
     /// A request that could not be made, or an answer that could not be read.
     fn protocol(message: impl Into<String>) -> Self {
         Failure {
@@ -210,6 +221,14 @@ fn outcome(result: &Result<Response, Failure>) -> retry::Outcome {
 
 /// One attempt at each request, all in flight together.
 fn send_once(origin: &Origin, requests: &[&Request]) -> Vec<Result<Response, Failure>> {
+    // Natively, where there is no `wasi:http`, a test's stand-in answers.
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(answers) = crate::testing::answer(requests) {
+        return answers
+            .into_iter()
+            .map(|answer| answer.map_err(Failure::of))
+            .collect();
+    }
     let started: Vec<_> = requests
         .iter()
         .map(|request| start(origin, request).map(|future| (future, *request)))
@@ -506,5 +525,35 @@ mod tests {
         };
         assert_eq!(response.header("OC-FileId"), Some("a$b!c"));
         assert_eq!(response.header("etag"), None);
+    }
+
+    #[test]
+    fn a_test_storage_answers_and_broken_connections_are_retried() {
+        use crate::settings::Scheme;
+        let origin = Origin {
+            scheme: Scheme::Http,
+            authority: "127.0.0.1:1".into(),
+            base_path: String::new(),
+        };
+        let mut calls = 0;
+        let answers = crate::testing::with_storage(
+            move |request| {
+                calls += 1;
+                match (request.method, calls) {
+                    ("GET", 1) => Err(Error::Transport("reset".into())),
+                    ("POST", _) => Err(Error::Transport("reset".into())),
+                    _ => Ok(Response::new(200, request.path.clone())),
+                }
+            },
+            || {
+                let get = Request::new("GET", "/a".into());
+                let post = Request::new("POST", "/b".into());
+                send_all(&origin, [&get, &post])
+            },
+        );
+        let [get, post] = answers;
+        // The GET went again after its broken connection; the POST did not.
+        assert_eq!(get.unwrap().body, b"/a");
+        assert!(matches!(post, Err(Error::Transport(_))));
     }
 }

@@ -18,6 +18,8 @@
 //! - [`json`]: reading and writing JSON without `std`;
 //! - [`dav`]: WebDAV's answers to MKCOL and DELETE, and Sabre-style error bodies;
 //! - [`ocs`]: the OCS envelope (`{"ocs":{"meta":…,"data":…}}`);
+//! - [`created`]: what `create` returns (links, the shared folder, a JSON handle) and
+//!   `validate`'s answer;
 //! - [`errors`]: constructors for the contract's `error` variant, clipping and redaction.
 //!
 //! Like the providers it is `no_std` with `alloc` on wasm32 (see `tools/guest-runtime`), and
@@ -97,6 +99,7 @@ pub mod prelude {
     pub use alloc::vec::Vec;
 }
 
+pub mod created;
 pub mod dav;
 pub mod errors;
 pub mod expiry;
@@ -111,9 +114,58 @@ pub mod settings;
 /// Helpers for the providers' native unit tests; not in the component.
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing {
+    use core::cell::RefCell;
+
     use crate::bindings::shared_folder::provider::types::{Setting, SettingValue};
     use crate::errors::{ConfigError, Error};
+    use crate::http::{Request, Response};
     use crate::prelude::*;
+
+    /// What answers a request in a native test: a stand-in for the storage, in the test.
+    type Storage = Box<dyn FnMut(&Request) -> Result<Response, Error>>;
+
+    std::thread_local! {
+        static STORAGE: RefCell<Option<Storage>> = RefCell::new(None);
+    }
+
+    /// Runs `body` with `storage` answering every request `http` sends on this thread, one
+    /// after the other in the order given (natively there is no `wasi:http`; without a
+    /// storage a request traps as in a component without the import). An `Err` is what the
+    /// sender would have met: `Transport` a broken connection (retried as one), `Timeout` no
+    /// answer in time.
+    pub fn with_storage<T>(
+        storage: impl FnMut(&Request) -> Result<Response, Error> + 'static,
+        body: impl FnOnce() -> T,
+    ) -> T {
+        STORAGE.with(|slot| *slot.borrow_mut() = Some(Box::new(storage)));
+        let result = body();
+        STORAGE.with(|slot| *slot.borrow_mut() = None);
+        result
+    }
+
+    /// The answers of the test's storage, if one is set (see [`with_storage`]).
+    pub(crate) fn answer(requests: &[&Request]) -> Option<Vec<Result<Response, Error>>> {
+        STORAGE.with(|slot| {
+            let mut slot = slot.borrow_mut();
+            let storage = slot.as_mut()?;
+            Some(requests.iter().map(|request| storage(request)).collect())
+        })
+    }
+
+    std::thread_local! {
+        static RANDOM: RefCell<Box<dyn FnMut(usize) -> Vec<u8>>> = RefCell::new(Box::new(xorshift({
+            use core::hash::{BuildHasher, Hasher};
+            let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+            hasher.write_u8(0);
+            hasher.finish() | 1
+        })));
+    }
+
+    /// Random bytes where natively there is no `wasi:random`: [`xorshift`] from a seed that
+    /// differs between runs. For tests only — never a source of real passwords.
+    pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
+        RANDOM.with(|random| (random.borrow_mut())(n))
+    }
 
     /// One setting, as the host passes it.
     pub fn setting(name: &str, value: SettingValue) -> Setting {

@@ -6,6 +6,7 @@
 //! sampling, no modulo bias). A provider names the classes and the length its storage's
 //! password policy asks for.
 
+#[cfg(target_arch = "wasm32")]
 use crate::bindings::wasi::random::random::get_random_bytes;
 use crate::prelude::*;
 
@@ -28,7 +29,19 @@ const BATCH: usize = 64;
 /// A fresh password of `length` characters from the host's CSPRNG; `None` when `classes`
 /// cannot make one (see [`generate_from`]).
 pub fn generate(classes: &[Class], length: usize) -> Option<String> {
-    generate_from(|n| get_random_bytes(n as u64), classes, length)
+    generate_from(random_bytes, classes, length)
+}
+
+/// `n` bytes from `wasi:random/random`, the host's CSPRNG.
+#[cfg(target_arch = "wasm32")]
+fn random_bytes(n: usize) -> Vec<u8> {
+    get_random_bytes(n as u64)
+}
+
+/// Natively, where there is no `wasi:random`, for the providers' tests only: not a CSPRNG.
+#[cfg(not(target_arch = "wasm32"))]
+fn random_bytes(n: usize) -> Vec<u8> {
+    crate::testing::random_bytes(n)
 }
 
 /// A password from the given source of random bytes: `None` when there is no class, a class

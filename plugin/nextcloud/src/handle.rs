@@ -10,7 +10,7 @@ use crate::nextcloud::Created;
 use crate::paths::FolderPath;
 use crate::prelude::*;
 use crate::settings::Settings;
-use provider_kit::json;
+use provider_kit::created::JsonHandle;
 
 /// A handle, read or to be written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +23,8 @@ pub struct Handle {
     pub read_write: String,
 }
 
+impl JsonHandle for Handle {}
+
 impl Handle {
     pub fn of(created: &Created) -> Self {
         Handle {
@@ -32,13 +34,6 @@ impl Handle {
         }
     }
 
-    /// The handle as JSON text.
-    pub fn encode(&self) -> String {
-        // Only a handle over 1 MiB fails, which a path of at most 255-byte segments is not; an
-        // empty handle would be refused by `read`.
-        json::encode(self).unwrap_or_default()
-    }
-
     /// Reads `text`, which must describe `room`'s folder under the configured directory: a
     /// handle is never trusted to point `delete` elsewhere.
     pub fn read(
@@ -46,9 +41,7 @@ impl Handle {
         room: &str,
         text: &str,
     ) -> Result<(Handle, FolderPath), Error> {
-        let handle: Handle = json::parse(text.as_bytes()).ok_or_else(|| {
-            Error::Protocol("the folder's handle is not a NextCloud provider's".into())
-        })?;
+        let handle = Handle::decode(text, "a NextCloud provider")?;
         let folder = FolderPath::of_handle(&settings.directory, room, &handle.path)?;
         if handle.read.is_empty() || handle.read_write.is_empty() {
             return Err(Error::Protocol(

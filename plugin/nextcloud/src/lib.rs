@@ -53,38 +53,27 @@ use alloc::string::String;
 use bindings::exports::shared_folder::provider::provider::Guest;
 use errors::{ConfigError, Error};
 use handle::Handle;
-use provider_kit::bindings::shared_folder::provider::types::{Settings, Share, SharedFolder};
+use provider_kit::bindings::shared_folder::provider::types::{Settings, SharedFolder};
+use provider_kit::created::{self, JsonHandle};
 
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 struct NextcloudProvider;
 
 impl Guest for NextcloudProvider {
     fn validate(settings: Settings) -> Result<(), ConfigError> {
-        match settings::Settings::from_wit(&settings) {
-            Ok(_) => Ok(()),
-            Err(Error::InvalidConfig(problem)) => Err(problem),
-            // `from_wit` reports nothing else.
-            Err(_) => Err(ConfigError {
-                field: String::new(),
-                reason: "the settings cannot be read".into(),
-            }),
-        }
+        created::validation(settings::Settings::from_wit(&settings))
     }
 
     fn create(settings: Settings, room: String) -> Result<SharedFolder, Error> {
         let settings = settings::Settings::from_wit(&settings)?;
-        let created = nextcloud::create(&settings, &room)?;
-        let handle = Handle::of(&created).encode();
-        let share = |link: nextcloud::Link| Share {
-            url: link.url,
-            password: link.password,
-        };
-        Ok(SharedFolder {
-            location: created.folder.display(),
-            read: share(created.read),
-            read_write: share(created.read_write),
+        let made = nextcloud::create(&settings, &room)?;
+        let handle = Handle::of(&made).encode();
+        Ok(created::shared_folder(
+            &made.folder,
+            made.read,
+            made.read_write,
             handle,
-        })
+        ))
     }
 
     fn delete(settings: Settings, room: String, handle: String) -> Result<(), Error> {
