@@ -10,6 +10,7 @@ use crate::nextcloud::Created;
 use crate::paths::FolderPath;
 use crate::prelude::*;
 use crate::settings::Settings;
+use provider_kit::created::JsonHandle;
 
 /// A handle, read or to be written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,27 +23,14 @@ pub struct Handle {
     pub read_write: String,
 }
 
+impl JsonHandle for Handle {}
+
 impl Handle {
     pub fn of(created: &Created) -> Self {
         Handle {
             path: created.folder.display(),
             read: created.read.id.clone(),
             read_write: created.read_write.id.clone(),
-        }
-    }
-
-    /// The handle as JSON text.
-    pub fn encode(&self) -> String {
-        // JSON escapes a byte into at most six; the rest is the keys and punctuation.
-        let size = 64 + 6 * (self.path.len() + self.read.len() + self.read_write.len());
-        let mut buffer = vec![0u8; size];
-        match serde_json_core::to_slice(self, &mut buffer) {
-            Ok(written) => {
-                buffer.truncate(written);
-                String::from_utf8(buffer).unwrap_or_default()
-            }
-            // The buffer is large enough for any value; an empty handle is refused by `read`.
-            Err(_) => String::new(),
         }
     }
 
@@ -53,19 +41,8 @@ impl Handle {
         room: &str,
         text: &str,
     ) -> Result<(Handle, FolderPath), Error> {
-        let mut unescaped = vec![0u8; text.len()];
-        let handle: Handle = serde_json_core::from_slice_escaped(text.as_bytes(), &mut unescaped)
-            .map(|(handle, _)| handle)
-            .map_err(|_| {
-                Error::Protocol("the folder's handle is not a NextCloud provider's".into())
-            })?;
-        let folder = FolderPath::of_created(&settings.directory, &handle.path)?;
-        if folder != FolderPath::for_room(&settings.directory, room)? {
-            return Err(Error::InvalidRoom(format!(
-                "the handle names the folder {:?}, not room {room:?}'s",
-                handle.path
-            )));
-        }
+        let handle = Handle::decode(text, "a NextCloud provider")?;
+        let folder = FolderPath::of_handle(&settings.directory, room, &handle.path)?;
         if handle.read.is_empty() || handle.read_write.is_empty() {
             return Err(Error::Protocol(
                 "the folder's handle lacks a share id".into(),
@@ -78,7 +55,7 @@ impl Handle {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::shared_folder::provider::types::{Setting, SettingValue};
+    use provider_kit::bindings::shared_folder::provider::types::{Setting, SettingValue};
 
     fn settings(directory: &str) -> Settings {
         let text = |name: &str, value: &str| Setting {

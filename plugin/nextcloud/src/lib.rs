@@ -9,12 +9,16 @@
 //! - [`settings`]: the `[shared_folder]` table → validated [`settings::Settings`];
 //! - [`paths`]: room id and directory → the folder's path and its encoded URLs;
 //! - [`password`]: share passwords from the host's CSPRNG (`wasi:random`);
-//! - [`http`]: requests over raw `wasi:http`, several in flight at once;
-//! - [`retry`]: which failed requests are sent again, and after what wait;
 //! - [`webdav`] and [`ocs`]: NextCloud's two APIs, answers turned into typed errors;
 //! - [`trash`]: the trash bin, where deleted folders land, and their removal from it;
 //! - [`nextcloud`]: the create, delete and purge procedures, with clean-up on failure;
 //! - [`handle`]: what `delete` gets back to find the folder and its links (path, share ids).
+//!
+//! What is not NextCloud's comes from `plugin/kit` (crate `provider-kit`), shared with the
+//! other providers and re-exported here under the same names: [`http`] (requests over raw
+//! `wasi:http`, several in flight at once), [`retry`] (which failed requests are sent again),
+//! [`errors`] (the contract's error type), and the generic parts of settings, paths, passwords,
+//! expiry dates, JSON, WebDAV and OCS.
 //!
 //! The component is `no_std` (with `alloc`, see `tools/guest-runtime`): Rust's `std` on
 //! wasm32-wasip2 would import `wasi:cli` (environment, exit, stdio), which the provider world
@@ -27,71 +31,49 @@ extern crate alloc;
 // Allocator, `cabi_realloc`, panic = trap: what `std` would have brought.
 use guest_runtime as _;
 
+/// The provider's export; every import is the kit's (see `provider_kit::bindings`), so its
+/// types are the kit's too.
 mod bindings {
-    wit_bindgen::generate!({
-        path: "../../wit",
-        world: "shared-folder-provider",
-        generate_all,
-    });
+    provider_kit::provider_bindings!();
 }
 
-/// What `std`'s prelude would bring, from `alloc`, for the `no_std` build.
-mod prelude {
-    pub use alloc::borrow::ToOwned;
-    pub use alloc::format;
-    pub use alloc::string::{String, ToString};
-    pub use alloc::vec;
-    pub use alloc::vec::Vec;
-}
+use provider_kit::prelude;
+pub use provider_kit::{errors, http, retry};
 
-pub mod errors;
-pub mod expiry;
 pub mod handle;
-pub mod http;
 pub mod nextcloud;
 pub mod ocs;
 pub mod password;
 pub mod paths;
-pub mod retry;
 pub mod settings;
 pub mod trash;
 pub mod webdav;
 
 use alloc::string::String;
 use bindings::exports::shared_folder::provider::provider::Guest;
-use bindings::shared_folder::provider::types::{ConfigError, Error, Settings, Share, SharedFolder};
+use errors::{ConfigError, Error};
 use handle::Handle;
+use provider_kit::bindings::shared_folder::provider::types::{Settings, SharedFolder};
+use provider_kit::created::{self, JsonHandle};
 
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 struct NextcloudProvider;
 
 impl Guest for NextcloudProvider {
     fn validate(settings: Settings) -> Result<(), ConfigError> {
-        match settings::Settings::from_wit(&settings) {
-            Ok(_) => Ok(()),
-            Err(Error::InvalidConfig(problem)) => Err(problem),
-            // `from_wit` reports nothing else.
-            Err(_) => Err(ConfigError {
-                field: String::new(),
-                reason: "the settings cannot be read".into(),
-            }),
-        }
+        created::validation(settings::Settings::from_wit(&settings))
     }
 
     fn create(settings: Settings, room: String) -> Result<SharedFolder, Error> {
         let settings = settings::Settings::from_wit(&settings)?;
-        let created = nextcloud::create(&settings, &room)?;
-        let handle = Handle::of(&created).encode();
-        let share = |link: nextcloud::Link| Share {
-            url: link.url,
-            password: link.password,
-        };
-        Ok(SharedFolder {
-            location: created.folder.display(),
-            read: share(created.read),
-            read_write: share(created.read_write),
+        let made = nextcloud::create(&settings, &room)?;
+        let handle = Handle::of(&made).encode();
+        Ok(created::shared_folder(
+            &made.folder,
+            made.read,
+            made.read_write,
             handle,
-        })
+        ))
     }
 
     fn delete(settings: Settings, room: String, handle: String) -> Result<(), Error> {

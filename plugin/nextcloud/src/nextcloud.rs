@@ -13,18 +13,15 @@
 use crate::errors::{self, Error};
 use crate::http::{self, Request, Response};
 use crate::ocs::{self, CreatedShare};
-use crate::paths::FolderPath;
+use crate::paths::{FolderPath, NextcloudPath};
 use crate::prelude::*;
 use crate::settings::Settings;
 use crate::webdav::{self, Made};
-use crate::{expiry, password, retry, trash};
+use crate::{password, retry, trash};
+use provider_kit::expiry;
 
 /// One public link as NextCloud knows it: the share's id (to delete it), URL and password.
-pub struct Link {
-    pub id: String,
-    pub url: String,
-    pub password: String,
-}
+pub type Link = provider_kit::created::Link<String>;
 
 /// What [`create`] made: the folder and its two links.
 pub struct Created {
@@ -35,7 +32,11 @@ pub struct Created {
 
 pub fn create(settings: &Settings, room: &str) -> Result<Created, Error> {
     let folder = FolderPath::for_room(&settings.directory, room)?;
-    let expire_date = settings.expiry_days.map(expiry::expire_date).transpose()?;
+    // NextCloud's `expireDate`: `YYYY-MM-DD`.
+    let expire_date = settings
+        .expiry_days
+        .map(|days| expiry::days_from_today(days).map(expiry::iso_date))
+        .transpose()?;
 
     if let Err(error) = make_folder(settings, &folder) {
         if error_may_have_created(&error) {
@@ -207,7 +208,7 @@ impl ShareRequest<'_> {
                     .and_then(|a| ocs::created_share(&a, permissions));
                 (created, password)
             }
-            Err(error) if may_be_made(&error) => {
+            Err(error) if retry::maybe_done(&error) => {
                 let created = self.recover(permissions, &password, error);
                 (created, password)
             }
@@ -228,37 +229,26 @@ impl ShareRequest<'_> {
     /// Sending the creation again blindly could make a second link, which would outlive the
     /// folder's delete. So the folder's links are looked up first: one with these permissions
     /// is the one that was made (its password is ours), adopted; otherwise the creation is sent
-    /// again — as often, and after the same waits, as [`retry`] allows an idempotent request.
+    /// again — as often, and after the same waits, as [`retry`] allows an idempotent request
+    /// ([`retry::recover`]).
     fn recover(
         &self,
         permissions: u32,
         password: &str,
         error: Error,
     ) -> Result<CreatedShare, Error> {
-        let mut error = error;
-        for attempt in 1..retry::ATTEMPTS {
-            let listing = send(self.settings, &ocs::list_shares(self.settings, self.path))?;
-            if let Some(made) = ocs::share_with(&listing, permissions)? {
-                return Ok(made);
-            }
-            retry::sleep(retry::backoff_ms(attempt));
-            match send(self.settings, &self.request(permissions, password))
-                .and_then(|a| ocs::created_share(&a, permissions))
-            {
-                Err(again) if may_be_made(&again) => error = again,
-                done => return done,
-            }
-        }
-        Err(error)
+        retry::recover(
+            error,
+            || {
+                let listing = send(self.settings, &ocs::list_shares(self.settings, self.path))?;
+                ocs::share_with(&listing, permissions)
+            },
+            || {
+                send(self.settings, &self.request(permissions, password))
+                    .and_then(|a| ocs::created_share(&a, permissions))
+            },
+        )
     }
-}
-
-/// Whether a failed share creation may have made the share, or may succeed when sent again:
-/// the server failed (500, 502, 504) or the connection broke. Not a timeout: a slow server may
-/// still be making it after a look finds nothing.
-fn may_be_made(error: &Error) -> bool {
-    matches!(error, Error::Remote(r) if matches!(r.status, 500 | 502 | 504))
-        || matches!(error, Error::Transport(_))
 }
 
 fn server_password(settings: &Settings) -> Result<String, Error> {

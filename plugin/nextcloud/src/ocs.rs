@@ -23,25 +23,6 @@ const REQUESTED_BITS: u32 = 15;
 /// `shareType` of a public link.
 const PUBLIC_LINK: &str = "3";
 
-/// `{"ocs": {"meta": …, "data": …}}`; `data` is read only once `meta` says success.
-#[derive(Deserialize)]
-struct Envelope<D> {
-    ocs: Ocs<D>,
-}
-
-#[derive(Deserialize)]
-struct Ocs<D> {
-    meta: Meta,
-    data: D,
-}
-
-#[derive(Deserialize)]
-struct Meta {
-    statuscode: u16,
-    #[serde(default)]
-    message: Option<String>,
-}
-
 /// The fields of a share the provider reads; `id` is a JSON string (docs/nextcloud-behaviour.md,
 /// "Creating a public link"; recording 04).
 #[derive(Deserialize)]
@@ -56,65 +37,6 @@ struct ShareData {
 #[derive(Deserialize)]
 struct PasswordData {
     password: Option<String>,
-}
-
-/// Parses JSON with `serde-json-core`: no allocation-free tricks needed here, but its errors
-/// carry no formatted message, which keeps number and float formatting out of the component.
-/// Escaped strings (PHP escapes every `/`) are unescaped through a buffer as long as the body.
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Option<T> {
-    let body = join_surrogate_pairs(body);
-    let mut unescaped = vec![0u8; body.len()];
-    serde_json_core::from_slice_escaped::<T>(&body, &mut unescaped)
-        .ok()
-        .map(|(value, _)| value)
-}
-
-/// `body` with every escaped UTF-16 surrogate pair (`\ud83d\ude00`) written as the UTF-8 of
-/// the character it encodes (😀); everything else as it was.
-///
-/// NextCloud's JSON (PHP's `json_encode`) escapes every non-ASCII character, and one outside
-/// the Basic Multilingual Plane as a surrogate pair (docs/nextcloud-behaviour.md, "JSON text";
-/// recording 16 [1]). That is valid JSON, but `serde-json-core` reads each `\uXXXX` as a
-/// character of its own and refuses a surrogate. A lone surrogate is left as it is, and refused
-/// by the parser: it encodes no character.
-///
-/// A backslash only occurs inside strings in JSON, and each escape is stepped over whole, so
-/// an escaped backslash followed by `u` (`\\ud83d`) is never mistaken for an escape.
-fn join_surrogate_pairs(body: &[u8]) -> Vec<u8> {
-    let mut joined = Vec::with_capacity(body.len());
-    let mut rest = body;
-    while let Some(at) = rest.iter().position(|&b| b == b'\\') {
-        joined.extend_from_slice(&rest[..at]);
-        rest = &rest[at..];
-        let paired = escaped_unit(rest).zip(escaped_unit(rest.get(6..).unwrap_or_default()));
-        match paired {
-            Some((high @ 0xD800..=0xDBFF, low @ 0xDC00..=0xDFFF)) => {
-                let code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
-                let mut utf8 = [0u8; 4];
-                if let Some(c) = char::from_u32(code) {
-                    joined.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
-                }
-                rest = &rest[12..];
-            }
-            _ => {
-                // Any other escape: the backslash and the character it escapes, as they are.
-                let step = rest.len().min(2);
-                joined.extend_from_slice(&rest[..step]);
-                rest = &rest[step..];
-            }
-        }
-    }
-    joined.extend_from_slice(rest);
-    joined
-}
-
-/// The code unit of a `\uXXXX` escape at the start of `text`.
-fn escaped_unit(text: &[u8]) -> Option<u32> {
-    let hex = text.strip_prefix(b"\\u")?.get(..4)?;
-    if !hex.iter().all(u8::is_ascii_hexdigit) {
-        return None;
-    }
-    u32::from_str_radix(core::str::from_utf8(hex).ok()?, 16).ok()
 }
 
 /// A created public link, as far as the provider needs it.
@@ -183,39 +105,14 @@ pub fn generate_password(settings: &Settings) -> Request {
     )
 }
 
-/// Reads an answer's `data` as a `D`, or the error the answer reports.
+/// Reads an answer's `data` as a `D`, or the error the answer reports
+/// (`provider_kit::ocs`: both the HTTP status and `meta.statuscode` must say success).
+/// An error answer without an envelope is mapped on its HTTP status alone: e.g. 429 from the
+/// rate limiter comes with an empty body (docs/nextcloud-behaviour.md, "Share rate limit";
+/// recording 14), 412 without the OCS header ("Requests and authentication"; recording 05
+/// [15]).
 fn data<D: DeserializeOwned>(response: &Response) -> Result<D, Error> {
-    let envelope: Option<Envelope<serde::de::IgnoredAny>> = parse(&response.body);
-    let success = (200..300).contains(&response.status);
-    match envelope {
-        Some(Envelope { ocs }) if success && matches!(ocs.meta.statuscode, 100 | 200) => {
-            parse::<Envelope<D>>(&response.body)
-                .map(|envelope| envelope.ocs.data)
-                .ok_or_else(|| Error::Protocol("OCS answer with unexpected data".into()))
-        }
-        Some(Envelope { ocs }) => {
-            // v2 reports the real code in both places; v1 (or a proxy) may answer 200 with an
-            // error code inside. Prefer whichever says "error".
-            let status = if success {
-                ocs.meta.statuscode
-            } else {
-                response.status
-            };
-            Err(error(
-                status,
-                ocs.meta.statuscode,
-                ocs.meta.message.as_deref(),
-            ))
-        }
-        None if success => Err(Error::Protocol(format!(
-            "HTTP {} without an OCS JSON envelope",
-            response.status
-        ))),
-        // e.g. 429 from the rate limiter comes with an empty body (docs/nextcloud-behaviour.md,
-        // "Share rate limit"; recording 14), 412 without the OCS header ("Requests and
-        // authentication"; recording 05 [15]).
-        None => Err(error(response.status, response.status, None)),
-    }
+    provider_kit::ocs::data(response, error)
 }
 
 /// What NextCloud's empty 429 means, and how an administrator lifts it.
@@ -330,11 +227,7 @@ mod tests {
     use serde::de::IgnoredAny;
 
     fn answer(status: u16, body: &str) -> Response {
-        Response {
-            status,
-            retry_after: None,
-            body: body.as_bytes().to_vec(),
-        }
+        Response::new(status, body.as_bytes())
     }
 
     // Bodies below are NextCloud 32's answers as recorded for docs/nextcloud-behaviour.md; the
@@ -412,29 +305,6 @@ mod tests {
         assert!(
             matches!(data::<IgnoredAny>(&answer(404, message)), Err(Error::NotFound(m)) if m == "Wrong path 😀 𝄞")
         );
-    }
-
-    #[test]
-    fn only_real_surrogate_pairs_are_joined() {
-        let joined = |text: &str| String::from_utf8(join_surrogate_pairs(text.as_bytes())).unwrap();
-        assert_eq!(joined(r#""\ud83d\ude00""#), "\"😀\"");
-        // An escaped backslash followed by text that looks like an escape stays as it is.
-        assert_eq!(joined(r#""\\ud83d\ude00""#), r#""\\ud83d\ude00""#);
-        // Lone or reversed surrogates, short or non-hex escapes: unchanged (the parser
-        // refuses the surrogates).
-        for text in [
-            r#""\ud83d""#,
-            r#""\ude00\ud83d""#,
-            r#""\ud83d\u0041""#,
-            r#""\ud83d\ude0""#,
-            r#""\ud83d\uzzzz""#,
-            r#""\n\"\/\u00e4""#,
-            "\\",
-        ] {
-            assert_eq!(joined(text), text);
-        }
-        assert!(parse::<String>(br#""\ud83d""#).is_none());
-        assert_eq!(parse::<String>(br#""a\ud83d\ude00b""#).unwrap(), "a😀b");
     }
 
     #[test]

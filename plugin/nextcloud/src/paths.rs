@@ -1,124 +1,34 @@
-//! Where a room's folder lives, and how its name is written into URLs.
+//! Where a room's folder lives, and how NextCloud's APIs name it.
 //!
-//! The folder is `directory/<room>`. A room id becomes exactly one path segment: ids that
-//! could step out of `directory` (`..`, separators) or confuse a server (control characters)
-//! are refused rather than rewritten, so two rooms can never map to the same folder.
+//! The folder is `directory/<room>` (`provider_kit::paths`, re-exported here): a room id
+//! becomes exactly one path segment, and ids that could step out of `directory` are refused.
+//! NextCloud names the folder in two ways: by its WebDAV URL below the account's files, and by
+//! its path for the OCS share API ([`NextcloudPath`]).
 
 use crate::prelude::*;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, PercentEncode, utf8_percent_encode};
+pub use provider_kit::paths::{FolderPath, check_segment, directory_segments, encode_segment};
 
-use crate::errors::Error;
-
-/// Characters escaped in a URL path segment: all but RFC 3986's unreserved ones.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// `segment` written as one URL path segment, percent-encoded.
-pub fn encode_segment(segment: &str) -> PercentEncode<'_> {
-    utf8_percent_encode(segment, SEGMENT)
-}
-
-/// The longest segment accepted, in bytes (common file-system limit).
-const MAX_SEGMENT_BYTES: usize = 255;
-
-/// Checks that `segment` can be one folder name, and says why not.
-pub fn check_segment(segment: &str) -> Result<(), &'static str> {
-    if segment.is_empty() {
-        return Err("is empty");
-    }
-    if segment == "." || segment == ".." {
-        return Err("must not be '.' or '..'");
-    }
-    if segment.contains(['/', '\\']) {
-        return Err("must not contain '/' or '\\'");
-    }
-    if segment.chars().any(char::is_control) {
-        return Err("must not contain control characters");
-    }
-    if segment.len() > MAX_SEGMENT_BYTES {
-        return Err("is longer than 255 bytes");
-    }
-    Ok(())
-}
-
-/// Splits the configured `directory` into segments; leading, trailing and doubled slashes are
-/// allowed, `.`/`..` and control characters are not.
-pub fn directory_segments(directory: &str) -> Result<Vec<String>, String> {
-    directory
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            check_segment(s)
-                .map(|()| s.to_owned())
-                .map_err(|reason| format!("segment {s:?} {reason}"))
-        })
-        .collect()
-}
-
-/// A folder below the account's root, as segments.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FolderPath {
-    segments: Vec<String>,
-}
-
-impl FolderPath {
-    /// The folder of `room`: `directory/<room>`, `directory` as [`directory_segments`] made it.
-    pub fn for_room(directory: &[String], room: &str) -> Result<Self, Error> {
-        check_segment(room).map_err(|reason| Error::InvalidRoom(format!("room id {reason}")))?;
-        let mut segments = directory.to_vec();
-        segments.push(room.to_owned());
-        Ok(FolderPath { segments })
-    }
-
-    /// Reads back a path that `create` returned, refusing any that is not a room folder
-    /// directly inside the configured directory, so that `delete` cannot be pointed at
-    /// anything else.
-    pub fn of_created(directory: &[String], path: &str) -> Result<Self, Error> {
-        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        let outside = || {
-            Error::InvalidRoom(format!(
-                "folder {path:?} is not a room folder inside the configured directory"
-            ))
-        };
-        let (room, parent) = segments.split_last().ok_or_else(outside)?;
-        if parent != directory {
-            return Err(outside());
-        }
-        Self::for_room(directory, room)
-    }
-
-    /// The path as NextCloud's share API and users see it: `a/b/room` (no leading slash).
-    pub fn display(&self) -> String {
-        self.segments.join("/")
-    }
-
+/// How NextCloud's two APIs name a folder.
+pub trait NextcloudPath {
     /// The path for OCS' `path` parameter: `/a/b/room`.
-    pub fn share_path(&self) -> String {
-        format!("/{}", self.display())
-    }
-
-    /// This folder's ancestors inside it, outermost first, then the folder itself.
-    pub fn with_ancestors(&self) -> impl Iterator<Item = FolderPath> + '_ {
-        (1..=self.segments.len()).map(|n| FolderPath {
-            segments: self.segments[..n].to_vec(),
-        })
-    }
+    fn share_path(&self) -> String;
 
     /// The WebDAV URL path of the folder, percent-encoded:
     /// `<base_path>/remote.php/dav/files/<username>/<a>/<b>/<room>`.
-    pub fn dav_path(&self, base_path: &str, username: &str) -> String {
-        let mut path = format!(
-            "{base_path}/remote.php/dav/files/{}",
-            encode_segment(username)
-        );
-        for segment in &self.segments {
-            path.push('/');
-            path.extend(encode_segment(segment));
-        }
-        path
+    fn dav_path(&self, base_path: &str, username: &str) -> String;
+}
+
+impl NextcloudPath for FolderPath {
+    fn share_path(&self) -> String {
+        format!("/{}", self.display())
+    }
+
+    fn dav_path(&self, base_path: &str, username: &str) -> String {
+        format!(
+            "{base_path}/remote.php/dav/files/{}{}",
+            encode_segment(username),
+            self.encoded()
+        )
     }
 }
 
@@ -126,34 +36,9 @@ impl FolderPath {
 mod tests {
     use super::*;
 
-    fn directory(segments: &[&str]) -> Vec<String> {
-        segments.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn escaping_room_ids_are_refused() {
-        let s = directory(&["meetings"]);
-        for room in [
-            "",
-            ".",
-            "..",
-            "a/b",
-            "../x",
-            "a\\b",
-            "a\nb",
-            "a\u{0}b",
-            &"x".repeat(256),
-        ] {
-            assert!(
-                matches!(FolderPath::for_room(&s, room), Err(Error::InvalidRoom(_))),
-                "{room:?} was accepted"
-            );
-        }
-    }
-
     #[test]
     fn urls_are_percent_encoded() {
-        let s = directory(&["opentalk", "meetings"]);
+        let s = ["opentalk".to_owned(), "meetings".to_owned()];
         let folder = FolderPath::for_room(&s, "Übung #1 & co?").unwrap();
         assert_eq!(
             folder.dav_path("/nc", "open talk"),
@@ -161,34 +46,5 @@ mod tests {
         );
         assert_eq!(folder.display(), "opentalk/meetings/Übung #1 & co?");
         assert_eq!(folder.share_path(), "/opentalk/meetings/Übung #1 & co?");
-    }
-
-    #[test]
-    fn ancestors_come_outermost_first() {
-        let s = directory(&["a", "b"]);
-        let folder = FolderPath::for_room(&s, "r").unwrap();
-        let all: Vec<String> = folder.with_ancestors().map(|f| f.display()).collect();
-        assert_eq!(all, ["a", "a/b", "a/b/r"]);
-    }
-
-    #[test]
-    fn delete_accepts_only_room_folders_in_the_directory() {
-        let s = directory(&["a", "b"]);
-        assert!(FolderPath::of_created(&s, "a/b/room").is_ok());
-        assert!(FolderPath::of_created(&s, "/a/b/room/").is_ok());
-        for path in ["", "a/b", "a/room", "a/b/c/room", "x/b/room", "a/b/.."] {
-            assert!(
-                FolderPath::of_created(&s, path).is_err(),
-                "{path:?} was accepted"
-            );
-        }
-    }
-
-    #[test]
-    fn directory_rejects_dot_segments() {
-        assert!(directory_segments("a/./b").is_err());
-        assert!(directory_segments("a/../b").is_err());
-        assert_eq!(directory_segments("//a//b/").unwrap(), ["a", "b"]);
-        assert!(directory_segments("").unwrap().is_empty());
     }
 }

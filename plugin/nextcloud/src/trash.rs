@@ -175,11 +175,7 @@ mod tests {
     }
 
     fn answer(status: u16, body: &str) -> Response {
-        Response {
-            status,
-            retry_after: None,
-            body: body.as_bytes().to_vec(),
-        }
+        Response::new(status, body.as_bytes())
     }
 
     // "Trash bin", recording 19 [2] and [6], with a file deleted from inside the folder and an

@@ -4,7 +4,7 @@
 
 use nextcloud_provider::errors::Error;
 use nextcloud_provider::http::Response;
-use nextcloud_provider::paths::{FolderPath, directory_segments};
+use nextcloud_provider::paths::{FolderPath, NextcloudPath, directory_segments};
 use nextcloud_provider::settings::{Origin, Scheme, Settings};
 use nextcloud_provider::{ocs, trash, webdav};
 use percent_encoding::percent_decode_str;
@@ -46,9 +46,8 @@ fn response() -> impl Strategy<Value = Response> {
     ];
     (100u16..600, proptest::option::of(any::<u32>()), json_like).prop_map(
         |(status, retry_after, body)| Response {
-            status,
             retry_after,
-            body,
+            ..Response::new(status, body)
         },
     )
 }
@@ -153,7 +152,7 @@ proptest! {
     ) {
         let settings = settings(vec!["meetings".into()]);
         let folder = FolderPath::for_room(&settings.directory, "room").unwrap();
-        let answer = Response { status, retry_after: None, body: body.into_bytes() };
+        let answer = Response::new(status, body.into_bytes());
         if let Ok(Some(entries)) = trash::entries_of(&settings, &answer, &folder) {
             for href in entries {
                 let entry = href.strip_prefix("/nc/remote.php/dav/trashbin/opentalk/trash/");

@@ -5,12 +5,14 @@
 //!   (NextCloud's maintenance mode, a proxy whose backend is down);
 //! - any request, after `423 Locked`: another request holds a lock on the same file, and
 //!   this one was refused without doing anything; a moment later it goes through
-//!   (docs/nextcloud-behaviour.md, "Locking"; recording 15);
-//! - an idempotent request (DELETE, GET), also after 500, 502, 504 or a broken connection:
-//!   doing it twice is doing it once.
+//!   (NextCloud: docs/nextcloud-behaviour.md, "Locking"; recording 15. OpenCloud answers
+//!   `itemIsLocked` with 423 too: its API-NOTES §1, §3.8);
+//! - an idempotent request (GET, HEAD, DELETE), also after 500, 502, 504 or a broken
+//!   connection: doing it twice is doing it once.
 //!
-//! MKCOL and share creation are not idempotent: after an answer that was lost, the first
-//! attempt may have done its work, and the create's clean-up is what runs instead.
+//! MKCOL and link creation are not idempotent: after an answer that was lost, the first
+//! attempt may have done its work; the provider finds out what it did (or the create's
+//! clean-up runs) instead.
 //! A timeout is not retried either: the server is slow, and the call has a deadline.
 //! Nor is a request that was refused before it was sent — the host does not allow the
 //! destination, or the TLS handshake failed (the storage's certificate was refused, say): the
@@ -21,6 +23,8 @@
 //!
 //! The decision is made from an [`Outcome`]: what the sender (the `http` module) saw of one
 //! attempt.
+
+use crate::errors::Error;
 
 /// Attempts at one request, the first included.
 pub const ATTEMPTS: u32 = 4;
@@ -87,6 +91,39 @@ pub fn backoff_ms(attempt: u32) -> u64 {
     FIRST_WAIT_MS << attempt.saturating_sub(1).min(8)
 }
 
+/// Whether a failed request that is not idempotent (a share or link creation) may have done its
+/// work, or may succeed when sent again: the server failed (500, 502, 504) or the connection
+/// broke. Not a timeout: a slow server may still be at it after a look finds nothing.
+pub fn maybe_done(error: &Error) -> bool {
+    matches!(error, Error::Remote(r) if matches!(r.status, 500 | 502 | 504))
+        || matches!(error, Error::Transport(_))
+}
+
+/// Finishes a creation that failed with `error`, which [`maybe_done`] says may have made what
+/// it asked for. Sending it again blindly could make a second one (a second public link, which
+/// would outlive the folder's delete), so `look` first finds out whether the first was made
+/// (and returns it: it is adopted); otherwise `again` sends the creation again. That goes round
+/// as often, and after the same waits, as an idempotent request is retried; an outcome that
+/// [`maybe_done`] does not cover stands.
+pub fn recover<T>(
+    error: Error,
+    mut look: impl FnMut() -> Result<Option<T>, Error>,
+    mut again: impl FnMut() -> Result<T, Error>,
+) -> Result<T, Error> {
+    let mut error = error;
+    for attempt in 1..ATTEMPTS {
+        if let Some(made) = look()? {
+            return Ok(made);
+        }
+        sleep(backoff_ms(attempt));
+        match again() {
+            Err(failed) if maybe_done(&failed) => error = failed,
+            done => return done,
+        }
+    }
+    Err(error)
+}
+
 /// Waits `ms` milliseconds on `wasi:clocks`.
 #[cfg(target_arch = "wasm32")]
 pub fn sleep(ms: u64) {
@@ -143,6 +180,58 @@ mod tests {
         for status in [200, 201, 204, 400, 401, 404, 405, 409, 429, 501] {
             assert_eq!(wait_ms(&answer(status, None), true, 1), None, "{status}");
         }
+    }
+
+    #[test]
+    fn only_a_failed_server_or_a_broken_connection_may_have_done_the_work() {
+        for status in [500, 502, 504] {
+            assert!(maybe_done(&crate::errors::remote(status, "")), "{status}");
+        }
+        for status in [400, 401, 403, 404, 409, 503] {
+            assert!(!maybe_done(&crate::errors::remote(status, "")), "{status}");
+        }
+        assert!(maybe_done(&Error::Transport("reset".into())));
+        assert!(!maybe_done(&Error::Timeout("slow".into())));
+        assert!(!maybe_done(&Error::Protocol("garbled".into())));
+    }
+
+    #[test]
+    fn a_creation_that_may_have_been_made_is_looked_for_before_it_is_sent_again() {
+        let lost = || Error::Transport("reset".into());
+        // Found on the first look: adopted, nothing sent again.
+        let made = recover(
+            lost(),
+            || Ok(Some(7)),
+            || -> Result<u8, Error> { panic!("sent again") },
+        );
+        assert_eq!(made.unwrap(), 7);
+        // Not found: sent again, and that answer stands.
+        let (mut looks, mut sends) = (0, 0);
+        let made = recover(
+            lost(),
+            || {
+                looks += 1;
+                Ok(None)
+            },
+            || {
+                sends += 1;
+                Ok(8)
+            },
+        );
+        assert_eq!((made.unwrap(), looks, sends), (8, 1, 1));
+        // A refusal when sent again stands too; a failed look ends it.
+        let refused = recover(
+            lost(),
+            || Ok(None::<u8>),
+            || Err(crate::errors::remote(400, "no")),
+        );
+        assert!(matches!(refused, Err(Error::Remote(r)) if r.status == 400));
+        let blind = recover(
+            lost(),
+            || Err::<Option<u8>, _>(Error::Unauthorized("x".into())),
+            || Ok(1),
+        );
+        assert!(matches!(blind, Err(Error::Unauthorized(_))));
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! HTTP over the raw `wasi:http` interfaces, with several requests in flight at once, each
 //! sent again after a transient failure as [`crate::retry`] decides.
 //!
-//! Raw bindings rather than a client library: a request without a body (MKCOL, DELETE, GET)
-//! goes out without one, which matters — a client that always opens a request body made
-//! about 0.1–0.4 % of body-less calls fail on this stack. No credentials are set here: the
-//! host adds them for the configured origin.
+//! Raw bindings rather than a client library: a request without a body (MKCOL, DELETE, GET,
+//! HEAD) goes out without one, which matters — a client that always opens a request body made
+//! about 0.1–0.4 % of body-less calls fail on this stack (measured against NextCloud). No
+//! credentials are set here: the host adds them for the configured origin.
 
 use crate::bindings::wasi::http::outgoing_handler;
 use crate::bindings::wasi::http::types::{
@@ -14,12 +14,13 @@ use crate::bindings::wasi::http::types::{
 use crate::bindings::wasi::io::poll;
 use crate::bindings::wasi::io::streams::StreamError;
 use crate::errors::Error;
+use crate::paths;
 use crate::prelude::*;
 use crate::retry::{self, NoAnswer};
 use crate::settings::{Origin, Scheme};
 
 /// The most a response body may hold unless the request says otherwise
-/// ([`Request::limit`]); NextCloud's answers here are a few KiB.
+/// ([`Request::limit`]); the storages' answers here are a few KiB.
 const MAX_BODY: usize = 1 << 20;
 
 /// Bytes written to an output stream per call (the WASI contract allows at least 4096).
@@ -35,6 +36,8 @@ pub struct Request {
     pub body: Option<Vec<u8>>,
     /// The largest answer body accepted.
     pub max_answer: usize,
+    /// The answer's headers to keep (besides `Retry-After`), in lower case.
+    pub keep_headers: Vec<&'static str>,
 }
 
 impl Request {
@@ -45,7 +48,14 @@ impl Request {
             headers: Vec::new(),
             body: None,
             max_answer: MAX_BODY,
+            keep_headers: Vec::new(),
         }
+    }
+
+    /// Keeps the answer's header `name` (lower case), for [`Response::header`].
+    pub fn keep_header(mut self, name: &'static str) -> Self {
+        self.keep_headers.push(name);
+        self
     }
 
     /// A body as it is (set its `content-type` and `content-length` headers too).
@@ -62,7 +72,7 @@ impl Request {
 
     /// Whether sending it twice does what sending it once does (RFC 9110 §9.2.2).
     pub fn idempotent(&self) -> bool {
-        matches!(self.method, "GET" | "PUT" | "DELETE" | "PROPFIND")
+        matches!(self.method, "GET" | "HEAD" | "PUT" | "DELETE" | "PROPFIND")
     }
 
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
@@ -70,8 +80,8 @@ impl Request {
         self
     }
 
-    /// An `application/x-www-form-urlencoded` body, as NextCloud's own clients send
-    /// (docs/nextcloud-behaviour.md, "Creating a public link"; recording 04); every byte but
+    /// An `application/x-www-form-urlencoded` body (as NextCloud's own clients send,
+    /// docs/nextcloud-behaviour.md, "Creating a public link"; recording 04); every byte but
     /// RFC 3986's unreserved ones is escaped.
     pub fn form_body(self, fields: &[(&str, &str)]) -> Self {
         let mut body = String::new();
@@ -81,24 +91,54 @@ impl Request {
             }
             body.push_str(name);
             body.push('=');
-            body.extend(crate::paths::encode_segment(value));
+            body.extend(paths::encode_segment(value));
         }
-        let bytes = body.into_bytes();
-        let mut request = self
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("content-length", bytes.len().to_string());
-        request.body = Some(bytes);
-        request
+        self.typed_body("application/x-www-form-urlencoded", body.into_bytes())
+    }
+
+    /// A JSON body, `application/json` (see [`crate::json::encode`]).
+    pub fn json_body(self, json: String) -> Self {
+        self.typed_body("application/json", json.into_bytes())
+    }
+
+    /// A body with its `content-type` and `content-length` headers.
+    fn typed_body(self, content_type: &'static str, bytes: Vec<u8>) -> Self {
+        let length = bytes.len().to_string();
+        self.header("content-type", content_type)
+            .header("content-length", length)
+            .body(bytes)
     }
 }
 
-/// The status and body of an answer.
-#[derive(Debug, Clone)]
+/// The status, headers and body of an answer.
+#[derive(Debug, Clone, Default)]
 pub struct Response {
     pub status: u16,
     /// `Retry-After` in seconds, if the answer has one in that form.
     pub retry_after: Option<u32>,
+    /// The headers the request asked to keep ([`Request::keep_header`]) whose values are
+    /// text: name in lower case, value.
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+}
+
+impl Response {
+    /// An answer with `status` and `body` and no headers (for tests, and parsers' callers).
+    pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Self {
+        Response {
+            status,
+            body: body.into(),
+            ..Response::default()
+        }
+    }
+
+    /// The first value of the header `name` (case-insensitive), if there is one.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(given, _)| given.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
 }
 
 /// Sends one request and waits for its answer.
@@ -113,17 +153,31 @@ pub fn send_all<const N: usize>(
     origin: &Origin,
     requests: [&Request; N],
 ) -> [Result<Response, Error>; N] {
+    let mut results = send_each(origin, &requests).into_iter();
+    core::array::from_fn(|_| {
+        results
+            .next()
+            .unwrap_or_else(|| Err(Error::Protocol("a request got no result".into())))
+    })
+}
+
+/// [`send_all`] for as many requests as there are: the answers in the requests' order.
+pub fn send_each(origin: &Origin, requests: &[&Request]) -> Vec<Result<Response, Error>> {
     let mut results = send_once(origin, requests);
     for (request, result) in requests.iter().zip(results.iter_mut()) {
         let mut attempt = 1;
         while let Some(ms) = retry::wait_ms(&outcome(result), request.idempotent(), attempt) {
             retry::sleep(ms);
             attempt += 1;
-            let [again] = send_once(origin, [*request]);
-            *result = again;
+            if let Some(again) = send_once(origin, &[*request]).pop() {
+                *result = again;
+            }
         }
     }
-    results.map(|result| result.map_err(|failure| failure.error))
+    results
+        .into_iter()
+        .map(|result| result.map_err(|failure| failure.error))
+        .collect()
 }
 
 /// An attempt that got no answer: the error the caller is told, and why, for [`retry`].
@@ -134,6 +188,17 @@ struct Failure {
 }
 
 impl Failure {
+    /// A test stand-in's error, as the sender would have seen it (see [`crate::testing`]).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn of(error: Error) -> Self {
+        let why = match error {
+            Error::Transport(_) => NoAnswer::ConnectionFailed,
+            Error::Timeout(_) => NoAnswer::TimedOut,
+            _ => NoAnswer::Unusable,
+        };
+        Failure { error, why }
+    }
+
     /// A request that could not be made, or an answer that could not be read.
     fn protocol(message: impl Into<String>) -> Self {
         Failure {
@@ -155,12 +220,19 @@ fn outcome(result: &Result<Response, Failure>) -> retry::Outcome {
 }
 
 /// One attempt at each request, all in flight together.
-fn send_once<const N: usize>(
-    origin: &Origin,
-    requests: [&Request; N],
-) -> [Result<Response, Failure>; N] {
-    let started =
-        requests.map(|request| start(origin, request).map(|future| (future, request.max_answer)));
+fn send_once(origin: &Origin, requests: &[&Request]) -> Vec<Result<Response, Failure>> {
+    // Natively, where there is no `wasi:http`, a test's stand-in answers.
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(answers) = crate::testing::answer(requests) {
+        return answers
+            .into_iter()
+            .map(|answer| answer.map_err(Failure::of))
+            .collect();
+    }
+    let started: Vec<_> = requests
+        .iter()
+        .map(|request| start(origin, request).map(|future| (future, *request)))
+        .collect();
     let pending: Vec<_> = started
         .iter()
         .filter_map(|s| s.as_ref().ok().map(|(future, _)| future.subscribe()))
@@ -180,7 +252,10 @@ fn send_once<const N: usize>(
         }
     }
     drop(pending);
-    started.map(|s| s.and_then(|(future, max_answer)| finish(future, max_answer)))
+    started
+        .into_iter()
+        .map(|s| s.and_then(|(future, request)| finish(future, request)))
+        .collect()
 }
 
 fn start(origin: &Origin, request: &Request) -> Result<FutureIncomingResponse, Failure> {
@@ -194,6 +269,7 @@ fn start(origin: &Origin, request: &Request) -> Result<FutureIncomingResponse, F
     let outgoing = OutgoingRequest::new(fields);
     let method = match request.method {
         "GET" => Method::Get,
+        "HEAD" => Method::Head,
         "POST" => Method::Post,
         "PUT" => Method::Put,
         "DELETE" => Method::Delete,
@@ -235,7 +311,7 @@ fn start(origin: &Origin, request: &Request) -> Result<FutureIncomingResponse, F
     Ok(future)
 }
 
-fn finish(future: FutureIncomingResponse, max_body: usize) -> Result<Response, Failure> {
+fn finish(future: FutureIncomingResponse, request: &Request) -> Result<Response, Failure> {
     let response = match future.get() {
         Some(Ok(Ok(response))) => response,
         Some(Ok(Err(code))) => return Err(transport_error(code)),
@@ -243,16 +319,24 @@ fn finish(future: FutureIncomingResponse, max_body: usize) -> Result<Response, F
             return Err(Failure::protocol("response was not ready or already taken"));
         }
     };
-    read(response, max_body)
+    read(response, request)
 }
 
-fn read(response: IncomingResponse, max_body: usize) -> Result<Response, Failure> {
+fn read(response: IncomingResponse, request: &Request) -> Result<Response, Failure> {
     let status = response.status();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .first()
-        .and_then(|value| core::str::from_utf8(value).ok()?.trim().parse().ok());
+    let fields = response.headers();
+    let text = |name: &str| {
+        let value = fields.get(name).into_iter().next()?;
+        String::from_utf8(value).ok()
+    };
+    let retry_after = text("retry-after").and_then(|value| value.trim().parse().ok());
+    let headers = request
+        .keep_headers
+        .iter()
+        .filter_map(|name| Some(((*name).to_owned(), text(name)?)))
+        .collect();
+    drop(fields);
+    let max_body = request.max_answer;
     let incoming = response
         .consume()
         .map_err(|()| Failure::protocol("response body already taken"))?;
@@ -280,6 +364,7 @@ fn read(response: IncomingResponse, max_body: usize) -> Result<Response, Failure
     Ok(Response {
         status,
         retry_after,
+        headers,
         body,
     })
 }
@@ -410,5 +495,65 @@ mod tests {
                 && certificate.contains("TlsCertificateError"),
             "{certificate}"
         );
+    }
+
+    #[test]
+    fn bodies_carry_their_type_and_length() {
+        let request = Request::new("POST", "/x".into()).json_body("{\"a\":1}".into());
+        assert_eq!(request.body.as_deref(), Some(&b"{\"a\":1}"[..]));
+        assert_eq!(
+            request.headers,
+            [
+                ("content-type", "application/json".to_owned()),
+                ("content-length", "7".to_owned())
+            ]
+        );
+        let form = Request::new("POST", "/x".into()).form_body(&[("a", "b c"), ("d", "€")]);
+        assert_eq!(form.body.as_deref(), Some(&b"a=b%20c&d=%E2%82%AC"[..]));
+        assert!(!request.idempotent());
+        for method in ["GET", "HEAD", "DELETE", "PUT", "PROPFIND"] {
+            assert!(Request::new(method, "/".into()).idempotent(), "{method}");
+        }
+        assert!(!Request::new("MKCOL", "/".into()).idempotent());
+    }
+
+    #[test]
+    fn headers_are_found_whatever_their_case() {
+        let response = Response {
+            headers: vec![("oc-fileid".into(), "a$b!c".into())],
+            ..Response::new(200, Vec::new())
+        };
+        assert_eq!(response.header("OC-FileId"), Some("a$b!c"));
+        assert_eq!(response.header("etag"), None);
+    }
+
+    #[test]
+    fn a_test_storage_answers_and_broken_connections_are_retried() {
+        use crate::settings::Scheme;
+        let origin = Origin {
+            scheme: Scheme::Http,
+            authority: "127.0.0.1:1".into(),
+            base_path: String::new(),
+        };
+        let mut calls = 0;
+        let answers = crate::testing::with_storage(
+            move |request| {
+                calls += 1;
+                match (request.method, calls) {
+                    ("GET", 1) => Err(Error::Transport("reset".into())),
+                    ("POST", _) => Err(Error::Transport("reset".into())),
+                    _ => Ok(Response::new(200, request.path.clone())),
+                }
+            },
+            || {
+                let get = Request::new("GET", "/a".into());
+                let post = Request::new("POST", "/b".into());
+                send_all(&origin, [&get, &post])
+            },
+        );
+        let [get, post] = answers;
+        // The GET went again after its broken connection; the POST did not.
+        assert_eq!(get.unwrap().body, b"/a");
+        assert!(matches!(post, Err(Error::Transport(_))));
     }
 }
