@@ -1,6 +1,16 @@
-//! Builds the NextCloud provider component that the host carries built in.
+//! Builds the provider components that the host carries built in: NextCloud's and
+//! OpenCloud's.
 
 fn main() {
-    let plugin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugin/nextcloud");
-    guest_build::build(&plugin, "guest", "nextcloud_provider.wasm");
+    let plugins = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugin");
+    guest_build::build(
+        &plugins.join("nextcloud"),
+        "guest",
+        "nextcloud_provider.wasm",
+    );
+    guest_build::build(
+        &plugins.join("opencloud"),
+        "guest",
+        "opencloud_provider.wasm",
+    );
 }

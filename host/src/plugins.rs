@@ -41,6 +41,7 @@ pub enum PluginError {
 pub fn built_in(provider: &str) -> Option<&'static [u8]> {
     match provider {
         "nextcloud" => Some(shared_folder_runtime::NEXTCLOUD_PROVIDER),
+        "opencloud" => Some(shared_folder_runtime::OPENCLOUD_PROVIDER),
         _ => None,
     }
 }

@@ -121,3 +121,40 @@ fn a_broken_component_is_refused() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_provider_template_fits_the_current_contract_and_validates() {
+    let path = write("template.toml", config("expiry = 7\n").as_bytes());
+    let component = write(
+        "template.wasm",
+        shared_folder_test_support::TEMPLATE_PROVIDER,
+    );
+    let (ok, stdout, stderr) = check(&[
+        "--config".as_ref(),
+        path.as_os_str(),
+        "--component".as_ref(),
+        component.as_os_str(),
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("contract: shared-folder:provider@0.3.x — served by this host"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("validate: the provider accepts the settings"),
+        "{stdout}"
+    );
+    // Its validate reads the settings as create would: a bad field is named.
+    let bad = write(
+        "template-bad.toml",
+        config("expiry = \"soon\"\n").as_bytes(),
+    );
+    let (ok, _, stderr) = check(&[
+        "--config".as_ref(),
+        bad.as_os_str(),
+        "--component".as_ref(),
+        component.as_os_str(),
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("[shared_folder].expiry"), "{stderr}");
+}

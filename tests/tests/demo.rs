@@ -43,7 +43,7 @@ async fn the_demo_runs_to_its_end_and_leaves_nothing() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{output:?}");
     assert!(
-        stdout.contains("\n7. Delete") && stdout.contains("Done."),
+        stdout.contains("\n8. Delete") && stdout.contains("Done."),
         "{stdout}"
     );
     assert!(nothing_left(&standin), "{:?}", standin.storage());
@@ -52,7 +52,7 @@ async fn the_demo_runs_to_its_end_and_leaves_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_step_that_fails_leaves_nothing_behind_and_says_so() {
     let standin = StandIn::start(Options::default()).await.unwrap();
-    // Step 7's folder DELETE fails at every attempt the provider makes (503, four times).
+    // Step 8's folder DELETE fails at every attempt the provider makes (503, four times).
     for _ in 0..4 {
         standin.inject(FaultRule::at(Step::DeleteFolder, Fault::Status(503)));
     }
@@ -62,4 +62,37 @@ async fn a_step_that_fails_leaves_nothing_behind_and_says_so() {
     assert!(stderr.contains("storage answered 503"), "{stderr}");
     assert!(stderr.contains("cleaned up"), "{stderr}");
     assert!(nothing_left(&standin), "{:?}", standin.storage());
+}
+
+/// `cargo demo -- --provider P`: both providers, each on its stand-in, through every step,
+/// the switch to the other storage while serving included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_runs_against_either_provider() {
+    for provider in ["nextcloud", "opencloud"] {
+        let mut demo = Command::new(DEMO);
+        demo.args(["--provider", provider]);
+        let output = tokio::task::spawn_blocking(move || demo.output())
+            .await
+            .unwrap()
+            .expect("the demo runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{provider}: {output:?}");
+        assert!(
+            stdout.contains(&format!("provider \"{provider}\", contract 0.3")),
+            "{stdout}"
+        );
+        assert!(stdout.contains("Switch storage while serving"), "{stdout}");
+        assert!(
+            stdout.contains("read-only link:  upload notes.txt  -> HTTP 403"),
+            "{stdout}"
+        );
+        assert_eq!(
+            stdout
+                .matches("folder exists = false, links left = 0")
+                .count(),
+            2,
+            "{stdout}"
+        );
+        assert!(stdout.contains("Done."), "{stdout}");
+    }
 }

@@ -102,3 +102,8 @@ pub use wasmtime_wasi_http::WasiBody;
 /// crate.
 pub const NEXTCLOUD_PROVIDER: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/nextcloud_provider.wasm"));
+
+/// The OpenCloud provider component (`plugin/opencloud`), built for wasm32-wasip2 with this
+/// crate.
+pub const OPENCLOUD_PROVIDER: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/opencloud_provider.wasm"));

@@ -8,7 +8,7 @@
 //! and each wait for an answer.
 //!
 //! This helper sends one request at a time and never sends one again. The NextCloud provider
-//! (`plugin/nextcloud/src/http.rs`, `retry.rs`) shows several requests in flight at once and
+//! and the OpenCloud one (through `plugin/kit/src/http.rs`, `retry.rs`) show several requests in flight at once and
 //! which failures are worth another attempt.
 
 use crate::bindings::wasi::http::outgoing_handler;

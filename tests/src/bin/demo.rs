@@ -1,26 +1,33 @@
 //! The shared-folder demo: one meeting room's shared folder, end to end, through the real host
-//! running the real NextCloud component.
+//! running a real provider component (NextCloud's, or OpenCloud's with `--provider opencloud`).
 //!
-//! Without `--config` it starts a local NextCloud *stand-in* (a test double on 127.0.0.1, not
-//! NextCloud). With `--config FILE` it talks to the NextCloud that file's `[shared_folder]`
-//! section names; the same binary, the same component.
+//! Without `--config` it starts a local *stand-in* of that storage (a test double on
+//! 127.0.0.1, not the storage system). With `--config FILE` it talks to the storage that file's
+//! `[shared_folder]` section names; the same binary, the same components.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use shared_folder_harness::{FIXTURE_PROVIDER, StandIn, TestHost, public_link};
+use shared_folder_harness::stand_ins::{AnyStandIn, Kind};
+use shared_folder_harness::{FIXTURE_PROVIDER, public_link};
 use shared_folder_host::{
-    FolderRecord, HostConfig, NEXTCLOUD_PROVIDER, Options, Records, Role, Runtime, SharedFolders,
+    FolderRecord, HostConfig, Options, Records, Role, Runtime, ShareLink, SharedFolders, plugins,
 };
 
 #[derive(Parser)]
-#[command(about = "Create, show per role, hot-swap and delete a meeting's shared folder")]
+#[command(
+    about = "Create, show per role, hot-swap, switch storage and delete a meeting's shared folder"
+)]
 struct Args {
     /// An OpenTalk-style configuration file with a `[shared_folder]` section. Without it, a
-    /// local NextCloud stand-in is started and used.
+    /// local stand-in of the provider's storage is started and used.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// The provider to run against its stand-in: `nextcloud` or `opencloud` (with `--config`,
+    /// the file's `provider` is used).
+    #[arg(long, value_parser = ["nextcloud", "opencloud"])]
+    provider: Option<String>,
     /// The meeting room whose folder is created and deleted.
     #[arg(long, default_value = "demo-room")]
     room: String,
@@ -46,27 +53,49 @@ async fn main() -> ExitCode {
     }
 }
 
+fn kind_of(provider: &str) -> Option<Kind> {
+    Kind::ALL.into_iter().find(|k| k.provider() == provider)
+}
+
 async fn run(args: Args) -> Result<(), String> {
     let (standin, config, allow_plain_http) = match &args.config {
         Some(path) => {
             // Read as the host binary reads it: the password may come from [host].password_file
             // or password_env, and a plain-http url needs [host].allow_plain_http.
             let file = HostConfig::load(path).map_err(|e| e.to_string())?;
+            if let Some(provider) = args
+                .provider
+                .as_ref()
+                .filter(|p| **p != file.shared_folder.provider)
+            {
+                return Err(format!(
+                    "--provider {provider} but {} says provider = {:?}",
+                    path.display(),
+                    file.shared_folder.provider
+                ));
+            }
             println!(
-                "Storage: the NextCloud at {} (from {})",
+                "Storage: the {} at {} (from {})",
+                file.shared_folder.provider,
                 file.shared_folder.url,
                 path.display()
             );
             (None, file.shared_folder, file.host.allow_plain_http)
         }
         None => {
-            let standin = StandIn::start(shared_folder_harness::Options::default())
-                .await
-                .map_err(|e| format!("cannot start the stand-in: {e}"))?;
-            println!("Storage: a LOCAL NEXTCLOUD STAND-IN at {}", standin.url());
-            println!("         (a test double that answers like NextCloud 32; not NextCloud.");
-            println!("          Point this demo at a real NextCloud with --config FILE.)");
-            let config = TestHost::on(&standin)
+            let kind = kind_of(args.provider.as_deref().unwrap_or("nextcloud"))
+                .ok_or("unknown provider")?;
+            let standin = AnyStandIn::start(kind).await;
+            let name = match kind {
+                Kind::NextCloud => "NEXTCLOUD",
+                Kind::OpenCloud => "OPENCLOUD",
+            };
+            println!("Storage: a LOCAL {name} STAND-IN at {}", standin.url());
+            println!("         (a test double that answers as the storage's documented behaviour");
+            println!("          says; not the storage system. Point this demo at a real one with");
+            println!("          --config FILE.)");
+            let config = standin
+                .host()
                 .line("expiry = 7")
                 .try_config()
                 .map_err(|e| e.to_string())?;
@@ -74,21 +103,35 @@ async fn run(args: Args) -> Result<(), String> {
             (Some(standin), config, true)
         }
     };
+    let kind = kind_of(&config.provider);
+    let component = plugins::built_in(&config.provider)
+        .ok_or_else(|| format!("no built-in provider {:?}", config.provider))?;
 
-    step(1, "Load the NextCloud provider component into the host");
+    step(
+        1,
+        &format!(
+            "Load the {} provider component into the host",
+            config.provider
+        ),
+    );
     let options = Options {
         allow_plain_http,
         ..Options::default()
     };
-    let runtime = Runtime::new(config, NEXTCLOUD_PROVIDER, options).map_err(|e| e.to_string())?;
+    let runtime = Runtime::new(config, component, options).map_err(|e| e.to_string())?;
     let records = Records::in_memory().map_err(|e| e.to_string())?;
     let host = SharedFolders::new(runtime, records);
     let provider = host.runtime().provider();
     println!(
-        "   provider {:?}, {} bytes, sha256 {}…",
+        "   provider {:?}, contract {}, {} bytes, sha256 {}…",
         provider.name,
-        NEXTCLOUD_PROVIDER.len(),
+        provider.contract,
+        component.len(),
         &provider.digest[..16]
+    );
+    println!(
+        "   validate: {:?}",
+        host.runtime().validate().await.map_err(|e| e.to_string())?
     );
 
     step(
@@ -103,7 +146,7 @@ async fn run(args: Args) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?
         .record;
-    if let Err(message) = walk_through(&host, &args, standin.as_ref(), &record).await {
+    if let Err(message) = walk_through(&host, &args, standin.as_ref(), kind, &record).await {
         eprintln!("error: {message}");
         clean_up(&host, &args.room).await;
         return Err("the demo stopped early".into());
@@ -116,7 +159,8 @@ async fn run(args: Args) -> Result<(), String> {
 async fn walk_through(
     host: &SharedFolders,
     args: &Args,
-    standin: Option<&StandIn>,
+    standin: Option<&AnyStandIn>,
+    kind: Option<Kind>,
     record: &FolderRecord,
 ) -> Result<(), String> {
     println!("   folder      {}", record.path);
@@ -129,13 +173,12 @@ async fn walk_through(
     println!("   read-only   {}", record.read.url);
     println!("   read-write  {}", record.read_write.url);
     if let Some(standin) = standin {
-        let shares = standin.shares_on(&record.path);
-        let permissions: Vec<u32> = shares.iter().map(|s| s.permissions).collect();
+        let links = standin.links_on(&record.path);
         println!(
-            "   on the stand-in: folder exists = {}, {} shares with permissions {:?}",
+            "   on the stand-in: folder exists = {}, {} links, writable: {:?}",
             standin.folder_exists(&record.path),
-            shares.len(),
-            permissions
+            links.len(),
+            links.iter().map(|l| l.writable).collect::<Vec<_>>()
         );
     }
 
@@ -144,7 +187,7 @@ async fn walk_through(
     show("participant", &host.access(&args.room, Role::Participant));
 
     step(4, "Use the links as participants would");
-    use_links(record).await;
+    use_links(standin, kind, record).await;
 
     step(
         5,
@@ -164,34 +207,32 @@ async fn walk_through(
     );
 
     step(6, "Hot swap: replace the provider while the host runs");
+    let first = host.runtime().config();
+    let first_component = plugins::built_in(&first.provider).unwrap_or_default();
     let swapped = host
         .runtime()
         .swap_provider("fixture", FIXTURE_PROVIDER)
         .await
         .map_err(|e| e.to_string())?;
     println!(
-        "   now serving {:?} (sha256 {}…), no restart, no rebuild",
+        "   now serving {:?} (contract {}, sha256 {}…), no restart, no rebuild",
         swapped.name,
+        swapped.contract,
         &swapped.digest[..16]
     );
     let other_room = format!("{}-on-fixture", args.room);
-    let other = host.create(&other_room).await;
-    let other = match other {
-        Ok(other) => other.record,
-        Err(error) => {
-            // Back to the provider that made the room's folder, for the clean-up.
-            let _ = host
-                .runtime()
-                .swap_provider("nextcloud", NEXTCLOUD_PROVIDER)
-                .await;
-            return Err(error.to_string());
-        }
-    };
+    let other = host
+        .create(&other_room)
+        .await
+        .map_err(|e| e.to_string())?
+        .record;
     println!(
         "   room {other_room:?} created by {:?}: {}",
         other.maker.provider, other.path
     );
-    let deleted = host.delete(&other_room, false).await;
+    host.delete(&other_room, false)
+        .await
+        .map_err(|e| e.to_string())?;
     let refused = host
         .runtime()
         .swap_provider("broken", b"not a component")
@@ -202,25 +243,83 @@ async fn walk_through(
     );
     let back = host
         .runtime()
-        .swap_provider("nextcloud", NEXTCLOUD_PROVIDER)
+        .swap_provider(&first.provider, first_component)
         .await
         .map_err(|e| e.to_string())?;
-    deleted.map_err(|e| e.to_string())?;
     println!("   back to {:?} (compiled once, reused)", back.name);
 
+    if let Some(standin) = standin {
+        let other_kind = match standin.kind() {
+            Kind::NextCloud => Kind::OpenCloud,
+            Kind::OpenCloud => Kind::NextCloud,
+        };
+        step(
+            7,
+            &format!(
+                "Switch storage while serving: {} → {}",
+                standin.kind().provider(),
+                other_kind.provider()
+            ),
+        );
+        let second = AnyStandIn::start(other_kind).await;
+        let config = second.host().try_config().map_err(|e| e.to_string())?;
+        let component = plugins::built_in(other_kind.provider()).unwrap_or_default();
+        let switched = host
+            .runtime()
+            .reconfigure(config, component)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "   new rooms now go to {:?} at {} (a config reload does this in `serve`)",
+            switched.name,
+            second.url()
+        );
+        let new_room = format!("{}-on-{}", args.room, other_kind.provider());
+        let made = host
+            .create(&new_room)
+            .await
+            .map_err(|e| e.to_string())?
+            .record;
+        println!(
+            "   room {new_room:?} made by {:?} on the second stand-in: folder exists = {}",
+            made.maker.provider,
+            second.folder_exists(&made.path)
+        );
+        println!(
+            "   room {:?} stays on the first: folder exists = {}",
+            args.room,
+            standin.folder_exists(&record.path)
+        );
+        host.delete(&new_room, false)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "   room {new_room:?} deleted: folder exists = {}, links left = {}",
+            second.folder_exists(&made.path),
+            second.link_count()
+        );
+    } else {
+        step(7, "Switch storage while serving: skipped");
+        println!("   it needs a second storage; `shared-folder-host serve` switches on SIGHUP or");
+        println!("   when the configuration file's [shared_folder] changes");
+    }
+
     step(
-        7,
+        8,
         &format!("Delete the shared folder of room {:?}", args.room),
     );
     host.delete(&args.room, false)
         .await
         .map_err(|e| e.to_string())?;
-    println!("   both shares, then the folder with its files deleted: two round trips");
+    println!(
+        "   by the provider and settings that made it ({}): both links, then the folder with its files",
+        record.maker.provider
+    );
     if let Some(standin) = standin {
         println!(
-            "   on the stand-in: folder exists = {}, shares left = {}",
+            "   on the stand-in: folder exists = {}, links left = {}",
             standin.folder_exists(&record.path),
-            standin.storage().shares.len()
+            standin.link_count()
         );
     }
     println!(
@@ -254,43 +353,53 @@ fn show<E: std::fmt::Display>(label: &str, view: &Result<shared_folder_host::Acc
     }
 }
 
-async fn use_links(record: &FolderRecord) {
+async fn use_links(standin: Option<&AnyStandIn>, kind: Option<Kind>, record: &FolderRecord) {
     if !record.read.url.starts_with("http://") {
         // This demo's small client speaks plain HTTP only.
-        println!("   skipped for an https server; try it by hand:");
         println!(
-            "   curl -u anonymous:<password> -T agenda.txt <base>/public.php/dav/files/<token>/agenda.txt"
+            "   skipped for an https server; open the links in a browser with their passwords"
         );
         return;
     }
-    let rw = &record.read_write;
-    let ro = &record.read;
-    let attempts = [
+    let (rw, ro) = (&record.read_write, &record.read);
+    let attempts: [(&str, &ShareLink, &str, &str, &[u8]); 3] = [
         (
             "read-write link: upload agenda.txt",
             rw,
             "PUT",
             "agenda.txt",
-            &b"1. Shared folders\n"[..],
+            b"1. Shared folders\n",
         ),
         (
             "read-only link:  read agenda.txt  ",
             ro,
             "GET",
             "agenda.txt",
-            &b""[..],
+            b"",
         ),
         (
             "read-only link:  upload notes.txt ",
             ro,
             "PUT",
             "notes.txt",
-            &b"x"[..],
+            b"x",
         ),
     ];
     for (label, link, method, file, body) in attempts {
-        match public_link::request(&link.url, link.password.expose(), method, file, body).await {
-            Ok((status, _)) => println!("   {label} -> HTTP {status}{}", meaning(status)),
+        let status = match (standin, kind) {
+            (Some(standin), _) => standin.use_link(link, method, file, body).await,
+            (None, Some(Kind::NextCloud)) => {
+                public_link::request(&link.url, link.password.expose(), method, file, body)
+                    .await
+                    .map(|(status, _)| status)
+            }
+            (None, _) => {
+                println!("   {label} -> not tried: this demo uses NextCloud's links only");
+                continue;
+            }
+        };
+        match status {
+            Ok(status) => println!("   {label} -> HTTP {status}{}", meaning(status)),
             Err(e) => println!("   {label} -> failed: {e}"),
         }
     }

@@ -1,6 +1,8 @@
 //! What the shared-folder tests and the benchmark share: a NextCloud stand-in server
-//! ([`standin`]), the one way to set up a host on it ([`TestHost`]), an HTTP client for tests,
-//! public-link access as a participant, and the fixture provider component.
+//! ([`standin`]) and an OpenCloud one ([`opencloud`]), both behind one face for the tests that
+//! run against every provider ([`stand_ins`]), the one way to set up a host on them
+//! ([`TestHost`]), an HTTP client for tests, public-link access as a participant, and the
+//! fixture provider component.
 //!
 //! The host's own integration tests use it too (a dev-dependency of the host on a crate that
 //! depends on the host: Cargo allows that cycle for tests).
@@ -8,6 +10,7 @@
 pub mod client;
 pub mod opencloud;
 pub mod public_link;
+pub mod stand_ins;
 pub mod standin;
 mod test_host;
 
@@ -48,6 +51,10 @@ impl ConnectionCounter {
 /// serves it.
 pub const NEXTCLOUD_PROVIDER_0_2: &[u8] =
     include_bytes!("../../artifacts/nextcloud-provider-0.2.0.wasm");
+
+/// The provider template (`plugin/template`), built as a newcomer would start from it.
+pub const TEMPLATE_PROVIDER: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/template_provider.wasm"));
 
 pub const FIXTURE_PROVIDER: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/fixture_provider.wasm"));

@@ -12,12 +12,13 @@
 
 use std::time::Duration;
 
-use shared_folder_host::runtime::{ConnectionSettings, OutboundLimits};
+use shared_folder_host::runtime::{ConnectionSettings, OPENCLOUD_PROVIDER, OutboundLimits};
 use shared_folder_host::{
     ConfigError, Error, HostError, Limits, NEXTCLOUD_PROVIDER, Options, Records, Runtime,
     SharedFolderConfig, SharedFolders,
 };
 
+use crate::opencloud::OpenCloudStandIn;
 use crate::standin::StandIn;
 
 /// A host's set-up, built step by step; [`TestHost::build`] makes it.
@@ -41,6 +42,15 @@ impl TestHost {
     pub fn on(standin: &StandIn) -> Self {
         let options = standin.options();
         Self::at(&standin.url(), &options.username, &options.password)
+    }
+
+    /// A host on the OpenCloud stand-in `standin`, with its account (the app token as the
+    /// password), the OpenCloud provider and otherwise as [`TestHost::on`].
+    pub fn on_opencloud(standin: &OpenCloudStandIn) -> Self {
+        let options = standin.options();
+        Self::at(&standin.url(), &options.username, &options.app_token)
+            .provider("opencloud")
+            .component(OPENCLOUD_PROVIDER)
     }
 
     /// As [`TestHost::on`], for the storage at `url` with the account `username`/`password`.

@@ -1,8 +1,9 @@
 //! Builds a guest crate into a `wasm32-wasip2` component from a build script.
 //!
-//! The guest crates compile for another target with another profile: the NextCloud provider
-//! (`plugin/`) is a member of the workspace, built with its `guest` profile; the fixture
-//! provider (`tests/providers/fixture/`) is a workspace of its own. A build script of the crate that needs a
+//! The guest crates compile for another target with another profile: the providers
+//! (`plugin/nextcloud`, `plugin/opencloud`) are members of the workspace, built with its
+//! `guest` profile; the fixture provider (`tests/providers/fixture/`) and the provider template
+//! (`plugin/template/`) are workspaces of their own. A build script of the crate that needs a
 //! component calls [`build`]; the nested cargo runs in its own target directory below
 //! `OUT_DIR`, so it neither waits on the outer build's lock nor inherits its flags. When the
 //! `wasm32-wasip2` target is missing, it is installed with rustup, so a fresh clone needs no
@@ -59,7 +60,7 @@ pub fn build(manifest_dir: &Path, profile: &str, file_name: &str) -> PathBuf {
 }
 
 /// Reruns the build script when the guest's sources or manifest change, or what every guest
-/// builds on: the WIT contract and the guest runtime.
+/// builds on: the WIT contract, the guest runtime and the providers' kit.
 fn watch(manifest_dir: &Path) {
     let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let watched = [
@@ -68,6 +69,7 @@ fn watch(manifest_dir: &Path) {
         manifest_dir.join("Cargo.lock"),
         repository.join("wit"),
         repository.join("tools/guest-runtime"),
+        repository.join("plugin/kit"),
         repository.join("Cargo.lock"),
     ];
     for path in watched.iter().filter(|p| p.exists()) {

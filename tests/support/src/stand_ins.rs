@@ -1,0 +1,229 @@
+//! Both stand-ins behind one face, for the tests that run against every provider: start the
+//! storage of a [`Kind`], set a host up on it with its provider, read what it holds, inject a
+//! fault at a step every provider takes, and use a link as a participant would.
+
+use shared_folder_host::ShareLink;
+
+use crate::client;
+use crate::opencloud::{self, LinkType, OpenCloudStandIn};
+use crate::standin::{self, Fault, StandIn};
+use crate::test_host::TestHost;
+
+/// A provider with its storage's stand-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The NextCloud provider on the NextCloud stand-in.
+    NextCloud,
+    /// The OpenCloud provider on the OpenCloud stand-in.
+    OpenCloud,
+}
+
+impl Kind {
+    /// Every provider the tests run against.
+    pub const ALL: [Kind; 2] = [Kind::NextCloud, Kind::OpenCloud];
+
+    /// The provider's name (`[shared_folder].provider`).
+    pub fn provider(self) -> &'static str {
+        match self {
+            Kind::NextCloud => "nextcloud",
+            Kind::OpenCloud => "opencloud",
+        }
+    }
+}
+
+/// A step every provider's create or delete takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Making the room's folder (its first MKCOL).
+    MakeFolder,
+    /// Making the read-only link.
+    CreateReadLink,
+    /// Making the read-write link.
+    CreateReadWriteLink,
+    /// Deleting a link (the `nth` in order).
+    DeleteLink,
+    /// Deleting the folder.
+    DeleteFolder,
+}
+
+/// A running stand-in of either kind; stops when dropped.
+pub enum AnyStandIn {
+    /// NextCloud's.
+    NextCloud(StandIn),
+    /// OpenCloud's.
+    OpenCloud(OpenCloudStandIn),
+}
+
+/// One link as the stand-in holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredLink {
+    /// The token, the last segment of its URL.
+    pub token: String,
+    /// The password the provider set.
+    pub password: Option<String>,
+    /// Whether participants may write through it.
+    pub writable: bool,
+}
+
+impl AnyStandIn {
+    /// Starts the stand-in of `kind` with its default options.
+    pub async fn start(kind: Kind) -> AnyStandIn {
+        match kind {
+            Kind::NextCloud => AnyStandIn::NextCloud(
+                StandIn::start(standin::Options::default())
+                    .await
+                    .expect("the NextCloud stand-in starts"),
+            ),
+            Kind::OpenCloud => AnyStandIn::OpenCloud(
+                OpenCloudStandIn::start(opencloud::Options::default())
+                    .await
+                    .expect("the OpenCloud stand-in starts"),
+            ),
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self {
+            AnyStandIn::NextCloud(_) => Kind::NextCloud,
+            AnyStandIn::OpenCloud(_) => Kind::OpenCloud,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        match self {
+            AnyStandIn::NextCloud(s) => s.url(),
+            AnyStandIn::OpenCloud(s) => s.url(),
+        }
+    }
+
+    /// A host on it with its provider ([`TestHost::on`] / [`TestHost::on_opencloud`]).
+    pub fn host(&self) -> TestHost {
+        match self {
+            AnyStandIn::NextCloud(s) => TestHost::on(s),
+            AnyStandIn::OpenCloud(s) => TestHost::on_opencloud(s),
+        }
+    }
+
+    pub fn folder_exists(&self, path: &str) -> bool {
+        match self {
+            AnyStandIn::NextCloud(s) => s.folder_exists(path),
+            AnyStandIn::OpenCloud(s) => s.folder_exists(path),
+        }
+    }
+
+    /// The links on the folder at `path`.
+    pub fn links_on(&self, path: &str) -> Vec<StoredLink> {
+        match self {
+            AnyStandIn::NextCloud(s) => s
+                .shares_on(path)
+                .into_iter()
+                .map(|share| StoredLink {
+                    writable: share.can(4),
+                    token: share.token,
+                    password: share.password,
+                })
+                .collect(),
+            AnyStandIn::OpenCloud(s) => s
+                .links_on(path)
+                .into_iter()
+                .map(|link| StoredLink {
+                    writable: link.link_type == "edit",
+                    token: link.token,
+                    password: link.password,
+                })
+                .collect(),
+        }
+    }
+
+    /// Every link it holds, on any folder (one a provider left behind included).
+    pub fn link_count(&self) -> usize {
+        match self {
+            AnyStandIn::NextCloud(s) => s.storage().shares.len(),
+            AnyStandIn::OpenCloud(s) => s.link_count(),
+        }
+    }
+
+    /// How many requests it has seen, with how many of them carrying the account's
+    /// credentials.
+    pub fn requests(&self) -> (usize, usize) {
+        let seen = match self {
+            AnyStandIn::NextCloud(s) => s.seen(),
+            AnyStandIn::OpenCloud(s) => s.seen(),
+        };
+        (seen.len(), seen.iter().filter(|r| r.authenticated).count())
+    }
+
+    pub fn forget_seen(&self) {
+        match self {
+            AnyStandIn::NextCloud(s) => s.forget_seen(),
+            AnyStandIn::OpenCloud(s) => s.forget_seen(),
+        }
+    }
+
+    /// Injects `fault` at the `nth` (0-based) time `action` happens from now on.
+    pub fn inject(&self, action: Action, nth: usize, fault: Fault) {
+        match self {
+            AnyStandIn::NextCloud(s) => {
+                let step = match action {
+                    Action::MakeFolder => standin::Step::Mkcol,
+                    Action::CreateReadLink => standin::Step::CreateShare { permissions: 1 },
+                    Action::CreateReadWriteLink => standin::Step::CreateShare { permissions: 15 },
+                    Action::DeleteLink => standin::Step::DeleteShare,
+                    Action::DeleteFolder => standin::Step::DeleteFolder,
+                };
+                s.inject(standin::FaultRule { step, nth, fault });
+            }
+            AnyStandIn::OpenCloud(s) => {
+                let step = match action {
+                    // The provider makes each segment of the path in turn; the room's folder
+                    // is the last of `opentalk/meetings/<room>`.
+                    Action::MakeFolder => opencloud::Step::Mkcol,
+                    Action::CreateReadLink => opencloud::Step::CreateLink {
+                        link_type: LinkType::View,
+                    },
+                    Action::CreateReadWriteLink => opencloud::Step::CreateLink {
+                        link_type: LinkType::Edit,
+                    },
+                    Action::DeleteLink => opencloud::Step::DeleteLink,
+                    Action::DeleteFolder => opencloud::Step::DeleteFolder,
+                };
+                let nth = match action {
+                    Action::MakeFolder => nth + 2,
+                    _ => nth,
+                };
+                s.inject(opencloud::FaultRule { step, nth, fault });
+            }
+        }
+    }
+
+    pub fn clear_faults(&self) {
+        match self {
+            AnyStandIn::NextCloud(s) => s.clear_faults(),
+            AnyStandIn::OpenCloud(s) => s.clear_faults(),
+        }
+    }
+
+    /// Sends `method` to `file` inside the folder `link` shares, with the link's password, as
+    /// a participant's WebDAV client would. Returns the status.
+    pub async fn use_link(
+        &self,
+        link: &ShareLink,
+        method: &str,
+        file: &str,
+        body: &[u8],
+    ) -> Result<u16, String> {
+        let (base, token) = link.url.rsplit_once("/s/").ok_or("not a share URL")?;
+        let url = match self {
+            // docs/nextcloud-behaviour.md, "Public links over WebDAV".
+            AnyStandIn::NextCloud(_) => {
+                let base = base.strip_suffix("/index.php").unwrap_or(base);
+                format!("{base}/public.php/dav/files/{token}/{file}")
+            }
+            // docs/opencloud-behaviour.md, "Public links".
+            AnyStandIn::OpenCloud(_) => format!("{base}/dav/public-files/{token}/{file}"),
+        };
+        let password = link.password.expose();
+        let reply = client::send(method, &url, Some(("public", password)), &[], body).await?;
+        Ok(reply.status)
+    }
+}
