@@ -143,6 +143,49 @@ impl AnyStandIn {
         }
     }
 
+    /// The tokens of every link it holds.
+    pub fn link_tokens(&self) -> Vec<String> {
+        match self {
+            AnyStandIn::NextCloud(s) => s.storage().shares.into_values().map(|l| l.token).collect(),
+            AnyStandIn::OpenCloud(s) => s.links().into_iter().map(|l| l.token).collect(),
+        }
+    }
+
+    /// The names of the folders directly inside the folder `path`.
+    pub fn folders_in(&self, path: &str) -> Vec<String> {
+        match self {
+            AnyStandIn::NextCloud(s) => {
+                let storage = s.storage();
+                let prefix = format!("{}/", path.trim_matches('/'));
+                storage
+                    .nodes
+                    .keys()
+                    .filter_map(|p| p.strip_prefix(&prefix))
+                    .filter(|rest| !rest.contains('/'))
+                    .filter(|rest| storage.is_folder(&format!("{prefix}{rest}")))
+                    .map(str::to_owned)
+                    .collect()
+            }
+            AnyStandIn::OpenCloud(s) => s.folders_in(path),
+        }
+    }
+
+    /// Makes the folder `path` (with its parents), as the account's owner would.
+    pub fn make_folder(&self, path: &str) {
+        match self {
+            AnyStandIn::NextCloud(s) => s.make_folder(path),
+            AnyStandIn::OpenCloud(s) => s.make_folder(path),
+        }
+    }
+
+    /// Removes what is at `path` for good.
+    pub fn remove(&self, path: &str) {
+        match self {
+            AnyStandIn::NextCloud(s) => s.remove(path),
+            AnyStandIn::OpenCloud(s) => s.remove(path),
+        }
+    }
+
     /// How many requests it has seen, with how many of them carrying the account's
     /// credentials.
     pub fn requests(&self) -> (usize, usize) {

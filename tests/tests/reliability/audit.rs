@@ -1,19 +1,70 @@
-//! What the stand-in holds against what the host recorded: orphans (on the storage, in no
-//! record) and lost records (recorded, not on the storage).
+//! What a stand-in holds against what the host recorded: orphans (on the storage, in no
+//! record) and lost records (recorded, not on the storage). The same audit for every
+//! provider's stand-in ([`Holdings`]).
 
 use shared_folder_harness::StandIn;
+use shared_folder_harness::stand_ins::AnyStandIn;
 use shared_folder_host::{FolderRecord, RoomState, SharedFolders};
 
 /// Where the test configuration puts room folders.
 pub const DIRECTORY: &str = "opentalk/meetings";
 
+/// What the audit reads of a stand-in.
+pub trait Holdings {
+    /// The room folders in [`DIRECTORY`], by name.
+    fn room_folders(&self) -> Vec<String>;
+    /// The tokens of every link held, on any folder.
+    fn link_tokens(&self) -> Vec<String>;
+    fn folder_exists(&self, path: &str) -> bool;
+}
+
+impl Holdings for AnyStandIn {
+    fn room_folders(&self) -> Vec<String> {
+        self.folders_in(DIRECTORY)
+    }
+
+    fn link_tokens(&self) -> Vec<String> {
+        AnyStandIn::link_tokens(self)
+    }
+
+    fn folder_exists(&self, path: &str) -> bool {
+        AnyStandIn::folder_exists(self, path)
+    }
+}
+
+impl Holdings for StandIn {
+    fn room_folders(&self) -> Vec<String> {
+        let storage = self.storage();
+        let prefix = format!("{DIRECTORY}/");
+        storage
+            .nodes
+            .keys()
+            .filter_map(|path| path.strip_prefix(&prefix))
+            .filter(|room| !room.contains('/'))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn link_tokens(&self) -> Vec<String> {
+        self.storage()
+            .shares
+            .into_values()
+            .map(|share| share.token)
+            .collect()
+    }
+
+    fn folder_exists(&self, path: &str) -> bool {
+        StandIn::folder_exists(self, path)
+    }
+}
+
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Audit {
     /// Room folders on the storage without a record.
     pub orphan_folders: Vec<String>,
-    /// Shares on the storage that no record names.
-    pub orphan_shares: Vec<u64>,
-    /// Rooms whose record names a folder or share the storage does not have.
+    /// Links on the storage that no record names (by token).
+    pub orphan_links: Vec<String>,
+    /// Rooms whose record names a folder or link the storage does not have.
     pub lost_records: Vec<String>,
 }
 
@@ -26,27 +77,20 @@ impl Audit {
     /// A room listed in `deleting` may have lost part of its folder to a failed delete, and
     /// is only checked for orphans.
     pub fn of(
-        standin: &StandIn,
+        standin: &impl Holdings,
         host: &SharedFolders,
         rooms: &[String],
         deleting: &[String],
     ) -> Audit {
-        let storage = standin.storage();
         let mut audit = Audit::default();
-        let mut recorded_shares = Vec::new();
-        let prefix = format!("{DIRECTORY}/");
-        for path in storage.nodes.keys() {
-            let Some(room) = path.strip_prefix(&prefix) else {
-                continue;
-            };
-            if room.contains('/') {
-                continue;
-            }
-            let recorded = rooms.iter().any(|r| r == room) && known(host, room).is_some();
+        for room in standin.room_folders() {
+            let recorded = rooms.iter().any(|r| *r == room) && known(host, &room).is_some();
             if !recorded {
-                audit.orphan_folders.push(room.to_owned());
+                audit.orphan_folders.push(room);
             }
         }
+        let held = standin.link_tokens();
+        let mut recorded_links = Vec::new();
         for room in rooms {
             let Some(record) = known(host, room) else {
                 continue;
@@ -56,22 +100,19 @@ impl Audit {
                 .iter()
                 .map(|url| url.rsplit('/').next().unwrap_or_default().to_owned())
                 .collect();
-            recorded_shares.extend(tokens.iter().cloned());
+            recorded_links.extend(tokens.iter().cloned());
             if deleting.contains(room) {
                 continue;
             }
-            let shares_there = tokens
-                .iter()
-                .all(|token| storage.shares.values().any(|share| &share.token == token));
-            if !storage.is_folder(&record.path) || !shares_there {
+            let links_there = tokens.iter().all(|token| held.contains(token));
+            if !standin.folder_exists(&record.path) || !links_there {
                 audit.lost_records.push(room.clone());
             }
         }
-        for (id, share) in &storage.shares {
-            if !recorded_shares.contains(&share.token) {
-                audit.orphan_shares.push(*id);
-            }
-        }
+        audit.orphan_links = held
+            .into_iter()
+            .filter(|token| !recorded_links.contains(token))
+            .collect();
         audit
     }
 }

@@ -167,7 +167,7 @@ pub async fn run(failures: &mut Failures) -> Vec<String> {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let reconciled = host.reconcile().await;
     let all_rooms: Vec<String> = (0..rooms_in_run).map(|i| format!("room-{i}")).collect();
-    let audit = Audit::of(&standin, &host, &all_rooms, &[]);
+    let audit = Audit::of(standin.as_ref(), &host, &all_rooms, &[]);
     let storage = standin.storage();
     let left_on_storage = storage
         .nodes
@@ -233,7 +233,7 @@ pub async fn run(failures: &mut Failures) -> Vec<String> {
         "{:<44} {} folders, {} shares",
         "orphans on the stand-in",
         audit.orphan_folders.len(),
-        audit.orphan_shares.len()
+        audit.orphan_links.len()
     );
     println!(
         "{:<44} {left_on_storage} folders, {} shares, {records_left} records",

@@ -1,10 +1,12 @@
-//! Every step of create and delete × every storage fault: the call ends with the expected
-//! outcome within its deadline, and afterwards the storage holds nothing that no record
-//! accounts for.
+//! Every step of create and delete × every storage fault, for every provider on its stand-in:
+//! the call ends with the expected outcome within its deadline, and afterwards the storage
+//! holds nothing that no record accounts for.
 
 use std::time::{Duration, Instant};
 
-use shared_folder_harness::{Fault, FaultRule, Options, StandIn, Step, TestHost, test_limits};
+use shared_folder_harness::opencloud::{self, LinkType};
+use shared_folder_harness::stand_ins::{AnyStandIn, Kind};
+use shared_folder_harness::{Fault, FaultRule, Step, test_limits};
 use shared_folder_host::SharedFolders;
 
 use crate::Failures;
@@ -23,20 +25,27 @@ enum Phase {
     Delete,
 }
 
+/// A step as one stand-in recognises it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StepOf {
+    NextCloud(Step),
+    OpenCloud(opencloud::Step),
+}
+
 struct Row {
     name: &'static str,
     phase: Phase,
-    step: Step,
+    step: StepOf,
     nth: usize,
     /// Whether the room's directory is missing, so that the create makes it first.
     fresh_directory: bool,
 }
 
-const ROWS: [Row; 7] = [
+const NEXTCLOUD_ROWS: [Row; 7] = [
     Row {
         name: "MKCOL folder",
         phase: Phase::Create,
-        step: Step::Mkcol,
+        step: StepOf::NextCloud(Step::Mkcol),
         nth: 0,
         fresh_directory: false,
     },
@@ -45,42 +54,124 @@ const ROWS: [Row; 7] = [
     Row {
         name: "MKCOL parent",
         phase: Phase::Create,
-        step: Step::Mkcol,
+        step: StepOf::NextCloud(Step::Mkcol),
         nth: 1,
         fresh_directory: true,
     },
     Row {
         name: "POST share (read)",
         phase: Phase::Create,
-        step: Step::CreateShare { permissions: 1 },
+        step: StepOf::NextCloud(Step::CreateShare { permissions: 1 }),
         nth: 0,
         fresh_directory: false,
     },
     Row {
         name: "POST share (rw)",
         phase: Phase::Create,
-        step: Step::CreateShare { permissions: 15 },
+        step: StepOf::NextCloud(Step::CreateShare { permissions: 15 }),
         nth: 0,
         fresh_directory: false,
     },
     Row {
         name: "DELETE share (1st)",
         phase: Phase::Delete,
-        step: Step::DeleteShare,
+        step: StepOf::NextCloud(Step::DeleteShare),
         nth: 0,
         fresh_directory: false,
     },
     Row {
         name: "DELETE share (2nd)",
         phase: Phase::Delete,
-        step: Step::DeleteShare,
+        step: StepOf::NextCloud(Step::DeleteShare),
         nth: 1,
         fresh_directory: false,
     },
     Row {
         name: "DELETE folder",
         phase: Phase::Delete,
-        step: Step::DeleteFolder,
+        step: StepOf::NextCloud(Step::DeleteFolder),
+        nth: 0,
+        fresh_directory: false,
+    },
+];
+
+/// The OpenCloud provider's steps (docs/opencloud-behaviour.md): the drive and the password
+/// policy together, MKCOL (the parents on 409), HEAD for the item id, both links together; on
+/// delete, both links together, then the folder.
+const OPENCLOUD_ROWS: [Row; 10] = [
+    Row {
+        name: "GET me/drive",
+        phase: Phase::Create,
+        step: StepOf::OpenCloud(opencloud::Step::Drive),
+        nth: 0,
+        fresh_directory: false,
+    },
+    Row {
+        name: "GET capabilities",
+        phase: Phase::Create,
+        step: StepOf::OpenCloud(opencloud::Step::Capabilities),
+        nth: 0,
+        fresh_directory: false,
+    },
+    Row {
+        name: "MKCOL folder",
+        phase: Phase::Create,
+        step: StepOf::OpenCloud(opencloud::Step::Mkcol),
+        nth: 0,
+        fresh_directory: false,
+    },
+    // A new directory: MKCOL room → 409, then `opentalk` (this one), `opentalk/meetings` and
+    // the room again.
+    Row {
+        name: "MKCOL parent",
+        phase: Phase::Create,
+        step: StepOf::OpenCloud(opencloud::Step::Mkcol),
+        nth: 1,
+        fresh_directory: true,
+    },
+    Row {
+        name: "HEAD (item id)",
+        phase: Phase::Create,
+        step: StepOf::OpenCloud(opencloud::Step::ResolveItem),
+        nth: 0,
+        fresh_directory: false,
+    },
+    Row {
+        name: "createLink (view)",
+        phase: Phase::Create,
+        step: StepOf::OpenCloud(opencloud::Step::CreateLink {
+            link_type: LinkType::View,
+        }),
+        nth: 0,
+        fresh_directory: false,
+    },
+    Row {
+        name: "createLink (edit)",
+        phase: Phase::Create,
+        step: StepOf::OpenCloud(opencloud::Step::CreateLink {
+            link_type: LinkType::Edit,
+        }),
+        nth: 0,
+        fresh_directory: false,
+    },
+    Row {
+        name: "DELETE link (1st)",
+        phase: Phase::Delete,
+        step: StepOf::OpenCloud(opencloud::Step::DeleteLink),
+        nth: 0,
+        fresh_directory: false,
+    },
+    Row {
+        name: "DELETE link (2nd)",
+        phase: Phase::Delete,
+        step: StepOf::OpenCloud(opencloud::Step::DeleteLink),
+        nth: 1,
+        fresh_directory: false,
+    },
+    Row {
+        name: "DELETE folder",
+        phase: Phase::Delete,
+        step: StepOf::OpenCloud(opencloud::Step::DeleteFolder),
         nth: 0,
         fresh_directory: false,
     },
@@ -101,8 +192,17 @@ const COLUMNS: [(&str, Fault); 10] = [
 
 /// The outcome each cell must have; `None`: the fault does not apply to the step.
 fn expected(row: &Row, fault: Fault) -> Option<&'static str> {
-    let webdav = matches!(row.step, Step::Mkcol | Step::DeleteFolder);
-    let share_post = matches!(row.step, Step::CreateShare { .. });
+    match row.step {
+        StepOf::NextCloud(step) => nextcloud_expected(row, step, fault),
+        StepOf::OpenCloud(step) => opencloud_expected(row, step, fault),
+    }
+}
+
+/// The NextCloud provider's outcomes (its retry rules: README, "What the NextCloud provider
+/// does").
+fn nextcloud_expected(row: &Row, step: Step, fault: Fault) -> Option<&'static str> {
+    let webdav = matches!(step, Step::Mkcol | Step::DeleteFolder);
+    let share_post = matches!(step, Step::CreateShare { .. });
     if fault == Fault::OcsMismatch && webdav {
         return None;
     }
@@ -135,6 +235,45 @@ fn expected(row: &Row, fault: Fault) -> Option<&'static str> {
     })
 }
 
+/// The OpenCloud provider's outcomes: any request is sent again after 503 or 423; the
+/// idempotent ones (GET, HEAD, DELETE) also after 500, 502, 504 or a broken connection; a
+/// createLink that failed on the server's side or lost its answer is looked for among the
+/// folder's links before it is sent again; a MKCOL is never sent again blindly.
+fn opencloud_expected(row: &Row, step: opencloud::Step, fault: Fault) -> Option<&'static str> {
+    use opencloud::Step as S;
+    let idempotent = matches!(step, S::Drive | S::Capabilities | S::ResolveItem);
+    let create_link = matches!(step, S::CreateLink { .. });
+    if fault == Fault::OcsMismatch && step != S::Capabilities {
+        return None;
+    }
+    Some(match (row.phase, fault) {
+        (_, Fault::Unavailable { .. } | Fault::Locked) => "ok",
+        (Phase::Create, Fault::Status(500) | Fault::Outage(_) | Fault::ResetMidBody)
+            if idempotent || create_link =>
+        {
+            "ok"
+        }
+        (Phase::Create, Fault::Status(500)) => "remote 500",
+        (Phase::Create, Fault::Status(_)) => "unauthorized",
+        // The capabilities are not about anything that can vanish.
+        (Phase::Create, Fault::Gone) if step == S::Capabilities => "ok",
+        (Phase::Create, Fault::Gone) => "not found",
+        // OCS v1 says "failed" in its body only (HTTP 200, `statuscode` 996, the stand-in's
+        // injected server error): reported with the envelope's status, as the contract's
+        // `remote-error` says, and nothing was made yet.
+        (Phase::Create, Fault::OcsMismatch) => "remote 996",
+        (Phase::Create, Fault::Outage(_) | Fault::ResetMidBody) => "transport",
+        (Phase::Create, Fault::SlowAnswer(_)) => "timeout",
+        // A MKCOL answered 201 is done whatever its body, and a HEAD has none.
+        (Phase::Create, Fault::Malformed) if matches!(step, S::Mkcol | S::ResolveItem) => "ok",
+        (Phase::Create, _) => "protocol",
+        (Phase::Delete, Fault::Status(401)) => "unauthorized",
+        (Phase::Delete, Fault::SlowAnswer(_)) => "timeout",
+        // 500, refused and reset are retried (DELETE is idempotent); 404 is "deleted".
+        (Phase::Delete, _) => "ok",
+    })
+}
+
 struct Cell {
     shown: String,
     clean: bool,
@@ -142,18 +281,21 @@ struct Cell {
 }
 
 pub async fn run(failures: &mut Failures) {
-    println!("== Storage faults: every step × every fault ==");
+    println!("== Storage faults: every step × every fault, for every provider ==");
     println!(
         "(expected outcome ✓ within the call deadline, no orphan after the host's own recovery; \
-         — : does not apply)\n"
+         — : does not apply)"
     );
-    let standin = StandIn::start(Options::default()).await.expect("stand-in");
+    table(Kind::NextCloud, &NEXTCLOUD_ROWS, failures).await;
+    table(Kind::OpenCloud, &OPENCLOUD_ROWS, failures).await;
+}
+
+async fn table(kind: Kind, rows: &[Row], failures: &mut Failures) {
+    println!("\n-- {} provider on its stand-in --\n", kind.provider());
+    let standin = AnyStandIn::start(kind).await;
     let limits = test_limits();
     let deadline = limits.call_deadline;
-    let host = TestHost::on(&standin)
-        .line("expiry = 3")
-        .limits(limits)
-        .build();
+    let host = standin.host().line("expiry = 3").limits(limits).build();
     standin.make_folder(DIRECTORY);
 
     print!("{:<20}", "step \\ fault");
@@ -162,14 +304,14 @@ pub async fn run(failures: &mut Failures) {
     }
     println!();
     let (mut tried, mut clean, mut longest) = (0, 0, Duration::ZERO);
-    for (r, row) in ROWS.iter().enumerate() {
+    for (r, row) in rows.iter().enumerate() {
         print!("{:<20}", row.name);
         for (c, (name, fault)) in COLUMNS.iter().enumerate() {
             let Some(expected) = expected(row, *fault) else {
                 print!("{:<16}", "—");
                 continue;
             };
-            let room = format!("cell-{r}-{c}");
+            let room = format!("cell-{}-{r}-{c}", kind.provider());
             let cell = cell(&standin, &host, row, *fault, &room, expected).await;
             tried += 1;
             longest = longest.max(cell.took);
@@ -179,8 +321,11 @@ pub async fn run(failures: &mut Failures) {
             }
             failures.check(cell.clean && within, || {
                 format!(
-                    "matrix {} × {name}: {} (expected {expected}), {:?}",
-                    row.name, cell.shown, cell.took
+                    "matrix {} {} × {name}: {} (expected {expected}), {:?}",
+                    kind.provider(),
+                    row.name,
+                    cell.shown,
+                    cell.took
                 )
             });
             let mark = if cell.clean && within { "✓" } else { "✗" };
@@ -194,13 +339,13 @@ pub async fn run(failures: &mut Failures) {
         deadline.as_secs()
     );
     failures.check(tried == clean, || {
-        format!("matrix: {clean} of {tried} cells clean")
+        format!("matrix {}: {clean} of {tried} cells clean", kind.provider())
     });
 }
 
 /// One cell: arm the fault, run the phase, let the host recover as it would, and audit.
 async fn cell(
-    standin: &StandIn,
+    standin: &AnyStandIn,
     host: &SharedFolders,
     row: &Row,
     fault: Fault,
@@ -216,11 +361,19 @@ async fn cell(
     if row.fresh_directory {
         standin.remove(DIRECTORY.split('/').next().unwrap_or(DIRECTORY));
     }
-    standin.inject(FaultRule {
-        step: row.step,
-        nth: row.nth,
-        fault,
-    });
+    match (standin, row.step) {
+        (AnyStandIn::NextCloud(s), StepOf::NextCloud(step)) => s.inject(FaultRule {
+            step,
+            nth: row.nth,
+            fault,
+        }),
+        (AnyStandIn::OpenCloud(s), StepOf::OpenCloud(step)) => s.inject(opencloud::FaultRule {
+            step,
+            nth: row.nth,
+            fault,
+        }),
+        _ => return failed("a row of another provider's steps".into()),
+    }
     let started = Instant::now();
     let outcome = match row.phase {
         Phase::Create => kind(&host.create(room).await),

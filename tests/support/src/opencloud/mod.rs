@@ -171,6 +171,19 @@ impl OpenCloudStandIn {
         self.shared.world().drive.is_folder(path.trim_matches('/'))
     }
 
+    /// The names of the folders directly inside the folder `path`.
+    pub fn folders_in(&self, path: &str) -> Vec<String> {
+        let world = self.shared.world();
+        let path = path.trim_matches('/');
+        world
+            .drive
+            .children(path)
+            .into_iter()
+            .filter(|(child, _)| world.drive.is_folder(child))
+            .filter_map(|(child, _)| child.rsplit('/').next().map(str::to_owned))
+            .collect()
+    }
+
     /// The files at and below the folder `path`, by path relative to it, sorted.
     pub fn files_in(&self, path: &str) -> Vec<String> {
         self.shared.world().drive.files_in(path.trim_matches('/'))
