@@ -269,7 +269,7 @@ async fn a_sub_path_url_and_unusual_room_names_work() {
 async fn room_ids_that_could_escape_the_directory_are_refused() {
     let (standin, host) = standin_and_host(Options::default(), "").await;
     // The host refuses them before any provider runs (the provider refuses them too: its unit
-    // tests in `plugin/src/paths.rs`).
+    // tests in `plugin/kit/src/paths.rs` and `plugin/nextcloud/src/paths.rs`).
     for room in ["..", "../../etc", "a/b", "a\\b", "tab\there", ""] {
         let error = host.create(room).await.unwrap_err();
         // The host's own refusal, not the provider's.

@@ -34,6 +34,8 @@ pub struct TestHost {
     options: Options,
     component: Vec<u8>,
     records: Option<Records>,
+    /// A `[shared_folder]` section written out, instead of the one made of the fields above.
+    section: Option<String>,
 }
 
 impl TestHost {
@@ -70,6 +72,7 @@ impl TestHost {
             },
             component: NEXTCLOUD_PROVIDER.to_vec(),
             records: None,
+            section: None,
         }
     }
 
@@ -130,8 +133,18 @@ impl TestHost {
         self
     }
 
+    /// This `[shared_folder]` section as it is, instead of the one the other settings make
+    /// (e.g. with `auth = "bearer"`).
+    pub fn config_text(mut self, section: &str) -> Self {
+        self.section = Some(section.to_owned());
+        self
+    }
+
     /// The `[shared_folder]` section, as a configuration file holds it.
     pub fn shared_folder_toml(&self) -> String {
+        if let Some(section) = &self.section {
+            return section.clone();
+        }
         // Each value written as TOML writes a string, escapes included.
         let quoted = |text: &str| toml::Value::String(text.to_owned()).to_string();
         let mut text = format!(

@@ -186,9 +186,22 @@ impl<'a> Call<'a> {
     pub(super) fn new(shared: &'a Shared, parts: &Parts, body: Bytes) -> Self {
         let options = &shared.options;
         let credentials = basic_credentials(&parts.headers);
+        let bearer = shared
+            .bearer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let authenticated = credentials
             .as_ref()
-            .is_some_and(|(user, token)| *user == options.username && *token == options.app_token);
+            .is_some_and(|(user, token)| *user == options.username && *token == options.app_token)
+            || bearer.is_some_and(|token| {
+                parts
+                    .headers
+                    .get(http::header::AUTHORIZATION)
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|value| value.strip_prefix("Bearer "))
+                    == Some(token.as_str())
+            });
         let base = options.base_path.trim_end_matches('/');
         let route = parts
             .uri

@@ -98,6 +98,9 @@ pub(crate) struct Shared {
     /// `webDavUrl`s are built on it (API-NOTES §3.1, §3.5).
     pub base_url: String,
     pub world: Mutex<World>,
+    /// The access token a Bearer request of the account must carry now, if any
+    /// ([`OpenCloudStandIn::accept_bearer`]).
+    pub bearer: Mutex<Option<String>>,
     /// Tells the server to go away for a while ([`Fault::Outage`]).
     pub outages: tokio::sync::mpsc::UnboundedSender<Duration>,
 }
@@ -128,6 +131,7 @@ impl OpenCloudStandIn {
                 faults: faults::Faults::default(),
                 seen: Vec::new(),
             }),
+            bearer: Mutex::new(None),
             outages,
         });
         let handled = Arc::clone(&shared);
@@ -169,6 +173,14 @@ impl OpenCloudStandIn {
 
     pub fn folder_exists(&self, path: &str) -> bool {
         self.shared.world().drive.is_folder(path.trim_matches('/'))
+    }
+
+    /// From now on, `Authorization: Bearer <token>` authenticates as the account too, and the
+    /// token accepted before does not: an identity provider's access token, rotated (API-NOTES
+    /// §2 "OIDC Bearer"; docs/opencloud-behaviour.md, "What the stand-in leaves out": the token
+    /// is compared as text, not verified as a JWT).
+    pub fn accept_bearer(&self, token: &str) {
+        *self.shared.bearer.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.to_owned());
     }
 
     /// The names of the folders directly inside the folder `path`.
