@@ -84,7 +84,7 @@ impl Audit {
     ) -> Audit {
         let mut audit = Audit::default();
         for room in standin.room_folders() {
-            let recorded = rooms.iter().any(|r| *r == room) && known(host, &room).is_some();
+            let recorded = rooms.contains(&room) && known(host, &room).is_some();
             if !recorded {
                 audit.orphan_folders.push(room);
             }
