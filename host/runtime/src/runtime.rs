@@ -131,7 +131,8 @@ pub struct Runtime {
 impl Runtime {
     /// A runtime serving `config` with the provider component `component` (its bytes): it is
     /// compiled (or loaded from `options.cache_dir`) and checked against the world of the
-    /// contract version it exports.
+    /// contract version it exports. Ask [`Runtime::validate`] before serving rooms: this
+    /// constructor runs no guest code (the binary refuses to start on a refusal).
     pub fn new(
         config: SharedFolderConfig,
         component: &[u8],

@@ -319,7 +319,7 @@ pub async fn health(State(service): State<Arc<Service>>) -> ApiResult {
     let folders = service.folders.folder_count()?;
     Ok(Json(json!({
         "status": "ok",
-        "provider": {"name": provider.name, "digest": provider.digest},
+        "provider": {"name": provider.name, "digest": provider.digest, "contract": provider.contract},
         "folders": folders,
         "sessions": service.signaling.session_count(),
     }))
