@@ -32,15 +32,24 @@ async fn create_access_delete_follow_the_contract() {
         .keys()
         .map(String::as_str)
         .collect();
-    assert_eq!(keys, ["path", "read", "read_write", "room"]);
+    assert_eq!(
+        keys,
+        ["contract", "path", "provider", "read", "read_write", "room"]
+    );
     assert_eq!(folder["room"], "room-1");
+    assert_eq!(folder["provider"], "nextcloud");
+    assert_eq!(folder["contract"], "0.3");
     assert_eq!(folder["path"], "opentalk/meetings/room-1");
     let shares = standin.shares_on("opentalk/meetings/room-1");
     for (kind, permissions) in [("read", 17), ("read_write", 31)] {
         let link = &folder[kind];
         let share = shares
             .iter()
-            .find(|s| link["id"].as_str() == Some(s.id.to_string().as_str()))
+            .find(|s| {
+                link["url"]
+                    .as_str()
+                    .is_some_and(|u| u.ends_with(&format!("/s/{}", s.token)))
+            })
             .unwrap_or_else(|| panic!("{kind} share on the stand-in"));
         assert_eq!(share.permissions, permissions);
         assert_eq!(share.password.as_deref(), link["password"].as_str());

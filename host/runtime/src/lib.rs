@@ -1,7 +1,7 @@
 //! The embeddable runtime of shared-folder provider components.
 //!
 //! A provider is a WebAssembly component of the `shared-folder-provider` world
-//! (`wit/provider.wit`) that makes a meeting room's shared folder on a storage system: a
+//! (`wit/provider.wit`, contract 0.3; components built against 0.2 are served too) that makes a meeting room's shared folder on a storage system: a
 //! folder, a read-write link and a read-only link, each with its own password. This crate
 //! loads such a component with wasmtime, confines every call (the configured storage origin
 //! is the only destination it can reach, and the host adds the account's credentials; memory
@@ -13,20 +13,24 @@
 //! - [`SharedFolderConfig`]: OpenTalk's `[shared_folder]` section
 //!   ([`SharedFolderConfig::from_toml`]; [`from_toml`] is the same reader for a section of
 //!   one's own);
-//! - [`Runtime`]: [`create`](Runtime::create), [`delete`](Runtime::delete),
-//!   [`purge`](Runtime::purge), [`swap_provider`](Runtime::swap_provider),
+//! - [`Runtime`]: [`validate`](Runtime::validate), [`create`](Runtime::create),
+//!   [`delete`](Runtime::delete) and [`purge`](Runtime::purge) (by the record's maker),
+//!   [`swap_provider`](Runtime::swap_provider), [`reconfigure`](Runtime::reconfigure),
 //!   [`probe`](Runtime::probe); set up with [`Options`] and [`Limits`];
-//! - [`FolderRecord`]: what a create made, to keep and to hand back to `delete`;
+//! - [`FolderRecord`]: what a create made, to keep and to hand back to `delete`; its
+//!   [`Maker`] says which provider, contract version, component and settings made it;
 //! - [`roles`]: which links a moderator and a participant see;
 //! - [`Error`] and its [`ErrorKind`]: the one classification of failures.
 //!
-//! The NextCloud provider is built in: [`NEXTCLOUD_PROVIDER`].
+//! The NextCloud and OpenCloud providers are built in: [`NEXTCLOUD_PROVIDER`],
+//! [`OPENCLOUD_PROVIDER`].
 //!
 //! # Embedding it
 //!
 //! ```
 //! use shared_folder_runtime::{
-//!     ErrorKind, NEXTCLOUD_PROVIDER, Options, Role, Runtime, SharedFolderConfig, roles,
+//!     ErrorKind, NEXTCLOUD_PROVIDER, Options, Role, Runtime, SharedFolderConfig, Validation,
+//!     roles,
 //! };
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -43,8 +47,14 @@
 //! )?;
 //! let runtime = Runtime::new(config, NEXTCLOUD_PROVIDER, Options::default())?;
 //! runtime.probe().await?; // a fresh instance can be made: ready to serve
+//! // The provider accepts the settings (checked without contacting the storage).
+//! assert_eq!(runtime.validate().await?, Validation::Valid);
 //!
-//! match runtime.create("room-1").await {
+//! // What makes the folder, taken before the call, so that its maker can be noted as a
+//! // create under way and purge what a lost create left.
+//! let serving = runtime.serving();
+//! let maker = serving.maker();
+//! match runtime.create_with(&serving, "room-1").await {
 //!     Ok(folder) => {
 //!         // Keep `folder` (it holds the links and their passwords); show each participant
 //!         // what their role allows, and hand it back to `delete` when the meeting goes.
@@ -56,7 +66,7 @@
 //!     // reached, so a folder may or may not have been made): purge the room, now or later.
 //!     Err(error) if error.kind().may_have_left_work() => {
 //!         assert_eq!(error.kind(), ErrorKind::Transport);
-//!         let _ = runtime.purge("room-1").await; // unreachable too; try again later
+//!         let _ = runtime.purge("room-1", &maker).await; // unreachable too; try again later
 //!     }
 //!     // A refusal (bad settings, a room id, credentials): nothing was made.
 //!     Err(error) => return Err(error),

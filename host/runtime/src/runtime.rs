@@ -199,7 +199,7 @@ impl Runtime {
             storage: Arc::clone(&self.serving().storage),
             provider,
         };
-        self.serve(serving).await
+        self.serve(serving, "provider swapped in").await
     }
 
     /// Serves `config` from now on, with `component` as its provider: new rooms are made with
@@ -221,7 +221,11 @@ impl Runtime {
             _ => Arc::new(storage(config, &self.options)?),
         };
         let provider = self.load(&name, component).await?;
-        self.serve(Serving { storage, provider }).await
+        self.serve(
+            Serving { storage, provider },
+            "configuration changed: new rooms go here",
+        )
+        .await
     }
 
     /// Has the current provider create `room`'s folder and its two links. On an error the
@@ -355,8 +359,9 @@ impl Runtime {
         })
     }
 
-    /// Validates `serving`'s settings with its provider, then makes it what serves new rooms.
-    async fn serve(&self, serving: Serving) -> Result<ProviderInfo, Error> {
+    /// Validates `serving`'s settings with its provider, then makes it what serves new rooms,
+    /// logging `what` happened.
+    async fn serve(&self, serving: Serving, what: &'static str) -> Result<ProviderInfo, Error> {
         match validate(&serving).await? {
             Validation::Invalid(problem) => {
                 let error = Error::Config(ConfigError::field(&problem.field, problem.reason));
@@ -386,7 +391,7 @@ impl Runtime {
         }
         let origin = serving.storage.config.url.origin().to_string();
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = serving;
-        tracing::info!(provider = %info.name, contract = %info.contract, digest = %info.digest, %origin, "provider serving new rooms");
+        tracing::info!(provider = %info.name, contract = %info.contract, digest = %info.digest, %origin, "{what}");
         Ok(info)
     }
 }
