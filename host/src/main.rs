@@ -295,8 +295,12 @@ async fn serve(config: HostConfig, config_path: &Path) -> Result<(), Failure> {
         ));
     }
     let folders = Arc::new(host(&config).await?);
-    let _reloads = reload::watch(Arc::clone(&folders), config_path)
-        .map_err(|e| Failure::usage(format!("cannot watch for SIGHUP: {e}")))?;
+    let _reloads = reload::watch(
+        Arc::clone(&folders),
+        config_path,
+        config.host.plugins.clone(),
+    )
+    .map_err(|e| Failure::usage(format!("cannot watch for SIGHUP: {e}")))?;
     log_reconciled(folders.reconcile().await?, "left by an earlier run");
     let reconciler = tokio::spawn(keep_reconciling(
         Arc::clone(&folders),

@@ -103,16 +103,18 @@ pub fn watch(folders: Arc<SharedFolders>, folder: &Path) -> Result<PluginWatcher
         reason: e.to_string(),
     };
     let (events, mut changes) = mpsc::unbounded_channel();
+    let serving = Arc::clone(&folders);
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        // Any component file: which one serves is decided when the change is handled, since a
-        // reloaded configuration may name another provider.
+        // The file of the provider serving at this moment: a reloaded configuration may name
+        // another one.
         let concerns_file = match &event {
             Ok(event) => {
+                let watched = format!("{}.wasm", serving.runtime().config().provider);
                 changes_content(&event.kind)
                     && event
                         .paths
                         .iter()
-                        .any(|p| p.extension().is_some_and(|e| e == "wasm"))
+                        .any(|p| p.file_name().is_some_and(|n| *n == *watched))
             }
             // A failing watch may have missed changes: look at the file again.
             Err(_) => true,
@@ -134,8 +136,10 @@ pub fn watch(folders: Arc<SharedFolders>, folder: &Path) -> Result<PluginWatcher
         while changes.recv().await.is_some() {
             // Let the write finish: wait until no event came for a while.
             while let Ok(Some(())) = tokio::time::timeout(QUIET, changes.recv()).await {}
-            let file = component_file(&folder, &folders.runtime().config().provider);
-            reload(&folders, &file, &mut refused).await;
+            // Which provider serves is read once: a configuration reload may change it.
+            let name = folders.runtime().config().provider;
+            let file = component_file(&folder, &name);
+            reload(&folders, &name, &file, &mut refused).await;
         }
     });
     Ok(PluginWatcher {
@@ -161,7 +165,7 @@ fn changes_content(kind: &EventKind) -> bool {
 
 /// Loads `file` and swaps it in, unless it is gone, is what already serves, or is what was
 /// `refused` last time (a broken component is not tried again until it changes).
-async fn reload(folders: &SharedFolders, file: &Path, refused: &mut Option<String>) {
+async fn reload(folders: &SharedFolders, name: &str, file: &Path, refused: &mut Option<String>) {
     let bytes = match tokio::fs::read(file).await {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -179,14 +183,8 @@ async fn reload(folders: &SharedFolders, file: &Path, refused: &mut Option<Strin
         return;
     }
     tracing::info!(file = %file.display(), bytes = bytes.len(), "component file changed; loading it");
-    let name = folders.runtime().config().provider.clone();
     // `swap_provider` logs the outcome either way.
-    if folders
-        .runtime()
-        .swap_provider(&name, &bytes)
-        .await
-        .is_err()
-    {
+    if folders.runtime().swap_provider(name, &bytes).await.is_err() {
         *refused = Some(digest);
     }
 }

@@ -72,6 +72,7 @@ const COLUMNS: &str = "
         contract            TEXT NOT NULL,
         digest              TEXT NOT NULL,
         storage             TEXT NOT NULL,
+        account             TEXT NOT NULL,
         state               TEXT NOT NULL CHECK (state IN ('pending', 'ready', 'deleting')),
         path                TEXT,
         handle              TEXT,
@@ -83,8 +84,8 @@ const COLUMNS: &str = "
 
 /// The schema version this code writes (SQLite's `user_version`): 1 knew pending and ready
 /// rows only; 2 added deleting ones; 3 records who made a folder (provider, contract
-/// version, component digest, storage settings) and the provider's handle instead of share
-/// ids.
+/// version, component digest, storage settings, account) and the provider's handle instead
+/// of share ids.
 const SCHEMA_VERSION: i64 = 3;
 
 impl Records {
@@ -132,7 +133,7 @@ impl Records {
     pub fn get(&self, room: &str) -> Result<Option<RoomState>, RecordsError> {
         self.run(|db| {
             db.query_row(
-                "SELECT provider, contract, digest, storage, state, path, handle,
+                "SELECT provider, contract, digest, storage, account, state, path, handle,
                         read_url, read_password, read_write_url, read_write_password, created_at
                  FROM folders WHERE room = ?1",
                 params![room],
@@ -149,8 +150,9 @@ impl Records {
                         })?,
                         digest: row.get(2)?,
                         storage: row.get(3)?,
+                        account: row.get(4)?,
                     };
-                    let state: String = row.get(4)?;
+                    let state: String = row.get(5)?;
                     if state == "pending" {
                         return Ok(RoomState::Pending { maker });
                     }
@@ -163,11 +165,11 @@ impl Records {
                     let record = FolderRecord {
                         room: room.to_owned(),
                         maker,
-                        path: row.get(5)?,
-                        handle: row.get(6)?,
-                        read: link(7)?,
-                        read_write: link(9)?,
-                        created_at_unix: row.get::<_, i64>(11)?.try_into().unwrap_or(0),
+                        path: row.get(6)?,
+                        handle: row.get(7)?,
+                        read: link(8)?,
+                        read_write: link(10)?,
+                        created_at_unix: row.get::<_, i64>(12)?.try_into().unwrap_or(0),
                     };
                     Ok(if state == "deleting" {
                         RoomState::Deleting(record)
@@ -215,14 +217,16 @@ impl Records {
     pub fn begin_create(&self, room: &str, maker: &Maker) -> Result<(), RecordsError> {
         self.run(|db| {
             db.execute(
-                "INSERT INTO folders (room, provider, contract, digest, storage, state, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)",
+                "INSERT INTO folders (room, provider, contract, digest, storage, account, state,
+                     created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
                 params![
                     room,
                     maker.provider,
                     maker.contract.to_string(),
                     maker.digest,
                     maker.storage,
+                    maker.account,
                     now_unix_i64()
                 ],
             )
@@ -235,15 +239,16 @@ impl Records {
         self.run(|db| {
             db.execute(
                 "INSERT OR REPLACE INTO folders (room, provider, contract, digest, storage,
-                     state, path, handle, read_url, read_password,
+                     account, state, path, handle, read_url, read_password,
                      read_write_url, read_write_password, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'ready', ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'ready', ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 params![
                     record.room,
                     record.maker.provider,
                     record.maker.contract.to_string(),
                     record.maker.digest,
                     record.maker.storage,
+                    record.maker.account,
                     record.path,
                     record.handle,
                     record.read.url,
@@ -291,45 +296,61 @@ impl Records {
 /// Brings the database to [`SCHEMA_VERSION`]: creates the table in a new one, or rebuilds the
 /// table of an older file, keeping every row. Rows from before version 3 were made by a 0.2
 /// provider whose component is not known (an empty digest) under the settings then current
-/// (an empty storage id, see `Runtime::delete`); their share ids and path become the handle
-/// the host keeps for a 0.2 provider's folder.
+/// (an empty storage id and account, see `Runtime::delete`); their share ids and path become
+/// the handle the host keeps for a 0.2 provider's folder.
 fn migrate(db: &Connection) -> rusqlite::Result<()> {
-    let version: i64 = db.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    if version >= SCHEMA_VERSION {
+    let version = |db: &Connection| -> rusqlite::Result<i64> {
+        db.query_row("PRAGMA user_version", [], |row| row.get(0))
+    };
+    if version(db)? >= SCHEMA_VERSION {
         return Ok(());
     }
-    let exists: bool = db.query_row(
-        "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'folders'",
-        [],
-        |row| row.get(0),
-    )?;
-    let create = |table: &str| {
-        format!("CREATE TABLE {table} (room TEXT PRIMARY KEY NOT NULL, {COLUMNS}) STRICT;")
-    };
-    let script = if exists {
-        format!(
-            "BEGIN;
-             {}
-             INSERT INTO folders_next
-                SELECT room, provider, '0.2', '', '', state, path,
-                       CASE WHEN state = 'pending' THEN NULL
-                            ELSE json_object('path', path, 'read', read_id,
-                                             'read_write', read_write_id) END,
-                       read_url, read_password, read_write_url, read_write_password, created_at
-                FROM folders;
-             DROP TABLE folders;
-             ALTER TABLE folders_next RENAME TO folders;
-             PRAGMA user_version = {SCHEMA_VERSION};
-             COMMIT;",
-            create("folders_next")
-        )
-    } else {
-        format!(
-            "BEGIN; {} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;",
-            create("folders")
-        )
-    };
-    db.execute_batch(&script)
+    // Another process (a CLI command beside `serve`) may be migrating the same file: take the
+    // write lock first, then look again.
+    db.execute_batch("BEGIN IMMEDIATE")?;
+    let migrated = (|| {
+        if version(db)? >= SCHEMA_VERSION {
+            return Ok(());
+        }
+        let exists: bool = db.query_row(
+            "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'folders'",
+            [],
+            |row| row.get(0),
+        )?;
+        let create = |table: &str| {
+            format!("CREATE TABLE {table} (room TEXT PRIMARY KEY NOT NULL, {COLUMNS}) STRICT;")
+        };
+        let script = if exists {
+            format!(
+                "{}
+                 INSERT INTO folders_next
+                    SELECT room, provider, '0.2', '', '', '', state, path,
+                           CASE WHEN state = 'pending' THEN NULL
+                                ELSE json_object('path', path, 'read', read_id,
+                                                 'read_write', read_write_id) END,
+                           read_url, read_password, read_write_url, read_write_password,
+                           created_at
+                    FROM folders;
+                 DROP TABLE folders;
+                 ALTER TABLE folders_next RENAME TO folders;
+                 PRAGMA user_version = {SCHEMA_VERSION};",
+                create("folders_next")
+            )
+        } else {
+            format!(
+                "{} PRAGMA user_version = {SCHEMA_VERSION};",
+                create("folders")
+            )
+        };
+        db.execute_batch(&script)
+    })();
+    match migrated {
+        Ok(()) => db.execute_batch("COMMIT"),
+        Err(error) => {
+            let _ = db.execute_batch("ROLLBACK");
+            Err(error)
+        }
+    }
 }
 
 /// Creates `path` readable and writable by its owner only, if it does not exist yet.
@@ -411,6 +432,7 @@ mod tests {
             contract: Contract::V0_3,
             digest: "d".repeat(64),
             storage: "0123456789abcdef".into(),
+            account: "opentalk at https://c/".into(),
         }
     }
 
@@ -520,8 +542,12 @@ mod tests {
         // Made by a 0.2 provider: its share ids and path are the handle the host keeps.
         assert_eq!(a.maker.contract, Contract::V0_2);
         assert_eq!(
-            (a.maker.digest.as_str(), a.maker.storage.as_str()),
-            ("", "")
+            (
+                a.maker.digest.as_str(),
+                a.maker.storage.as_str(),
+                a.maker.account.as_str()
+            ),
+            ("", "", "")
         );
         assert_eq!(
             serde_json::from_str::<serde_json::Value>(&a.handle).unwrap(),

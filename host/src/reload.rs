@@ -4,7 +4,8 @@
 //! keep being served — and deleted — by the provider and settings that made them; calls in
 //! flight finish on what they started with. A configuration that does not read, a component
 //! that does not load, or settings the provider refuses are logged, and what served keeps
-//! serving. `[host]` is read at start only: a change there is logged as needing a restart.
+//! serving. `[host]` is read at start only (its changes take effect at the next start): the
+//! components come from the plugins folder the host started with.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -34,7 +35,11 @@ impl Drop for ConfigWatcher {
 
 /// Starts rereading `path` on SIGHUP and on changes of the file. Must be called within a
 /// tokio runtime.
-pub fn watch(folders: Arc<SharedFolders>, path: &Path) -> std::io::Result<ConfigWatcher> {
+pub fn watch(
+    folders: Arc<SharedFolders>,
+    path: &Path,
+    plugins: Option<PathBuf>,
+) -> std::io::Result<ConfigWatcher> {
     let (events, mut changes) = mpsc::unbounded_channel::<()>();
     let file_name = path.file_name().map(ToOwned::to_owned);
     let folder = match path.parent() {
@@ -88,7 +93,7 @@ pub fn watch(folders: Arc<SharedFolders>, path: &Path) -> std::io::Result<Config
     let task = tokio::spawn(async move {
         while changes.recv().await.is_some() {
             while let Ok(Some(())) = tokio::time::timeout(QUIET, changes.recv()).await {}
-            reload(&folders, &path).await;
+            reload(&folders, &path, plugins.as_deref()).await;
         }
     });
     Ok(ConfigWatcher {
@@ -97,8 +102,9 @@ pub fn watch(folders: Arc<SharedFolders>, path: &Path) -> std::io::Result<Config
     })
 }
 
-/// Reads `path` and, when `[shared_folder]` changed, serves it.
-pub async fn reload(folders: &SharedFolders, path: &Path) {
+/// Reads `path` and, when `[shared_folder]` changed, serves it, with the component from the
+/// `plugins` folder (or built in).
+pub async fn reload(folders: &SharedFolders, path: &Path, plugins: Option<&Path>) {
     let config = match HostConfig::load(path) {
         Ok(config) => config,
         Err(error) => {
@@ -115,7 +121,7 @@ pub async fn reload(folders: &SharedFolders, path: &Path) {
         return;
     }
     let provider = &config.shared_folder.provider;
-    let component = match plugins::initial_component(config.host.plugins.as_deref(), provider) {
+    let component = match plugins::initial_component(plugins, provider) {
         Ok(component) => component,
         Err(error) => {
             tracing::warn!(%error, "configuration not reloaded; what served keeps serving");

@@ -214,3 +214,42 @@ async fn validate_refuses_bad_settings_without_contacting_the_storage() {
     assert!(standin.seen().is_empty(), "{:?}", standin.seen());
     assert_eq!(runtime.provider(), before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_a_handle_goes_to_its_own_account_only() {
+    let first = StandIn::start(Options::default()).await.unwrap();
+    let second = StandIn::start(Options::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("records.sqlite3");
+    let made = {
+        let host = TestHost::on(&first)
+            .line("expiry = 7")
+            .records(Records::open(&database).unwrap())
+            .build();
+        host.create("room").await.unwrap().record
+    };
+    // Restarted on another storage of the same provider: its share ids mean other links
+    // there, so nothing may be sent to it.
+    let elsewhere = TestHost::on(&second)
+        .records(Records::open(&database).unwrap())
+        .build();
+    second.forget_seen();
+    let error = elsewhere.delete("room", false).await.unwrap_err();
+    assert!(
+        error.to_string().contains("no longer configured"),
+        "{error}"
+    );
+    assert!(second.seen().is_empty(), "{:?}", second.seen());
+    assert!(first.folder_exists(&made.path));
+    drop(elsewhere);
+
+    // Restarted on the same account with another setting: the current settings serve it.
+    let host = TestHost::on(&first)
+        .line("expiry = 30")
+        .records(Records::open(&database).unwrap())
+        .build();
+    assert_ne!(host.runtime().serving().maker().storage, made.maker.storage);
+    assert!(host.delete("room", false).await.unwrap().deleted());
+    assert!(!first.folder_exists(&made.path));
+    assert!(first.storage().shares.is_empty());
+}

@@ -265,6 +265,12 @@ impl SharedFolderConfig {
         })
     }
 
+    /// The storage account these settings reach, for people and for matching: the canonical
+    /// `url` and the user name (`opentalk at https://cloud.example.com/`); no secret.
+    pub fn account(&self) -> String {
+        format!("{} at {}", self.username, self.url)
+    }
+
     /// Names these storage settings: the same text for the same provider, URL, account,
     /// credential source and settings, whatever their order; another for any other. A record
     /// keeps it, so that its folder is deleted with the settings that made it.

@@ -149,6 +149,10 @@ impl Authorization {
                         }
                         Err(reason) => {
                             tracing::warn!(file = %path.display(), %reason, "bearer token file unusable; keeping the token before it");
+                            // Not read again (nor warned about) until it changes once more.
+                            if let (Some(stamp), Some((_, value))) = (stamp, last.take()) {
+                                *last = Some((stamp, value));
+                            }
                         }
                     }
                 }

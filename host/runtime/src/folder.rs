@@ -28,6 +28,8 @@ pub struct Maker {
     /// Which storage settings: [`crate::SharedFolderConfig::storage_id`] of the
     /// `[shared_folder]` section it was made with.
     pub storage: String,
+    /// Which storage account: [`crate::SharedFolderConfig::account`] (no secret).
+    pub account: String,
 }
 
 /// A room's shared folder.

@@ -84,6 +84,7 @@ mod tests {
                 contract: crate::contract::Contract::V0_3,
                 digest: String::new(),
                 storage: String::new(),
+                account: String::new(),
             },
             path: "meetings/r".into(),
             handle: "h".into(),

@@ -92,6 +92,7 @@ impl Serving {
             contract: self.provider.contract(),
             digest: self.provider.digest().to_owned(),
             storage: self.storage.id.clone(),
+            account: self.storage.config.account(),
         }
     }
 
@@ -126,6 +127,9 @@ pub struct Runtime {
     options: Options,
     current: RwLock<Serving>,
     known: Mutex<Known>,
+    /// Held by a swap or a reconfiguration from its start to its end, so that two of them
+    /// (a plugin file and a configuration reload, say) cannot interleave and undo each other.
+    changes: tokio::sync::Mutex<()>,
 }
 
 impl Runtime {
@@ -160,6 +164,7 @@ impl Runtime {
                 providers: vec![Arc::clone(&serving.provider)],
             }),
             current: RwLock::new(serving),
+            changes: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -194,6 +199,7 @@ impl Runtime {
     /// and the error says why. Calls in flight finish on the old component; calls that start
     /// after the swap use the new one, and folders the old one made are still deleted by it.
     pub async fn swap_provider(&self, name: &str, component: &[u8]) -> Result<ProviderInfo, Error> {
+        let _change = self.changes.lock().await;
         let provider = self.load(name, component).await?;
         let serving = Serving {
             storage: Arc::clone(&self.serving().storage),
@@ -212,6 +218,7 @@ impl Runtime {
         config: SharedFolderConfig,
         component: &[u8],
     ) -> Result<ProviderInfo, Error> {
+        let _change = self.changes.lock().await;
         let name = config.provider.clone();
         // The same settings keep their storage (and its connections and session), unless the
         // credentials changed (a rotated password): then a new one replaces it, for the
@@ -280,9 +287,10 @@ impl Runtime {
 
     /// What made a record, to delete or purge with: the component of its digest if it is
     /// loaded, else the newest provider of its name (a newer build reads its predecessors'
-    /// handles); the storage settings of its id, else — for a record older than storage ids,
-    /// or made before a restart under a configuration since changed — the current ones when
-    /// they are for the same provider, URL and account.
+    /// handles); the storage settings of its id, else — made before a restart under a
+    /// configuration since changed — the current ones when they are for the same provider and
+    /// the same account (URL and user name; a record older than storage ids names neither and
+    /// takes the current ones of its provider). A handle never goes to another account.
     fn maker(&self, maker: &Maker, room: &str) -> Result<Serving, Error> {
         let current = self.serving();
         let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
@@ -306,7 +314,10 @@ impl Runtime {
             .cloned()
             .or_else(|| {
                 let config = &current.storage.config;
-                (config.provider == maker.provider).then(|| Arc::clone(&current.storage))
+                let legacy = maker.storage.is_empty() && maker.account.is_empty();
+                let same_account = config.account() == maker.account;
+                (config.provider == maker.provider && (legacy || same_account))
+                    .then(|| Arc::clone(&current.storage))
             });
         match (provider, storage) {
             (Some(provider), Some(storage)) => Ok(Serving { storage, provider }),
@@ -322,8 +333,8 @@ impl Runtime {
             (Some(_), None) => Err(Error::MakerGone {
                 room: room.to_owned(),
                 reason: format!(
-                    "it was made with [shared_folder] settings (storage {}) for provider {:?} that are no longer configured",
-                    maker.storage, maker.provider
+                    "it was made with [shared_folder] settings (storage {}) for provider {:?}, account {}, that are no longer configured",
+                    maker.storage, maker.provider, maker.account
                 ),
             }),
         }
@@ -381,13 +392,11 @@ impl Runtime {
                 known.storages.retain(|s| s.id != serving.storage.id);
                 known.storages.push(Arc::clone(&serving.storage));
             }
-            if !known
+            // The one serving now is the newest (also a build rolled back to).
+            known
                 .providers
-                .iter()
-                .any(|p| Arc::ptr_eq(p, &serving.provider))
-            {
-                known.providers.push(Arc::clone(&serving.provider));
-            }
+                .retain(|p| !Arc::ptr_eq(p, &serving.provider));
+            known.providers.push(Arc::clone(&serving.provider));
         }
         let origin = serving.storage.config.url.origin().to_string();
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = serving;

@@ -317,6 +317,7 @@ mod tests {
                 contract: shared_folder_runtime::Contract::V0_3,
                 digest: String::new(),
                 storage: String::new(),
+                account: String::new(),
             },
             path: "m/r".into(),
             handle: "h".into(),

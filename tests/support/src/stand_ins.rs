@@ -218,8 +218,8 @@ impl AnyStandIn {
             }
             AnyStandIn::OpenCloud(s) => {
                 let step = match action {
-                    // The provider makes each segment of the path in turn; the room's folder
-                    // is the last of `opentalk/meetings/<room>`.
+                    // The room's folder is made first (its parents only on a 409), as the
+                    // NextCloud provider does.
                     Action::MakeFolder => opencloud::Step::Mkcol,
                     Action::CreateReadLink => opencloud::Step::CreateLink {
                         link_type: LinkType::View,
@@ -229,10 +229,6 @@ impl AnyStandIn {
                     },
                     Action::DeleteLink => opencloud::Step::DeleteLink,
                     Action::DeleteFolder => opencloud::Step::DeleteFolder,
-                };
-                let nth = match action {
-                    Action::MakeFolder => nth + 2,
-                    _ => nth,
                 };
                 s.inject(opencloud::FaultRule { step, nth, fault });
             }
