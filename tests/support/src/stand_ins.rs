@@ -251,16 +251,15 @@ impl AnyStandIn {
         file: &str,
         body: &[u8],
     ) -> Result<u16, String> {
-        let (base, token) = link.url.rsplit_once("/s/").ok_or("not a share URL")?;
         let url = match self {
-            // docs/nextcloud-behaviour.md, "Public links over WebDAV".
-            AnyStandIn::NextCloud(_) => {
-                let base = base.strip_suffix("/index.php").unwrap_or(base);
-                format!("{base}/public.php/dav/files/{token}/{file}")
-            }
+            AnyStandIn::NextCloud(_) => crate::public_link::dav_url(&link.url, file),
             // docs/opencloud-behaviour.md, "Public links".
-            AnyStandIn::OpenCloud(_) => format!("{base}/dav/public-files/{token}/{file}"),
-        };
+            AnyStandIn::OpenCloud(_) => link
+                .url
+                .rsplit_once("/s/")
+                .map(|(base, token)| format!("{base}/dav/public-files/{token}/{file}")),
+        }
+        .ok_or("not a share URL")?;
         let password = link.password.expose();
         let reply = client::send(method, &url, Some(("public", password)), &[], body).await?;
         Ok(reply.status)
