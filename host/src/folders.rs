@@ -5,12 +5,14 @@
 //! and recover from a host that stopped midway; one that keeps its own records embeds
 //! [`Runtime`] alone.
 
+use std::sync::Arc;
+
 use shared_folder_runtime::{
     Access, FolderRecord, Maker, Origin, Role, Runtime, check_room_id, roles,
 };
 
 use crate::error::HostError;
-use crate::records::{Records, RoomLocks, RoomState, Unfinished};
+use crate::records::{Records, RoomState, Unfinished};
 
 /// What [`SharedFolders::create`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,9 +52,9 @@ impl Deletion {
 
 pub struct SharedFolders {
     runtime: Runtime,
-    records: Records,
-    /// Operations on one room run one at a time.
-    rooms: RoomLocks,
+    /// The records, which also hold rooms for one operation at a time (on every host that
+    /// shares them).
+    records: Arc<Records>,
 }
 
 impl SharedFolders {
@@ -62,8 +64,7 @@ impl SharedFolders {
     pub fn new(runtime: Runtime, records: Records) -> Self {
         SharedFolders {
             runtime,
-            records,
-            rooms: RoomLocks::default(),
+            records: Arc::new(records),
         }
     }
 
@@ -73,6 +74,12 @@ impl SharedFolders {
         &self.runtime
     }
 
+    /// The records: where they are, and the room events of their writes
+    /// ([`Records::subscribe`]).
+    pub fn records(&self) -> &Arc<Records> {
+        &self.records
+    }
+
     /// Finishes what was left unfinished: creates whose outcome was never recorded (the host
     /// stopped while they ran, or their clean-up failed) are purged at the storage, and deletes
     /// that did not complete are done again; then the rooms are forgotten. Returns how many of
@@ -80,10 +87,18 @@ impl SharedFolders {
     /// again by the next operation on it or the next `reconcile`.
     pub async fn reconcile(&self) -> Result<Reconciled, HostError> {
         let mut done = Reconciled::default();
-        for unfinished in self.records.unfinished()? {
+        // On shared records one host at a time recovers; the others skip this round.
+        let Some(_recovering) = self.records.try_lock_recovery().await? else {
+            return Ok(done);
+        };
+        for unfinished in self.records.unfinished().await? {
             let (Unfinished::Create(room) | Unfinished::Delete(room)) = &unfinished;
-            let _room = self.rooms.lock(room).await;
-            let finished = match (&unfinished, self.records.get(room)?) {
+            // A room another operation (here or on another host) holds is under way, not
+            // left: that operation finishes it.
+            let Some(_room) = self.records.try_lock_room(room).await? else {
+                continue;
+            };
+            let finished = match (&unfinished, self.records.get(room).await?) {
                 (Unfinished::Create(_), Some(RoomState::Pending { maker })) => {
                     self.purge_lost(room, &maker).await
                 }
@@ -116,8 +131,8 @@ impl SharedFolders {
     /// [`SharedFolders::reconcile`], cleans up.
     pub async fn create(&self, room: &str) -> Result<Creation, HostError> {
         check_room_id(room)?;
-        let _room = self.rooms.lock(room).await;
-        match self.records.get(room)? {
+        let _room = self.records.lock_room(room).await?;
+        match self.records.get(room).await? {
             Some(RoomState::Ready(record)) => {
                 return Ok(Creation {
                     record,
@@ -133,23 +148,23 @@ impl SharedFolders {
         // the call runs changes neither.
         let serving = self.runtime.serving();
         let maker = serving.maker();
-        self.records.begin_create(room, &maker)?;
+        self.records.begin_create(room, &maker).await?;
         let record = match self.runtime.create_with(&serving, room).await {
             Ok(record) => record,
             Err(error) => {
                 if error.kind().may_have_left_work() {
                     let _ = self.purge_lost(room, &maker).await;
                 } else {
-                    self.records.remove(room)?;
+                    self.records.remove(room).await?;
                 }
                 return Err(error.into());
             }
         };
-        if let Err(error) = self.records.finish_create(&record) {
+        if let Err(error) = self.records.finish_create(&record).await {
             // Unrecorded, the folder would be an orphan: undo it (the room stays pending if
             // that fails, for a later purge).
             if self.runtime.delete(&record).await.is_ok() {
-                let _ = self.records.remove(room);
+                let _ = self.records.remove(room).await;
             }
             return Err(error.into());
         }
@@ -162,9 +177,9 @@ impl SharedFolders {
     }
 
     /// The folder of `room`, if it has one (a folder whose delete has begun has none).
-    pub fn folder(&self, room: &str) -> Result<Option<FolderRecord>, HostError> {
+    pub async fn folder(&self, room: &str) -> Result<Option<FolderRecord>, HostError> {
         check_room_id(room)?;
-        Ok(match self.records.get(room)? {
+        Ok(match self.records.get(room).await? {
             Some(RoomState::Ready(record)) => Some(record),
             Some(RoomState::Pending { .. } | RoomState::Deleting(_)) | None => None,
         })
@@ -172,30 +187,30 @@ impl SharedFolders {
 
     /// Everything the records hold for `room`: also a create or delete under way or left
     /// unfinished, which [`SharedFolders::folder`] does not show.
-    pub fn room_state(&self, room: &str) -> Result<Option<RoomState>, HostError> {
+    pub async fn room_state(&self, room: &str) -> Result<Option<RoomState>, HostError> {
         check_room_id(room)?;
-        Ok(self.records.get(room)?)
+        Ok(self.records.get(room).await?)
     }
 
     /// How many rooms have a folder.
-    pub fn folder_count(&self) -> Result<u64, HostError> {
-        Ok(self.records.count()?)
+    pub async fn folder_count(&self) -> Result<u64, HostError> {
+        Ok(self.records.count().await?)
     }
 
     /// What a participant with `role` sees of `room`'s folder.
-    pub fn access(&self, room: &str, role: Role) -> Result<Access, HostError> {
-        Ok(roles::access(&self.existing(room)?, role))
+    pub async fn access(&self, room: &str, role: Role) -> Result<Access, HostError> {
+        Ok(roles::access(&self.existing(room).await?, role))
     }
 
     /// The update for a participant of `room` whose role changed, if they must get one.
-    pub fn role_changed(
+    pub async fn role_changed(
         &self,
         room: &str,
         before: Role,
         after: Role,
     ) -> Result<Option<Access>, HostError> {
         Ok(roles::update_on_role_change(
-            &self.existing(room)?,
+            &self.existing(room).await?,
             before,
             after,
         ))
@@ -209,12 +224,12 @@ impl SharedFolders {
     /// `force_delete_reference_if_shared_folder_deletion_fails`).
     pub async fn delete(&self, room: &str, force: bool) -> Result<Deletion, HostError> {
         check_room_id(room)?;
-        let _room = self.rooms.lock(room).await;
-        let outcome = match self.records.get(room)? {
+        let _room = self.records.lock_room(room).await?;
+        let outcome = match self.records.get(room).await? {
             None => return Ok(Deletion::NoFolder),
             Some(RoomState::Pending { maker }) => self.purge_lost(room, &maker).await,
             Some(RoomState::Ready(record)) => {
-                self.records.begin_delete(room)?;
+                self.records.begin_delete(room).await?;
                 self.finish_delete(&record).await
             }
             Some(RoomState::Deleting(record)) => self.finish_delete(&record).await,
@@ -222,7 +237,7 @@ impl SharedFolders {
         match outcome {
             Ok(()) => Ok(Deletion::Deleted),
             Err(error) if force => {
-                self.records.remove(room)?;
+                self.records.remove(room).await?;
                 tracing::warn!(room, %error, "storage delete failed; record dropped as forced");
                 Ok(Deletion::RecordOnly(error))
             }
@@ -233,7 +248,7 @@ impl SharedFolders {
     /// Has the provider that made `record` delete its folder and links, then forgets the room.
     async fn finish_delete(&self, record: &FolderRecord) -> Result<(), HostError> {
         self.runtime.delete(record).await?;
-        self.records.remove(&record.room)?;
+        self.records.remove(&record.room).await?;
         tracing::info!(room = %record.room, "shared folder deleted");
         Ok(())
     }
@@ -241,13 +256,14 @@ impl SharedFolders {
     /// Has `maker` purge the folder of a create whose outcome was lost, then forgets the room.
     async fn purge_lost(&self, room: &str, maker: &Maker) -> Result<(), HostError> {
         self.runtime.purge(room, maker).await?;
-        self.records.remove(room)?;
+        self.records.remove(room).await?;
         tracing::info!(room, "lost create cleaned up");
         Ok(())
     }
 
-    fn existing(&self, room: &str) -> Result<FolderRecord, HostError> {
-        self.folder(room)?
+    async fn existing(&self, room: &str) -> Result<FolderRecord, HostError> {
+        self.folder(room)
+            .await?
             .ok_or_else(|| HostError::NoFolder(room.to_owned()))
     }
 }

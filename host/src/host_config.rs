@@ -4,7 +4,12 @@
 //! ```toml
 //! [host]
 //! plugins = "plugins"                 # <provider>.wasm here overrides the built-in; watched
-//! database = "shared-folders.sqlite3" # the folder records
+//! database = "shared-folders.sqlite3" # the folder records: an SQLite file, or a
+//! #   "postgres://user@host:5432/db" URL shared by several hosts (no password in it; below)
+//! # database_password_file = "/run/secrets/db"  # PostgreSQL's password (or database_password_env)
+//! # records_key_file = "/run/secrets/records-key" # keys sealing share passwords at rest (or
+//! #   records_key_env): base64 32-byte keys, one per line, the first seals. Required with
+//! #   PostgreSQL; an SQLite file without one gets `<database>.key` beside it
 //! component_cache = "component-cache" # compiled components, by content digest
 //! ca_bundle = "/etc/ssl/private-ca.pem" # more CAs for the storage's certificate
 //! allow_plain_http = false            # true: accept an http:// `url` (with a warning)
@@ -33,6 +38,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
+
+use crate::records::Database;
+use crate::records::sealing::{KeyError, Keys};
 use serde::de::{self, Deserializer};
 use shared_folder_runtime::{
     ConfigError, ConnectionSettings, Limits, Options, OutboundLimits, SandboxLimits, Secret,
@@ -52,7 +60,11 @@ pub enum LogFormat {
 pub struct HostSection {
     /// Folder of provider components (`<provider>.wasm`); `None`: the built-in ones only.
     pub plugins: Option<PathBuf>,
-    pub database: PathBuf,
+    /// Where the folder records are kept.
+    pub database: Database,
+    /// The keys that seal share passwords in the records (`None`: an SQLite file's own key
+    /// file beside it).
+    pub records_key: Option<RecordsKey>,
     /// Folder of compiled components, so that a restart loads instead of compiling.
     pub component_cache: PathBuf,
     /// PEM file of CA certificates trusted besides the system's store.
@@ -87,6 +99,10 @@ pub struct HostConfig {
 struct HostTable {
     plugins: Option<NonEmpty>,
     database: Option<NonEmpty>,
+    database_password_file: Option<NonEmpty>,
+    database_password_env: Option<NonEmpty>,
+    records_key_file: Option<NonEmpty>,
+    records_key_env: Option<NonEmpty>,
     component_cache: Option<NonEmpty>,
     ca_bundle: Option<NonEmpty>,
     allow_plain_http: Option<bool>,
@@ -132,7 +148,14 @@ impl HostConfig {
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
         let File { host: table } = from_toml(text)?;
-        let password = table.password(base, env)?;
+        let password = secret(
+            ("password_file", &table.password_file),
+            ("password_env", &table.password_env),
+            base,
+            env,
+        )?;
+        let database = table.database(base, env)?;
+        let records_key = table.records_key(base, env, &database)?;
         let shared_folder = SharedFolderConfig::from_toml_with(text, password)?;
         let path = |field: &Option<NonEmpty>| field.as_ref().map(|p| base.join(&p.0));
         let seconds = |field: &Option<Positive>, default: u64| {
@@ -142,7 +165,8 @@ impl HostConfig {
         let answer_timeout = seconds(&table.answer_timeout, 30);
         let host = HostSection {
             plugins: path(&table.plugins),
-            database: path(&table.database).unwrap_or_else(|| base.join("shared-folders.sqlite3")),
+            database,
+            records_key,
             component_cache: path(&table.component_cache)
                 .unwrap_or_else(|| base.join("component-cache")),
             ca_bundle: path(&table.ca_bundle),
@@ -207,58 +231,168 @@ impl HostSection {
 }
 
 impl HostTable {
-    /// The account password from `password_file` or `password_env`, if one is named.
-    fn password(
+    /// The folder records' database: a `postgres://` URL, else an SQLite file.
+    fn database(
         &self,
         base: &Path,
         env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Option<Secret>, ConfigError> {
-        let (field, secret) = match (&self.password_file, &self.password_env) {
-            (Some(_), Some(_)) => {
+    ) -> Result<Database, ConfigError> {
+        let password = secret(
+            ("database_password_file", &self.database_password_file),
+            ("database_password_env", &self.database_password_env),
+            base,
+            env,
+        )?;
+        let Some(NonEmpty(database)) = &self.database else {
+            if password.is_some() {
                 return Err(host_error(
-                    "password_env",
-                    "give password_file or password_env, not both",
+                    "database",
+                    "a database password is given, but no postgres:// database",
                 ));
             }
-            (Some(file), None) => {
-                let file = base.join(&file.0);
-                // The path is not quoted: a password written here by mistake would be.
-                let text = std::fs::read_to_string(&file).map_err(|e| {
-                    host_error(
-                        "password_file",
-                        format!("the file it names cannot be read: {}", e.kind()),
-                    )
-                })?;
-                // A file usually ends with a newline that is not part of the password.
-                let text = text.trim_end_matches(['\n', '\r']).to_owned();
-                ("password_file", text)
-            }
-            (None, Some(name)) => {
-                let name = name.0.as_str();
-                let value = env(name).ok_or_else(|| {
-                    // Quoted only when it looks like a variable's name: a password written
-                    // here by mistake is not repeated.
-                    let looks_like_a_name = name
-                        .chars()
-                        .next()
-                        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-                    let reason = if looks_like_a_name {
-                        format!("environment variable {name} is not set")
-                    } else {
-                        "must name an environment variable (letters, digits and '_')".to_owned()
-                    };
-                    host_error("password_env", reason)
-                })?;
-                ("password_env", value)
-            }
-            (None, None) => return Ok(None),
+            return Ok(Database::File(base.join("shared-folders.sqlite3")));
         };
-        if secret.is_empty() {
-            return Err(host_error(field, "the password it gives is empty"));
+        let url = database.trim();
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            if password.is_some() {
+                return Err(host_error(
+                    "database",
+                    "is a file, which takes no password; a PostgreSQL database is a \
+                     postgres:// URL",
+                ));
+            }
+            return Ok(Database::File(base.join(url)));
         }
-        Ok(Some(Secret::new(secret)))
+        // The URL is shown in logs and errors: its password would be too.
+        let authority = url
+            .split_once("://")
+            .map_or("", |(_, rest)| rest.split(['/', '?']).next().unwrap_or(""));
+        if authority
+            .rsplit_once('@')
+            .is_some_and(|(user, _)| user.contains(':'))
+            || url.contains("password=")
+        {
+            return Err(host_error(
+                "database",
+                "the URL carries a password: give it in database_password_file or \
+                 database_password_env instead",
+            ));
+        }
+        Ok(Database::Postgres {
+            url: url.to_owned(),
+            password,
+        })
     }
+
+    /// The keys sealing share passwords, from `records_key_file` or `records_key_env`
+    /// (checked here, so that a bad key is a configuration error naming its field).
+    fn records_key(
+        &self,
+        base: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+        database: &Database,
+    ) -> Result<Option<RecordsKey>, ConfigError> {
+        let (field, origin) = match (&self.records_key_file, &self.records_key_env) {
+            (Some(_), Some(_)) => {
+                return Err(host_error(
+                    "records_key_env",
+                    "give records_key_file or records_key_env, not both",
+                ));
+            }
+            (Some(file), None) => ("records_key_file", base.join(&file.0).display().to_string()),
+            (None, Some(name)) => ("records_key_env", name.0.clone()),
+            (None, None) => {
+                if matches!(database, Database::Postgres { .. }) {
+                    return Err(host_error(
+                        "records_key_file",
+                        "PostgreSQL records need a key to seal share passwords with: set \
+                         records_key_file or records_key_env (a key: \
+                         `head -c 32 /dev/urandom | base64`)",
+                    ));
+                }
+                return Ok(None);
+            }
+        };
+        let text = secret(
+            ("records_key_file", &self.records_key_file),
+            ("records_key_env", &self.records_key_env),
+            base,
+            env,
+        )?
+        .ok_or_else(|| host_error(field, "gives no key"))?;
+        let source = format!("{field} ({origin})");
+        Keys::parse(text.expose(), &source).map_err(|e| host_error(field, e.problem))?;
+        Ok(Some(RecordsKey { source, text }))
+    }
+}
+
+/// The keys that seal share passwords, as configured: where they came from and their text.
+#[derive(Debug, Clone)]
+pub struct RecordsKey {
+    /// `records_key_file (path)` or `records_key_env (NAME)`.
+    pub source: String,
+    text: Secret,
+}
+
+impl RecordsKey {
+    pub fn keys(&self) -> Result<Keys, KeyError> {
+        Keys::parse(self.text.expose(), &self.source)
+    }
+}
+
+/// A secret from a file (`file.0` names that field) or an environment variable, if one is
+/// named: the storage account's password, the database's, the records' keys.
+fn secret(
+    file: (&str, &Option<NonEmpty>),
+    env_var: (&str, &Option<NonEmpty>),
+    base: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Secret>, ConfigError> {
+    let (field, secret) = match (file.1, env_var.1) {
+        (Some(_), Some(_)) => {
+            return Err(host_error(
+                env_var.0,
+                format!("give {} or {}, not both", file.0, env_var.0),
+            ));
+        }
+        (Some(path), None) => {
+            let path = base.join(&path.0);
+            // The path is not quoted: a password written here by mistake would be.
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                host_error(
+                    file.0,
+                    format!("the file it names cannot be read: {}", e.kind()),
+                )
+            })?;
+            // A file usually ends with a newline that is not part of the password.
+            let text = text.trim_end_matches(['\n', '\r']).to_owned();
+            (file.0, text)
+        }
+        (None, Some(name)) => {
+            let name = name.0.as_str();
+            let value = env(name).ok_or_else(|| {
+                // Quoted only when it looks like a variable's name: a password written
+                // here by mistake is not repeated.
+                let looks_like_a_name = name
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                let reason = if looks_like_a_name {
+                    format!("environment variable {name} is not set")
+                } else {
+                    "must name an environment variable (letters, digits and '_')".to_owned()
+                };
+                host_error(env_var.0, reason)
+            })?;
+            (env_var.0, value)
+        }
+        (None, None) => return Ok(None),
+    };
+    if secret.is_empty() {
+        return Err(host_error(field, "the password it gives is empty"));
+    }
+    Ok(Some(Secret::new(secret)))
 }
 
 /// An error about `[host].field`.
@@ -366,7 +500,9 @@ mod tests {
         let config = parse(&format!("{SHARED_FOLDER}password = \"pw-in-config\"\n")).unwrap();
         let host = &config.host;
         assert_eq!(host.plugins, None);
-        assert_eq!(host.database, Path::new("/etc/sf/shared-folders.sqlite3"));
+        assert!(
+            matches!(&host.database, Database::File(p) if p == Path::new("/etc/sf/shared-folders.sqlite3"))
+        );
         assert_eq!(host.component_cache, Path::new("/etc/sf/component-cache"));
         assert_eq!(host.ca_bundle, None);
         assert!(!host.allow_plain_http);
@@ -397,7 +533,7 @@ mod tests {
         .unwrap();
         let host = &config.host;
         assert_eq!(host.plugins.as_deref(), Some(Path::new("/etc/sf/plugins")));
-        assert_eq!(host.database, Path::new("/var/lib/sf.db"));
+        assert!(matches!(&host.database, Database::File(p) if p == Path::new("/var/lib/sf.db")));
         assert_eq!(host.listen.port(), 9000);
         assert_eq!(host.api_tokens[0].expose(), "0123456789abcdef");
         assert_eq!(host.limits.call_deadline, Duration::from_secs(10));

@@ -1,5 +1,6 @@
 //! The reference host for shared-folder provider components, on top of the embeddable
-//! [`shared_folder_runtime`]: the folder records ([`records`]), the host's API that keeps
+//! [`shared_folder_runtime`]: the folder records ([`records`], in SQLite or in PostgreSQL
+//! shared by several hosts) and the room events of their changes ([`events`]), the host's API that keeps
 //! them ([`SharedFolders`]), the plugins folder that is watched and hot-swapped ([`plugins`]),
 //! the configuration reread while serving ([`reload`]), the controller's REST API and the participants' signaling ([`service`]), and the
 //! configuration file of the `shared-folder-host` binary ([`HostConfig`]).
@@ -7,6 +8,7 @@
 //! See `ARCHITECTURE.md` for how the parts fit together.
 
 mod error;
+pub mod events;
 mod folders;
 mod host_config;
 pub mod plugins;
@@ -17,7 +19,7 @@ pub mod service;
 pub use error::HostError;
 pub use folders::{Creation, Deletion, Reconciled, SharedFolders, foreign_links};
 pub use host_config::{HostConfig, HostSection, LogFormat};
-pub use records::{Records, RecordsError, RoomState};
+pub use records::{Database, Records, RecordsError, RoomState};
 /// The runtime this host is built on; its items are re-exported here for convenience.
 pub use shared_folder_runtime as runtime;
 pub use shared_folder_runtime::{

@@ -12,6 +12,8 @@
 //! shared-folder-host serve  --config FILE      (SIGHUP or a change of FILE: reload [shared_folder])
 //! shared-folder-host check  --config FILE [--component FILE]
 //! shared-folder-host preflight --config FILE [--rate-limit]
+//! shared-folder-host rekey  --config FILE      (seal every share password with the first key)
+//!     {"resealed": N}
 //! ```
 //!
 //! Results go to stdout as JSON; errors to stderr with a non-zero exit code: 1 when the
@@ -30,8 +32,8 @@ use serde_json::json;
 use shared_folder_host::runtime::{Contract, Validation};
 use shared_folder_host::service::{self, Service};
 use shared_folder_host::{
-    Deletion, ErrorKind, HostConfig, HostError, LogFormat, Options, Reconciled, Records, Role,
-    Runtime, SharedFolders, plugins, reload,
+    Database, Deletion, ErrorKind, HostConfig, HostError, LogFormat, Options, Reconciled, Records,
+    Role, Runtime, SharedFolders, plugins, reload,
 };
 
 #[derive(Parser)]
@@ -88,6 +90,13 @@ enum Command {
         /// 10 minutes.
         #[arg(long)]
         rate_limit: bool,
+    },
+    /// Seal every share password in the records with the first key of records_key_file /
+    /// records_key_env, after a key rotation (the old key stays below the new one until this
+    /// has run on one host).
+    Rekey {
+        #[arg(long)]
+        config: PathBuf,
     },
     /// Check a configuration and a provider component without contacting the storage: the
     /// contract version the component exports, whether it fits, and what the provider's
@@ -161,6 +170,7 @@ fn main() -> ExitCode {
         | Command::Delete { config, .. }
         | Command::Serve { config }
         | Command::Preflight { config, .. }
+        | Command::Rekey { config }
         | Command::Check { config, .. } => config.clone(),
     };
     let result = HostConfig::load(&config_path)
@@ -213,7 +223,7 @@ async fn run(command: Command, config: HostConfig) -> Result<(), Failure> {
             }));
         }
         Command::Access { room, role, .. } => {
-            print_json(&json!(host(&config).await?.access(&room, role)?));
+            print_json(&json!(host(&config).await?.access(&room, role).await?));
         }
         Command::Delete { room, force, .. } => {
             let deleted = match host(&config).await?.delete(&room, force).await? {
@@ -244,6 +254,14 @@ async fn run(command: Command, config: HostConfig) -> Result<(), Failure> {
             }
         }
         Command::Check { component, .. } => check(&config, component.as_deref()).await?,
+        Command::Rekey { .. } => {
+            let resealed = records(&config)
+                .await?
+                .rekey()
+                .await
+                .map_err(HostError::from)?;
+            print_json(&json!({"resealed": resealed}));
+        }
     }
     Ok(())
 }
@@ -254,10 +272,7 @@ async fn host(config: &HostConfig) -> Result<SharedFolders, Failure> {
     let provider = &config.shared_folder.provider;
     let component = plugins::initial_component(config.host.plugins.as_deref(), provider)
         .map_err(Failure::usage)?;
-    let records = Records::open(&config.host.database).map_err(|e| Failure {
-        code: 1,
-        message: e.to_string(),
-    })?;
+    let records = records(config).await?;
     let runtime = Runtime::new(
         config.shared_folder.clone(),
         &component,
@@ -267,14 +282,37 @@ async fn host(config: &HostConfig) -> Result<SharedFolders, Failure> {
     Ok(SharedFolders::new(runtime, records))
 }
 
-/// Purges, every `interval`, the creates whose clean-up failed while the storage was away, so
-/// that none waits for a restart or for its room to be used again.
-async fn keep_reconciling(folders: Arc<SharedFolders>, interval: Duration) {
+/// The folder records the configuration names, with their keys.
+async fn records(config: &HostConfig) -> Result<Records, Failure> {
+    let failed = |message: String| Failure { code: 1, message };
+    let keys = match &config.host.records_key {
+        Some(key) => Some(key.keys().map_err(|e| Failure::usage(e.to_string()))?),
+        None => None,
+    };
+    match (&config.host.database, keys) {
+        // An SQLite file without a key named: its own key file beside it.
+        (Database::File(path), None) => Records::open(path).map_err(|e| failed(e.to_string())),
+        (database, Some(keys)) => Records::open_database(database, keys)
+            .await
+            .map_err(|e| failed(e.to_string())),
+        (Database::Postgres { .. }, None) => Err(Failure::usage(
+            "[host].records_key_file: PostgreSQL records need a key",
+        )),
+    }
+}
+
+/// Purges, every `interval`, the creates whose clean-up failed while the storage was away (or
+/// whose host died, when hosts share the records), so that none waits for a restart or for its
+/// room to be used again; and forgets roles and tickets nobody needs any more.
+async fn keep_reconciling(service: Arc<Service>, interval: Duration) {
     loop {
         tokio::time::sleep(interval).await;
-        match folders.reconcile().await {
+        match service.folders.reconcile().await {
             Ok(done) => log_reconciled(done, "while serving"),
             Err(error) => tracing::warn!(%error, "unfinished operations could not be looked up"),
+        }
+        if let Err(error) = service.signaling.forget_stale().await {
+            tracing::warn!(%error, "stale roles and tickets could not be forgotten");
         }
     }
 }
@@ -302,10 +340,6 @@ async fn serve(config: HostConfig, config_path: &Path) -> Result<(), Failure> {
     )
     .map_err(|e| Failure::usage(format!("cannot watch for SIGHUP: {e}")))?;
     log_reconciled(folders.reconcile().await?, "left by an earlier run");
-    let reconciler = tokio::spawn(keep_reconciling(
-        Arc::clone(&folders),
-        config.host.reconcile_interval,
-    ));
     let _watcher = match &config.host.plugins {
         Some(folder) => Some(plugins::watch(Arc::clone(&folders), folder).map_err(Failure::usage)?),
         None => None,
@@ -325,6 +359,10 @@ async fn serve(config: HostConfig, config_path: &Path) -> Result<(), Failure> {
         folders,
         config.host.api_tokens.clone(),
         config.host.ticket_ttl,
+    ));
+    let reconciler = tokio::spawn(keep_reconciling(
+        Arc::clone(&service),
+        config.host.reconcile_interval,
     ));
     tracing::info!(%address, "serving");
     // A line on stdout that scripts (and the tests) can wait for.

@@ -245,6 +245,7 @@ async fn debug_output_hides_every_password() {
             format!(
                 "{:?}",
                 host.access("room", shared_folder_host::Role::Moderator)
+                    .await
             ),
         ),
         ("HostError", format!("{refused:?} {refused}")),

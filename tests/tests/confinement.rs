@@ -35,7 +35,7 @@ async fn a_trap_costs_one_call() {
         matches!(call_error(&error), CallError::Trapped(_)),
         "{error}"
     );
-    assert!(host.folder("trap").unwrap().is_none());
+    assert!(host.folder("trap").await.unwrap().is_none());
     host.create("after-trap")
         .await
         .expect("the next call is served");

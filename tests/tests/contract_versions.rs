@@ -105,7 +105,8 @@ async fn records_remember_their_maker_across_a_restart() {
             .build();
         host.create("room").await.unwrap().record
     };
-    let Some(RoomState::Ready(stored)) = Records::open(&database).unwrap().get("room").unwrap()
+    let Some(RoomState::Ready(stored)) =
+        Records::open(&database).unwrap().get("room").await.unwrap()
     else {
         panic!("the record is kept");
     };
@@ -174,12 +175,12 @@ async fn a_record_whose_provider_is_not_loaded_is_refused_and_kept() {
     );
     assert!(standin.seen().is_empty(), "nothing was sent");
     assert!(matches!(
-        host.room_state("room").unwrap(),
+        host.room_state("room").await.unwrap(),
         Some(RoomState::Deleting(_))
     ));
     // Forced, the record goes (the operator cleans up by hand).
     assert!(!host.delete("room", true).await.unwrap().deleted());
-    assert_eq!(host.room_state("room").unwrap(), None);
+    assert_eq!(host.room_state("room").await.unwrap(), None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -62,7 +62,10 @@ async fn create_makes_the_folder_and_two_password_protected_shares() {
     );
 
     // Passwords stay out of `Debug` (and so out of logs).
-    let debug = format!("{record:?} {:?}", host.access("room-1", Role::Moderator));
+    let debug = format!(
+        "{record:?} {:?}",
+        host.access("room-1", Role::Moderator).await
+    );
     assert!(!debug.contains(record.read.password.expose()), "{debug}");
     assert!(
         !debug.contains(record.read_write.password.expose()),
@@ -145,13 +148,13 @@ async fn access_follows_the_role_and_its_changes() {
     let (_standin, host) = standin_and_host(Options::default(), "").await;
     let record = host.create("room-roles").await.unwrap().record;
 
-    let moderator = host.access("room-roles", Role::Moderator).unwrap();
+    let moderator = host.access("room-roles", Role::Moderator).await.unwrap();
     assert_eq!(moderator.read.url, record.read.url);
     assert_eq!(
         moderator.read_write.as_ref().map(|l| &l.url),
         Some(&record.read_write.url)
     );
-    let participant = host.access("room-roles", Role::Participant).unwrap();
+    let participant = host.access("room-roles", Role::Participant).await.unwrap();
     assert_eq!(participant.read.password, record.read.password);
     assert!(participant.read_write.is_none());
     let json = serde_json::to_value(&participant).unwrap();
@@ -164,6 +167,7 @@ async fn access_follows_the_role_and_its_changes() {
 
     let granted = host
         .role_changed("room-roles", Role::Participant, Role::Moderator)
+        .await
         .unwrap();
     assert_eq!(
         granted.and_then(|a| a.read_write).map(|l| l.url),
@@ -171,16 +175,18 @@ async fn access_follows_the_role_and_its_changes() {
     );
     let revoked = host
         .role_changed("room-roles", Role::Moderator, Role::Participant)
+        .await
         .unwrap()
         .unwrap();
     assert!(revoked.read_write.is_none());
     assert_eq!(revoked.read.url, record.read.url);
     assert!(
         host.role_changed("room-roles", Role::Moderator, Role::Moderator)
+            .await
             .unwrap()
             .is_none()
     );
-    assert!(host.access("no-such-room", Role::Moderator).is_err());
+    assert!(host.access("no-such-room", Role::Moderator).await.is_err());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,7 +218,7 @@ async fn delete_removes_the_shares_and_the_folder_with_its_files() {
         standin.folder_exists("opentalk/meetings"),
         "the configured directory stays"
     );
-    assert!(host.folder("room-del").unwrap().is_none());
+    assert!(host.folder("room-del").await.unwrap().is_none());
     // A room without a folder: nothing to do.
     assert!(!host.delete("room-del", false).await.unwrap().deleted());
     // Old links are dead.
@@ -235,7 +241,7 @@ async fn delete_of_an_already_missing_folder_succeeds() {
             .expect("missing counts as deleted")
             .deleted()
     );
-    assert!(host.folder("room-gone").unwrap().is_none());
+    assert!(host.folder("room-gone").await.unwrap().is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

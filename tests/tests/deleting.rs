@@ -81,7 +81,7 @@ async fn a_link_that_could_not_be_deleted_keeps_its_folder_for_a_retry() {
     assert!(standin.folder_exists(&record.path));
     assert!(standin.trash().is_empty());
     assert!(matches!(
-        host.room_state("room").unwrap(),
+        host.room_state("room").await.unwrap(),
         Some(RoomState::Deleting(_))
     ));
     assert!(host.delete("room", false).await.unwrap().deleted());
@@ -101,8 +101,8 @@ async fn a_lost_create_is_purged_links_first() {
     // As if the outcome of that create had never been recorded: only the pending row is left,
     // and purge must find the links by the folder.
     let records = Records::open(&database).unwrap();
-    records.remove("room").unwrap();
-    records.begin_create("room", &record.maker).unwrap();
+    records.remove("room").await.unwrap();
+    records.begin_create("room", &record.maker).await.unwrap();
     standin.forget_seen();
     assert_eq!(host.reconcile().await.unwrap().lost_creates, 1);
     let seen: Vec<String> = standin.seen().into_iter().map(|r| r.method).collect();

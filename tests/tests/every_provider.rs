@@ -80,7 +80,7 @@ async fn create_and_delete(kind: Kind) {
     assert!(host.delete("room-1", false).await.unwrap().deleted());
     assert!(!standin.folder_exists(&record.path));
     assert_eq!(standin.link_count(), 0);
-    assert_eq!(host.folder("room-1").unwrap(), None);
+    assert_eq!(host.folder("room-1").await.unwrap(), None);
     // Again: nothing to do.
     assert!(!host.delete("room-1", false).await.unwrap().deleted());
 }
@@ -89,8 +89,8 @@ async fn roles(kind: Kind) {
     let standin = AnyStandIn::start(kind).await;
     let host = standin.host().build();
     let record = host.create("room").await.unwrap().record;
-    let moderator = host.access("room", Role::Moderator).unwrap();
-    let participant = host.access("room", Role::Participant).unwrap();
+    let moderator = host.access("room", Role::Moderator).await.unwrap();
+    let participant = host.access("room", Role::Participant).await.unwrap();
     assert_eq!(moderator.read.url, record.read.url);
     assert_eq!(
         moderator.read_write.as_ref().map(|l| &l.url),
@@ -100,16 +100,19 @@ async fn roles(kind: Kind) {
     assert!(participant.read_write.is_none());
     let granted = host
         .role_changed("room", Role::Participant, Role::Moderator)
+        .await
         .unwrap()
         .expect("a grant is an update");
     assert!(granted.read_write.is_some());
     let revoked = host
         .role_changed("room", Role::Moderator, Role::Participant)
+        .await
         .unwrap()
         .expect("a revoke is an update");
     assert!(revoked.read_write.is_none());
     assert_eq!(
         host.role_changed("room", Role::Participant, Role::Participant)
+            .await
             .unwrap(),
         None
     );
@@ -133,7 +136,7 @@ async fn a_refused_link_leaves_nothing_behind(kind: Kind) {
             "{room}"
         );
         assert_eq!(standin.link_count(), 0, "{room}");
-        assert_eq!(host.room_state(room).unwrap(), None);
+        assert_eq!(host.room_state(room).await.unwrap(), None);
     }
     // The storage still serves the next room.
     host.create("after").await.unwrap();
@@ -164,6 +167,7 @@ async fn a_lost_create_is_purged(kind: Kind) {
     Records::open(&database)
         .unwrap()
         .begin_create("room", &made.maker)
+        .await
         .unwrap();
     let host = standin
         .host()
@@ -172,7 +176,7 @@ async fn a_lost_create_is_purged(kind: Kind) {
     assert_eq!(host.reconcile().await.unwrap().lost_creates, 1);
     assert!(!standin.folder_exists(&made.path));
     assert_eq!(standin.link_count(), 0);
-    assert_eq!(host.room_state("room").unwrap(), None);
+    assert_eq!(host.room_state("room").await.unwrap(), None);
 }
 
 async fn calls_are_confined(kind: Kind) {
@@ -205,7 +209,7 @@ async fn calls_are_confined(kind: Kind) {
         .records(Records::open(&database).unwrap())
         .build();
     host.reconcile().await.unwrap();
-    assert_eq!(host.room_state("late").unwrap(), None);
+    assert_eq!(host.room_state("late").await.unwrap(), None);
     assert!(!standin.folder_exists(&format!("{DIRECTORY}/late")));
     assert_eq!(standin.link_count(), 0);
 }
@@ -266,6 +270,7 @@ async fn switching_from_nextcloud_to_opencloud_while_serving_leaves_rooms_on_bot
     // Both are served: roles from the records, deletes by their makers.
     assert!(
         host.access("room-nc", Role::Moderator)
+            .await
             .unwrap()
             .read_write
             .is_some()
@@ -289,5 +294,5 @@ async fn switching_from_nextcloud_to_opencloud_while_serving_leaves_rooms_on_bot
     let again = host.create("room-nc-2").await.unwrap().record;
     assert!(nextcloud.folder_exists(&again.path));
     host.delete("room-nc-2", false).await.unwrap();
-    assert_eq!(host.room_state("room-nc-2").unwrap(), None);
+    assert_eq!(host.room_state("room-nc-2").await.unwrap(), None);
 }

@@ -87,7 +87,7 @@ async fn a_fault_at_any_step_of_create_leaves_nothing_behind() {
                 "{step:?}/{fault:?}: shares left: {:?}",
                 storage.shares
             );
-            assert!(host.folder(&room).unwrap().is_none());
+            assert!(host.folder(&room).await.unwrap().is_none());
             cells += 1;
         }
     }
@@ -187,7 +187,7 @@ async fn a_failed_delete_keeps_the_record_for_a_retry() {
     assert!(error.kind() == ErrorKind::Remote(503), "{error}");
     // The record stays while the folder does, marked as being deleted: no links are shown
     // (they may already be gone), and the next delete finishes the job.
-    assert!(host.folder("room").unwrap().is_none());
+    assert!(host.folder("room").await.unwrap().is_none());
     assert!(standin.folder_exists("opentalk/meetings/room"));
     standin.clear_faults();
     assert!(

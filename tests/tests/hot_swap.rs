@@ -103,7 +103,7 @@ async fn a_swap_during_concurrent_calls_loses_none() {
     while let Some(joined) = calls.join_next().await {
         let (room, result) = joined.unwrap();
         let record = result.unwrap_or_else(|e| panic!("{room} lost: {e}")).record;
-        assert_eq!(host.folder(&room).unwrap().as_ref(), Some(&record));
+        assert_eq!(host.folder(&room).await.unwrap().as_ref(), Some(&record));
         if record.maker.provider == "nextcloud" {
             assert!(standin.folder_exists(&record.path), "{room}");
             assert_eq!(standin.shares_on(&record.path).len(), 2, "{room}");

@@ -28,7 +28,7 @@ async fn records_survive_a_restart_of_the_host() {
         .record;
     // A new host on the same file: same record, and it can delete what the first one made.
     let host = host_on(&standin, &db);
-    assert_eq!(host.folder("room-1").unwrap(), Some(before.clone()));
+    assert_eq!(host.folder("room-1").await.unwrap(), Some(before.clone()));
     assert_eq!(
         host.create("room-1").await.unwrap().record,
         before,
@@ -38,7 +38,7 @@ async fn records_survive_a_restart_of_the_host() {
     assert!(host.delete("room-1", false).await.unwrap().deleted());
     assert!(!standin.folder_exists(&before.path));
     assert!(standin.storage().shares.is_empty());
-    assert_eq!(host_on(&standin, &db).folder("room-1").unwrap(), None);
+    assert_eq!(host_on(&standin, &db).folder("room-1").await.unwrap(), None);
 }
 
 /// A folder with two shares on the storage and only a pending row in the records: what a host
@@ -53,6 +53,7 @@ async fn lost_create(standin: &StandIn, db: &std::path::Path, room: &str) -> Str
     Records::open(db)
         .unwrap()
         .begin_create(room, &made.maker)
+        .await
         .unwrap();
     assert!(standin.folder_exists(&made.path));
     assert_eq!(standin.shares_on(&made.path).len(), 2);
@@ -73,8 +74,15 @@ async fn a_create_lost_midway_is_purged_when_the_host_starts() {
         standin.storage().shares.is_empty(),
         "its shares went with it"
     );
-    assert_eq!(host.folder("lost-room").unwrap(), None);
-    assert!(Records::open(&db).unwrap().unfinished().unwrap().is_empty());
+    assert_eq!(host.folder("lost-room").await.unwrap(), None);
+    assert!(
+        Records::open(&db)
+            .unwrap()
+            .unfinished()
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
         host.reconcile().await.unwrap(),
         Default::default(),

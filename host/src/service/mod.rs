@@ -6,6 +6,7 @@
 //! binary runs it with [`serve`], which stops gracefully: on the shutdown signal it stops
 //! accepting, closes the WebSockets, and lets calls in flight finish (up to a grace period).
 
+mod ledger;
 mod refused_heads;
 pub mod rest;
 pub mod signaling;
@@ -27,18 +28,19 @@ use signaling::Signaling;
 /// What the service's handlers share.
 pub struct Service {
     pub folders: Arc<SharedFolders>,
-    pub signaling: Signaling,
+    pub signaling: Arc<Signaling>,
     /// SHA-256 of each accepted bearer token, computed once; see `rest::authorize`.
     token_digests: Vec<[u8; 32]>,
 }
 
 impl Service {
     /// A service over `folders`, accepting the bearer `tokens`, issuing tickets valid for
-    /// `ticket_ttl`.
+    /// `ticket_ttl`. Call it inside a tokio runtime: it starts handing the records' room
+    /// events to its sessions.
     pub fn new(folders: Arc<SharedFolders>, tokens: Vec<Secret>, ticket_ttl: Duration) -> Self {
         Service {
+            signaling: Signaling::start(Arc::clone(folders.records()), ticket_ttl),
             folders,
-            signaling: Signaling::new(ticket_ttl),
             token_digests: tokens
                 .iter()
                 .map(|t| rest::token_digest(t.expose()))

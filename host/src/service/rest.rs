@@ -24,11 +24,11 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::Service;
-use super::signaling::Admission;
+use super::signaling::{Admission, SignalingError};
 use crate::error::HostError;
-use crate::folders::{Creation, Deletion};
-use shared_folder_runtime::ErrorKind;
+use crate::folders::Creation;
 use shared_folder_runtime::roles::{self, Role};
+use shared_folder_runtime::{ErrorKind, check_room_id};
 
 /// An error answer.
 pub struct ApiError {
@@ -105,6 +105,16 @@ impl From<HostError> for ApiError {
             ErrorKind::Records => (S::INTERNAL_SERVER_ERROR, "records"),
         };
         ApiError::new(status, code, error.to_string())
+    }
+}
+
+impl From<SignalingError> for ApiError {
+    fn from(error: SignalingError) -> Self {
+        let code = match error {
+            SignalingError::Random(_) => "random",
+            SignalingError::Database(_) => "records",
+        };
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code, error.to_string())
     }
 }
 
@@ -197,9 +207,9 @@ pub async fn create(
     Path(room): Path<String>,
 ) -> ApiResult {
     authorize(&service, &headers)?;
+    // The room's sessions, on every host, hear of a new folder from the records.
     let Creation { record, created } = service.folders.create(&room).await?;
     let status = if created {
-        service.signaling.folder_changed(&room, Some(&record));
         StatusCode::CREATED
     } else {
         StatusCode::OK
@@ -221,7 +231,7 @@ pub async fn show(
 ) -> ApiResult {
     authorize(&service, &headers)?;
     let role = query.role.unwrap_or(Role::Participant);
-    Ok(Json(service.folders.access(&room, role)?).into_response())
+    Ok(Json(service.folders.access(&room, role).await?).into_response())
 }
 
 #[derive(Deserialize)]
@@ -238,14 +248,10 @@ pub async fn delete(
 ) -> ApiResult {
     authorize(&service, &headers)?;
     let force = query.force_delete_reference_if_shared_folder_deletion_fails;
-    let had_folder = service.folders.folder(&room)?.is_some();
-    let deleted = service.folders.delete(&room, force).await;
-    // Once a delete has begun the folder is gone for participants, even if the storage failed
-    // midway and the delete is to be finished later: its links may no longer work.
-    if had_folder && !matches!(deleted, Ok(Deletion::NoFolder)) {
-        service.signaling.folder_changed(&room, None);
-    }
-    deleted?;
+    // Once a delete has begun the folder is gone for participants (the records tell their
+    // sessions), even if the storage failed midway and the delete is to be finished later:
+    // its links may no longer work.
+    service.folders.delete(&room, force).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -270,25 +276,16 @@ pub async fn ticket(
             "participant must have 1 to 200 characters",
         ));
     }
-    // Also checks the room id: no ticket for a room that cannot have a folder.
-    let folder = service.folders.folder(&room)?;
+    // No ticket for a room that cannot have a folder.
+    check_room_id(&room).map_err(HostError::from)?;
     let ticket = service
         .signaling
-        .issue_ticket(
-            Admission {
-                room,
-                participant: request.participant,
-                role: request.role,
-            },
-            folder.as_ref(),
-        )
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "random",
-                format!("no random source: {e}"),
-            )
-        })?;
+        .issue_ticket(Admission {
+            room,
+            participant: request.participant,
+            role: request.role,
+        })
+        .await?;
     let body = json!({"ticket": ticket, "expires_in": service.signaling.ticket_ttl().as_secs()});
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
@@ -306,17 +303,18 @@ pub async fn set_role(
     Json(request): Json<RoleRequest>,
 ) -> ApiResult {
     authorize(&service, &headers)?;
-    let folder = service.folders.folder(&room)?;
+    check_room_id(&room).map_err(HostError::from)?;
     let before = service
         .signaling
-        .set_role(&room, &participant, request.role, folder.as_ref());
+        .set_role(&room, &participant, request.role)
+        .await?;
     tracing::info!(room, participant, ?before, after = ?request.role, "role changed");
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 pub async fn health(State(service): State<Arc<Service>>) -> ApiResult {
     let provider = service.folders.runtime().provider();
-    let folders = service.folders.folder_count()?;
+    let folders = service.folders.folder_count().await?;
     Ok(Json(json!({
         "status": "ok",
         "provider": {"name": provider.name, "digest": provider.digest, "contract": provider.contract},

@@ -6,21 +6,31 @@
 //! its participant's role at the moment it is sent ([`roles::access`]): a read-write link
 //! never reaches a non-moderator.
 //!
+//! Whatever changes a room — a folder made or deleted through any host or the CLI, a role set
+//! through any host — arrives as a [`RoomEvent`] from the records ([`Records::subscribe`]),
+//! and [`Signaling`]'s fan-out sends each of this host's sessions in that room what it should
+//! see now. On PostgreSQL, tickets and roles are the hosts' shared state (`ledger.rs`); one
+//! host keeps them here, in memory.
+//!
 //! Messages follow OpenTalk's signaling: `join_success` carries the `shared_folder` part of
 //! the participant's view, and a change arrives as
 //! `{"namespace":"shared_folder","payload":{"message":"updated", …view}}`; a folder deleted
 //! during the meeting arrives as `{"message":"deleted"}`.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 
 use shared_folder_runtime::FolderRecord;
 use shared_folder_runtime::roles::{self, Role};
+
+use super::ledger;
+use crate::events::RoomEvent;
+use crate::records::{Records, RoomState};
 
 /// A message to one session, already serialised.
 pub type Outgoing = String;
@@ -31,6 +41,15 @@ pub struct Admission {
     pub room: String,
     pub participant: String,
     pub role: Role,
+}
+
+/// Tickets and roles could not be stored or read (the shared database failed).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SignalingError {
+    #[error("no random source: {0}")]
+    Random(String),
+    #[error("signaling state in the database: {0}")]
+    Database(String),
 }
 
 struct Ticket {
@@ -46,6 +65,7 @@ struct Session {
 
 #[derive(Default)]
 struct Rooms {
+    /// Tickets and roles of a host on its own (unused on PostgreSQL, see `ledger.rs`).
     tickets: HashMap<String, Ticket>,
     /// (room, participant) → role, as the controller last said.
     roles: HashMap<(String, String), Role>,
@@ -55,56 +75,85 @@ struct Rooms {
     closed: bool,
 }
 
-/// The signaling state of all rooms.
+/// The signaling state of all rooms, and the fan-out of room events to this host's sessions.
 pub struct Signaling {
+    records: Arc<Records>,
     rooms: Mutex<Rooms>,
     ticket_ttl: Duration,
 }
 
 /// A joined session; leaves its room when dropped.
-pub struct Membership<'a> {
-    signaling: &'a Signaling,
+pub struct Membership {
+    signaling: Arc<Signaling>,
     room: String,
     id: u64,
     pub participant: String,
 }
 
 impl Signaling {
-    pub fn new(ticket_ttl: Duration) -> Self {
-        Signaling {
+    /// Signaling over the folder `records`, whose room events it starts handing to its
+    /// sessions (for as long as it lives).
+    pub fn start(records: Arc<Records>, ticket_ttl: Duration) -> Arc<Self> {
+        let events = records.subscribe();
+        let signaling = Arc::new(Signaling {
+            records,
             rooms: Mutex::default(),
             ticket_ttl,
+        });
+        tokio::spawn(fan_out(Arc::downgrade(&signaling), events));
+        signaling
+    }
+
+    fn records(&self) -> &Records {
+        &self.records
+    }
+
+    /// The folder of `room` as participants see it: none while it is made or deleted.
+    /// `Err` (logged) when the records could not be read: the sessions are then told nothing.
+    async fn folder(&self, room: &str) -> Result<Option<FolderRecord>, ()> {
+        match self.records.get(room).await {
+            Ok(Some(RoomState::Ready(folder))) => Ok(Some(folder)),
+            Ok(_) => Ok(None),
+            Err(error) => {
+                tracing::warn!(room, %error, "the room's folder could not be read for its sessions");
+                Err(())
+            }
         }
     }
 
     /// A ticket for `admission`. It also sets the participant's role in the room, as
-    /// [`Signaling::set_role`] does: sessions they have open there get the update when their
+    /// [`Signaling::set_role`] does: sessions they have open get the update when their
     /// moderator status changed (a ticket that demotes a moderator takes the read-write link
     /// from their open sessions at once).
-    pub fn issue_ticket(
-        &self,
-        admission: Admission,
-        folder: Option<&FolderRecord>,
-    ) -> Result<String, getrandom::Error> {
+    pub async fn issue_ticket(&self, admission: Admission) -> Result<String, SignalingError> {
         let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes)?;
+        getrandom::fill(&mut bytes).map_err(|e| SignalingError::Random(e.to_string()))?;
         let ticket = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-        let mut rooms = self.lock();
-        let now = Instant::now();
-        rooms.tickets.retain(|_, t| t.expires > now);
+        if let Some(postgres) = self.records().postgres() {
+            ledger::issue(postgres, &ticket, &admission, self.ticket_ttl)
+                .await
+                .map_err(SignalingError::Database)?;
+            return Ok(ticket);
+        }
         let (room, participant, role) = (
             admission.room.clone(),
             admission.participant.clone(),
             admission.role,
         );
-        rooms.tickets.insert(
-            ticket.clone(),
-            Ticket {
-                admission,
-                expires: now + self.ticket_ttl,
-            },
-        );
-        change_role(&mut rooms, &room, &participant, role, folder);
+        let event = {
+            let mut rooms = self.lock();
+            let now = Instant::now();
+            rooms.tickets.retain(|_, t| t.expires > now);
+            rooms.tickets.insert(
+                ticket.clone(),
+                Ticket {
+                    admission,
+                    expires: now + self.ticket_ttl,
+                },
+            );
+            change_role(&mut rooms, &room, &participant, role)
+        };
+        self.announce(event);
         Ok(ticket)
     }
 
@@ -114,18 +163,31 @@ impl Signaling {
 
     /// Takes `ticket` for `room`: its admission if it is valid, unexpired, unused and for
     /// that room. A ticket is used up by this, whatever the outcome.
-    pub fn redeem(&self, ticket: &str, room: &str) -> Option<Admission> {
-        let ticket = self.lock().tickets.remove(ticket)?;
-        (ticket.expires > Instant::now() && ticket.admission.room == room)
-            .then_some(ticket.admission)
+    pub async fn redeem(
+        &self,
+        ticket: &str,
+        room: &str,
+    ) -> Result<Option<Admission>, SignalingError> {
+        if let Some(postgres) = self.records().postgres() {
+            return ledger::redeem(postgres, ticket, room)
+                .await
+                .map_err(SignalingError::Database);
+        }
+        let Some(ticket) = self.lock().tickets.remove(ticket) else {
+            return Ok(None);
+        };
+        Ok(
+            (ticket.expires > Instant::now() && ticket.admission.room == room)
+                .then_some(ticket.admission),
+        )
     }
 
     /// Adds a session of `participant` to `room`; its messages arrive on the receiver.
     pub fn join(
-        &self,
+        self: &Arc<Self>,
         room: &str,
         participant: &str,
-    ) -> (Membership<'_>, mpsc::UnboundedReceiver<Outgoing>) {
+    ) -> (Membership, mpsc::UnboundedReceiver<Outgoing>) {
         let (to_client, receiver) = mpsc::unbounded_channel();
         let mut rooms = self.lock();
         rooms.next_session += 1;
@@ -143,7 +205,7 @@ impl Signaling {
                 });
         }
         let membership = Membership {
-            signaling: self,
+            signaling: Arc::clone(self),
             room: room.to_owned(),
             id,
             participant: participant.to_owned(),
@@ -152,34 +214,45 @@ impl Signaling {
     }
 
     /// The participant's role in `room` now.
-    pub fn role(&self, room: &str, participant: &str) -> Role {
-        role_in(&self.lock(), room, participant)
+    pub async fn role(&self, room: &str, participant: &str) -> Result<Role, SignalingError> {
+        match self.records().postgres() {
+            Some(postgres) => ledger::role(postgres, room, participant)
+                .await
+                .map_err(SignalingError::Database),
+            None => Ok(role_in(&self.lock(), room, participant)),
+        }
     }
 
-    /// Sets a participant's role; their sessions get the new view when `folder` exists and
-    /// the moderator status changed. Returns the role they had.
-    pub fn set_role(
+    /// Sets a participant's role; their sessions (on every host) get the new view when the
+    /// room has a folder and their moderator status changed. Returns the role they had.
+    pub async fn set_role(
         &self,
         room: &str,
         participant: &str,
         role: Role,
-        folder: Option<&FolderRecord>,
-    ) -> Role {
-        change_role(&mut self.lock(), room, participant, role, folder)
+    ) -> Result<Role, SignalingError> {
+        if let Some(postgres) = self.records().postgres() {
+            return ledger::set_role(postgres, room, participant, role)
+                .await
+                .map_err(SignalingError::Database);
+        }
+        let event = change_role(&mut self.lock(), room, participant, role);
+        let before = match &event {
+            Some(RoomEvent::Role { before, .. }) => *before,
+            _ => role,
+        };
+        self.announce(event);
+        Ok(before)
     }
 
-    /// Tells everyone in `room` about its folder: their view of it, or that it is gone.
-    pub fn folder_changed(&self, room: &str, folder: Option<&FolderRecord>) {
-        let rooms = self.lock();
-        for session in sessions_of(&rooms, room) {
-            let message = match folder {
-                Some(folder) => {
-                    let role = role_in(&rooms, room, &session.participant);
-                    updated(roles::access(folder, role))
-                }
-                None => shared_folder_message(json!({"message": "deleted"})),
-            };
-            let _ = session.to_client.send(message);
+    /// Forgets roles and tickets nobody needs any more (on PostgreSQL; one host forgets a
+    /// role as soon as its participant has neither a session nor a ticket).
+    pub async fn forget_stale(&self) -> Result<u64, SignalingError> {
+        match self.records().postgres() {
+            Some(postgres) => ledger::forget_stale(postgres)
+                .await
+                .map_err(SignalingError::Database),
+            None => Ok(0),
         }
     }
 
@@ -191,17 +264,119 @@ impl Signaling {
         rooms.sessions.clear();
     }
 
-    /// How many sessions are open.
+    /// How many sessions are open on this host.
     pub fn session_count(&self) -> usize {
         self.lock().sessions.values().map(Vec::len).sum()
+    }
+
+    fn announce(&self, event: Option<RoomEvent>) {
+        if let Some(event) = event {
+            self.records().announce_here(event);
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Rooms> {
         self.rooms.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// The sessions of `room` (of `participant` only, if given): their participant and
+    /// sender, taken out so that no lock is held while the folder and roles are looked up.
+    fn sessions(
+        &self,
+        room: &str,
+        participant: Option<&str>,
+    ) -> Vec<(String, mpsc::UnboundedSender<Outgoing>)> {
+        sessions_of(&self.lock(), room)
+            .filter(|s| participant.is_none_or(|p| s.participant == p))
+            .map(|s| (s.participant.clone(), s.to_client.clone()))
+            .collect()
+    }
+
+    /// Sends this host's sessions what `event` means for each of them.
+    async fn deliver(&self, event: RoomEvent) {
+        match event {
+            RoomEvent::Folder { room } => {
+                let sessions = self.sessions(&room, None);
+                if sessions.is_empty() {
+                    return;
+                }
+                let Ok(folder) = self.folder(&room).await else {
+                    return;
+                };
+                for (participant, to_client) in sessions {
+                    let message = match &folder {
+                        Some(folder) => match self.role(&room, &participant).await {
+                            Ok(role) => updated(roles::access(folder, role)),
+                            Err(error) => {
+                                tracing::warn!(room, %error, "no view sent: the role is unknown");
+                                continue;
+                            }
+                        },
+                        None => shared_folder_message(json!({"message": "deleted"})),
+                    };
+                    let _ = to_client.send(message);
+                }
+            }
+            RoomEvent::Role {
+                room,
+                participant,
+                before,
+                after,
+            } => {
+                let sessions = self.sessions(&room, Some(&participant));
+                if sessions.is_empty() {
+                    return;
+                }
+                let Ok(Some(folder)) = self.folder(&room).await else {
+                    return;
+                };
+                if let Some(access) = roles::update_on_role_change(&folder, before, after) {
+                    let message = updated(access);
+                    for (_, to_client) in sessions {
+                        let _ = to_client.send(message.clone());
+                    }
+                }
+            }
+            RoomEvent::Resync => {
+                let rooms: Vec<String> = self.lock().sessions.keys().cloned().collect();
+                for room in rooms {
+                    let Ok(Some(folder)) = self.folder(&room).await else {
+                        continue;
+                    };
+                    for (participant, to_client) in self.sessions(&room, None) {
+                        if let Ok(role) = self.role(&room, &participant).await {
+                            let _ = to_client.send(updated(roles::access(&folder, role)));
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
-impl Drop for Membership<'_> {
+/// Hands room events to the sessions, one after another (so each room's arrive in order),
+/// until the signaling is gone.
+async fn fan_out(signaling: Weak<Signaling>, mut events: broadcast::Receiver<RoomEvent>) {
+    loop {
+        let event = match events.recv().await {
+            Ok(event) => event,
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::warn!(
+                    missed,
+                    "room events fell behind; sending every session its view again"
+                );
+                RoomEvent::Resync
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        let Some(signaling) = signaling.upgrade() else {
+            return;
+        };
+        signaling.deliver(event).await;
+    }
+}
+
+impl Drop for Membership {
     fn drop(&mut self) {
         let mut rooms = self.signaling.lock();
         if let Some(sessions) = rooms.sessions.get_mut(&self.room) {
@@ -220,16 +395,10 @@ impl Drop for Membership<'_> {
     }
 }
 
-/// The one place a role changes (tickets and the controller's role calls both come here): the
-/// new role is kept, and the participant's sessions in the room get their new view when their
-/// moderator status changed and the room has a folder. Returns the role they had.
-fn change_role(
-    rooms: &mut Rooms,
-    room: &str,
-    participant: &str,
-    role: Role,
-    folder: Option<&FolderRecord>,
-) -> Role {
+/// The one place a role changes on a host on its own (tickets and the controller's role calls
+/// both come here): the new role is kept, and the change is returned as the event that tells
+/// the participant's sessions, if the role changed.
+fn change_role(rooms: &mut Rooms, room: &str, participant: &str, role: Role) -> Option<RoomEvent> {
     let before = role_in(rooms, room, participant);
     // Kept only for a participant who is here or holds a ticket (see `Membership::drop`);
     // anyone else states their role with their next ticket.
@@ -238,13 +407,12 @@ fn change_role(
             .roles
             .insert((room.to_owned(), participant.to_owned()), role);
     }
-    let update = folder.and_then(|f| roles::update_on_role_change(f, before, role).map(updated));
-    if let Some(message) = update {
-        for session in sessions_of(rooms, room).filter(|s| s.participant == participant) {
-            let _ = session.to_client.send(message.clone());
-        }
-    }
-    before
+    (before != role).then(|| RoomEvent::Role {
+        room: room.to_owned(),
+        participant: participant.to_owned(),
+        before,
+        after: role,
+    })
 }
 
 fn sessions_of<'r>(rooms: &'r Rooms, room: &str) -> impl Iterator<Item = &'r Session> {
@@ -335,86 +503,130 @@ mod tests {
         }
     }
 
-    #[test]
-    fn tickets_are_single_use_and_bound_to_their_room() {
-        let signaling = Signaling::new(Duration::from_secs(60));
+    /// Signaling over records in memory, with room "r"'s folder in them if `with_folder`.
+    async fn signaling(ttl: Duration, with_folder: bool) -> Arc<Signaling> {
+        let records = Records::in_memory().unwrap();
+        if with_folder {
+            records.finish_create(&folder()).await.unwrap();
+        }
+        Signaling::start(Arc::new(records), ttl)
+    }
+
+    /// The next message a session gets (the fan-out runs beside the test).
+    async fn next(to: &mut mpsc::UnboundedReceiver<Outgoing>) -> String {
+        tokio::time::timeout(Duration::from_secs(5), to.recv())
+            .await
+            .expect("a message within 5 s")
+            .expect("the session is open")
+    }
+
+    /// Deletes room "r"'s folder; the next message `to` gets must say so. Events arrive in
+    /// order, so this shows nothing else was sent to `to` before.
+    async fn next_is_the_delete(signaling: &Signaling, to: &mut mpsc::UnboundedReceiver<Outgoing>) {
+        signaling.records().begin_delete("r").await.unwrap();
+        let message = next(to).await;
+        assert!(
+            message.contains("deleted"),
+            "sent before the delete: {message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn tickets_are_single_use_and_bound_to_their_room() {
+        let signaling = signaling(Duration::from_secs(60), false).await;
         let ticket = signaling
-            .issue_ticket(admission("r", Role::Moderator), None)
+            .issue_ticket(admission("r", Role::Moderator))
+            .await
             .unwrap();
         assert_eq!(ticket.len(), 43);
-        assert_eq!(signaling.redeem(&ticket, "other"), None);
+        assert_eq!(signaling.redeem(&ticket, "other").await.unwrap(), None);
         let ticket = signaling
-            .issue_ticket(admission("r", Role::Moderator), None)
+            .issue_ticket(admission("r", Role::Moderator))
+            .await
             .unwrap();
         assert_eq!(
-            signaling.redeem(&ticket, "r"),
+            signaling.redeem(&ticket, "r").await.unwrap(),
             Some(admission("r", Role::Moderator))
         );
-        assert_eq!(signaling.redeem(&ticket, "r"), None, "used up");
-        let expired = Signaling::new(Duration::ZERO);
+        assert_eq!(
+            signaling.redeem(&ticket, "r").await.unwrap(),
+            None,
+            "used up"
+        );
+        let expired = self::signaling(Duration::ZERO, false).await;
         let ticket = expired
-            .issue_ticket(admission("r", Role::Participant), None)
+            .issue_ticket(admission("r", Role::Participant))
+            .await
             .unwrap();
-        assert_eq!(expired.redeem(&ticket, "r"), None);
+        assert_eq!(expired.redeem(&ticket, "r").await.unwrap(), None);
     }
 
-    #[test]
-    fn role_changes_reach_only_that_participant_and_only_their_view() {
-        let signaling = Signaling::new(Duration::from_secs(60));
-        let f = folder();
+    #[tokio::test]
+    async fn role_changes_reach_only_that_participant_and_only_their_view() {
+        let signaling = signaling(Duration::from_secs(60), true).await;
         let (_p, mut to_p) = signaling.join("r", "p");
         let (_q, mut to_q) = signaling.join("r", "q");
-        signaling.set_role("r", "p", Role::Moderator, Some(&f));
-        let granted = to_p.try_recv().unwrap();
+        signaling.set_role("r", "p", Role::Moderator).await.unwrap();
+        let granted = next(&mut to_p).await;
         assert!(granted.contains("rw-pw") && granted.contains("\"updated\""));
-        assert!(to_q.try_recv().is_err());
-        signaling.set_role("r", "p", Role::Moderator, Some(&f));
-        assert!(to_p.try_recv().is_err(), "no change, no update");
-        signaling.set_role("r", "p", Role::Participant, Some(&f));
-        let revoked = to_p.try_recv().unwrap();
-        assert!(revoked.contains("ro-pw") && !revoked.contains("rw"));
-
-        signaling.folder_changed("r", Some(&f));
-        assert!(!to_q.try_recv().unwrap().contains("rw-pw"));
-        signaling.folder_changed("r", None);
-        assert!(to_q.try_recv().unwrap().contains("deleted"));
+        signaling.set_role("r", "p", Role::Moderator).await.unwrap();
+        signaling
+            .set_role("r", "p", Role::Participant)
+            .await
+            .unwrap();
+        let revoked = next(&mut to_p).await;
+        assert!(
+            revoked.contains("ro-pw") && !revoked.contains("rw"),
+            "no change, no update: {revoked}"
+        );
+        // q heard nothing of p's changes, nor p of anything more.
+        next_is_the_delete(&signaling, &mut to_q).await;
+        assert!(next(&mut to_p).await.contains("deleted"));
     }
 
-    #[test]
-    fn a_ticket_that_demotes_a_moderator_updates_their_open_sessions() {
-        let signaling = Signaling::new(Duration::from_secs(60));
-        let f = folder();
-        let ticket = signaling
-            .issue_ticket(admission("r", Role::Moderator), Some(&f))
-            .unwrap();
-        signaling.redeem(&ticket, "r").unwrap();
+    #[tokio::test]
+    async fn a_ticket_that_demotes_a_moderator_updates_their_open_sessions() {
+        let signaling = signaling(Duration::from_secs(60), true).await;
         let (_session, mut to_p) = signaling.join("r", "p");
-        assert_eq!(signaling.role("r", "p"), Role::Moderator);
+        let ticket = signaling
+            .issue_ticket(admission("r", Role::Moderator))
+            .await
+            .unwrap();
+        assert!(
+            next(&mut to_p).await.contains("rw-pw"),
+            "promoted by the ticket"
+        );
+        signaling.redeem(&ticket, "r").await.unwrap().unwrap();
+        assert_eq!(signaling.role("r", "p").await.unwrap(), Role::Moderator);
         // A new ticket for the same participant, as a participant: a demotion.
         signaling
-            .issue_ticket(admission("r", Role::Participant), Some(&f))
+            .issue_ticket(admission("r", Role::Participant))
+            .await
             .unwrap();
-        let update = to_p.try_recv().expect("the open session is told");
+        let update = next(&mut to_p).await;
         assert!(
             update.contains("ro-pw") && !update.contains("rw"),
             "{update}"
         );
-        assert_eq!(signaling.role("r", "p"), Role::Participant);
-        // The same role again changes nothing, and says nothing.
+        assert_eq!(signaling.role("r", "p").await.unwrap(), Role::Participant);
+        // The same role again changes nothing, and says nothing; a promotion by ticket
+        // brings the read-write link.
         signaling
-            .issue_ticket(admission("r", Role::Participant), Some(&f))
+            .issue_ticket(admission("r", Role::Participant))
+            .await
             .unwrap();
-        assert!(to_p.try_recv().is_err());
-        // A promotion by ticket brings the read-write link.
         signaling
-            .issue_ticket(admission("r", Role::Moderator), Some(&f))
+            .issue_ticket(admission("r", Role::Moderator))
+            .await
             .unwrap();
-        assert!(to_p.try_recv().unwrap().contains("rw-pw"));
+        let promoted = next(&mut to_p).await;
+        assert!(promoted.contains("rw-pw"), "{promoted}");
+        next_is_the_delete(&signaling, &mut to_p).await;
     }
 
-    #[test]
-    fn closing_ends_every_session_and_later_joins() {
-        let signaling = Signaling::new(Duration::from_secs(60));
+    #[tokio::test]
+    async fn closing_ends_every_session_and_later_joins() {
+        let signaling = signaling(Duration::from_secs(60), false).await;
         let (_before, mut early) = signaling.join("r", "p");
         signaling.close_all();
         assert!(matches!(
@@ -429,26 +641,27 @@ mod tests {
         assert_eq!(signaling.session_count(), 0);
     }
 
-    #[test]
-    fn leaving_forgets_the_session_and_then_the_role() {
-        let signaling = Signaling::new(Duration::from_secs(60));
+    #[tokio::test]
+    async fn leaving_forgets_the_session_and_then_the_role() {
+        let signaling = signaling(Duration::from_secs(60), false).await;
         let ticket = signaling
-            .issue_ticket(admission("r", Role::Moderator), None)
+            .issue_ticket(admission("r", Role::Moderator))
+            .await
             .unwrap();
-        signaling.redeem(&ticket, "r").unwrap();
+        signaling.redeem(&ticket, "r").await.unwrap().unwrap();
         let (first, _rx) = signaling.join("r", "p");
         let (second, _rx2) = signaling.join("r", "p");
         assert_eq!(signaling.session_count(), 2);
         drop(first);
         assert_eq!(
-            signaling.role("r", "p"),
+            signaling.role("r", "p").await.unwrap(),
             Role::Moderator,
             "a session remains"
         );
         drop(second);
         assert_eq!(signaling.session_count(), 0);
         assert_eq!(
-            signaling.role("r", "p"),
+            signaling.role("r", "p").await.unwrap(),
             Role::Participant,
             "role forgotten"
         );

@@ -29,7 +29,11 @@ pub async fn join(
     Query(query): Query<JoinQuery>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let Some(admission) = service.signaling.redeem(&query.ticket, &room) else {
+    let admission = match service.signaling.redeem(&query.ticket, &room).await {
+        Ok(admission) => admission,
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    let Some(admission) = admission else {
         return ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_ticket",
@@ -51,11 +55,18 @@ async fn session(service: Arc<Service>, admission: Admission, mut socket: WebSoc
     } = admission;
     let (_membership, mut to_client) = service.signaling.join(&room, &participant);
     tracing::info!(room, participant, "participant joined");
-    let welcome = signaling::join_success(
-        &participant,
-        service.signaling.role(&room, &participant),
-        service.folders.folder(&room).ok().flatten().as_ref(),
+    let (role, folder) = (
+        service.signaling.role(&room, &participant).await,
+        service.folders.folder(&room).await,
     );
+    let welcome = match (role, folder) {
+        (Ok(role), Ok(folder)) => signaling::join_success(&participant, role, folder.as_ref()),
+        _ => {
+            let close = closing(close_code::ERROR, "the room's state could not be read");
+            let _ = socket.send(Message::Close(Some(close))).await;
+            return;
+        }
+    };
     if socket.send(Message::Text(welcome.into())).await.is_err() {
         return;
     }
@@ -72,7 +83,7 @@ async fn session(service: Arc<Service>, admission: Admission, mut socket: WebSoc
             },
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
-                    let answer = answer(&service, &room, &participant, text.as_str());
+                    let answer = answer(&service, &room, &participant, text.as_str()).await;
                     if socket.send(Message::Text(answer.into())).await.is_err() {
                         break None;
                     }
@@ -118,18 +129,18 @@ struct ClientPayload {
 }
 
 /// The answer to what a participant sent. The role is looked up, never taken from them.
-fn answer(service: &Service, room: &str, participant: &str, text: &str) -> String {
+async fn answer(service: &Service, room: &str, participant: &str, text: &str) -> String {
     let Ok(message) = serde_json::from_str::<ClientMessage>(text) else {
         return signaling::error("invalid_json");
     };
     if message.namespace != "shared_folder" || message.payload.action != "refresh" {
         return signaling::error("unknown_action");
     }
-    match service.folders.folder(room) {
-        Ok(Some(folder)) => {
-            let role = service.signaling.role(room, participant);
-            signaling::updated(roles::access(&folder, role))
-        }
+    match service.folders.folder(room).await {
+        Ok(Some(folder)) => match service.signaling.role(room, participant).await {
+            Ok(role) => signaling::updated(roles::access(&folder, role)),
+            Err(_) => signaling::error("internal"),
+        },
         Ok(None) => signaling::error("no_shared_folder"),
         Err(_) => signaling::error("internal"),
     }

@@ -183,8 +183,14 @@ async fn walk_through(
     }
 
     step(3, "What each role sees (OpenTalk's SharedFolder JSON)");
-    show("moderator  ", &host.access(&args.room, Role::Moderator));
-    show("participant", &host.access(&args.room, Role::Participant));
+    show(
+        "moderator  ",
+        &host.access(&args.room, Role::Moderator).await,
+    );
+    show(
+        "participant",
+        &host.access(&args.room, Role::Participant).await,
+    );
 
     step(4, "Use the links as participants would");
     use_links(standin, kind, record).await;
@@ -197,12 +203,14 @@ async fn walk_through(
         "granted: update",
         &host
             .role_changed(&args.room, Role::Participant, Role::Moderator)
+            .await
             .map(|u| u.expect("a grant changes the view")),
     );
     show(
         "revoked: update",
         &host
             .role_changed(&args.room, Role::Moderator, Role::Participant)
+            .await
             .map(|u| u.expect("a revoke changes the view")),
     );
 
@@ -324,7 +332,7 @@ async fn walk_through(
     }
     println!(
         "   host still has a record: {}",
-        matches!(host.folder(&args.room), Ok(Some(_)))
+        matches!(host.folder(&args.room).await, Ok(Some(_)))
     );
     Ok(())
 }

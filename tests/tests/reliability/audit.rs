@@ -76,7 +76,7 @@ impl Audit {
     /// Compares the stand-in with the host's records of `rooms` (every room the run used).
     /// A room listed in `deleting` may have lost part of its folder to a failed delete, and
     /// is only checked for orphans.
-    pub fn of(
+    pub async fn of(
         standin: &impl Holdings,
         host: &SharedFolders,
         rooms: &[String],
@@ -84,7 +84,7 @@ impl Audit {
     ) -> Audit {
         let mut audit = Audit::default();
         for room in standin.room_folders() {
-            let recorded = rooms.contains(&room) && known(host, &room).is_some();
+            let recorded = rooms.contains(&room) && known(host, &room).await.is_some();
             if !recorded {
                 audit.orphan_folders.push(room);
             }
@@ -92,7 +92,7 @@ impl Audit {
         let held = standin.link_tokens();
         let mut recorded_links = Vec::new();
         for room in rooms {
-            let Some(record) = known(host, room) else {
+            let Some(record) = known(host, room).await else {
                 continue;
             };
             // A link is known by its token, the last segment of its URL.
@@ -119,8 +119,8 @@ impl Audit {
 
 /// The folder the host keeps a record of for `room`: a ready one, or one whose delete has begun
 /// and is still to be finished (the host will remove it; it is no orphan).
-fn known(host: &SharedFolders, room: &str) -> Option<FolderRecord> {
-    match host.room_state(room) {
+async fn known(host: &SharedFolders, room: &str) -> Option<FolderRecord> {
+    match host.room_state(room).await {
         Ok(Some(RoomState::Ready(record) | RoomState::Deleting(record))) => Some(record),
         _ => None,
     }

@@ -77,7 +77,7 @@ pub async fn run(failures: &mut Failures) {
     ] {
         let result = host.create(&room).await;
         let shown = detail(&result);
-        let recorded = matches!(host.folder(&room), Ok(Some(_)));
+        let recorded = matches!(host.folder(&room).await, Ok(Some(_)));
         cases.push(Case {
             what,
             outcome: kind(&result),

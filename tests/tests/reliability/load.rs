@@ -179,14 +179,14 @@ pub async fn run(failures: &mut Failures) -> Vec<String> {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let reconciled = host.reconcile().await;
     let all_rooms: Vec<String> = (0..rooms_in_run).map(|i| format!("room-{i}")).collect();
-    let audit = Audit::of(standin.as_ref(), &host, &all_rooms, &[]);
+    let audit = Audit::of(standin.as_ref(), &host, &all_rooms, &[]).await;
     let storage = standin.storage();
     let left_on_storage = storage
         .nodes
         .keys()
         .filter(|p| p.starts_with(&format!("{DIRECTORY}/")))
         .count();
-    let records_left = host.folder_count().unwrap_or(u64::MAX);
+    let records_left = host.folder_count().await.unwrap_or(u64::MAX);
     let rss_end = resident_kib();
 
     let created = runs.iter().filter(|r| r.created).count();
@@ -312,7 +312,7 @@ async fn room(host: &SharedFolders, standin: &StandIn, room: &str) -> RoomRun {
                 let stored = standin.folder_exists(&record.path)
                     && on_storage(&record.read.url)
                     && on_storage(&record.read_write.url);
-                let recorded = matches!(host.folder(room), Ok(Some(r)) if r == record);
+                let recorded = matches!(host.folder(room).await, Ok(Some(r)) if r == record);
                 run.lost = !(stored && recorded);
                 run.passwords = vec![
                     record.read.password.expose().to_owned(),

@@ -393,10 +393,10 @@ async fn cell(
     } else {
         &[]
     };
-    let audit = Audit::of(standin, host, &rooms, deleting);
+    let audit = Audit::of(standin, host, &rooms, deleting).await;
     // Afterwards: the room goes, and nothing of it stays.
     let tidied = host.delete(room, false).await.is_ok();
-    let after = Audit::of(standin, host, &rooms, &[]);
+    let after = Audit::of(standin, host, &rooms, &[]).await;
     let gone = !standin.folder_exists(&format!("{DIRECTORY}/{room}"));
     // The directory is there for the next cell, as it is after a first room.
     standin.make_folder(DIRECTORY);

@@ -1,0 +1,767 @@
+//! The folder records the host keeps: which room has which folder and links. They live in an
+//! embedded SQLite database (`sqlite.rs`: a file for one host and the CLI beside it, or memory
+//! for a library user who keeps no state) or in PostgreSQL (`postgres.rs`), which several
+//! hosts of one platform share. Both have one schema, brought up to date by versioned
+//! migrations (`migrations/`, run by refinery when the records are opened).
+//!
+//! A create is recorded in two steps so that a host that stops midway leaves no orphan on the
+//! storage: a *pending* row goes in before the provider is called, and becomes the full record
+//! when it returns. A pending row found later (by recovery, or by the next operation on its
+//! room) means the outcome was lost; the host then has the provider `purge` the room's folder
+//! before anything else happens to it (see `folders.rs`).
+//!
+//! A delete is recorded the same way: the record is marked *deleting* before the provider is
+//! called, and goes when it returns. A record found deleting later (the host stopped, or the
+//! storage failed midway) is no longer shown to anyone — its links may be dead — and the delete
+//! is finished by the next operation on the room or by recovery.
+//!
+//! Operations on one room run one at a time: in this process by [`RoomLocks`], and across
+//! hosts on PostgreSQL by an advisory lock per room as well ([`Records::lock_room`]).
+//!
+//! Share passwords are sealed before they are written ([`sealing`]): participants must be
+//! shown them, so they are kept, but a dump or backup of the database does not hand them out.
+//! A database file is created readable by its owner only.
+
+pub(crate) mod postgres;
+pub mod sealing;
+mod sqlite;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use shared_folder_runtime::{Contract, FolderRecord, Maker, Secret, ShareLink};
+use tokio::sync::broadcast;
+
+use crate::events::{self, RoomEvent};
+use postgres::AdvisoryLock;
+use postgres::Postgres;
+use sealing::{Keys, Link};
+use sqlite::Sqlite;
+
+/// What the records hold for a room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoomState {
+    /// A create started and its outcome was never recorded.
+    Pending {
+        /// Who was making it (and so purges what it may have left).
+        maker: Maker,
+    },
+    Ready(FolderRecord),
+    /// A delete of this folder started and has not finished.
+    Deleting(FolderRecord),
+}
+
+/// A room whose operation did not finish, for recovery to complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unfinished {
+    /// A create: the room's folder is purged.
+    Create(String),
+    /// A delete: it is done again.
+    Delete(String),
+}
+
+impl Unfinished {
+    fn of(room: String, state: &str) -> Self {
+        if state == "pending" {
+            Unfinished::Create(room)
+        } else {
+            Unfinished::Delete(room)
+        }
+    }
+}
+
+/// The database could not be opened, read or written.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("folder records ({location}): {message}")]
+pub struct RecordsError {
+    location: String,
+    message: String,
+}
+
+/// Where the records are kept.
+#[derive(Debug, Clone)]
+pub enum Database {
+    /// An SQLite file.
+    File(PathBuf),
+    /// A PostgreSQL database: its URL (without password) and the password.
+    Postgres {
+        url: String,
+        password: Option<Secret>,
+    },
+}
+
+impl Database {
+    /// How the database is named in errors and logs (never with a password).
+    pub fn location(&self) -> String {
+        match self {
+            Database::File(path) => path.display().to_string(),
+            Database::Postgres { url, .. } => url.clone(),
+        }
+    }
+}
+
+/// A row as stored (passwords sealed), between a backend and [`Records`].
+pub(crate) struct Stored {
+    provider: String,
+    contract: String,
+    digest: String,
+    storage: String,
+    account: String,
+    state: String,
+    path: Option<String>,
+    handle: Option<String>,
+    read_url: Option<String>,
+    read_password: Option<String>,
+    read_write_url: Option<String>,
+    read_write_password: Option<String>,
+    created_at: i64,
+}
+
+/// What a backend writes (passwords already sealed; link fields empty for a pending row).
+pub(crate) struct Written<'a> {
+    maker: &'a Maker,
+    path: &'a str,
+    handle: &'a str,
+    read_url: &'a str,
+    read_password: String,
+    read_write_url: &'a str,
+    read_write_password: String,
+    created_at: i64,
+}
+
+enum Store {
+    Sqlite(Sqlite),
+    Postgres(Arc<Postgres>),
+}
+
+/// Room → folder, in SQLite or PostgreSQL.
+pub struct Records {
+    store: Store,
+    keys: Keys,
+    location: String,
+    /// Room events of this process's writes (SQLite) or of every host's (PostgreSQL, once
+    /// [`Records::subscribe`] started the listener).
+    events: broadcast::Sender<RoomEvent>,
+    listening: OnceLock<()>,
+    /// Operations on one room in this process run one at a time.
+    rooms: RoomLocks,
+}
+
+impl std::fmt::Debug for Records {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Records")
+            .field("location", &self.location)
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Holds a room for one operation: in this process, and on PostgreSQL for every host.
+pub struct RoomLock<'a> {
+    // Dropped in this order: the hosts' lock, then this process's.
+    _shared: Option<AdvisoryLock>,
+    _local: RoomGuard<'a>,
+}
+
+/// The right to run recovery, while held.
+pub struct RecoveryLock {
+    _held: Option<AdvisoryLock>,
+}
+
+impl Records {
+    /// Opens (or creates) the database file at `path`; the key that seals its share passwords
+    /// is `<path>.key`, made with a random key the first time. (Keep that file out of the
+    /// backups of the database, or name a key elsewhere with [`Records::open_file`].)
+    pub fn open(path: &Path) -> Result<Self, RecordsError> {
+        let key_path = PathBuf::from(format!("{}.key", path.display()));
+        let keys = Keys::from_file_or_new(&key_path).map_err(|e| RecordsError {
+            location: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Self::open_file(path, keys)
+    }
+
+    /// Opens (or creates) the database file at `path`, sealing share passwords with `keys`.
+    pub fn open_file(path: &Path, keys: Keys) -> Result<Self, RecordsError> {
+        let location = path.display().to_string();
+        let store = Sqlite::open(path).map_err(|message| RecordsError {
+            location: location.clone(),
+            message,
+        })?;
+        Ok(Self::with(Store::Sqlite(store), keys, location))
+    }
+
+    /// A database that lives as long as this value.
+    pub fn in_memory() -> Result<Self, RecordsError> {
+        let location = ":memory:".to_owned();
+        let fail = |message: String| RecordsError {
+            location: location.clone(),
+            message,
+        };
+        let keys = Keys::ephemeral().map_err(|e| fail(e.to_string()))?;
+        let store = Sqlite::in_memory().map_err(fail)?;
+        Ok(Self::with(Store::Sqlite(store), keys, location))
+    }
+
+    /// Connects to a PostgreSQL database at `url` (no password in it) and brings its schema
+    /// up to date.
+    pub async fn connect(
+        url: &str,
+        password: Option<&Secret>,
+        keys: Keys,
+    ) -> Result<Self, RecordsError> {
+        let store = Postgres::connect(url, password.map(Secret::expose))
+            .await
+            .map_err(|message| RecordsError {
+                location: url.to_owned(),
+                message,
+            })?;
+        Ok(Self::with(
+            Store::Postgres(Arc::new(store)),
+            keys,
+            url.to_owned(),
+        ))
+    }
+
+    /// Opens `database` with `keys`.
+    pub async fn open_database(database: &Database, keys: Keys) -> Result<Self, RecordsError> {
+        match database {
+            Database::File(path) => Self::open_file(path, keys),
+            Database::Postgres { url, password } => {
+                Self::connect(url, password.as_ref(), keys).await
+            }
+        }
+    }
+
+    fn with(store: Store, keys: Keys, location: String) -> Self {
+        Records {
+            store,
+            keys,
+            location,
+            events: broadcast::channel(events::CAPACITY).0,
+            listening: OnceLock::new(),
+            rooms: RoomLocks::default(),
+        }
+    }
+
+    /// Whether several hosts may share these records (PostgreSQL).
+    pub fn shared(&self) -> bool {
+        matches!(self.store, Store::Postgres(_))
+    }
+
+    /// The PostgreSQL database, when the records are there.
+    pub(crate) fn postgres(&self) -> Option<&Arc<Postgres>> {
+        match &self.store {
+            Store::Postgres(postgres) => Some(postgres),
+            Store::Sqlite(_) => None,
+        }
+    }
+
+    /// Room events: this process's writes on SQLite; every host's on PostgreSQL (the first
+    /// call starts listening for them).
+    pub fn subscribe(&self) -> broadcast::Receiver<RoomEvent> {
+        let receiver = self.events.subscribe();
+        if let Some(postgres) = self.postgres()
+            && self.listening.set(()).is_ok()
+        {
+            tokio::spawn(postgres::listen(
+                postgres.listen_config(),
+                self.events.clone(),
+            ));
+        }
+        receiver
+    }
+
+    /// Sends `event` to this process's sessions (events that are not announced on a shared
+    /// database).
+    pub(crate) fn announce_here(&self, event: RoomEvent) {
+        let _ = self.events.send(event);
+    }
+
+    /// What the records hold for `room`.
+    pub async fn get(&self, room: &str) -> Result<Option<RoomState>, RecordsError> {
+        let stored = match &self.store {
+            Store::Sqlite(db) => db.get(room),
+            Store::Postgres(db) => db.get(room).await,
+        }
+        .map_err(|m| self.error(m))?;
+        stored.map(|s| self.room_state(room, s)).transpose()
+    }
+
+    fn room_state(&self, room: &str, stored: Stored) -> Result<RoomState, RecordsError> {
+        let maker = Maker {
+            contract: Contract::parse(&format!("{}.0", stored.contract)).ok_or_else(|| {
+                self.error(format!("unknown contract version {:?}", stored.contract))
+            })?,
+            provider: stored.provider,
+            digest: stored.digest,
+            storage: stored.storage,
+            account: stored.account,
+        };
+        if stored.state == "pending" {
+            return Ok(RoomState::Pending { maker });
+        }
+        let missing = |column: &str| self.error(format!("room {room:?} has no {column}"));
+        let link = |url: Option<String>, password: Option<String>, which: Link| {
+            let password = password.ok_or_else(|| missing("password"))?;
+            Ok::<_, RecordsError>(ShareLink {
+                url: url.ok_or_else(|| missing("link"))?,
+                password: Secret::new(
+                    self.keys
+                        .open(room, which, &password)
+                        .map_err(|e| self.error(e.to_string()))?,
+                ),
+            })
+        };
+        let record = FolderRecord {
+            room: room.to_owned(),
+            maker,
+            path: stored.path.ok_or_else(|| missing("path"))?,
+            handle: stored.handle.ok_or_else(|| missing("handle"))?,
+            read: link(stored.read_url, stored.read_password, Link::Read)?,
+            read_write: link(
+                stored.read_write_url,
+                stored.read_write_password,
+                Link::ReadWrite,
+            )?,
+            created_at_unix: stored.created_at.try_into().unwrap_or(0),
+        };
+        Ok(if stored.state == "deleting" {
+            RoomState::Deleting(record)
+        } else {
+            RoomState::Ready(record)
+        })
+    }
+
+    /// The rooms whose create or delete started and never finished.
+    pub async fn unfinished(&self) -> Result<Vec<Unfinished>, RecordsError> {
+        match &self.store {
+            Store::Sqlite(db) => db.unfinished(),
+            Store::Postgres(db) => db.unfinished().await,
+        }
+        .map_err(|m| self.error(m))
+    }
+
+    /// How many rooms have a folder.
+    pub async fn count(&self) -> Result<u64, RecordsError> {
+        match &self.store {
+            Store::Sqlite(db) => db.count(),
+            Store::Postgres(db) => db.count().await,
+        }
+        .map(|n| n.try_into().unwrap_or(0))
+        .map_err(|m| self.error(m))
+    }
+
+    /// Notes that a create of `room` by `maker` starts now.
+    pub async fn begin_create(&self, room: &str, maker: &Maker) -> Result<(), RecordsError> {
+        let written = Written {
+            maker,
+            path: "",
+            handle: "",
+            read_url: "",
+            read_password: String::new(),
+            read_write_url: "",
+            read_write_password: String::new(),
+            created_at: now_unix_i64(),
+        };
+        match &self.store {
+            Store::Sqlite(db) => db.begin_create(room, &written),
+            Store::Postgres(db) => db.begin_create(room, &written).await,
+        }
+        .map_err(|m| self.error(m))
+    }
+
+    /// Stores the outcome of a create: the pending row becomes the record, and the room's
+    /// sessions hear of it.
+    pub async fn finish_create(&self, record: &FolderRecord) -> Result<(), RecordsError> {
+        let room = record.room.as_str();
+        let written = Written {
+            maker: &record.maker,
+            path: &record.path,
+            handle: &record.handle,
+            read_url: &record.read.url,
+            read_password: self
+                .keys
+                .seal(room, Link::Read, record.read.password.expose()),
+            read_write_url: &record.read_write.url,
+            read_write_password: self.keys.seal(
+                room,
+                Link::ReadWrite,
+                record.read_write.password.expose(),
+            ),
+            created_at: i64::try_from(record.created_at_unix).unwrap_or(i64::MAX),
+        };
+        match &self.store {
+            Store::Sqlite(db) => {
+                db.finish_create(room, &written)
+                    .map_err(|m| self.error(m))?;
+                self.announce_here(RoomEvent::folder(room));
+                Ok(())
+            }
+            Store::Postgres(db) => db
+                .finish_create(room, &written)
+                .await
+                .map_err(|m| self.error(m)),
+        }
+    }
+
+    /// Notes that a delete of `room`'s folder starts now: from here on the record is not
+    /// shown, only finishing the delete removes it, and the room's sessions hear it is gone.
+    pub async fn begin_delete(&self, room: &str) -> Result<(), RecordsError> {
+        match &self.store {
+            Store::Sqlite(db) => {
+                if db.begin_delete(room).map_err(|m| self.error(m))? {
+                    self.announce_here(RoomEvent::folder(room));
+                }
+                Ok(())
+            }
+            Store::Postgres(db) => db
+                .begin_delete(room)
+                .await
+                .map(drop)
+                .map_err(|m| self.error(m)),
+        }
+    }
+
+    /// Forgets `room` (its record or pending create).
+    pub async fn remove(&self, room: &str) -> Result<(), RecordsError> {
+        match &self.store {
+            Store::Sqlite(db) => db.remove(room),
+            Store::Postgres(db) => db.remove(room).await,
+        }
+        .map_err(|m| self.error(m))
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), RecordsError> {
+        match &self.store {
+            Store::Sqlite(db) => db.ping(),
+            Store::Postgres(db) => db.ping().await,
+        }
+        .map_err(|m| self.error(m))
+    }
+
+    /// Seals every share password with the key that seals now (after a key rotation, or for
+    /// passwords a host wrote before sealing). Returns how many rooms' passwords it sealed
+    /// again; a room changed meanwhile by another operation is left to that operation.
+    pub async fn rekey(&self) -> Result<usize, RecordsError> {
+        let rows = match &self.store {
+            Store::Sqlite(db) => db.passwords(),
+            Store::Postgres(db) => db.passwords().await,
+        }
+        .map_err(|m| self.error(m))?;
+        let mut sealed = 0;
+        for (room, read, read_write) in rows {
+            if self.keys.is_current(&read) && self.keys.is_current(&read_write) {
+                continue;
+            }
+            let open = |link, stored: &str| {
+                self.keys
+                    .open(&room, link, stored)
+                    .map(|plain| self.keys.seal(&room, link, &plain))
+                    .map_err(|e| self.error(e.to_string()))
+            };
+            let after = (
+                open(Link::Read, &read)?,
+                open(Link::ReadWrite, &read_write)?,
+            );
+            let before = (read.as_str(), read_write.as_str());
+            let after = (after.0.as_str(), after.1.as_str());
+            let replaced = match &self.store {
+                Store::Sqlite(db) => db.replace_passwords(&room, before, after),
+                Store::Postgres(db) => db.replace_passwords(&room, before, after).await,
+            }
+            .map_err(|m| self.error(m))?;
+            sealed += usize::from(replaced);
+        }
+        Ok(sealed)
+    }
+
+    /// Holds `room` for one operation (waiting while another holds it, on any host).
+    pub async fn lock_room(&self, room: &str) -> Result<RoomLock<'_>, RecordsError> {
+        let local = self.rooms.lock(room).await;
+        let shared = match &self.store {
+            Store::Sqlite(_) => None,
+            Store::Postgres(db) => Some(db.lock_room(room).await.map_err(|m| self.error(m))?),
+        };
+        Ok(RoomLock {
+            _shared: shared,
+            _local: local,
+        })
+    }
+
+    /// Holds `room` if no host is working on it now (recovery does not wait for, nor undo,
+    /// an operation under way elsewhere).
+    pub async fn try_lock_room(&self, room: &str) -> Result<Option<RoomLock<'_>>, RecordsError> {
+        let local = self.rooms.lock(room).await;
+        let shared = match &self.store {
+            Store::Sqlite(_) => None,
+            Store::Postgres(db) => match db.try_lock_room(room).await.map_err(|m| self.error(m))? {
+                Some(lock) => Some(lock),
+                None => return Ok(None),
+            },
+        };
+        Ok(Some(RoomLock {
+            _shared: shared,
+            _local: local,
+        }))
+    }
+
+    /// The right to run recovery now: always for one host; on PostgreSQL, unless another
+    /// host is running it (then `None`).
+    pub async fn try_lock_recovery(&self) -> Result<Option<RecoveryLock>, RecordsError> {
+        match &self.store {
+            Store::Sqlite(_) => Ok(Some(RecoveryLock { _held: None })),
+            Store::Postgres(db) => Ok(db
+                .try_lock_reconcile()
+                .await
+                .map_err(|m| self.error(m))?
+                .map(|lock| RecoveryLock { _held: Some(lock) })),
+        }
+    }
+
+    fn error(&self, message: String) -> RecordsError {
+        RecordsError {
+            location: self.location.clone(),
+            message,
+        }
+    }
+}
+
+fn now_unix_i64() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    i64::try_from(now).unwrap_or(i64::MAX)
+}
+
+/// One lock per room with an operation under way, so that two creates (or a create and a
+/// delete) of the same room run one after the other instead of racing at the storage.
+#[derive(Debug, Default)]
+pub struct RoomLocks {
+    held: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// Holds a room's lock; releases it (and forgets the room when nobody waits) on drop.
+pub struct RoomGuard<'a> {
+    locks: &'a RoomLocks,
+    room: String,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl RoomLocks {
+    pub async fn lock(&self, room: &str) -> RoomGuard<'_> {
+        let lock = Arc::clone(
+            self.held
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(room.to_owned())
+                .or_default(),
+        );
+        let guard = lock.lock_owned().await;
+        RoomGuard {
+            locks: self,
+            room: room.to_owned(),
+            guard: Some(guard),
+        }
+    }
+
+    #[cfg(test)]
+    fn rooms(&self) -> usize {
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+impl Drop for RoomGuard<'_> {
+    fn drop(&mut self) {
+        let Some(guard) = self.guard.take() else {
+            return;
+        };
+        let lock = Arc::clone(tokio::sync::OwnedMutexGuard::mutex(&guard));
+        drop(guard);
+        // Clones are only taken under the map's lock, so this count is stable here: the map's
+        // reference and ours mean nobody else waits for the room.
+        let mut held = self.locks.held.lock().unwrap_or_else(|p| p.into_inner());
+        if Arc::strong_count(&lock) == 2 {
+            held.remove(&self.room);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::Connection;
+
+    fn maker() -> Maker {
+        Maker {
+            provider: "nextcloud".into(),
+            contract: Contract::V0_3,
+            digest: "d".repeat(64),
+            storage: "0123456789abcdef".into(),
+            account: "opentalk at https://c/".into(),
+        }
+    }
+
+    fn record(room: &str) -> FolderRecord {
+        let share = |kind: &str| ShareLink {
+            url: format!("https://c/s/{kind}"),
+            password: Secret::new(format!("{kind}-Passw0rd")),
+        };
+        FolderRecord {
+            room: room.to_owned(),
+            maker: maker(),
+            path: format!("meetings/{room}"),
+            read: share("ro"),
+            read_write: share("rw"),
+            handle: format!(r#"{{"path":"meetings/{room}","read":"1","read_write":"2"}}"#),
+            created_at_unix: 1_700_000_000,
+        }
+    }
+
+    #[tokio::test]
+    async fn records_survive_reopening_the_file() {
+        let dir = std::env::temp_dir().join(format!("records-test-{}", std::process::id()));
+        let path = dir.join("state").join("folders.sqlite3");
+        let _ = std::fs::remove_dir_all(&dir);
+        {
+            let records = Records::open(&path).unwrap();
+            records.begin_create("a", &maker()).await.unwrap();
+            records.finish_create(&record("a")).await.unwrap();
+            records.begin_create("b", &maker()).await.unwrap();
+        }
+        let records = Records::open(&path).unwrap();
+        assert_eq!(
+            records.get("a").await.unwrap(),
+            Some(RoomState::Ready(record("a")))
+        );
+        assert_eq!(
+            records.get("b").await.unwrap(),
+            Some(RoomState::Pending { maker: maker() })
+        );
+        assert_eq!(
+            records.unfinished().await.unwrap(),
+            [Unfinished::Create("b".into())]
+        );
+        assert_eq!(records.count().await.unwrap(), 1);
+        records.remove("b").await.unwrap();
+        assert_eq!(records.get("b").await.unwrap(), None);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "readable by others: {mode:o}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn a_delete_under_way_hides_the_record_until_it_is_finished() {
+        let records = Records::in_memory().unwrap();
+        records.begin_create("a", &maker()).await.unwrap();
+        records.finish_create(&record("a")).await.unwrap();
+        records.begin_delete("a").await.unwrap();
+        assert_eq!(
+            records.get("a").await.unwrap(),
+            Some(RoomState::Deleting(record("a")))
+        );
+        assert_eq!(records.count().await.unwrap(), 0);
+        assert_eq!(
+            records.unfinished().await.unwrap(),
+            [Unfinished::Delete("a".into())]
+        );
+        // A pending create is not turned into a delete.
+        records.begin_create("b", &maker()).await.unwrap();
+        records.begin_delete("b").await.unwrap();
+        assert!(matches!(
+            records.get("b").await.unwrap(),
+            Some(RoomState::Pending { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_version_1_file_is_migrated_with_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.sqlite3");
+        {
+            let db = Connection::open(&path).unwrap();
+            db.execute_batch(
+                "CREATE TABLE folders (
+                    room TEXT PRIMARY KEY NOT NULL, provider TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('pending', 'ready')),
+                    path TEXT, read_id TEXT, read_url TEXT, read_password TEXT,
+                    read_write_id TEXT, read_write_url TEXT, read_write_password TEXT,
+                    created_at INTEGER NOT NULL) STRICT;
+                 INSERT INTO folders VALUES ('a', 'nextcloud', 'ready', 'meetings/a',
+                    'ro-id', 'https://c/s/ro', 'ro-Passw0rd', 'rw-id', 'https://c/s/rw',
+                    'rw-Passw0rd', 7);
+                 INSERT INTO folders (room, provider, state, created_at)
+                    VALUES ('b', 'nextcloud', 'pending', 8);",
+            )
+            .unwrap();
+        }
+        let records = Records::open(&path).unwrap();
+        let Some(RoomState::Ready(a)) = records.get("a").await.unwrap() else {
+            panic!("room a lost in the migration");
+        };
+        assert_eq!(a.read.password.expose(), "ro-Passw0rd");
+        assert_eq!(a.created_at_unix, 7);
+        // Made by a 0.2 provider: its share ids and path are the handle the host keeps.
+        assert_eq!(a.maker.contract, Contract::V0_2);
+        assert_eq!(
+            (
+                a.maker.digest.as_str(),
+                a.maker.storage.as_str(),
+                a.maker.account.as_str()
+            ),
+            ("", "", "")
+        );
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&a.handle).unwrap(),
+            serde_json::json!({"path": "meetings/a", "read": "ro-id", "read_write": "rw-id"})
+        );
+        records.begin_delete("a").await.unwrap();
+        assert_eq!(
+            records.unfinished().await.unwrap(),
+            [
+                Unfinished::Delete("a".into()),
+                Unfinished::Create("b".into())
+            ]
+        );
+        drop(records);
+        // Opening it again changes nothing.
+        let records = Records::open(&path).unwrap();
+        assert_eq!(records.unfinished().await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_second_pending_create_of_a_room_is_refused() {
+        let records = Records::in_memory().unwrap();
+        records.begin_create("a", &maker()).await.unwrap();
+        let error = records.begin_create("a", &maker()).await.unwrap_err();
+        assert!(error.to_string().contains("UNIQUE"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn room_locks_serialise_a_room_and_are_forgotten_after() {
+        let locks = RoomLocks::default();
+        let first = locks.lock("a").await;
+        let other_room = locks.lock("b").await;
+        let waiting = async {
+            let _second = locks.lock("a").await;
+        };
+        tokio::pin!(waiting);
+        // The second lock of "a" waits while the first is held …
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(50), &mut waiting)
+                .await
+                .is_err()
+        );
+        drop(first);
+        // … and gets it once the first is released.
+        waiting.await;
+        drop(other_room);
+        assert_eq!(locks.rooms(), 0);
+    }
+}

@@ -1,0 +1,478 @@
+//! The records in PostgreSQL, shared by every host of a platform (and the CLI beside them).
+//!
+//! Besides the rows, PostgreSQL gives the hosts what one process gave itself before:
+//! - **one operation per room across hosts**: a session-level advisory lock per room, held on
+//!   a connection of its own while the operation runs ([`Postgres::lock_room`]). A host that
+//!   dies loses its connection, and with it the lock, so another host can clean up after it;
+//! - **one reconcile at a time** ([`Postgres::try_lock_reconcile`]);
+//! - **room events for every host**: a change of a folder record is announced with
+//!   `pg_notify` in the same statement that writes it, and [`listen`] hands every announcement
+//!   to this host's sessions. LISTEN/NOTIFY rather than Redis: the database is already there,
+//!   a notification is sent only if its write commits, and there is one server fewer to run.
+//!
+//! The password is never part of the URL (it is refused there): it comes from
+//! `[host].database_password_file` or `database_password_env`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use sha2::{Digest, Sha256};
+use tokio::sync::broadcast;
+use tokio_postgres::{AsyncMessage, NoTls};
+
+use super::{Stored, Unfinished, Written};
+use crate::events::{CHANNEL, RoomEvent};
+
+mod embedded {
+    refinery::embed_migrations!("src/records/migrations/postgres");
+}
+
+/// The connections to one PostgreSQL database.
+pub struct Postgres {
+    /// For statements: each one is short.
+    queries: Pool,
+    /// For advisory locks, each held by its connection while a room's operation runs; apart,
+    /// so that operations waiting for a room never keep a statement from a connection.
+    locks: Pool,
+    config: tokio_postgres::Config,
+}
+
+/// Statements wait this long for a connection from the pool.
+const POOL_WAIT: Duration = Duration::from_secs(30);
+
+/// The lock key of the reconcile round and of the schema migration (rooms' keys are hashes
+/// and do not collide with these in practice).
+const RECONCILE_KEY: i64 = 0x5346_5245_434f_4e43; // "SFRECONC"
+const MIGRATE_KEY: i64 = 0x5346_4d49_4752_4154; // "SFMIGRAT"
+
+/// The columns [`Stored`] is read from, in its order.
+const SELECT: &str = "SELECT provider, contract, digest, storage, account, state, path, handle,
+        read_url, read_password, read_write_url, read_write_password, created_at
+    FROM folders";
+
+impl Postgres {
+    /// Connects to `url` with `password`, and brings the schema up to date (one host at a
+    /// time: the migration holds an advisory lock).
+    pub async fn connect(url: &str, password: Option<&str>) -> Result<Self, String> {
+        let mut config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| format!("not a PostgreSQL URL: {e}"))?;
+        if config.get_password().is_some() {
+            return Err(
+                "the URL carries a password: give it in database_password_file or \
+                 database_password_env instead, so it is not shown wherever the URL is"
+                    .into(),
+            );
+        }
+        if let Some(password) = password {
+            config.password(password);
+        }
+        config.application_name("shared-folder-host");
+        config.connect_timeout(Duration::from_secs(10));
+        let pool = |size: usize| {
+            let manager = Manager::from_config(
+                config.clone(),
+                NoTls,
+                ManagerConfig {
+                    recycling_method: RecyclingMethod::Fast,
+                },
+            );
+            Pool::builder(manager)
+                .max_size(size)
+                .wait_timeout(Some(POOL_WAIT))
+                .create_timeout(Some(Duration::from_secs(10)))
+                .runtime(deadpool_postgres::Runtime::Tokio1)
+                .build()
+                .map_err(|e| e.to_string())
+        };
+        let postgres = Postgres {
+            queries: pool(16)?,
+            locks: pool(48)?,
+            config,
+        };
+        postgres.migrate().await?;
+        Ok(postgres)
+    }
+
+    async fn migrate(&self) -> Result<(), String> {
+        let (mut client, connection) = self.config.connect(NoTls).await.map_err(describe)?;
+        let driver = tokio::spawn(connection);
+        let migrated = async {
+            client
+                .execute("SELECT pg_advisory_lock($1)", &[&MIGRATE_KEY])
+                .await
+                .map_err(describe)?;
+            embedded::migrations::runner()
+                .run_async(&mut client)
+                .await
+                .map_err(|e| format!("migrating the schema: {e}"))
+        }
+        .await;
+        // Closing the connection releases the lock.
+        drop(client);
+        let _ = driver.await;
+        migrated.map(drop)
+    }
+
+    /// A connection for statements.
+    pub async fn client(&self) -> Result<Object, String> {
+        self.queries.get().await.map_err(|e| e.to_string())
+    }
+
+    pub async fn get(&self, room: &str) -> Result<Option<Stored>, String> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(&format!("{SELECT} WHERE room = $1"), &[&room])
+            .await
+            .map_err(describe)?;
+        row.map(|row| -> Result<Stored, tokio_postgres::Error> {
+            Ok(Stored {
+                provider: row.try_get(0)?,
+                contract: row.try_get(1)?,
+                digest: row.try_get(2)?,
+                storage: row.try_get(3)?,
+                account: row.try_get(4)?,
+                state: row.try_get(5)?,
+                path: row.try_get(6)?,
+                handle: row.try_get(7)?,
+                read_url: row.try_get(8)?,
+                read_password: row.try_get(9)?,
+                read_write_url: row.try_get(10)?,
+                read_write_password: row.try_get(11)?,
+                created_at: row.try_get(12)?,
+            })
+        })
+        .transpose()
+        .map_err(describe)
+    }
+
+    pub async fn unfinished(&self) -> Result<Vec<Unfinished>, String> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT room, state FROM folders WHERE state IN ('pending', 'deleting')
+                 ORDER BY room",
+                &[],
+            )
+            .await
+            .map_err(describe)?;
+        rows.iter()
+            .map(|row| Ok(Unfinished::of(row.try_get(0)?, row.try_get(1)?)))
+            .collect::<Result<_, tokio_postgres::Error>>()
+            .map_err(describe)
+    }
+
+    pub async fn count(&self) -> Result<i64, String> {
+        let client = self.client().await?;
+        let row = client
+            .query_one("SELECT COUNT(*) FROM folders WHERE state = 'ready'", &[])
+            .await
+            .map_err(describe)?;
+        row.try_get(0).map_err(describe)
+    }
+
+    pub async fn begin_create(&self, room: &str, written: &Written<'_>) -> Result<(), String> {
+        let maker = written.maker;
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO folders (room, provider, contract, digest, storage, account, state,
+                     created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7)",
+                &[
+                    &room,
+                    &maker.provider,
+                    &maker.contract.to_string(),
+                    &maker.digest,
+                    &maker.storage,
+                    &maker.account,
+                    &written.created_at,
+                ],
+            )
+            .await
+            .map(drop)
+            .map_err(describe)
+    }
+
+    /// Writes the record and announces it, in one statement.
+    pub async fn finish_create(&self, room: &str, written: &Written<'_>) -> Result<(), String> {
+        let maker = written.maker;
+        let event = RoomEvent::folder(room).payload();
+        let client = self.client().await?;
+        client
+            .execute(
+                "WITH written AS (
+                     INSERT INTO folders (room, provider, contract, digest, storage, account,
+                         state, path, handle, read_url, read_password, read_write_url,
+                         read_write_password, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, 'ready', $7, $8, $9, $10, $11, $12, $13)
+                     ON CONFLICT (room) DO UPDATE SET provider = $2, contract = $3,
+                         digest = $4, storage = $5, account = $6, state = 'ready', path = $7,
+                         handle = $8, read_url = $9, read_password = $10,
+                         read_write_url = $11, read_write_password = $12, created_at = $13
+                     RETURNING room)
+                 SELECT pg_notify($14, $15) FROM written",
+                &[
+                    &room,
+                    &maker.provider,
+                    &maker.contract.to_string(),
+                    &maker.digest,
+                    &maker.storage,
+                    &maker.account,
+                    &written.path,
+                    &written.handle,
+                    &written.read_url,
+                    &written.read_password,
+                    &written.read_write_url,
+                    &written.read_write_password,
+                    &written.created_at,
+                    &CHANNEL,
+                    &event,
+                ],
+            )
+            .await
+            .map(drop)
+            .map_err(describe)
+    }
+
+    /// Marks a ready record as being deleted and announces it, in one statement; whether it
+    /// was ready.
+    pub async fn begin_delete(&self, room: &str) -> Result<bool, String> {
+        let event = RoomEvent::folder(room).payload();
+        let client = self.client().await?;
+        client
+            .execute(
+                "WITH changed AS (
+                     UPDATE folders SET state = 'deleting' WHERE room = $1 AND state = 'ready'
+                     RETURNING room)
+                 SELECT pg_notify($2, $3) FROM changed",
+                &[&room, &CHANNEL, &event],
+            )
+            .await
+            .map(|rows| rows > 0)
+            .map_err(describe)
+    }
+
+    pub async fn remove(&self, room: &str) -> Result<(), String> {
+        let client = self.client().await?;
+        client
+            .execute("DELETE FROM folders WHERE room = $1", &[&room])
+            .await
+            .map(drop)
+            .map_err(describe)
+    }
+
+    /// Every room with stored passwords, and them as stored.
+    pub async fn passwords(&self) -> Result<Vec<(String, String, String)>, String> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT room, read_password, read_write_password FROM folders
+                 WHERE read_password IS NOT NULL AND read_write_password IS NOT NULL",
+                &[],
+            )
+            .await
+            .map_err(describe)?;
+        rows.iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+            .collect::<Result<_, tokio_postgres::Error>>()
+            .map_err(describe)
+    }
+
+    /// Replaces a room's stored passwords, if they are still `before`.
+    pub async fn replace_passwords(
+        &self,
+        room: &str,
+        before: (&str, &str),
+        after: (&str, &str),
+    ) -> Result<bool, String> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "UPDATE folders SET read_password = $4, read_write_password = $5
+                 WHERE room = $1 AND read_password = $2 AND read_write_password = $3",
+                &[&room, &before.0, &before.1, &after.0, &after.1],
+            )
+            .await
+            .map(|rows| rows > 0)
+            .map_err(describe)
+    }
+
+    pub async fn ping(&self) -> Result<(), String> {
+        let client = self.client().await?;
+        client
+            .query_one("SELECT 1", &[])
+            .await
+            .map(drop)
+            .map_err(describe)
+    }
+
+    /// Waits until no other host (or task) holds `room`'s lock, and holds it.
+    pub async fn lock_room(&self, room: &str) -> Result<AdvisoryLock, String> {
+        let key = room_key(room);
+        let mut lock = AdvisoryLock {
+            client: Some(self.locks.get().await.map_err(|e| e.to_string())?),
+            key,
+            held: false,
+        };
+        // Until it is held, dropping `lock` (this future cancelled) closes its connection, so
+        // that a lock granted after the wait was given up is not kept by the pool.
+        if let Some(client) = &lock.client {
+            client
+                .execute("SELECT pg_advisory_lock($1)", &[&key])
+                .await
+                .map_err(describe)?;
+        }
+        lock.held = true;
+        Ok(lock)
+    }
+
+    /// The reconcile lock, if no other host holds it now.
+    pub async fn try_lock_reconcile(&self) -> Result<Option<AdvisoryLock>, String> {
+        self.try_lock(RECONCILE_KEY).await
+    }
+
+    /// `room`'s lock, if nobody holds it now.
+    pub async fn try_lock_room(&self, room: &str) -> Result<Option<AdvisoryLock>, String> {
+        self.try_lock(room_key(room)).await
+    }
+
+    async fn try_lock(&self, key: i64) -> Result<Option<AdvisoryLock>, String> {
+        let mut lock = AdvisoryLock {
+            client: Some(self.locks.get().await.map_err(|e| e.to_string())?),
+            key,
+            held: false,
+        };
+        let Some(client) = &lock.client else {
+            return Ok(None);
+        };
+        let row = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+            .await
+            .map_err(describe)?;
+        let taken: bool = row.try_get(0).map_err(describe)?;
+        lock.held = taken;
+        Ok(taken.then_some(lock))
+    }
+}
+
+/// An advisory lock held by a connection of its own. Dropping it unlocks it and gives the
+/// connection back (or, if that cannot be done, closes the connection, which unlocks too).
+pub struct AdvisoryLock {
+    client: Option<Object>,
+    key: i64,
+    /// Whether the lock was granted; a lock not (yet) granted closes its connection on drop.
+    held: bool,
+}
+
+impl Drop for AdvisoryLock {
+    fn drop(&mut self) {
+        let Some(client) = self.client.take() else {
+            return;
+        };
+        let runtime = tokio::runtime::Handle::try_current();
+        match runtime {
+            Ok(runtime) if self.held => {
+                let key = self.key;
+                runtime.spawn(async move {
+                    let unlocked = client
+                        .query_one("SELECT pg_advisory_unlock($1)", &[&key])
+                        .await
+                        .and_then(|row| row.try_get::<_, bool>(0));
+                    if !matches!(unlocked, Ok(true)) {
+                        drop(Object::take(client));
+                    }
+                });
+            }
+            _ => drop(Object::take(client)),
+        }
+    }
+}
+
+/// A room's advisory lock key: the first 8 bytes of a SHA-256 of its id.
+fn room_key(room: &str) -> i64 {
+    let digest = Sha256::new()
+        .chain_update(b"shared-folder room\0")
+        .chain_update(room.as_bytes())
+        .finalize();
+    let mut key = [0u8; 8];
+    key.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(key)
+}
+
+/// Hands every room event announced on the database to `events`, for as long as `events`
+/// has receivers. After every (re)connection it sends [`RoomEvent::Resync`]: announcements made
+/// while it was away are lost, so sessions are brought up to date instead.
+pub async fn listen(config: tokio_postgres::Config, events: broadcast::Sender<RoomEvent>) {
+    let mut wait = Duration::from_millis(200);
+    while events.receiver_count() > 0 {
+        match config.connect(NoTls).await {
+            Ok((client, mut connection)) => {
+                let (found, mut notifications) = tokio::sync::mpsc::unbounded_channel();
+                let driver = tokio::spawn(async move {
+                    while let Some(message) =
+                        std::future::poll_fn(|cx| connection.poll_message(cx)).await
+                    {
+                        match message {
+                            Ok(AsyncMessage::Notification(n)) => {
+                                if found.send(n.payload().to_owned()).is_err() {
+                                    break;
+                                }
+                            }
+                            Ok(_) => {}
+                            Err(error) => {
+                                tracing::warn!(error = %describe(error), "lost the database's event connection");
+                                break;
+                            }
+                        }
+                    }
+                });
+                match client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
+                    Ok(()) => {
+                        wait = Duration::from_millis(200);
+                        let _ = events.send(RoomEvent::Resync);
+                        while let Some(payload) = notifications.recv().await {
+                            match RoomEvent::parse(&payload) {
+                                Some(event) => {
+                                    if events.send(event).is_err() {
+                                        break;
+                                    }
+                                }
+                                None => tracing::warn!(
+                                    "an event on the database that is not one of ours"
+                                ),
+                            }
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(error = %describe(error), "could not listen for room events");
+                    }
+                }
+                driver.abort();
+            }
+            Err(error) => {
+                tracing::warn!(error = %describe(error), "could not connect for room events; trying again");
+            }
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(Duration::from_secs(5));
+    }
+}
+
+impl Postgres {
+    /// What [`listen`] connects with.
+    pub fn listen_config(&self) -> tokio_postgres::Config {
+        self.config.clone()
+    }
+}
+
+/// A database error with PostgreSQL's own message and code, when it sent one.
+pub fn describe(error: tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => match std::error::Error::source(&error) {
+            Some(source) => format!("{error}: {source}"),
+            None => error.to_string(),
+        },
+    }
+}
