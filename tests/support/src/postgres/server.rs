@@ -283,3 +283,28 @@ fn read(log: &Path) -> String {
     std::fs::read_to_string(log)
         .unwrap_or_else(|e| format!("(the log {} is unreadable: {e})", log.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_port_taken_meanwhile_is_told_apart_from_a_failure() {
+        let folder = tempfile::Builder::new()
+            .prefix("shared-folder-pg-")
+            .tempdir_in(temporary_root())
+            .expect("a temporary folder");
+        if running_as_root() {
+            give_to_system_user(folder.path());
+        }
+        initdb(folder.path());
+        let taken = TcpListener::bind(("127.0.0.1", 0)).expect("a port");
+        let port = taken.local_addr().expect("its address").port();
+        let log = folder.path().join("server.log");
+        let mut server = spawn(folder.path(), port, &log);
+        let ready = wait_until_ready(&mut server, folder.path(), port, &log);
+        let _ = server.kill();
+        let _ = server.wait();
+        assert!(matches!(ready, Ready::PortTaken), "{}", read(&log));
+    }
+}
