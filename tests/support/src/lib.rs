@@ -1,14 +1,15 @@
 //! What the shared-folder tests and the benchmark share: a NextCloud stand-in server
 //! ([`standin`]) and an OpenCloud one ([`opencloud`]), both behind one face for the tests that
 //! run against every provider ([`stand_ins`]), the one way to set up a host on them
-//! ([`TestHost`]), an HTTP client for tests, public-link access as a participant, and the
-//! fixture provider component.
+//! ([`TestHost`]), an HTTP client for tests, public-link access as a participant, a private
+//! PostgreSQL server per test ([`postgres`]), and the fixture provider component.
 //!
 //! The host's own integration tests use it too (a dev-dependency of the host on a crate that
 //! depends on the host: Cargo allows that cycle for tests).
 
 pub mod client;
 pub mod opencloud;
+pub mod postgres;
 pub mod public_link;
 pub mod stand_ins;
 pub mod standin;
