@@ -77,25 +77,28 @@ pub struct OpenError {
 }
 
 impl Keys {
-    /// Reads keys from `text` (one base64 key per line; blank lines and `#` comments
-    /// skipped). `source` names where the text came from, for errors.
+    /// Reads keys from `text`: base64 keys, one per line or separated by commas or spaces;
+    /// blank lines and `#` comment lines skipped. `source` names where the text came from, for errors.
     pub fn parse(text: &str, source: &str) -> Result<Self, KeyError> {
         let fail = |problem: String| KeyError {
             origin: source.to_owned(),
             problem,
         };
         let mut keys = Vec::new();
-        for (number, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
+        // Keys are separated by lines (a file), or by commas or spaces (an environment
+        // variable); `#` starts a comment line.
+        let words = text
+            .lines()
+            .filter(|line| !line.trim_start().starts_with('#'))
+            .flat_map(|line| line.split([',', ' ', '\t']))
+            .filter(|word| !word.is_empty());
+        for (number, word) in words.enumerate() {
             let bytes = STANDARD
-                .decode(line)
-                .map_err(|_| fail(format!("line {} is not base64", number + 1)))?;
+                .decode(word)
+                .map_err(|_| fail(format!("key {} is not base64", number + 1)))?;
             let bytes: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| {
                 fail(format!(
-                    "line {} is {} bytes; a key is 32 (`head -c 32 /dev/urandom | base64`)",
+                    "key {} is {} bytes; a key is 32 (`head -c 32 /dev/urandom | base64`)",
                     number + 1,
                     b.len()
                 ))
@@ -309,10 +312,16 @@ mod tests {
     fn bad_key_text_is_named_without_showing_it() {
         let error = Keys::parse("# comment\nbm90IGEga2V5\n", "records_key_env (K)").unwrap_err();
         assert_eq!(error.origin, "records_key_env (K)");
-        assert!(error.problem.contains("line 2 is 9 bytes"), "{error}");
+        assert!(error.problem.contains("key 1 is 9 bytes"), "{error}");
         assert!(!error.to_string().contains("bm90IGEga2V5"));
         assert!(Keys::parse("\n\n", "x").is_err());
         assert!(Keys::parse("not base64!", "x").is_err());
+        let two = format!(
+            "{}, {}",
+            STANDARD.encode([1u8; 32]),
+            STANDARD.encode([2u8; 32])
+        );
+        assert_eq!(Keys::parse(&two, "env").unwrap().keys.len(), 2);
         let debug = format!("{:?}", keys(&[[9; 32]]));
         assert!(!debug.contains(&STANDARD.encode([9u8; 32])), "{debug}");
     }
