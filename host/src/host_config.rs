@@ -11,7 +11,7 @@
 //! #   records_key_env): base64 32-byte keys, one per line, the first seals. Required with
 //! #   PostgreSQL; an SQLite file without one gets `<database>.key` beside it
 //! component_cache = "component-cache" # compiled components, by content digest
-//! ca_bundle = "/etc/ssl/private-ca.pem" # more CAs for the storage's certificate
+//! ca_bundle = "/etc/ssl/private-ca.pem" # more CAs for the storage's (and database's) certificate
 //! allow_plain_http = false            # true: accept an http:// `url` (with a warning)
 //! storage_session = true              # keep the storage's session cookies (see outbound.rs)
 //! listen = "127.0.0.1:8080"           # `serve`
@@ -281,6 +281,7 @@ impl HostTable {
         Ok(Database::Postgres {
             url: url.to_owned(),
             password,
+            ca_bundle: self.ca_bundle.as_ref().map(|p| base.join(&p.0)),
         })
     }
 

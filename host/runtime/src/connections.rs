@@ -89,13 +89,7 @@ impl Connections {
     /// A pool trusting the system's roots and `settings.ca_bundle`, connecting within
     /// `connect_timeout`.
     pub fn new(settings: &ConnectionSettings, connect_timeout: Duration) -> Result<Self, TlsError> {
-        let roots = roots(settings.ca_bundle.as_deref())?;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| TlsError::Setup(e.to_string()))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+        let tls = tls_config(settings.ca_bundle.as_deref())?;
         let mut tcp = HttpConnector::new();
         // Without it, a request written in two parts waits ~40 ms for the peer's delayed ACK.
         tcp.set_nodelay(true);
@@ -134,6 +128,18 @@ impl Connections {
             .boxed_unsync()
         }))
     }
+}
+
+/// The TLS set-up of the host's clients: the system's trusted roots plus `bundle`'s, with
+/// rustls' safe defaults (the host's database connection uses it too).
+pub fn tls_config(bundle: Option<&Path>) -> Result<rustls::ClientConfig, TlsError> {
+    let roots = roots(bundle)?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError::Setup(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
 
 /// The system's trusted roots, plus the bundle's.

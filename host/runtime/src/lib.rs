@@ -93,7 +93,7 @@ mod sandbox;
 mod secret;
 
 pub use config::{SharedFolderConfig, StorageUrl, from_toml};
-pub use connections::{ConnectionSettings, Connections, TlsError};
+pub use connections::{ConnectionSettings, Connections, TlsError, tls_config};
 pub use contract::{Contract, FieldProblem, ProviderError, Setting, SettingValue};
 pub use credentials::{Credentials, TokenSource};
 pub use engine::content_digest;

@@ -84,10 +84,12 @@ pub struct RecordsError {
 pub enum Database {
     /// An SQLite file.
     File(PathBuf),
-    /// A PostgreSQL database: its URL (without password) and the password.
+    /// A PostgreSQL database: its URL (without password), the password, and a bundle of CA
+    /// certificates trusted for its TLS besides the system's.
     Postgres {
         url: String,
         password: Option<Secret>,
+        ca_bundle: Option<PathBuf>,
     },
 }
 
@@ -205,18 +207,29 @@ impl Records {
     }
 
     /// Connects to a PostgreSQL database at `url` (no password in it) and brings its schema
-    /// up to date.
+    /// up to date. TLS, when the URL asks for it, trusts the system's roots.
     pub async fn connect(
         url: &str,
         password: Option<&Secret>,
         keys: Keys,
     ) -> Result<Self, RecordsError> {
-        let store = Postgres::connect(url, password.map(Secret::expose))
+        Self::connect_trusting(url, password, None, keys).await
+    }
+
+    async fn connect_trusting(
+        url: &str,
+        password: Option<&Secret>,
+        ca_bundle: Option<&Path>,
+        keys: Keys,
+    ) -> Result<Self, RecordsError> {
+        let fail = |message: String| RecordsError {
+            location: url.to_owned(),
+            message,
+        };
+        let tls = shared_folder_runtime::tls_config(ca_bundle).map_err(|e| fail(e.to_string()))?;
+        let store = Postgres::connect(url, password.map(Secret::expose), tls)
             .await
-            .map_err(|message| RecordsError {
-                location: url.to_owned(),
-                message,
-            })?;
+            .map_err(fail)?;
         Ok(Self::with(
             Store::Postgres(Arc::new(store)),
             keys,
@@ -228,9 +241,11 @@ impl Records {
     pub async fn open_database(database: &Database, keys: Keys) -> Result<Self, RecordsError> {
         match database {
             Database::File(path) => Self::open_file(path, keys),
-            Database::Postgres { url, password } => {
-                Self::connect(url, password.as_ref(), keys).await
-            }
+            Database::Postgres {
+                url,
+                password,
+                ca_bundle,
+            } => Self::connect_trusting(url, password.as_ref(), ca_bundle.as_deref(), keys).await,
         }
     }
 

@@ -11,7 +11,12 @@
 //!   a notification is sent only if its write commits, and there is one server fewer to run.
 //!
 //! The password is never part of the URL (it is refused there): it comes from
-//! `[host].database_password_file` or `database_password_env`.
+//! `[host].database_password_file` or `database_password_env`. TLS is used when the URL asks
+//! for it (`sslmode=require`, or `prefer`: when the server offers it), and then the server's
+//! certificate and name are verified against the system's roots and `[host].ca_bundle` — more
+//! than libpq's `require`, which does not verify. Without `sslmode` the connection is plain
+//! (a unix socket, loopback or a private network), as Debian's own cluster would otherwise
+//! be refused for its self-signed certificate.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -19,7 +24,9 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use sha2::{Digest, Sha256};
 use tokio::sync::broadcast;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::AsyncMessage;
+use tokio_postgres::config::SslMode;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{Stored, Unfinished, Written};
 use crate::events::{CHANNEL, RoomEvent};
@@ -36,6 +43,7 @@ pub struct Postgres {
     /// so that operations waiting for a room never keep a statement from a connection.
     locks: Pool,
     config: tokio_postgres::Config,
+    tls: MakeRustlsConnect,
 }
 
 /// Statements wait this long for a connection from the pool.
@@ -54,9 +62,17 @@ const SELECT: &str = "SELECT provider, contract, digest, storage, account, state
 impl Postgres {
     /// Connects to `url` with `password`, and brings the schema up to date (one host at a
     /// time: the migration holds an advisory lock).
-    pub async fn connect(url: &str, password: Option<&str>) -> Result<Self, String> {
+    pub async fn connect(
+        url: &str,
+        password: Option<&str>,
+        tls: rustls::ClientConfig,
+    ) -> Result<Self, String> {
         let mut config = tokio_postgres::Config::from_str(url)
             .map_err(|e| format!("not a PostgreSQL URL: {e}"))?;
+        if !url.contains("sslmode=") {
+            config.ssl_mode(SslMode::Disable);
+        }
+        let tls = MakeRustlsConnect::new(tls);
         if config.get_password().is_some() {
             return Err(
                 "the URL carries a password: give it in database_password_file or \
@@ -72,7 +88,7 @@ impl Postgres {
         let pool = |size: usize| {
             let manager = Manager::from_config(
                 config.clone(),
-                NoTls,
+                tls.clone(),
                 ManagerConfig {
                     recycling_method: RecyclingMethod::Fast,
                 },
@@ -89,13 +105,18 @@ impl Postgres {
             queries: pool(16)?,
             locks: pool(48)?,
             config,
+            tls,
         };
         postgres.migrate().await?;
         Ok(postgres)
     }
 
     async fn migrate(&self) -> Result<(), String> {
-        let (mut client, connection) = self.config.connect(NoTls).await.map_err(describe)?;
+        let (mut client, connection) = self
+            .config
+            .connect(self.tls.clone())
+            .await
+            .map_err(describe)?;
         let driver = tokio::spawn(connection);
         let migrated = async {
             client
@@ -403,10 +424,13 @@ fn room_key(room: &str) -> i64 {
 /// Hands every room event announced on the database to `events`, for as long as `events`
 /// has receivers. After every (re)connection it sends [`RoomEvent::Resync`]: announcements made
 /// while it was away are lost, so sessions are brought up to date instead.
-pub async fn listen(config: tokio_postgres::Config, events: broadcast::Sender<RoomEvent>) {
+pub async fn listen(
+    (config, tls): (tokio_postgres::Config, MakeRustlsConnect),
+    events: broadcast::Sender<RoomEvent>,
+) {
     let mut wait = Duration::from_millis(200);
     while events.receiver_count() > 0 {
-        match config.connect(NoTls).await {
+        match config.connect(tls.clone()).await {
             Ok((client, mut connection)) => {
                 let (found, mut notifications) = tokio::sync::mpsc::unbounded_channel();
                 let driver = tokio::spawn(async move {
@@ -461,8 +485,8 @@ pub async fn listen(config: tokio_postgres::Config, events: broadcast::Sender<Ro
 
 impl Postgres {
     /// What [`listen`] connects with.
-    pub fn listen_config(&self) -> tokio_postgres::Config {
-        self.config.clone()
+    pub fn listen_config(&self) -> (tokio_postgres::Config, MakeRustlsConnect) {
+        (self.config.clone(), self.tls.clone())
     }
 }
 
