@@ -1,13 +1,18 @@
 //! What operators ask of `serve`: `/metrics` in the Prometheus text format, counting what the
-//! service did.
+//! service did, and `/ready`, which fails while the database or the provider is not usable.
 
 mod common;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Server, Setup};
 use serde_json::json;
-use shared_folder_test_support::{Fault, FaultRule, Options, StandIn, Step};
+use shared_folder_host::runtime::SandboxLimits;
+use shared_folder_host::service::{self, Service};
+use shared_folder_host::{Limits, Secret};
+use shared_folder_test_support::client::{self, Reply};
+use shared_folder_test_support::{Fault, FaultRule, Options, StandIn, Step, TestHost, test_limits};
 
 const FOLDER: &str = "/v1/events/room-1/shared_folder";
 
@@ -171,4 +176,99 @@ async fn metrics_count_calls_storage_answers_swaps_and_sessions() {
     ] {
         assert!(!text.contains(secret), "{secret:?} in:\n{text}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_when_database_and_provider_answer_and_not_when_the_database_is_broken() {
+    let standin = StandIn::start(Options::default()).await.unwrap();
+    let setup = Setup::new(&standin, "");
+    let server = setup.serve();
+
+    let ready = server.call_as(None, "GET", "/ready", None).await;
+    assert_eq!(ready.status, 200, "{}", ready.text());
+    assert_eq!(ready.json()["status"], "ready");
+    assert_eq!(ready.json()["provider"]["name"], "nextcloud");
+    assert_eq!(ready.json()["folders"], 0);
+
+    // The database overwritten under the running service — the file, its write-ahead log and
+    // its shared index, in place (the service maps the index: it must not shrink) — so that
+    // its next read finds no database.
+    assert!(setup.path("shared-folders.sqlite3").exists());
+    for suffix in ["", "-wal", "-shm"] {
+        let file = setup.path(&format!("shared-folders.sqlite3{suffix}"));
+        let Ok(length) = std::fs::metadata(&file).map(|m| m.len()) else {
+            continue;
+        };
+        let mut open = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+        std::io::Write::write_all(&mut open, &vec![0x5a; length as usize]).unwrap();
+    }
+    let broken = server.call_as(None, "GET", "/ready", None).await;
+    assert_eq!(broken.status, 503, "{}", broken.text());
+    assert_eq!(broken.json()["code"], "not_ready");
+    let message = broken.json()["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("database"), "{message}");
+    assert!(server.log().contains("not ready"), "{}", server.log());
+    // The process still serves what needs no database.
+    assert_eq!(
+        server.call_as(None, "GET", "/metrics", None).await.status,
+        200
+    );
+}
+
+/// Serves `service` on a port of its own, in this process; its base URL.
+async fn serve_here(service: Arc<Service>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(service::serve(
+        listener,
+        service,
+        std::future::pending(),
+        Duration::from_secs(1),
+    ));
+    base
+}
+
+async fn get(url: &str) -> Reply {
+    client::send("GET", url, None, &[], b"").await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_ready_while_no_instance_of_the_provider_can_be_made() {
+    let standin = StandIn::start(Options::default()).await.unwrap();
+    let serve = |limits: Limits| {
+        // On-demand instances: the pooling allocator would refuse the component at load.
+        let folders = TestHost::on(&standin).limits(limits).pooling(false).build();
+        let service = Service::new(
+            Arc::new(folders),
+            vec![Secret::new(common::TOKEN)],
+            Duration::from_secs(60),
+        );
+        serve_here(Arc::new(service))
+    };
+
+    let usable = serve(test_limits()).await;
+    let ready = get(&format!("{usable}/ready")).await;
+    assert_eq!(ready.status, 200, "{}", ready.text());
+
+    // One page of memory: no instance of the component fits (its initial memory is larger),
+    // so no call could run. The runtime starts anyway — it runs no guest code until asked.
+    let starved = Limits {
+        sandbox: SandboxLimits {
+            memory_bytes: 64 << 10,
+            ..SandboxLimits::default()
+        },
+        ..test_limits()
+    };
+    let unusable = serve(starved).await;
+    let refused = get(&format!("{unusable}/ready")).await;
+    assert_eq!(refused.status, 503, "{}", refused.text());
+    let body = refused.json();
+    assert_eq!(body["code"], "not_ready", "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("provider") && message.contains("instantiation"),
+        "{message}"
+    );
+    // The database is fine, and /health says the process is alive.
+    assert_eq!(get(&format!("{unusable}/health")).await.status, 200);
 }

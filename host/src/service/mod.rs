@@ -1,12 +1,14 @@
 //! The host as a service (`shared-folder-host serve`): the controller's REST API
 //! ([`rest`]), participants' WebSockets ([`socket`]) and the signaling state behind them
-//! ([`signaling`]), over one [`SharedFolders`]; for operators, `/metrics` ([`metrics`]).
+//! ([`signaling`]), over one [`SharedFolders`]; for operators, `/metrics` ([`metrics`])
+//! and `/ready` ([`readiness`]).
 //!
 //! A controller embedding the library can mount [`Service::router`] in its own server; the
 //! binary runs it with [`serve`], which stops gracefully: on the shutdown signal it stops
 //! accepting, closes the WebSockets, and lets calls in flight finish (up to a grace period).
 
 pub mod metrics;
+pub mod readiness;
 mod refused_heads;
 pub mod rest;
 pub mod signaling;
@@ -111,6 +113,7 @@ fn routes() -> Vec<Route> {
             rest::set_role,
         ),
         route(Method::GET, "/v1/events/{room}/signaling", socket::join),
+        route(Method::GET, "/ready", readiness::ready),
         route(Method::GET, "/metrics", metrics::render),
     ]
 }
