@@ -1,13 +1,14 @@
 //! The host as a service (`shared-folder-host serve`): the controller's REST API
 //! ([`rest`]), participants' WebSockets ([`socket`]) and the signaling state behind them
-//! ([`signaling`]), over one [`SharedFolders`]; for operators, `/metrics` ([`metrics`])
-//! and `/ready` ([`readiness`]).
+//! ([`signaling`]), over one [`SharedFolders`]; for operators, `/metrics` ([`metrics`]),
+//! `/ready` ([`readiness`]) and the API's description, `/openapi.json` ([`openapi`]).
 //!
 //! A controller embedding the library can mount [`Service::router`] in its own server; the
 //! binary runs it with [`serve`], which stops gracefully: on the shutdown signal it stops
 //! accepting, closes the WebSockets, and lets calls in flight finish (up to a grace period).
 
 pub mod metrics;
+pub mod openapi;
 pub mod readiness;
 mod refused_heads;
 pub mod rest;
@@ -98,7 +99,8 @@ where
 }
 
 /// Every route of the service, one method each: [`Service::router`] is built from this list,
-/// and [`route_table`] tells them.
+/// and the OpenAPI document ([`openapi`]) must describe exactly these ([`route_table`];
+/// `tests/openapi.rs`), so a route cannot be added without its description.
 fn routes() -> Vec<Route> {
     const FOLDER: &str = "/v1/events/{room}/shared_folder";
     vec![
@@ -115,6 +117,7 @@ fn routes() -> Vec<Route> {
         route(Method::GET, "/v1/events/{room}/signaling", socket::join),
         route(Method::GET, "/ready", readiness::ready),
         route(Method::GET, "/metrics", metrics::render),
+        route(Method::GET, "/openapi.json", openapi::document),
     ]
 }
 
