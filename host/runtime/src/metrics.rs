@@ -1,5 +1,5 @@
 //! What the runtime tells an operator: its calls, the storage's answers, swaps, instantiation
-//! and compile times, recorded through the [`metrics`](::metrics) facade where they happen.
+//! and compile times, recorded through the `metrics` facade where they happen.
 //!
 //! The runtime installs no recorder: a controller that collects no metrics pays a check of a
 //! global per measurement and nothing else, and one that does installs the recorder of its
@@ -52,12 +52,14 @@ pub fn describe() {
     describe_counter!(
         STORAGE_RESPONSES,
         Unit::Count,
-        "Answers of the storage to the providers' requests, by provider and HTTP status (none: no answer)."
+        "Answers of the storage to the providers' requests, by provider and HTTP status \
+         (none: no answer)."
     );
     describe_counter!(
         PROVIDER_SWAPS,
         Unit::Count,
-        "Changes of what serves new rooms (swap: component; reconfigure: settings), by provider and outcome."
+        "Changes of what serves new rooms (swap: component; reconfigure: settings), by \
+         provider and outcome."
     );
     describe_histogram!(
         INSTANTIATION_SECONDS,
@@ -107,16 +109,30 @@ pub(crate) fn call_finished(
     failure: Option<ErrorKind>,
 ) {
     let outcome = failure.map_or("ok", self::outcome);
-    counter!(PROVIDER_CALLS, "provider" => provider.to_owned(), "operation" => operation.label(), "outcome" => outcome)
-        .increment(1);
-    histogram!(PROVIDER_CALL_SECONDS, "provider" => provider.to_owned(), "operation" => operation.label())
-        .record(took);
+    counter!(
+        PROVIDER_CALLS,
+        "provider" => provider.to_owned(),
+        "operation" => operation.label(),
+        "outcome" => outcome
+    )
+    .increment(1);
+    histogram!(
+        PROVIDER_CALL_SECONDS,
+        "provider" => provider.to_owned(),
+        "operation" => operation.label()
+    )
+    .record(took);
 }
 
 /// Counts an answer of the storage (`None`: none came) to a request of `provider`'s.
 pub(crate) fn storage_answered(provider: &str, status: Option<http::StatusCode>) {
     let status = status.map_or_else(|| "none".to_owned(), |s| s.as_u16().to_string());
-    counter!(STORAGE_RESPONSES, "provider" => provider.to_owned(), "status" => status).increment(1);
+    counter!(
+        STORAGE_RESPONSES,
+        "provider" => provider.to_owned(),
+        "status" => status
+    )
+    .increment(1);
 }
 
 /// Records how long making an instance of `provider` took.
@@ -136,8 +152,13 @@ pub(crate) fn swapped(provider: &str, change: Change, made: bool) {
         Change::Reconfigure => "reconfigure",
     };
     let outcome = if made { "ok" } else { "refused" };
-    counter!(PROVIDER_SWAPS, "provider" => provider.to_owned(), "change" => change, "outcome" => outcome)
-        .increment(1);
+    counter!(
+        PROVIDER_SWAPS,
+        "provider" => provider.to_owned(),
+        "change" => change,
+        "outcome" => outcome
+    )
+    .increment(1);
 }
 
 /// The `outcome` label of a failure: one word per [`ErrorKind`], the storage's status only

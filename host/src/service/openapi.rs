@@ -5,8 +5,8 @@
 //! generated from annotations: the shapes it describes come from the runtime crate (the folder
 //! views of [`shared_folder_runtime::roles`]), which stays free of web-framework code, and
 //! every answer is one JSON object built in a handler. `tests/openapi.rs` keeps it honest: it
-//! must describe exactly the routes [`super::routes`] lists — which the router is built from —
-//! and real answers must fit its schemas.
+//! must describe exactly the routes [`super::route_table`] lists — the table the router is
+//! built from — and real answers must fit its schemas.
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
