@@ -332,6 +332,10 @@ async fn serve(config: HostConfig, config_path: &Path) -> Result<(), Failure> {
             "[host].api_tokens: serve needs at least one token for the controller",
         ));
     }
+    // Counted from the start: the provider's validate and the first recovery too.
+    if let Err(error) = service::metrics::install() {
+        tracing::warn!(%error, "GET /metrics will answer 503");
+    }
     let folders = Arc::new(host(&config).await?);
     let _reloads = reload::watch(
         Arc::clone(&folders),

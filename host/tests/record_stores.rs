@@ -107,7 +107,10 @@ async fn crash_recovery_rows_behave_the_same_in_sqlite_and_postgresql() {
             "{store}"
         );
         let second = records.begin_create("a", &maker()).await;
-        assert!(second.is_err(), "{store}: a second pending create of a room");
+        assert!(
+            second.is_err(),
+            "{store}: a second pending create of a room"
+        );
         records.finish_create(&record("a")).await.unwrap();
         assert_eq!(
             records.get("a").await.unwrap(),
@@ -147,7 +150,10 @@ async fn share_passwords_are_sealed_at_rest_and_survive_a_key_rotation() {
         records.finish_create(&record("room")).await.unwrap();
         for column in ["read_password", "read_write_password"] {
             let stored = stores.raw(store, "room", column);
-            assert!(stored.starts_with("sealed:v1:"), "{store} {column}: {stored}");
+            assert!(
+                stored.starts_with("sealed:v1:"),
+                "{store} {column}: {stored}"
+            );
             assert!(!stored.contains("Passw0rd"), "{store} {column} in clear");
         }
     }
@@ -159,7 +165,11 @@ async fn share_passwords_are_sealed_at_rest_and_survive_a_key_rotation() {
             "{store}: read with the old key"
         );
         assert_eq!(records.rekey().await.unwrap(), 1, "{store}");
-        assert_eq!(records.rekey().await.unwrap(), 0, "{store}: nothing left to seal");
+        assert_eq!(
+            records.rekey().await.unwrap(),
+            0,
+            "{store}: nothing left to seal"
+        );
     }
     for (store, records) in stores.open(&[2]).await {
         assert_eq!(
@@ -173,7 +183,10 @@ async fn share_passwords_are_sealed_at_rest_and_survive_a_key_rotation() {
     for (store, records) in stores.open(&[1]).await {
         let error = records.get("room").await.unwrap_err().to_string();
         assert!(error.contains("does not open"), "{store}: {error}");
-        assert!(!error.contains("Passw0rd") && !error.contains(&key_text(2)), "{error}");
+        assert!(
+            !error.contains("Passw0rd") && !error.contains(&key_text(2)),
+            "{error}"
+        );
     }
 }
 
@@ -201,7 +214,11 @@ async fn passwords_written_before_sealing_are_read_and_then_sealed_by_rekey() {
             "{store}"
         );
         assert_eq!(records.rekey().await.unwrap(), 1, "{store}");
-        assert!(stores.raw(store, "old", "read_password").starts_with("sealed:v1:"));
+        assert!(
+            stores
+                .raw(store, "old", "read_password")
+                .starts_with("sealed:v1:")
+        );
         assert_eq!(
             records.get("old").await.unwrap(),
             Some(RoomState::Ready(record("old"))),
@@ -219,7 +236,9 @@ async fn on_postgresql_a_room_and_recovery_have_one_holder_across_hosts() {
 
     let held = a.lock_room("room").await.unwrap();
     assert!(
-        tokio::time::timeout(short, b.lock_room("room")).await.is_err(),
+        tokio::time::timeout(short, b.lock_room("room"))
+            .await
+            .is_err(),
         "B waits while A holds the room"
     );
     assert!(b.try_lock_room("room").await.unwrap().is_none());
@@ -234,7 +253,11 @@ async fn on_postgresql_a_room_and_recovery_have_one_holder_across_hosts() {
 
     // A wait given up (its future dropped) does not keep the lock once it is granted.
     let held = a.lock_room("room").await.unwrap();
-    assert!(tokio::time::timeout(short, b.lock_room("room")).await.is_err());
+    assert!(
+        tokio::time::timeout(short, b.lock_room("room"))
+            .await
+            .is_err()
+    );
     drop(held);
     tokio::time::timeout(Duration::from_secs(5), a.lock_room("room"))
         .await
@@ -243,7 +266,10 @@ async fn on_postgresql_a_room_and_recovery_have_one_holder_across_hosts() {
 
     let recovering = a.try_lock_recovery().await.unwrap();
     assert!(recovering.is_some());
-    assert!(b.try_lock_recovery().await.unwrap().is_none(), "one host recovers");
+    assert!(
+        b.try_lock_recovery().await.unwrap().is_none(),
+        "one host recovers"
+    );
     drop(recovering);
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(b.try_lock_recovery().await.unwrap().is_some());
@@ -268,23 +294,82 @@ async fn postgresql_over_tls_is_verified_against_the_trusted_roots() {
     // A CA of our own and a certificate for 127.0.0.1 signed by it, for the server.
     let certificates = tempfile::tempdir().unwrap();
     let dir = certificates.path();
-    openssl(dir, &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-        "-subj", "/CN=test CA", "-keyout", "ca.key", "-out", "ca.pem"]);
-    openssl(dir, &["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
-        "-keyout", "server.key", "-out", "server.csr"]);
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ],
+    );
     std::fs::write(dir.join("san.ext"), "subjectAltName = IP:127.0.0.1\n").unwrap();
-    openssl(dir, &["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.pem"]);
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+            "-out",
+            "server.pem",
+        ],
+    );
     for file in ["server.pem", "server.key"] {
         let to = postgres.folder().join(file);
         std::fs::copy(dir.join(file), &to).unwrap();
         // The server (the `postgres` user when the tests run as root) must own its key.
-        let _ = std::process::Command::new("chown").arg("postgres:").arg(&to).status();
-        let _ = std::process::Command::new("chmod").arg("600").arg(&to).status();
+        let _ = std::process::Command::new("chown")
+            .arg("postgres:")
+            .arg(&to)
+            .status();
+        let _ = std::process::Command::new("chmod")
+            .arg("600")
+            .arg(&to)
+            .status();
     }
     let folder = postgres.folder().display().to_string();
-    postgres.psql("postgres", &format!("ALTER SYSTEM SET ssl_cert_file = '{folder}/server.pem'"));
-    postgres.psql("postgres", &format!("ALTER SYSTEM SET ssl_key_file = '{folder}/server.key'"));
+    postgres.psql(
+        "postgres",
+        &format!("ALTER SYSTEM SET ssl_cert_file = '{folder}/server.pem'"),
+    );
+    postgres.psql(
+        "postgres",
+        &format!("ALTER SYSTEM SET ssl_key_file = '{folder}/server.key'"),
+    );
     postgres.psql("postgres", "ALTER SYSTEM SET ssl = on");
     postgres.psql("postgres", "SELECT pg_reload_conf()");
 
@@ -294,7 +379,9 @@ async fn postgresql_over_tls_is_verified_against_the_trusted_roots() {
         ca_bundle,
     };
     // Trusting only the system's roots, the certificate is refused.
-    let refused = Records::open_database(&database(None), keys(&[1])).await.unwrap_err();
+    let refused = Records::open_database(&database(None), keys(&[1]))
+        .await
+        .unwrap_err();
     assert!(refused.to_string().contains("certificate"), "{refused}");
     // With the CA in the bundle, the connection is made, and it is encrypted.
     let records = Records::open_database(&database(Some(dir.join("ca.pem"))), keys(&[1]))

@@ -108,8 +108,10 @@ impl ProviderEngine {
         let component = match cached.as_deref().and_then(|file| self.load_cached(file)) {
             Some(component) => component,
             None => {
+                let started = std::time::Instant::now();
                 let component = Component::new(&self.engine, bytes)
                     .map_err(|e| LoadError::NotAComponent(crate::error::one_line(&e)))?;
+                crate::metrics::compiled(started.elapsed());
                 if let Some(file) = &cached {
                     self.store_cached(&component, file);
                 }

@@ -20,7 +20,9 @@
 //! - [`FolderRecord`]: what a create made, to keep and to hand back to `delete`; its
 //!   [`Maker`] says which provider, contract version, component and settings made it;
 //! - [`roles`]: which links a moderator and a participant see;
-//! - [`Error`] and its [`ErrorKind`]: the one classification of failures.
+//! - [`Error`] and its [`ErrorKind`]: the one classification of failures;
+//! - [`metrics`]: what it records through the `metrics` facade (calls, the storage's
+//!   answers, swaps, instantiation time), for a controller that installs a recorder.
 //!
 //! The NextCloud and OpenCloud providers are built in: [`NEXTCLOUD_PROVIDER`],
 //! [`OPENCLOUD_PROVIDER`].
@@ -84,6 +86,7 @@ mod credentials;
 mod engine;
 mod error;
 mod folder;
+pub mod metrics;
 mod outbound;
 mod provider;
 pub mod roles;

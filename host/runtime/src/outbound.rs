@@ -102,6 +102,9 @@ pub struct Outbound {
     limits: OutboundLimits,
     connections: Connections,
     session: Session,
+    /// The provider the storage's answers are counted under
+    /// ([`crate::metrics::STORAGE_RESPONSES`]).
+    provider: String,
 }
 
 impl fmt::Debug for Outbound {
@@ -111,6 +114,7 @@ impl fmt::Debug for Outbound {
             .field("authorization", &"***")
             .field("limits", &self.limits)
             .field("session", &self.session)
+            .field("provider", &self.provider)
             .finish()
     }
 }
@@ -130,7 +134,15 @@ impl Outbound {
             limits,
             connections,
             session: Session::new(keep_session),
+            provider: String::new(),
         }
+    }
+
+    /// Counts the storage's answers under `provider` ([`crate::metrics::STORAGE_RESPONSES`]);
+    /// unnamed, they are counted with an empty `provider` label.
+    pub fn counted_as(mut self, provider: &str) -> Self {
+        self.provider = provider.to_owned();
+        self
     }
 
     /// The one origin requests may go to.
@@ -191,9 +203,11 @@ impl Outbound {
             if too_large.load(Ordering::Relaxed) {
                 HttpError::HttpRequestBodySize(Some(max_body))
             } else {
+                crate::metrics::storage_answered(&self.provider, None);
                 error
             }
         })?;
+        crate::metrics::storage_answered(&self.provider, Some(response.status()));
         self.session.update(url.as_ref(), &response);
         Ok(response)
     }

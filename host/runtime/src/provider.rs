@@ -3,7 +3,7 @@
 //! instance.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wasmtime::{Store, UpdateDeadline};
 
@@ -11,6 +11,7 @@ use crate::contract::{Contract, Created, FieldProblem, ProviderError, Setting, v
 use crate::engine::{ContentDigest, ProviderEngine};
 use crate::error::{CallError, LoadError};
 use crate::folder::FolderRecord;
+use crate::metrics::{self, Operation};
 use crate::outbound::Outbound;
 use crate::sandbox::{CallState, SandboxLimits};
 
@@ -134,17 +135,17 @@ impl Provider {
             Bindings::V0_2(_) => Ok(Validation::NotOffered),
             Bindings::V0_3(pre) => {
                 let settings = v0_3::settings(settings);
-                let answer = within(limits.deadline, async {
+                let call = within(limits.deadline, async {
                     let mut store = self.store(&limits);
-                    let guest = instantiate(pre.instantiate_async(&mut store)).await?;
+                    let guest = self.instantiate(pre.instantiate_async(&mut store)).await?;
                     trapped(
                         guest
                             .shared_folder_provider_provider()
                             .call_validate(&mut store, &settings)
                             .await,
                     )
-                })
-                .await?;
+                });
+                let answer = self.measured(Operation::Validate, call).await?;
                 Ok(match answer {
                     Ok(()) => Validation::Valid,
                     Err(problem) => Validation::Invalid(problem.into()),
@@ -159,11 +160,11 @@ impl Provider {
         settings: &[Setting],
         room: &str,
     ) -> Result<Created, CallError> {
-        let created = within(limits.deadline, async {
+        let call = within(limits.deadline, async {
             let mut store = self.store(limits);
             match &self.bindings {
                 Bindings::V0_2(pre) => {
-                    let guest = instantiate(pre.instantiate_async(&mut store)).await?;
+                    let guest = self.instantiate(pre.instantiate_async(&mut store)).await?;
                     let answer = guest
                         .shared_folder_provider_provider()
                         .call_create(&mut store, &v0_2::settings(settings), room)
@@ -173,7 +174,7 @@ impl Provider {
                     Ok(v0_2::created(folder))
                 }
                 Bindings::V0_3(pre) => {
-                    let guest = instantiate(pre.instantiate_async(&mut store)).await?;
+                    let guest = self.instantiate(pre.instantiate_async(&mut store)).await?;
                     let answer = guest
                         .shared_folder_provider_provider()
                         .call_create(&mut store, &v0_3::settings(settings), room)
@@ -181,10 +182,14 @@ impl Provider {
                     Ok(v0_3::created(provider_result(answer)?))
                 }
             }
-        })
-        .await?;
-        usable(&created).map_err(CallError::Unusable)?;
-        Ok(created)
+        });
+        // A folder the host cannot use is the call's failure too.
+        let checked = async {
+            let created = call.await?;
+            usable(&created).map_err(CallError::Unusable)?;
+            Ok(created)
+        };
+        self.measured(Operation::Create, checked).await
     }
 
     /// Deletes the folder `record` describes; the record must be one this provider's contract
@@ -195,12 +200,12 @@ impl Provider {
         settings: &[Setting],
         record: &FolderRecord,
     ) -> Result<(), CallError> {
-        within(limits.deadline, async {
+        let call = within(limits.deadline, async {
             let mut store = self.store(limits);
             match &self.bindings {
                 Bindings::V0_2(pre) => {
                     let folder = v0_2::folder(record).map_err(CallError::Unusable)?;
-                    let guest = instantiate(pre.instantiate_async(&mut store)).await?;
+                    let guest = self.instantiate(pre.instantiate_async(&mut store)).await?;
                     let answer = guest
                         .shared_folder_provider_provider()
                         .call_delete(&mut store, &v0_2::settings(settings), &folder)
@@ -208,7 +213,7 @@ impl Provider {
                     provider_result(answer)
                 }
                 Bindings::V0_3(pre) => {
-                    let guest = instantiate(pre.instantiate_async(&mut store)).await?;
+                    let guest = self.instantiate(pre.instantiate_async(&mut store)).await?;
                     let answer = guest
                         .shared_folder_provider_provider()
                         .call_delete(
@@ -221,8 +226,8 @@ impl Provider {
                     provider_result(answer)
                 }
             }
-        })
-        .await
+        });
+        self.measured(Operation::Delete, call).await
     }
 
     /// Removes `room`'s folder found by its id alone: after a create whose result was lost.
@@ -232,11 +237,11 @@ impl Provider {
         settings: &[Setting],
         room: &str,
     ) -> Result<(), CallError> {
-        within(limits.deadline, async {
+        let call = within(limits.deadline, async {
             let mut store = self.store(limits);
             match &self.bindings {
                 Bindings::V0_2(pre) => {
-                    let guest = instantiate(pre.instantiate_async(&mut store)).await?;
+                    let guest = self.instantiate(pre.instantiate_async(&mut store)).await?;
                     let answer = guest
                         .shared_folder_provider_provider()
                         .call_purge(&mut store, &v0_2::settings(settings), room)
@@ -244,7 +249,7 @@ impl Provider {
                     provider_result(answer)
                 }
                 Bindings::V0_3(pre) => {
-                    let guest = instantiate(pre.instantiate_async(&mut store)).await?;
+                    let guest = self.instantiate(pre.instantiate_async(&mut store)).await?;
                     let answer = guest
                         .shared_folder_provider_provider()
                         .call_purge(&mut store, &v0_3::settings(settings), room)
@@ -252,8 +257,8 @@ impl Provider {
                     provider_result(answer)
                 }
             }
-        })
-        .await
+        });
+        self.measured(Operation::Purge, call).await
     }
 
     /// Makes a fresh instance, as every call does, and drops it without calling it.
@@ -261,10 +266,12 @@ impl Provider {
         within(limits.deadline, async {
             let mut store = self.store(limits);
             match &self.bindings {
-                Bindings::V0_2(pre) => instantiate(pre.instantiate_async(&mut store))
+                Bindings::V0_2(pre) => self
+                    .instantiate(pre.instantiate_async(&mut store))
                     .await
                     .map(drop),
-                Bindings::V0_3(pre) => instantiate(pre.instantiate_async(&mut store))
+                Bindings::V0_3(pre) => self
+                    .instantiate(pre.instantiate_async(&mut store))
                     .await
                     .map(drop),
             }
@@ -286,14 +293,33 @@ impl Provider {
         store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
         store
     }
-}
 
-async fn instantiate<T>(
-    instantiation: impl Future<Output = wasmtime::Result<T>>,
-) -> Result<T, CallError> {
-    instantiation
-        .await
-        .map_err(|e| CallError::Instantiation(crate::error::one_line(&e)))
+    /// Makes the instance, and records how long that took: it is the cost every call pays
+    /// before the guest runs.
+    async fn instantiate<T>(
+        &self,
+        instantiation: impl Future<Output = wasmtime::Result<T>>,
+    ) -> Result<T, CallError> {
+        let started = Instant::now();
+        let instance = instantiation
+            .await
+            .map_err(|e| CallError::Instantiation(crate::error::one_line(&e)))?;
+        metrics::instantiated(&self.name, started.elapsed());
+        Ok(instance)
+    }
+
+    /// Runs `call`, then counts it by its outcome and records its duration.
+    async fn measured<T>(
+        &self,
+        operation: Operation,
+        call: impl Future<Output = Result<T, CallError>>,
+    ) -> Result<T, CallError> {
+        let started = Instant::now();
+        let result = call.await;
+        let failure = result.as_ref().err().map(CallError::kind);
+        metrics::call_finished(&self.name, operation, started.elapsed(), failure);
+        result
+    }
 }
 
 /// Longest location and password the host keeps from a provider, in bytes.

@@ -12,6 +12,7 @@ use crate::connections::{ConnectionSettings, Connections};
 use crate::engine::{EngineOptions, ProviderEngine};
 use crate::error::{CallError, ConfigError, Error, LoadError};
 use crate::folder::{FolderRecord, Maker};
+use crate::metrics::{self, Change};
 use crate::outbound::{Outbound, OutboundLimits};
 use crate::provider::{CallLimits, Provider, ProviderInfo, Validation};
 use crate::room_id;
@@ -200,12 +201,17 @@ impl Runtime {
     /// after the swap use the new one, and folders the old one made are still deleted by it.
     pub async fn swap_provider(&self, name: &str, component: &[u8]) -> Result<ProviderInfo, Error> {
         let _change = self.changes.lock().await;
-        let provider = self.load(name, component).await?;
-        let serving = Serving {
-            storage: Arc::clone(&self.serving().storage),
-            provider,
-        };
-        self.serve(serving, "provider swapped in").await
+        let swapped = async {
+            let provider = self.load(name, component).await?;
+            let serving = Serving {
+                storage: Arc::clone(&self.serving().storage),
+                provider,
+            };
+            self.serve(serving, "provider swapped in").await
+        }
+        .await;
+        metrics::swapped(name, Change::Swap, swapped.is_ok());
+        swapped
     }
 
     /// Serves `config` from now on, with `component` as its provider: new rooms are made with
@@ -220,19 +226,24 @@ impl Runtime {
     ) -> Result<ProviderInfo, Error> {
         let _change = self.changes.lock().await;
         let name = config.provider.clone();
-        // The same settings keep their storage (and its connections and session), unless the
-        // credentials changed (a rotated password): then a new one replaces it, for the
-        // rooms it made too.
-        let storage = match self.known_storage(&config.storage_id()) {
-            Some(known) if known.config.credentials == config.credentials => known,
-            _ => Arc::new(storage(config, &self.options)?),
-        };
-        let provider = self.load(&name, component).await?;
-        self.serve(
-            Serving { storage, provider },
-            "configuration changed: new rooms go here",
-        )
-        .await
+        let reconfigured = async {
+            // The same settings keep their storage (and its connections and session), unless
+            // the credentials changed (a rotated password): then a new one replaces it, for
+            // the rooms it made too.
+            let storage = match self.known_storage(&config.storage_id()) {
+                Some(known) if known.config.credentials == config.credentials => known,
+                _ => Arc::new(storage(config, &self.options)?),
+            };
+            let provider = self.load(&name, component).await?;
+            self.serve(
+                Serving { storage, provider },
+                "configuration changed: new rooms go here",
+            )
+            .await
+        }
+        .await;
+        metrics::swapped(&name, Change::Reconfigure, reconfigured.is_ok());
+        reconfigured
     }
 
     /// Has the current provider create `room`'s folder and its two links. On an error the
@@ -434,7 +445,8 @@ fn storage(config: SharedFolderConfig, options: &Options) -> Result<Storage, Err
         limits.outbound,
         Connections::new(&options.connections, limits.outbound.connect_timeout)?,
         options.connections.session,
-    );
+    )
+    .counted_as(&config.provider);
     if !origin.https {
         tracing::warn!(%origin, "the storage is reached over plain http: the account's credentials and the shares' passwords cross the network unencrypted");
     }
