@@ -1,12 +1,12 @@
 //! `cargo benchmark`: the host running the NextCloud component, side by side with the native
 //! path OpenTalk takes today (`opentalk-nextcloud-client`, see `baseline.rs`), in one run,
 //! against the same NextCloud stand-in — with no added latency and with 20 ms per request, as
-//! a server across a network would add. Prints one table (Markdown) with the ratio
+//! a server across a network would add. Prints a table (Markdown) with the ratio
 //! ours / baseline for each row; progress goes to stderr.
 //!
 //! Medians and 99th percentiles, never single timings: the machine is shared and noisy.
 //!
-//! Then two tables on the records' database (`databases.rs`): PostgreSQL against an SQLite
+//! After it, two tables on the records' database (`databases.rs`): PostgreSQL against an SQLite
 //! file, and two hosts on one PostgreSQL against one (`--no-databases` leaves them out,
 //! `--only-databases` measures only them).
 //!
