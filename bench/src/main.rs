@@ -1,14 +1,19 @@
 //! `cargo benchmark`: the host running the NextCloud component, side by side with the native
 //! path OpenTalk takes today (`opentalk-nextcloud-client`, see `baseline.rs`), in one run,
 //! against the same NextCloud stand-in — with no added latency and with 20 ms per request, as
-//! a server across a network would add. Prints one table (Markdown) with the ratio
+//! a server across a network would add. Prints a table (Markdown) with the ratio
 //! ours / baseline for each row; progress goes to stderr.
 //!
 //! Medians and 99th percentiles, never single timings: the machine is shared and noisy.
 //!
+//! After it, two tables on the records' database (`databases.rs`): PostgreSQL against an SQLite
+//! file, and two hosts on one PostgreSQL against one (`--no-databases` leaves them out,
+//! `--only-databases` measures only them).
+//!
 //! `--config FILE` runs the comparison against a real NextCloud instead (`real_server.rs`).
 
 mod baseline;
+mod databases;
 mod real_server;
 mod table;
 
@@ -40,6 +45,13 @@ struct Args {
     /// the stand-in (its share rate limit must be lifted for this host).
     #[arg(long)]
     config: Option<std::path::PathBuf>,
+    /// Leave out the rows on the records' database (they start a PostgreSQL server, which
+    /// installs Debian's `postgresql` first if it is missing and we are root).
+    #[arg(long, conflicts_with = "only_databases")]
+    no_databases: bool,
+    /// Only the rows on the records' database.
+    #[arg(long)]
+    only_databases: bool,
 }
 
 type Failure = Box<dyn std::error::Error>;
@@ -58,16 +70,41 @@ async fn run(args: Args) -> Result<(), Failure> {
         return real_server::run(file, args.samples.min(20)).await;
     }
     let mut table = Table::default();
-    for latency_ms in [0, 20] {
-        latencies(&mut table, latency_ms, args.samples).await?;
+    if !args.only_databases {
+        for latency_ms in [0, 20] {
+            latencies(&mut table, latency_ms, args.samples).await?;
+        }
+        for in_flight in [1, 8, 64] {
+            throughput(&mut table, in_flight).await?;
+        }
+        without_reuse(&mut table, args.samples).await?;
+        memory(&mut table).await?;
+        host_costs(&mut table, args.instantiations).await?;
     }
-    for in_flight in [1, 8, 64] {
-        throughput(&mut table, in_flight).await?;
+    let mut databases = databases::Tables::new();
+    let measured = if args.no_databases {
+        Ok(())
+    } else {
+        // Sequential rounds are cheap at 0 ms per request: more of them, for the p99.
+        databases::run(&mut databases, args.samples * 4).await
+    };
+    if !args.only_databases {
+        table.print();
     }
-    without_reuse(&mut table, args.samples).await?;
-    memory(&mut table).await?;
-    host_costs(&mut table, args.instantiations).await?;
-    table.print();
+    match measured {
+        Ok(()) if args.no_databases => {}
+        Ok(()) => {
+            if !args.only_databases {
+                println!();
+            }
+            databases.print();
+        }
+        // The rows measured so far are printed all the same.
+        Err(error) => {
+            eprintln!("the database rows failed (`--no-databases` leaves them out): {error}");
+            return Err(error);
+        }
+    }
     Ok(())
 }
 

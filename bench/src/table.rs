@@ -17,12 +17,33 @@ pub struct Row {
     better: Better,
 }
 
-#[derive(Default)]
 pub struct Table {
+    /// The headers of the two value columns and of their ratio.
+    columns: [&'static str; 3],
     rows: Vec<Row>,
 }
 
+impl Default for Table {
+    /// The main table: our host against OpenTalk's native client.
+    fn default() -> Self {
+        Table::with_columns([
+            "ours (host + component)",
+            "baseline (opentalk-nextcloud-client)",
+            "ours / baseline",
+        ])
+    }
+}
+
 impl Table {
+    /// A table whose value columns (the measured side, the baseline) and ratio are headed
+    /// `columns`.
+    pub fn with_columns(columns: [&'static str; 3]) -> Self {
+        Table {
+            columns,
+            rows: Vec::new(),
+        }
+    }
+
     pub fn row(
         &mut self,
         name: impl Into<String>,
@@ -43,9 +64,8 @@ impl Table {
     }
 
     pub fn print(&self) {
-        println!(
-            "| measure | unit | ours (host + component) | baseline (opentalk-nextcloud-client) | ours / baseline |"
-        );
+        let [ours, baseline, ratio] = self.columns;
+        println!("| measure | unit | {ours} | {baseline} | {ratio} |");
         println!("|---|---|---:|---:|---:|");
         for row in &self.rows {
             println!("{}", row.line());
