@@ -506,10 +506,12 @@ impl Records {
         })
     }
 
-    /// Holds `room` if no host is working on it now (recovery does not wait for, nor undo,
-    /// an operation under way elsewhere).
+    /// Holds `room` if no operation (here or on another host) is working on it now: recovery
+    /// neither waits for, nor undoes, an operation under way.
     pub async fn try_lock_room(&self, room: &str) -> Result<Option<RoomLock<'_>>, RecordsError> {
-        let local = self.rooms.lock(room).await;
+        let Some(local) = self.rooms.try_lock(room) else {
+            return Ok(None);
+        };
         let shared = match &self.store {
             Store::Sqlite(_) => None,
             Store::Postgres(db) => match db.try_lock_room(room).await.map_err(|m| self.error(m))? {
@@ -580,6 +582,24 @@ impl RoomLocks {
             room: room.to_owned(),
             guard: Some(guard),
         }
+    }
+
+    /// The room's lock, if nobody holds it now.
+    pub fn try_lock(&self, room: &str) -> Option<RoomGuard<'_>> {
+        let lock = Arc::clone(
+            self.held
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(room.to_owned())
+                .or_default(),
+        );
+        // Held: then its holder's guard forgets the room when it is done.
+        let guard = lock.try_lock_owned().ok()?;
+        Some(RoomGuard {
+            locks: self,
+            room: room.to_owned(),
+            guard: Some(guard),
+        })
     }
 
     #[cfg(test)]
@@ -777,6 +797,12 @@ mod tests {
         // … and gets it once the first is released.
         waiting.await;
         drop(other_room);
+        assert_eq!(locks.rooms(), 0);
+        // A try while it is held gets nothing, and leaves nothing behind.
+        let held = locks.lock("a").await;
+        assert!(locks.try_lock("a").is_none());
+        drop(held);
+        assert!(locks.try_lock("a").is_some());
         assert_eq!(locks.rooms(), 0);
     }
 }
