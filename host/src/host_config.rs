@@ -491,9 +491,79 @@ mod tests {
     "#;
 
     fn parse(text: &str) -> Result<HostConfig, ConfigError> {
-        HostConfig::parse(text, Path::new("/etc/sf"), &|name| {
-            (name == "NC_PASSWORD").then(|| "from-env-Passw0rd".to_owned())
+        HostConfig::parse(text, Path::new("/etc/sf"), &|name| match name {
+            "NC_PASSWORD" => Some("from-env-Passw0rd".to_owned()),
+            "DB_PASSWORD" => Some("db-Passw0rd".to_owned()),
+            "RECORDS_KEY" => Some(format!("{}\n", "A".repeat(43) + "=")),
+            "SHORT_KEY" => Some("c2hvcnQ=".to_owned()),
+            _ => None,
         })
+    }
+
+    fn with_host(lines: &str) -> Result<HostConfig, ConfigError> {
+        parse(&format!(
+            "{SHARED_FOLDER}\n[host]\npassword_env = \"NC_PASSWORD\"\n{lines}\n"
+        ))
+    }
+
+    #[test]
+    fn a_postgresql_database_takes_its_password_and_key_from_outside_the_url() {
+        let config = with_host(
+            "database = \"postgres://sf@db:5432/folders\"\n\
+             database_password_env = \"DB_PASSWORD\"\nrecords_key_env = \"RECORDS_KEY\"",
+        )
+        .unwrap();
+        let Database::Postgres { url, password, .. } = &config.host.database else {
+            panic!("not PostgreSQL: {:?}", config.host.database);
+        };
+        assert_eq!(url, "postgres://sf@db:5432/folders");
+        assert_eq!(password.as_ref().map(Secret::expose), Some("db-Passw0rd"));
+        let key = config.host.records_key.as_ref().expect("a key");
+        assert_eq!(key.source, "records_key_env (RECORDS_KEY)");
+        assert!(key.keys().is_ok());
+        assert!(!format!("{config:?}").contains("db-Passw0rd"));
+    }
+
+    #[test]
+    fn database_mistakes_name_their_field_and_show_no_secret() {
+        let cases = [
+            (
+                "database = \"postgres://sf:hunter2-Passw0rd@db/folders\"\nrecords_key_env = \"RECORDS_KEY\"",
+                "[host].database",
+            ),
+            (
+                "database = \"postgres://sf@db/folders?password=hunter2-Passw0rd\"\nrecords_key_env = \"RECORDS_KEY\"",
+                "[host].database",
+            ),
+            (
+                "database = \"postgres://sf@db/folders\"",
+                "[host].records_key_file",
+            ),
+            (
+                "database = \"postgres://sf@db/folders\"\nrecords_key_env = \"SHORT_KEY\"",
+                "[host].records_key_env",
+            ),
+            (
+                "database = \"postgres://sf@db/folders\"\nrecords_key_env = \"UNSET_KEY\"",
+                "[host].records_key_env",
+            ),
+            ("database_password_env = \"DB_PASSWORD\"", "[host].database"),
+            (
+                "database = \"folders.sqlite3\"\ndatabase_password_env = \"DB_PASSWORD\"",
+                "[host].database",
+            ),
+        ];
+        for (lines, field) in cases {
+            let error = with_host(lines).unwrap_err().to_string();
+            assert!(error.contains(field), "{lines}: {error}");
+            assert!(
+                !error.contains("hunter2") && !error.contains("c2hvcnQ"),
+                "{error}"
+            );
+        }
+        // An SQLite file needs no key named: it gets its own beside it.
+        let config = with_host("database = \"folders.sqlite3\"").unwrap();
+        assert!(config.host.records_key.is_none());
     }
 
     #[test]
