@@ -98,7 +98,16 @@ impl SharedFolders {
             let Some(_room) = self.records.try_lock_room(room).await? else {
                 continue;
             };
-            let finished = match (&unfinished, self.records.get(room).await?) {
+            // A record that does not read (a password whose key is gone, say) is logged and
+            // left; the other rooms are still recovered.
+            let state = match self.records.get(room).await {
+                Ok(state) => state,
+                Err(error) => {
+                    tracing::warn!(room, %error, "unfinished operation not cleaned up: its record does not read");
+                    continue;
+                }
+            };
+            let finished = match (&unfinished, state) {
                 (Unfinished::Create(_), Some(RoomState::Pending { maker })) => {
                     self.purge_lost(room, &maker).await
                 }

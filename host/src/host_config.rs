@@ -263,20 +263,10 @@ impl HostTable {
             }
             return Ok(Database::File(base.join(url)));
         }
-        // The URL is shown in logs and errors: its password would be too.
-        let authority = url
-            .split_once("://")
-            .map_or("", |(_, rest)| rest.split(['/', '?']).next().unwrap_or(""));
-        if authority
-            .rsplit_once('@')
-            .is_some_and(|(user, _)| user.contains(':'))
-            || url.contains("password=")
-        {
-            return Err(host_error(
-                "database",
-                "the URL carries a password: give it in database_password_file or \
-                 database_password_env instead",
-            ));
+        // The URL is shown in logs and errors: its password would be too. Read as the
+        // database client reads it, so that no spelling of a password slips through.
+        if let Err(problem) = crate::records::postgres::check_url(url) {
+            return Err(host_error("database", problem));
         }
         Ok(Database::Postgres {
             url: url.to_owned(),
@@ -391,7 +381,12 @@ fn secret(
         (None, None) => return Ok(None),
     };
     if secret.is_empty() {
-        return Err(host_error(field, "the password it gives is empty"));
+        let what = if field.starts_with("records_key") {
+            "key"
+        } else {
+            "password"
+        };
+        return Err(host_error(field, format!("the {what} it gives is empty")));
     }
     Ok(Some(Secret::new(secret)))
 }
@@ -533,6 +528,14 @@ mod tests {
             ),
             (
                 "database = \"postgres://sf@db/folders?password=hunter2-Passw0rd\"\nrecords_key_env = \"RECORDS_KEY\"",
+                "[host].database",
+            ),
+            (
+                "database = \"postgres://sf:hunter2/Passw0rd@db/folders\"\nrecords_key_env = \"RECORDS_KEY\"",
+                "[host].database",
+            ),
+            (
+                "database = \"postgres://sf@db/folders?pass%77ord=hunter2-Passw0rd\"\nrecords_key_env = \"RECORDS_KEY\"",
                 "[host].database",
             ),
             (

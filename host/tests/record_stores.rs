@@ -136,7 +136,14 @@ async fn crash_recovery_rows_behave_the_same_in_sqlite_and_postgresql() {
             "{store}"
         );
         records.remove("a").await.unwrap();
+        // Recovery purged b's create meanwhile: its outcome is not written back.
         records.remove("b").await.unwrap();
+        let late = records.finish_create(&record("b")).await.unwrap_err();
+        assert!(
+            late.to_string().contains("no pending create"),
+            "{store}: {late}"
+        );
+        assert_eq!(records.get("b").await.unwrap(), None, "{store}");
         assert_eq!(records.get("a").await.unwrap(), None, "{store}");
         assert!(records.unfinished().await.unwrap().is_empty(), "{store}");
         records.ping().await.unwrap();
@@ -147,6 +154,7 @@ async fn crash_recovery_rows_behave_the_same_in_sqlite_and_postgresql() {
 async fn share_passwords_are_sealed_at_rest_and_survive_a_key_rotation() {
     let stores = Stores::new().await;
     for (store, records) in stores.open(&[1]).await {
+        records.begin_create("room", &maker()).await.unwrap();
         records.finish_create(&record("room")).await.unwrap();
         for column in ["read_password", "read_write_password"] {
             let stored = stores.raw(store, "room", column);
@@ -194,6 +202,7 @@ async fn share_passwords_are_sealed_at_rest_and_survive_a_key_rotation() {
 async fn passwords_written_before_sealing_are_read_and_then_sealed_by_rekey() {
     let stores = Stores::new().await;
     for (store, records) in stores.open(&[1]).await {
+        records.begin_create("old", &maker()).await.unwrap();
         records.finish_create(&record("old")).await.unwrap();
         // As a host from before sealing wrote them: in clear.
         let sql = "UPDATE folders SET read_password = 'ro-Passw0rd-old', \

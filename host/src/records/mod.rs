@@ -98,7 +98,7 @@ impl Database {
     pub fn location(&self) -> String {
         match self {
             Database::File(path) => path.display().to_string(),
-            Database::Postgres { url, .. } => url.clone(),
+            Database::Postgres { url, .. } => postgres::location(url),
         }
     }
 }
@@ -222,19 +222,16 @@ impl Records {
         ca_bundle: Option<&Path>,
         keys: Keys,
     ) -> Result<Self, RecordsError> {
+        let location = postgres::location(url);
         let fail = |message: String| RecordsError {
-            location: url.to_owned(),
+            location: location.clone(),
             message,
         };
         let tls = shared_folder_runtime::tls_config(ca_bundle).map_err(|e| fail(e.to_string()))?;
         let store = Postgres::connect(url, password.map(Secret::expose), tls)
             .await
             .map_err(fail)?;
-        Ok(Self::with(
-            Store::Postgres(Arc::new(store)),
-            keys,
-            url.to_owned(),
-        ))
+        Ok(Self::with(Store::Postgres(Arc::new(store)), keys, location))
     }
 
     /// Opens `database` with `keys`.
@@ -388,7 +385,9 @@ impl Records {
     }
 
     /// Stores the outcome of a create: the pending row becomes the record, and the room's
-    /// sessions hear of it.
+    /// sessions hear of it. Refused when the room has no pending create any more (recovery
+    /// purged it — e.g. on another host, after this host's connection holding the room was
+    /// lost): the caller must then undo what the provider made.
     pub async fn finish_create(&self, record: &FolderRecord) -> Result<(), RecordsError> {
         let room = record.room.as_str();
         let written = Written {
@@ -407,18 +406,20 @@ impl Records {
             ),
             created_at: i64::try_from(record.created_at_unix).unwrap_or(i64::MAX),
         };
-        match &self.store {
-            Store::Sqlite(db) => {
-                db.finish_create(room, &written)
-                    .map_err(|m| self.error(m))?;
-                self.announce_here(RoomEvent::folder(room));
-                Ok(())
-            }
-            Store::Postgres(db) => db
-                .finish_create(room, &written)
-                .await
-                .map_err(|m| self.error(m)),
+        let finished = match &self.store {
+            Store::Sqlite(db) => db.finish_create(room, &written),
+            Store::Postgres(db) => db.finish_create(room, &written).await,
         }
+        .map_err(|m| self.error(m))?;
+        if !finished {
+            return Err(self.error(format!(
+                "room {room:?} has no pending create any more (recovery cleaned it up meanwhile)"
+            )));
+        }
+        if let Store::Sqlite(_) = self.store {
+            self.announce_here(RoomEvent::folder(room));
+        }
+        Ok(())
     }
 
     /// Notes that a delete of `room`'s folder starts now: from here on the record is not

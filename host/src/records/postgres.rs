@@ -46,6 +46,15 @@ pub struct Postgres {
     tls: MakeRustlsConnect,
 }
 
+/// How long a connection is quiet before keepalive probes start.
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
+
+/// Connections per host: for statements, and for the room locks held while operations run
+/// (one per room in progress on this host, up to the calls in flight); with the listener,
+/// 16 + 32 + 1 (README: a server's `max_connections` for N hosts).
+const QUERY_CONNECTIONS: usize = 16;
+const LOCK_CONNECTIONS: usize = 32;
+
 /// Statements wait this long for a connection from the pool.
 const POOL_WAIT: Duration = Duration::from_secs(30);
 
@@ -85,6 +94,21 @@ impl Postgres {
         }
         config.application_name("shared-folder-host");
         config.connect_timeout(Duration::from_secs(10));
+        // A peer that vanishes without closing its sockets (power loss, a partition) is found
+        // within about a minute, on both sides: this host's client gives up a dead server,
+        // and the server drops a dead host's session — and with it the room locks it held,
+        // for another host's recovery to clean up after it.
+        config.keepalives(true);
+        config.keepalives_idle(KEEPALIVE_IDLE);
+        config.keepalives_interval(Duration::from_secs(10));
+        config.keepalives_retries(3);
+        let server_keepalives =
+            "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3";
+        let options = match config.get_options() {
+            Some(given) => format!("{given} {server_keepalives}"),
+            None => server_keepalives.to_owned(),
+        };
+        config.options(&options);
         let pool = |size: usize| {
             let manager = Manager::from_config(
                 config.clone(),
@@ -102,8 +126,8 @@ impl Postgres {
                 .map_err(|e| e.to_string())
         };
         let postgres = Postgres {
-            queries: pool(16)?,
-            locks: pool(48)?,
+            queries: pool(QUERY_CONNECTIONS)?,
+            locks: pool(LOCK_CONNECTIONS)?,
             config,
             tls,
         };
@@ -215,22 +239,20 @@ impl Postgres {
             .map_err(describe)
     }
 
-    /// Writes the record and announces it, in one statement.
-    pub async fn finish_create(&self, room: &str, written: &Written<'_>) -> Result<(), String> {
+    /// Turns the room's pending row into the record and announces it, in one statement;
+    /// whether it did (the row is not there when recovery purged the create meanwhile).
+    pub async fn finish_create(&self, room: &str, written: &Written<'_>) -> Result<bool, String> {
         let maker = written.maker;
         let event = RoomEvent::folder(room).payload();
         let client = self.client().await?;
         client
             .execute(
                 "WITH written AS (
-                     INSERT INTO folders (room, provider, contract, digest, storage, account,
-                         state, path, handle, read_url, read_password, read_write_url,
-                         read_write_password, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, 'ready', $7, $8, $9, $10, $11, $12, $13)
-                     ON CONFLICT (room) DO UPDATE SET provider = $2, contract = $3,
-                         digest = $4, storage = $5, account = $6, state = 'ready', path = $7,
-                         handle = $8, read_url = $9, read_password = $10,
-                         read_write_url = $11, read_write_password = $12, created_at = $13
+                     UPDATE folders SET provider = $2, contract = $3, digest = $4,
+                         storage = $5, account = $6, state = 'ready', path = $7, handle = $8,
+                         read_url = $9, read_password = $10, read_write_url = $11,
+                         read_write_password = $12, created_at = $13
+                     WHERE room = $1 AND state = 'pending'
                      RETURNING room)
                  SELECT pg_notify($14, $15) FROM written",
                 &[
@@ -252,7 +274,7 @@ impl Postgres {
                 ],
             )
             .await
-            .map(drop)
+            .map(|rows| rows > 0)
             .map_err(describe)
     }
 
@@ -373,7 +395,12 @@ impl Postgres {
             .map_err(describe)?;
         let taken: bool = row.try_get(0).map_err(describe)?;
         lock.held = taken;
-        Ok(taken.then_some(lock))
+        if !taken {
+            // Nothing is held on it: back to the pool, not closed.
+            drop(lock.client.take());
+            return Ok(None);
+        }
+        Ok(Some(lock))
     }
 }
 
@@ -487,6 +514,44 @@ impl Postgres {
     /// What [`listen`] connects with.
     pub fn listen_config(&self) -> (tokio_postgres::Config, MakeRustlsConnect) {
         (self.config.clone(), self.tls.clone())
+    }
+}
+
+/// How the database at `url` is named in errors and logs: user, hosts, ports and database
+/// as parsed, never a password (even from a URL that wrongly carries one).
+pub fn location(url: &str) -> String {
+    let Ok(config) = tokio_postgres::Config::from_str(url) else {
+        return "the PostgreSQL URL (which does not read as one)".to_owned();
+    };
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .zip(config.get_ports().iter().chain(std::iter::repeat(&5432)))
+        .map(|(host, port)| match host {
+            tokio_postgres::config::Host::Tcp(name) => format!("{name}:{port}"),
+            #[cfg(unix)]
+            tokio_postgres::config::Host::Unix(path) => format!("{}:{port}", path.display()),
+        })
+        .collect();
+    format!(
+        "postgres://{}@{}/{}",
+        config.get_user().unwrap_or(""),
+        hosts.join(","),
+        config.get_dbname().unwrap_or("")
+    )
+}
+
+/// Whether `url` reads as a PostgreSQL URL, and whether it carries a password.
+pub fn check_url(url: &str) -> Result<(), &'static str> {
+    match tokio_postgres::Config::from_str(url) {
+        Err(_) => {
+            Err("is not a PostgreSQL URL (postgres://user@host:port/database[?sslmode=require])")
+        }
+        Ok(config) if config.get_password().is_some() => Err(
+            "the URL carries a password: give it in database_password_file or \
+             database_password_env instead",
+        ),
+        Ok(_) => Ok(()),
     }
 }
 

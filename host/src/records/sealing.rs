@@ -5,14 +5,17 @@
 //! key id (the first 8 hex digits of the key's SHA-256) names which key sealed it; the
 //! associated data is the room and which link it is, so a sealed password copied onto another
 //! row or link does not open. Text without the `sealed:` prefix is a password written by a host
-//! from before sealing; it is read as it is, and `shared-folder-host records rekey` seals it.
+//! from before sealing; it is read as it is, and `shared-folder-host rekey` seals it.
 //!
 //! Keys come from `[host].records_key_file` or `records_key_env`: one base64 key of 32 bytes
 //! per line, the first seals and every one opens. Rotation: put the new key first and keep the
-//! old one below it, reload the hosts, run `records rekey` (which seals every password with
+//! old one below it, restart the hosts, run `rekey` (which seals every password with
 //! the first key again), then drop the old key (README, "Share passwords at rest").
+//!
+//! What it protects: the passwords' confidentiality in a dump or backup. Whoever can write to
+//! the database can still change a record's URLs or write a password in clear.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -137,7 +140,7 @@ impl Keys {
                 origin: format!("records_key_file ({})", path.display()),
                 problem: e.to_string(),
             })?;
-            tracing::info!(path = %path.display(), "made a key for the share passwords in the records");
+            tracing::info!(path = %path.display(), "a key for the share passwords in the records is there");
         }
         Self::from_file(path)
     }
@@ -243,16 +246,29 @@ fn associated_data(room: &str, link: Link) -> Vec<u8> {
     aad
 }
 
+/// Writes `text` to a new file at `path`, readable by its owner only, all at once: it is
+/// written aside and linked into place, so another process making the same file at the same
+/// moment either wins (and this one reads its key) or finds this one's complete.
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
+    let aside = PathBuf::from(format!("{}.{}.new", path.display(), std::process::id()));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(text.as_bytes())
+    let written = options.open(&aside).and_then(|mut file| {
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+    });
+    let linked = written.and_then(|()| std::fs::hard_link(&aside, path));
+    let _ = std::fs::remove_file(&aside);
+    match linked {
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other,
+    }
 }
 
 #[cfg(test)]

@@ -46,9 +46,16 @@ impl Sqlite {
 
     fn with_schema(mut db: Connection) -> Result<Self, String> {
         migrate_legacy(&db).map_err(|e| e.to_string())?;
-        embedded::migrations::runner()
-            .run(&mut db)
-            .map_err(|e| format!("migrating the schema: {e}"))?;
+        // A CLI command and `serve` may open a new file at the same moment: the one whose
+        // migration loses the race finds the other's done when it looks again.
+        let mut attempt = 0;
+        while let Err(error) = embedded::migrations::runner().run(&mut db) {
+            attempt += 1;
+            if attempt == 5 {
+                return Err(format!("migrating the schema: {error}"));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100 * attempt));
+        }
         Ok(Sqlite { db: Mutex::new(db) })
     }
 
@@ -119,14 +126,17 @@ impl Sqlite {
         .map(drop)
     }
 
-    pub fn finish_create(&self, room: &str, written: &Written<'_>) -> Result<(), String> {
+    /// Whether the room's pending row became the record (it is not there when recovery
+    /// purged the create meanwhile).
+    pub fn finish_create(&self, room: &str, written: &Written<'_>) -> Result<bool, String> {
         let maker = written.maker;
         self.run(|db| {
             db.execute(
-                "INSERT OR REPLACE INTO folders (room, provider, contract, digest, storage,
-                     account, state, path, handle, read_url, read_password,
-                     read_write_url, read_write_password, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'ready', ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                "UPDATE folders SET provider = ?2, contract = ?3, digest = ?4, storage = ?5,
+                     account = ?6, state = 'ready', path = ?7, handle = ?8, read_url = ?9,
+                     read_password = ?10, read_write_url = ?11, read_write_password = ?12,
+                     created_at = ?13
+                 WHERE room = ?1 AND state = 'pending'",
                 params![
                     room,
                     maker.provider,
@@ -144,7 +154,7 @@ impl Sqlite {
                 ],
             )
         })
-        .map(drop)
+        .map(|changed| changed > 0)
     }
 
     /// Whether a ready record became a deleting one.

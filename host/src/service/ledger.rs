@@ -16,7 +16,7 @@ use super::signaling::Admission;
 use crate::events::{CHANNEL, RoomEvent};
 use crate::records::postgres::{Postgres, describe};
 
-/// Roles nobody set or used for this long are forgotten (a later ticket states them again).
+/// Roles nobody set for this long are forgotten (a later ticket states them again).
 const ROLE_KEPT: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Stores a ticket (by digest) for `admission`, valid for `ttl`, and sets the participant's
@@ -145,6 +145,7 @@ pub async fn forget_stale(postgres: &Postgres) -> Result<u64, String> {
 }
 
 /// Within `transaction`: the role row locked, set, and the change announced (on commit).
+/// Returns the role stored before (a participant's, when none was).
 async fn change_role(
     transaction: &deadpool_postgres::Transaction<'_>,
     room: &str,
@@ -152,7 +153,7 @@ async fn change_role(
     role: Role,
     now: i64,
 ) -> Result<Role, String> {
-    transaction
+    let inserted = transaction
         .execute(
             "INSERT INTO roles (room, participant, role, updated_at)
              VALUES ($1, $2, 'participant', $3) ON CONFLICT (room, participant) DO NOTHING",
@@ -167,7 +168,18 @@ async fn change_role(
         )
         .await
         .map_err(describe)?;
-    let before = parse_role(&row.try_get::<_, String>(0).map_err(describe)?);
+    let stored = parse_role(&row.try_get::<_, String>(0).map_err(describe)?);
+    // A participant without a row may still have sessions open from before their role was
+    // forgotten (`forget_stale`): their role then is not known, and they are sent the view of
+    // the new one whatever it is.
+    let before = if inserted > 0 {
+        match role {
+            Role::Moderator => Role::Participant,
+            Role::Participant => Role::Moderator,
+        }
+    } else {
+        stored
+    };
     transaction
         .execute(
             "UPDATE roles SET role = $3, updated_at = $4 WHERE room = $1 AND participant = $2",
@@ -187,7 +199,7 @@ async fn change_role(
             .await
             .map_err(describe)?;
     }
-    Ok(before)
+    Ok(stored)
 }
 
 fn digest(ticket: &str) -> String {

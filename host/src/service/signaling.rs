@@ -140,20 +140,21 @@ impl Signaling {
             admission.participant.clone(),
             admission.role,
         );
-        let event = {
-            let mut rooms = self.lock();
-            let now = Instant::now();
-            rooms.tickets.retain(|_, t| t.expires > now);
-            rooms.tickets.insert(
-                ticket.clone(),
-                Ticket {
-                    admission,
-                    expires: now + self.ticket_ttl,
-                },
-            );
-            change_role(&mut rooms, &room, &participant, role)
-        };
+        let mut rooms = self.lock();
+        let now = Instant::now();
+        rooms.tickets.retain(|_, t| t.expires > now);
+        rooms.tickets.insert(
+            ticket.clone(),
+            Ticket {
+                admission,
+                expires: now + self.ticket_ttl,
+            },
+        );
+        let event = change_role(&mut rooms, &room, &participant, role);
+        // Announced before the lock goes: two role changes of one participant reach the
+        // sessions in the order they were made.
         self.announce(event);
+        drop(rooms);
         Ok(ticket)
     }
 
@@ -236,11 +237,13 @@ impl Signaling {
                 .await
                 .map_err(SignalingError::Database);
         }
-        let event = change_role(&mut self.lock(), room, participant, role);
+        let mut rooms = self.lock();
+        let event = change_role(&mut rooms, room, participant, role);
         let before = match &event {
             Some(RoomEvent::Role { before, .. }) => *before,
             _ => role,
         };
+        // As in `issue_ticket`: announced in the order the changes were made.
         self.announce(event);
         Ok(before)
     }
@@ -292,6 +295,13 @@ impl Signaling {
             .collect()
     }
 
+    /// Ends `participant`'s sessions in `room` on this host (their senders go).
+    fn end_sessions(&self, room: &str, participant: &str) {
+        if let Some(sessions) = self.lock().sessions.get_mut(room) {
+            sessions.retain(|s| s.participant != participant);
+        }
+    }
+
     /// Sends this host's sessions what `event` means for each of them.
     async fn deliver(&self, event: RoomEvent) {
         match event {
@@ -327,8 +337,17 @@ impl Signaling {
                 if sessions.is_empty() {
                     return;
                 }
-                let Ok(Some(folder)) = self.folder(&room).await else {
-                    return;
+                let folder = match self.folder(&room).await {
+                    Ok(Some(folder)) => folder,
+                    Ok(None) => return,
+                    // The new view cannot be computed: a demoted participant must not keep
+                    // the read-write link, so their sessions end (they may join again).
+                    Err(()) => {
+                        if before == Role::Moderator && after != Role::Moderator {
+                            self.end_sessions(&room, &participant);
+                        }
+                        return;
+                    }
                 };
                 if let Some(access) = roles::update_on_role_change(&folder, before, after) {
                     let message = updated(access);
@@ -340,13 +359,19 @@ impl Signaling {
             RoomEvent::Resync => {
                 let rooms: Vec<String> = self.lock().sessions.keys().cloned().collect();
                 for room in rooms {
-                    let Ok(Some(folder)) = self.folder(&room).await else {
+                    // Events for any room may have been missed, deletes included.
+                    let Ok(folder) = self.folder(&room).await else {
                         continue;
                     };
                     for (participant, to_client) in self.sessions(&room, None) {
-                        if let Ok(role) = self.role(&room, &participant).await {
-                            let _ = to_client.send(updated(roles::access(&folder, role)));
-                        }
+                        let message = match &folder {
+                            Some(folder) => match self.role(&room, &participant).await {
+                                Ok(role) => updated(roles::access(folder, role)),
+                                Err(_) => continue,
+                            },
+                            None => shared_folder_message(json!({"message": "deleted"})),
+                        };
+                        let _ = to_client.send(message);
                     }
                 }
             }
@@ -507,6 +532,7 @@ mod tests {
     async fn signaling(ttl: Duration, with_folder: bool) -> Arc<Signaling> {
         let records = Records::in_memory().unwrap();
         if with_folder {
+            records.begin_create("r", &folder().maker).await.unwrap();
             records.finish_create(&folder()).await.unwrap();
         }
         Signaling::start(Arc::new(records), ttl)
