@@ -570,37 +570,35 @@ pub struct RoomGuard<'a> {
 
 impl RoomLocks {
     pub async fn lock(&self, room: &str) -> RoomGuard<'_> {
-        let lock = Arc::clone(
+        let guard = self.mutex(room).lock_owned().await;
+        self.guard(room, guard)
+    }
+
+    /// The room's lock, if nobody holds it now.
+    pub fn try_lock(&self, room: &str) -> Option<RoomGuard<'_>> {
+        // Held: then its holder's guard forgets the room when it is done.
+        let guard = self.mutex(room).try_lock_owned().ok()?;
+        Some(self.guard(room, guard))
+    }
+
+    /// The room's mutex, made when the room has none (clones are taken under the map's lock
+    /// only: see `RoomGuard`'s drop).
+    fn mutex(&self, room: &str) -> Arc<tokio::sync::Mutex<()>> {
+        Arc::clone(
             self.held
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .entry(room.to_owned())
                 .or_default(),
-        );
-        let guard = lock.lock_owned().await;
+        )
+    }
+
+    fn guard(&self, room: &str, guard: tokio::sync::OwnedMutexGuard<()>) -> RoomGuard<'_> {
         RoomGuard {
             locks: self,
             room: room.to_owned(),
             guard: Some(guard),
         }
-    }
-
-    /// The room's lock, if nobody holds it now.
-    pub fn try_lock(&self, room: &str) -> Option<RoomGuard<'_>> {
-        let lock = Arc::clone(
-            self.held
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .entry(room.to_owned())
-                .or_default(),
-        );
-        // Held: then its holder's guard forgets the room when it is done.
-        let guard = lock.try_lock_owned().ok()?;
-        Some(RoomGuard {
-            locks: self,
-            room: room.to_owned(),
-            guard: Some(guard),
-        })
     }
 
     #[cfg(test)]
