@@ -364,6 +364,16 @@ async fn serve(config: HostConfig, config_path: &Path) -> Result<(), Failure> {
         config.host.api_tokens.clone(),
         config.host.ticket_ttl,
     ));
+    // Nobody is let in before room events from the other hosts arrive: a session that joined
+    // earlier could miss one.
+    if !service
+        .folders
+        .records()
+        .listening(Duration::from_secs(10))
+        .await
+    {
+        tracing::warn!("not listening for other hosts' room events yet; serving anyway");
+    }
     let reconciler = tokio::spawn(keep_reconciling(
         Arc::clone(&service),
         config.host.reconcile_interval,

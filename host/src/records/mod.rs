@@ -146,6 +146,8 @@ pub struct Records {
     /// [`Records::subscribe`] started the listener).
     events: broadcast::Sender<RoomEvent>,
     listening: OnceLock<()>,
+    /// Whether room events of every host reach this process yet (at once on SQLite).
+    listened: tokio::sync::watch::Sender<bool>,
     /// Operations on one room in this process run one at a time.
     rooms: RoomLocks,
 }
@@ -253,6 +255,7 @@ impl Records {
             location,
             events: broadcast::channel(events::CAPACITY).0,
             listening: OnceLock::new(),
+            listened: tokio::sync::watch::Sender::new(false),
             rooms: RoomLocks::default(),
         }
     }
@@ -280,9 +283,22 @@ impl Records {
             tokio::spawn(postgres::listen(
                 postgres.listen_config(),
                 self.events.clone(),
+                self.listened.clone(),
             ));
         }
         receiver
+    }
+
+    /// Waits up to `within` until room events of every host reach this process (after
+    /// [`Records::subscribe`]); whether they do. On SQLite they do at once.
+    pub async fn listening(&self, within: std::time::Duration) -> bool {
+        if self.postgres().is_none() {
+            return true;
+        }
+        let mut listened = self.listened.subscribe();
+        tokio::time::timeout(within, listened.wait_for(|yes| *yes))
+            .await
+            .is_ok_and(|r| r.is_ok())
     }
 
     /// Sends `event` to this process's sessions (events that are not announced on a shared

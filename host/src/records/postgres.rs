@@ -449,11 +449,13 @@ fn room_key(room: &str) -> i64 {
 }
 
 /// Hands every room event announced on the database to `events`, for as long as `events`
-/// has receivers. After every (re)connection it sends [`RoomEvent::Resync`]: announcements made
-/// while it was away are lost, so sessions are brought up to date instead.
+/// has receivers. The first time it listens it says so on `listening` (the service waits for
+/// that before it accepts anyone); after every reconnection it sends [`RoomEvent::Resync`]:
+/// announcements made while it was away are lost, so sessions are brought up to date instead.
 pub async fn listen(
     (config, tls): (tokio_postgres::Config, MakeRustlsConnect),
     events: broadcast::Sender<RoomEvent>,
+    listening: tokio::sync::watch::Sender<bool>,
 ) {
     let mut wait = Duration::from_millis(200);
     while events.receiver_count() > 0 {
@@ -481,7 +483,11 @@ pub async fn listen(
                 match client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
                     Ok(()) => {
                         wait = Duration::from_millis(200);
-                        let _ = events.send(RoomEvent::Resync);
+                        if *listening.borrow() {
+                            let _ = events.send(RoomEvent::Resync);
+                        } else {
+                            listening.send_replace(true);
+                        }
                         while let Some(payload) = notifications.recv().await {
                             match RoomEvent::parse(&payload) {
                                 Some(event) => {
