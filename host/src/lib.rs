@@ -2,7 +2,7 @@
 //! [`shared_folder_runtime`]: the folder records ([`records`], in SQLite or in PostgreSQL
 //! shared by several hosts) and the room events of their changes ([`events`]), the host's API that keeps
 //! them ([`SharedFolders`]), the plugins folder that is watched and hot-swapped ([`plugins`]),
-//! the configuration reread while serving ([`reload`]), the controller's REST API and the participants' signaling ([`service`]), and the
+//! the configuration reread while serving ([`reload`]), how participants open a storage's links ([`public_links`]), the controller's REST API and the participants' signaling ([`service`]), and the
 //! configuration file of the `shared-folder-host` binary ([`HostConfig`]).
 //!
 //! See `ARCHITECTURE.md` for how the parts fit together.
@@ -12,6 +12,7 @@ pub mod events;
 mod folders;
 mod host_config;
 pub mod plugins;
+pub mod public_links;
 pub mod records;
 pub mod reload;
 pub mod service;

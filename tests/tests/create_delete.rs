@@ -129,7 +129,7 @@ async fn public_links_grant_what_their_role_allows() {
         ((rw.0, ro.1), "PUT", "y.txt", b"y", 401),
     ];
     for ((url, password), method, file, body, status) in steps {
-        let (got, content) = public_link::request(url, password, method, file, body)
+        let (got, content) = public_link::nextcloud(url, password, method, file, body)
             .await
             .unwrap();
         assert_eq!(got, status, "{method} {file} via {url}");
@@ -194,7 +194,7 @@ async fn delete_removes_the_shares_and_the_folder_with_its_files() {
     let (standin, host) = standin_and_host(Options::default(), "").await;
     let record = host.create("room-del").await.unwrap().record;
     let rw = &record.read_write;
-    public_link::request(&rw.url, rw.password.expose(), "PUT", "notes.txt", b"n")
+    public_link::nextcloud(&rw.url, rw.password.expose(), "PUT", "notes.txt", b"n")
         .await
         .unwrap();
     standin.forget_seen();
@@ -222,7 +222,7 @@ async fn delete_removes_the_shares_and_the_folder_with_its_files() {
     // A room without a folder: nothing to do.
     assert!(!host.delete("room-del", false).await.unwrap().deleted());
     // Old links are dead.
-    let dead = public_link::request(&rw.url, rw.password.expose(), "GET", "notes.txt", b"")
+    let dead = public_link::nextcloud(&rw.url, rw.password.expose(), "GET", "notes.txt", b"")
         .await
         .unwrap();
     assert_eq!(dead.0, 401);

@@ -120,7 +120,7 @@ async fn deleted_folders_stay_in_the_trash_bin_by_default() {
     let (standin, host) = standin_and_host(Options::default(), "").await;
     let record = host.create("room").await.unwrap().record;
     let rw = &record.read_write;
-    public_link::request(
+    public_link::nextcloud(
         &rw.url,
         rw.password.expose(),
         "PUT",
@@ -148,12 +148,12 @@ async fn delete_from_trash_removes_the_folder_and_its_files_for_good() {
     let record = host.create("room").await.unwrap().record;
     let rw = &record.read_write;
     for file in ["a.txt", "b.txt"] {
-        public_link::request(&rw.url, rw.password.expose(), "PUT", file, b"x")
+        public_link::nextcloud(&rw.url, rw.password.expose(), "PUT", file, b"x")
             .await
             .unwrap();
     }
     // A participant deleted a file through the link earlier: it is in the trash too.
-    public_link::request(&rw.url, rw.password.expose(), "DELETE", "b.txt", b"")
+    public_link::nextcloud(&rw.url, rw.password.expose(), "DELETE", "b.txt", b"")
         .await
         .unwrap();
     assert_eq!(standin.trash().len(), 2);

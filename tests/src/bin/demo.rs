@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use shared_folder_harness::stand_ins::{AnyStandIn, Kind};
 use shared_folder_harness::{FIXTURE_PROVIDER, public_link};
+use shared_folder_host::public_links::PublicDav;
 use shared_folder_host::{
     FolderRecord, HostConfig, Options, Records, Role, Runtime, ShareLink, SharedFolders, plugins,
 };
@@ -103,7 +104,6 @@ async fn run(args: Args) -> Result<(), String> {
             (Some(standin), config, true)
         }
     };
-    let kind = kind_of(&config.provider);
     let component = plugins::built_in(&config.provider)
         .ok_or_else(|| format!("no built-in provider {:?}", config.provider))?;
 
@@ -146,7 +146,7 @@ async fn run(args: Args) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?
         .record;
-    if let Err(message) = walk_through(&host, &args, standin.as_ref(), kind, &record).await {
+    if let Err(message) = walk_through(&host, &args, standin.as_ref(), &record).await {
         eprintln!("error: {message}");
         clean_up(&host, &args.room).await;
         return Err("the demo stopped early".into());
@@ -160,7 +160,6 @@ async fn walk_through(
     host: &SharedFolders,
     args: &Args,
     standin: Option<&AnyStandIn>,
-    kind: Option<Kind>,
     record: &FolderRecord,
 ) -> Result<(), String> {
     println!("   folder      {}", record.path);
@@ -193,7 +192,7 @@ async fn walk_through(
     );
 
     step(4, "Use the links as participants would");
-    use_links(standin, kind, record).await;
+    use_links(standin, record).await;
 
     step(
         5,
@@ -361,7 +360,7 @@ fn show<E: std::fmt::Display>(label: &str, view: &Result<shared_folder_host::Acc
     }
 }
 
-async fn use_links(standin: Option<&AnyStandIn>, kind: Option<Kind>, record: &FolderRecord) {
+async fn use_links(standin: Option<&AnyStandIn>, record: &FolderRecord) {
     if !record.read.url.starts_with("http://") {
         // This demo's small client speaks plain HTTP only.
         println!(
@@ -394,15 +393,18 @@ async fn use_links(standin: Option<&AnyStandIn>, kind: Option<Kind>, record: &Fo
         ),
     ];
     for (label, link, method, file, body) in attempts {
-        let status = match (standin, kind) {
+        let status = match (standin, PublicDav::of_provider(&record.maker.provider)) {
             (Some(standin), _) => standin.use_link(link, method, file, body).await,
-            (None, Some(Kind::NextCloud)) => {
-                public_link::request(&link.url, link.password.expose(), method, file, body)
+            (None, Some(dav)) => {
+                public_link::request(dav, &link.url, link.password.expose(), method, file, body)
                     .await
                     .map(|(status, _)| status)
             }
-            (None, _) => {
-                println!("   {label} -> not tried: this demo uses NextCloud's links only");
+            (None, None) => {
+                println!(
+                    "   {label} -> not tried: the demo does not know how {:?}'s links open",
+                    record.maker.provider
+                );
                 continue;
             }
         };

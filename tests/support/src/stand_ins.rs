@@ -3,8 +3,8 @@
 //! fault at a step every provider takes, and use a link as a participant would.
 
 use shared_folder_host::ShareLink;
+use shared_folder_host::public_links::PublicDav;
 
-use crate::client;
 use crate::opencloud::{self, LinkType, OpenCloudStandIn};
 use crate::standin::{self, Fault, StandIn};
 use crate::test_host::TestHost;
@@ -251,17 +251,10 @@ impl AnyStandIn {
         file: &str,
         body: &[u8],
     ) -> Result<u16, String> {
-        let url = match self {
-            AnyStandIn::NextCloud(_) => crate::public_link::dav_url(&link.url, file),
-            // docs/opencloud-behaviour.md, "Public links".
-            AnyStandIn::OpenCloud(_) => link
-                .url
-                .rsplit_once("/s/")
-                .map(|(base, token)| format!("{base}/dav/public-files/{token}/{file}")),
-        }
-        .ok_or("not a share URL")?;
-        let password = link.password.expose();
-        let reply = client::send(method, &url, Some(("public", password)), &[], body).await?;
-        Ok(reply.status)
+        let dav = PublicDav::of_provider(self.kind().provider()).ok_or("no public WebDAV")?;
+        let (status, _) =
+            crate::public_link::request(dav, &link.url, link.password.expose(), method, file, body)
+                .await?;
+        Ok(status)
     }
 }

@@ -21,6 +21,8 @@ pub(super) struct Call<'a> {
     pub(super) new_session: Vec<String>,
     /// The password of a basic-auth header, whatever the user (public links ignore it).
     pub(super) basic_password: Option<String>,
+    /// The user of a basic-auth header (`/public.php/webdav/` names the share by it).
+    pub(super) basic_user: Option<String>,
     /// Whether, when it arrived, a request in flight held what this one conflicts with
     /// (`locks::Locks::conflicts`).
     pub(super) conflicted: bool,
