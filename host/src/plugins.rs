@@ -37,10 +37,12 @@ pub enum PluginError {
     Read { file: PathBuf, reason: String },
 }
 
-/// The providers built into the host, by name.
+/// The providers built into the host, by name. ownCloud 10 is served by the NextCloud
+/// component, which speaks both (docs/owncloud-behaviour.md): `provider = "owncloud"` names
+/// it so that records, logs and metrics say which storage a folder is on.
 pub fn built_in(provider: &str) -> Option<&'static [u8]> {
     match provider {
-        "nextcloud" => Some(shared_folder_runtime::NEXTCLOUD_PROVIDER),
+        "nextcloud" | "owncloud" => Some(shared_folder_runtime::NEXTCLOUD_PROVIDER),
         "opencloud" => Some(shared_folder_runtime::OPENCLOUD_PROVIDER),
         _ => None,
     }

@@ -106,9 +106,12 @@ fn make_folder(settings: &Settings, folder: &FolderPath) -> Result<(), Error> {
         let made = match webdav::made(&send(settings, &mkcol)?) {
             // Another create is making the same parent right now: NextCloud may refuse one of
             // them with 403 "Could not create directory" (docs/nextcloud-behaviour.md,
-            // "Concurrent creates"; recording 24 [2]); asked again, it says whether the folder
-            // is there.
-            Err(Error::Remote(refused)) if refused.status == 403 && &ancestor != folder => {
+            // "Concurrent creates"; recording 24 [2]), ownCloud with 423 "… is locked"
+            // (docs/owncloud-behaviour.md, "Concurrency"); asked again, it says whether the
+            // folder is there.
+            Err(Error::Remote(refused))
+                if matches!(refused.status, 403 | 423) && &ancestor != folder =>
+            {
                 retry::sleep(retry::backoff_ms(1));
                 webdav::made(&send(settings, &mkcol)?)?
             }
@@ -203,7 +206,11 @@ impl ShareRequest<'_> {
     ) -> Result<Link, Error> {
         let (created, password) = match answer.and_then(|a| ocs::created_share(&a, permissions)) {
             Err(error) if ocs::is_password_rejection(&error) => {
-                let password = server_password(self.settings)?;
+                // ownCloud has no generator (500, or OCS 999 on v1): its policy's refusal is
+                // what the caller hears (docs/owncloud-behaviour.md, "Password policy").
+                let Ok(password) = server_password(self.settings) else {
+                    return Err(error);
+                };
                 let created = send(self.settings, &self.request(permissions, &password))
                     .and_then(|a| ocs::created_share(&a, permissions));
                 (created, password)
@@ -268,7 +275,20 @@ fn undo(settings: &Settings, folder: &FolderPath, share_ids: &[String]) {
 /// `delete_from_trash`, its entries in the trash bin go too — also when the folder was missing
 /// (a delete that stopped between the two steps is finished so).
 fn delete_folder(settings: &Settings, folder: &FolderPath) -> Result<(), Error> {
-    webdav::removed(&send(settings, &webdav::delete(settings, folder))?)?;
+    let delete = webdav::delete(settings, folder);
+    match webdav::removed(&send(settings, &delete)?) {
+        // ownCloud on a busy database answers a folder's DELETE with 403 and an empty
+        // message when it could not release the folder's lock ("database is locked"), whether
+        // or not the folder went (docs/owncloud-behaviour.md, "Concurrency"). A DELETE asked
+        // again says which: 204 now, or 404 for one that went.
+        Err(Error::Remote(refused)) if refused.status == 403 => {
+            retry::sleep(retry::backoff_ms(1));
+            webdav::removed(&send(settings, &delete)?)?;
+        }
+        removed => {
+            removed?;
+        }
+    }
     if settings.delete_from_trash {
         empty_trash_of(settings, folder)?;
     }
@@ -277,14 +297,19 @@ fn delete_folder(settings: &Settings, folder: &FolderPath) -> Result<(), Error> 
 
 /// Removes from the trash bin what came from `folder`: the folder itself, and files deleted
 /// from inside it earlier (through the read-write link, say).
+///
+/// NextCloud's bin is asked first; where it is not there, ownCloud's (`trash::Bin`). Neither
+/// there: no trash bin on this server, and the folder's DELETE was final.
 fn empty_trash_of(settings: &Settings, folder: &FolderPath) -> Result<(), Error> {
-    let listing = send(settings, &trash::list(settings))?;
-    let Some(entries) = trash::entries_of(settings, &listing, folder)? else {
-        // No trash bin on this server: the folder's DELETE was final.
+    for bin in trash::Bin::ALL {
+        let listing = send(settings, &trash::list(settings, bin))?;
+        let Some(entries) = trash::entries_of(settings, bin, &listing, folder)? else {
+            continue;
+        };
+        for href in entries {
+            webdav::removed(&send(settings, &trash::remove(&href))?)?;
+        }
         return Ok(());
-    };
-    for href in entries {
-        webdav::removed(&send(settings, &trash::remove(&href))?)?;
     }
     Ok(())
 }

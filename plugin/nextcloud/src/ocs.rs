@@ -46,8 +46,20 @@ pub struct CreatedShare {
     pub url: String,
 }
 
-fn request(method: &'static str, path: String) -> Request {
-    Request::new(method, path)
+/// An OCS request for `path` (without a query) and the query's other parameters. Every OCS
+/// URL carries `format=json`: NextCloud answers JSON for `Accept: application/json` alone, but
+/// ownCloud 10 answers XML unless the URL asks for JSON (docs/owncloud-behaviour.md, "Answer
+/// shapes"), and NextCloud takes the parameter too.
+fn request(method: &'static str, path: String, query: &[(&str, &str)]) -> Request {
+    let mut url = path;
+    url.push_str("?format=json");
+    for (name, value) in query {
+        url.push('&');
+        url.push_str(name);
+        url.push('=');
+        url.push_str(&paths::encode_segment(value).to_string());
+    }
+    Request::new(method, url)
         .header("ocs-apirequest", "true")
         .header("accept", "application/json")
 }
@@ -77,21 +89,20 @@ pub fn create_share(
     if let Some(date) = expire_date {
         fields.push(("expireDate", date));
     }
-    request("POST", shares_path(settings)).form_body(&fields)
+    request("POST", shares_path(settings), &[]).form_body(&fields)
 }
 
 /// `GET …/shares?path=<path>`: the account's shares on exactly that folder
 /// (docs/nextcloud-behaviour.md, "Listing, reading and updating links": 404 when the
 /// folder does not exist; recording 07 [1], [3]).
 pub fn list_shares(settings: &Settings, path: &str) -> Request {
-    let path = paths::encode_segment(path);
-    request("GET", format!("{}?path={path}", shares_path(settings)))
+    request("GET", shares_path(settings), &[("path", path)])
 }
 
 /// `DELETE …/shares/<id>`.
 pub fn delete_share(settings: &Settings, id: &str) -> Request {
     let id = paths::encode_segment(id);
-    request("DELETE", format!("{}/{id}", shares_path(settings)))
+    request("DELETE", format!("{}/{id}", shares_path(settings)), &[])
 }
 
 /// `GET …/password_policy/api/v1/generate`: a password the server's policy accepts.
@@ -102,6 +113,7 @@ pub fn generate_password(settings: &Settings) -> Request {
             "{}/ocs/v2.php/apps/password_policy/api/v1/generate",
             settings.origin.base_path
         ),
+        &[],
     )
 }
 

@@ -1,13 +1,22 @@
-//! NextCloud's trash bin (`/remote.php/dav/trashbin/<user>/trash/`): where a deleted folder,
-//! with the files in it, lands by default — and how it is taken out again.
+//! The trash bin: where a deleted folder, with the files in it, lands by default — and how it
+//! is taken out again. NextCloud and ownCloud 10 keep it under different paths and properties
+//! ([`Bin`]); a provider that does not know which server it talks to asks NextCloud's first and
+//! ownCloud's when that one is not there.
 //!
 //! As seen on NextCloud 32 (docs/nextcloud-behaviour.md, "Trash bin"; recordings 16 [2] and
 //! 19):
-//! - a PROPFIND (Depth 1) of the trash lists each deleted item as `<name>.d<unix time>`, with
-//!   `nc:trashbin-original-location` = its path below the account's root, without a leading
-//!   slash; files deleted from inside a folder keep their own entries;
+//! - a PROPFIND (Depth 1) of `/remote.php/dav/trashbin/<user>/trash/` lists each deleted item
+//!   as `<name>.d<unix time>`, with `nc:trashbin-original-location` = its path below the
+//!   account's root, without a leading slash; files deleted from inside a folder keep their own
+//!   entries;
 //! - DELETE of an entry's href removes it for good: 204, then 404;
 //! - with the trash bin app disabled, the trash answers 404 and a folder's DELETE was final.
+//!
+//! As seen on ownCloud 10.13 (docs/owncloud-behaviour.md, "Trash bin"): the trash is
+//! `/remote.php/dav/trash-bin/<user>/` (NextCloud's path answers 404, "File not found:
+//! trashbin in 'root'", as NextCloud without a trash bin does); entries are
+//! `…/trash-bin/<user>/<file id>[/]` with `oc:trashbin-original-location`, which has a leading
+//! slash for files a participant deleted through a link; DELETE of an entry 204, then 404.
 
 use crate::errors::Error;
 use crate::http::{Request, Response};
@@ -16,30 +25,71 @@ use crate::prelude::*;
 use crate::settings::Settings;
 use crate::webdav;
 
-/// The largest trash listing read: NextCloud lists the whole trash in one answer, a few hundred
-/// bytes an entry.
+/// The largest trash listing read: the whole trash comes in one answer, a few hundred bytes an
+/// entry.
 pub const MAX_LISTING: usize = 8 << 20;
 
-const LISTING: &str = "<?xml version=\"1.0\"?>\
-<d:propfind xmlns:d=\"DAV:\" xmlns:nc=\"http://nextcloud.org/ns\">\
-<d:prop><nc:trashbin-original-location/></d:prop></d:propfind>";
-
-/// The trash folder's URL path: `<base>/remote.php/dav/trashbin/<user>/trash/`.
-fn root(settings: &Settings) -> String {
-    format!(
-        "{}/remote.php/dav/trashbin/{}/trash/",
-        settings.origin.base_path,
-        paths::encode_segment(&settings.username)
-    )
+/// Where a server keeps its trash bin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bin {
+    /// NextCloud's `trashbin/<user>/trash/`, `nc:trashbin-original-location`.
+    NextCloud,
+    /// ownCloud 10's `trash-bin/<user>/`, `oc:trashbin-original-location`.
+    OwnCloud,
 }
 
-/// `PROPFIND` of the trash, one level deep, asking where each entry came from.
-pub fn list(settings: &Settings) -> Request {
-    Request::new("PROPFIND", root(settings))
+impl Bin {
+    /// The bins a server may have, in the order they are asked for.
+    pub const ALL: [Bin; 2] = [Bin::NextCloud, Bin::OwnCloud];
+
+    /// The trash folder's URL path.
+    fn root(self, settings: &Settings) -> String {
+        let user = paths::encode_segment(&settings.username);
+        match self {
+            Bin::NextCloud => format!(
+                "{}/remote.php/dav/trashbin/{user}/trash/",
+                settings.origin.base_path
+            ),
+            Bin::OwnCloud => format!(
+                "{}/remote.php/dav/trash-bin/{user}/",
+                settings.origin.base_path
+            ),
+        }
+    }
+
+    /// The PROPFIND body asking for each entry's original location.
+    fn listing(self) -> &'static str {
+        match self {
+            Bin::NextCloud => {
+                "<?xml version=\"1.0\"?>\
+<d:propfind xmlns:d=\"DAV:\" xmlns:nc=\"http://nextcloud.org/ns\">\
+<d:prop><nc:trashbin-original-location/></d:prop></d:propfind>"
+            }
+            Bin::OwnCloud => {
+                "<?xml version=\"1.0\"?>\
+<d:propfind xmlns:d=\"DAV:\" xmlns:oc=\"http://owncloud.org/ns\">\
+<d:prop><oc:trashbin-original-location/></d:prop></d:propfind>"
+            }
+        }
+    }
+
+    /// The original location's element, as the server writes it.
+    fn location_element(self) -> &'static str {
+        match self {
+            Bin::NextCloud => "nc:trashbin-original-location",
+            Bin::OwnCloud => "oc:trashbin-original-location",
+        }
+    }
+}
+
+/// `PROPFIND` of the trash `bin`, one level deep, asking where each entry came from.
+pub fn list(settings: &Settings, bin: Bin) -> Request {
+    let body = bin.listing();
+    Request::new("PROPFIND", bin.root(settings))
         .header("depth", "1")
         .header("content-type", "application/xml; charset=utf-8")
-        .header("content-length", LISTING.len().to_string())
-        .body(LISTING.as_bytes().to_vec())
+        .header("content-length", body.len().to_string())
+        .body(body.as_bytes().to_vec())
         .limit(MAX_LISTING)
 }
 
@@ -52,6 +102,7 @@ pub fn remove(href: &str) -> Request {
 /// has no trash bin (the app is disabled: the folder's DELETE was final).
 pub fn entries_of(
     settings: &Settings,
+    bin: Bin,
     response: &Response,
     folder: &FolderPath,
 ) -> Result<Option<Vec<String>>, Error> {
@@ -62,11 +113,11 @@ pub fn entries_of(
     }
     let text = core::str::from_utf8(&response.body)
         .map_err(|_| Error::Protocol("trash listing is not UTF-8".into()))?;
-    let listing =
-        listing(text).ok_or_else(|| Error::Protocol("trash listing is not readable XML".into()))?;
+    let listing = listing(text, bin.location_element())
+        .ok_or_else(|| Error::Protocol("trash listing is not readable XML".into()))?;
     // Escapes may be written in either case (NextCloud writes `%c3%a4`, the host's canonical
     // `url` `%C3%A4`): the prefix is compared without regard to ASCII case.
-    let root = root(settings).to_ascii_lowercase();
+    let root = bin.root(settings).to_ascii_lowercase();
     let path = folder.display();
     let inside = format!("{path}/");
     Ok(Some(
@@ -77,7 +128,11 @@ pub fn entries_of(
                 href.len() > root.len()
                     && href.is_char_boundary(root.len())
                     && href[..root.len()].eq_ignore_ascii_case(&root)
-                    && (*origin == path || origin.starts_with(&inside))
+                    && {
+                        // ownCloud writes a leading slash for files deleted through a link.
+                        let origin = origin.trim_start_matches('/');
+                        origin == path || origin.starts_with(&inside)
+                    }
             })
             .map(|(href, _)| href)
             .collect(),
@@ -88,11 +143,12 @@ pub fn entries_of(
 /// original location (the trash root: `<nc:trashbin-original-location/>`) have an empty one.
 /// `None` when the text is not such a listing.
 ///
-/// NextCloud writes the listing the same way every time (docs/nextcloud-behaviour.md, "Trash
-/// bin"; recording 19 [2]): elements without attributes, prefixes `d:` and `nc:`; only the two
-/// values are needed, so they are read directly rather than through an XML parser (one would
+/// NextCloud and ownCloud write the listing the same way every time (docs/nextcloud-behaviour.md,
+/// "Trash bin", recording 19 [2]; docs/owncloud-behaviour.md, "Trash bin"): elements without
+/// attributes, prefixes `d:` and `nc:` (ownCloud: `oc:`), the location element named by
+/// `location`; only the two values are needed, so they are read directly rather than through an XML parser (one would
 /// add a quarter to the component).
-fn listing(text: &str) -> Option<Vec<(String, String)>> {
+fn listing(text: &str, location: &str) -> Option<Vec<(String, String)>> {
     if !text.contains("multistatus") {
         return None;
     }
@@ -101,7 +157,7 @@ fn listing(text: &str) -> Option<Vec<(String, String)>> {
         let mut href = String::new();
         unescape_into(elements(response?, "d:href").next()??, &mut href)?;
         let mut origin = String::new();
-        if let Some(location) = elements(response?, "nc:trashbin-original-location").next() {
+        if let Some(location) = elements(response?, location).next() {
             unescape_into(location?, &mut origin)?;
         }
         entries.push((href, origin));
@@ -187,7 +243,7 @@ mod tests {
     fn the_entries_of_a_folder_and_of_files_inside_it_are_found() {
         let s = settings();
         let twice = FolderPath::for_room(&s.directory, "twice").unwrap();
-        let found = entries_of(&s, &answer(207, LISTING), &twice)
+        let found = entries_of(&s, Bin::NextCloud, &answer(207, LISTING), &twice)
             .unwrap()
             .unwrap();
         assert_eq!(
@@ -199,7 +255,7 @@ mod tests {
             ]
         );
         let escaped = FolderPath::for_room(&s.directory, "räum & co").unwrap();
-        let found = entries_of(&s, &answer(207, LISTING), &escaped)
+        let found = entries_of(&s, Bin::NextCloud, &answer(207, LISTING), &escaped)
             .unwrap()
             .unwrap();
         assert_eq!(
@@ -208,7 +264,7 @@ mod tests {
         );
         let absent = FolderPath::for_room(&s.directory, "other").unwrap();
         assert!(
-            entries_of(&s, &answer(207, LISTING), &absent)
+            entries_of(&s, Bin::NextCloud, &answer(207, LISTING), &absent)
                 .unwrap()
                 .unwrap()
                 .is_empty()
@@ -223,7 +279,7 @@ mod tests {
         s.origin.base_path = "/n%C3%A4chste".into();
         let listing = LISTING.replace("<d:href>/remote.php", "<d:href>/n%c3%a4chste/remote.php");
         let twice = FolderPath::for_room(&s.directory, "twice").unwrap();
-        let found = entries_of(&s, &answer(207, &listing), &twice)
+        let found = entries_of(&s, Bin::NextCloud, &answer(207, &listing), &twice)
             .unwrap()
             .unwrap();
         assert_eq!(found.len(), 3, "{found:?}");
@@ -240,23 +296,23 @@ mod tests {
   <s:message>File not found: trashbin in 'root'</s:message>
 </d:error>"#;
         assert_eq!(
-            entries_of(&s, &answer(404, disabled), &folder).unwrap(),
+            entries_of(&s, Bin::NextCloud, &answer(404, disabled), &folder).unwrap(),
             None
         );
         assert!(matches!(
-            entries_of(&s, &answer(401, ""), &folder),
+            entries_of(&s, Bin::NextCloud, &answer(401, ""), &folder),
             Err(Error::Unauthorized(_))
         ));
         // An empty trash; a listing cut short or not a listing at all.
         let empty = "<?xml version=\"1.0\"?>\n<d:multistatus xmlns:d=\"DAV:\"></d:multistatus>";
         assert!(matches!(
-            entries_of(&s, &answer(207, empty), &folder),
+            entries_of(&s, Bin::NextCloud, &answer(207, empty), &folder),
             Ok(Some(found)) if found.is_empty()
         ));
         for broken in ["<d:multistatus><d:response><d:href>/x", "<<<", ""] {
             assert!(
                 matches!(
-                    entries_of(&s, &answer(207, broken), &folder),
+                    entries_of(&s, Bin::NextCloud, &answer(207, broken), &folder),
                     Err(Error::Protocol(_))
                 ),
                 "{broken}"
@@ -272,7 +328,7 @@ mod tests {
             "/remote.php/dav/trashbin/admin/trash/twice.d1795960017/",
             "/remote.php/dav/files/admin/opentalk/",
         );
-        let found = entries_of(&s, &answer(207, &forged), &folder)
+        let found = entries_of(&s, Bin::NextCloud, &answer(207, &forged), &folder)
             .unwrap()
             .unwrap();
         assert!(
@@ -281,5 +337,52 @@ mod tests {
                 .all(|h| h.starts_with("/remote.php/dav/trashbin/admin/trash/"))
         );
         assert_eq!(found.len(), 2);
+    }
+
+    // docs/owncloud-behaviour.md, "Trash bin": ownCloud 10.13's listing, with a file a
+    // participant deleted through the link (leading slash) and another room's entry.
+    const OWNCLOUD_LISTING: &str = r#"<?xml version="1.0"?>
+<d:multistatus xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns" xmlns:oc="http://owncloud.org/ns"><d:response><d:href>/remote.php/dav/trash-bin/admin/</d:href><d:propstat><d:prop><oc:trashbin-original-location/></d:prop><d:status>HTTP/1.1 404 Not Found</d:status></d:propstat></d:response><d:response><d:href>/remote.php/dav/trash-bin/admin/41</d:href><d:propstat><d:prop><oc:trashbin-original-location>/opentalk/meetings/twice/a.txt</oc:trashbin-original-location></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response><d:response><d:href>/remote.php/dav/trash-bin/admin/40/</d:href><d:propstat><d:prop><oc:trashbin-original-location>opentalk/meetings/twice</oc:trashbin-original-location></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response><d:response><d:href>/remote.php/dav/trash-bin/admin/42/</d:href><d:propstat><d:prop><oc:trashbin-original-location>opentalk/meetings/räum &amp; co 😀</oc:trashbin-original-location></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>"#;
+
+    #[test]
+    fn owncloud_entries_are_found_in_its_own_bin_only() {
+        let s = settings();
+        let twice = FolderPath::for_room(&s.directory, "twice").unwrap();
+        let found = entries_of(&s, Bin::OwnCloud, &answer(207, OWNCLOUD_LISTING), &twice)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            found,
+            [
+                "/remote.php/dav/trash-bin/admin/41",
+                "/remote.php/dav/trash-bin/admin/40/"
+            ]
+        );
+        let emoji = FolderPath::for_room(&s.directory, "räum & co 😀").unwrap();
+        let found = entries_of(&s, Bin::OwnCloud, &answer(207, OWNCLOUD_LISTING), &emoji)
+            .unwrap()
+            .unwrap();
+        assert_eq!(found, ["/remote.php/dav/trash-bin/admin/42/"]);
+        // Read as NextCloud's bin, ownCloud's hrefs lie outside it: nothing is taken.
+        assert!(
+            entries_of(&s, Bin::NextCloud, &answer(207, OWNCLOUD_LISTING), &twice)
+                .unwrap()
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn each_bin_is_listed_at_its_own_path() {
+        let s = settings();
+        let nextcloud = list(&s, Bin::NextCloud);
+        assert_eq!(nextcloud.path, "/remote.php/dav/trashbin/admin/trash/");
+        let owncloud = list(&s, Bin::OwnCloud);
+        assert_eq!(owncloud.path, "/remote.php/dav/trash-bin/admin/");
+        assert!(
+            core::str::from_utf8(owncloud.body.as_deref().unwrap())
+                .unwrap()
+                .contains("<oc:trashbin-original-location/>")
+        );
     }
 }

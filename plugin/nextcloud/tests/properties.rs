@@ -147,15 +147,21 @@ proptest! {
         status in prop_oneof![Just(207u16), 100u16..600],
         body in prop_oneof![
             any::<String>(),
-            "(<d:multistatus>|<d:response>|</d:response>|<d:href>|</d:href>|/remote.php/dav/trashbin/opentalk/trash/|<nc:trashbin-original-location>|</nc:trashbin-original-location>|meetings/room|&amp;|&#x2F;|&|\\.\\.|/){0,30}",
+            "(<d:multistatus>|<d:response>|</d:response>|<d:href>|</d:href>|/remote.php/dav/trashbin/opentalk/trash/|/remote.php/dav/trash-bin/opentalk/|<nc:trashbin-original-location>|</nc:trashbin-original-location>|<oc:trashbin-original-location>|</oc:trashbin-original-location>|meetings/room|&amp;|&#x2F;|&|\\.\\.|/){0,30}",
         ],
+        owncloud in any::<bool>(),
     ) {
         let settings = settings(vec!["meetings".into()]);
         let folder = FolderPath::for_room(&settings.directory, "room").unwrap();
         let answer = Response::new(status, body.into_bytes());
-        if let Ok(Some(entries)) = trash::entries_of(&settings, &answer, &folder) {
+        let (bin, root) = if owncloud {
+            (trash::Bin::OwnCloud, "/nc/remote.php/dav/trash-bin/opentalk/")
+        } else {
+            (trash::Bin::NextCloud, "/nc/remote.php/dav/trashbin/opentalk/trash/")
+        };
+        if let Ok(Some(entries)) = trash::entries_of(&settings, bin, &answer, &folder) {
             for href in entries {
-                let entry = href.strip_prefix("/nc/remote.php/dav/trashbin/opentalk/trash/");
+                let entry = href.strip_prefix(root);
                 prop_assert!(entry.is_some_and(|e| !e.is_empty()), "{}", href);
                 prop_assert!(!href.split('/').any(|s| s == ".."), "{}", href);
             }

@@ -142,6 +142,40 @@ pub fn trash_listing(base: &str, entries: &[super::storage::TrashEntry]) -> Answ
     with_body(207, "application/xml; charset=utf-8", body)
 }
 
+/// ownCloud's trash bin listing (docs/owncloud-behaviour.md, "Trash bin"): the bin itself
+/// (its properties in a 404 propstat), then each entry as `<base><file id>` (`/` after a
+/// folder's) with `oc:trashbin-original-location`. `base` ends in `/`.
+pub fn owncloud_trash_listing(base: &str, entries: &[super::storage::TrashEntry]) -> Answer {
+    let mut body = String::from(
+        "<?xml version=\"1.0\"?>\n<d:multistatus xmlns:d=\"DAV:\" xmlns:s=\"http://sabredav.org/ns\" xmlns:oc=\"http://owncloud.org/ns\">",
+    );
+    body.push_str(&format!(
+        "<d:response><d:href>{}</d:href><d:propstat><d:prop><oc:trashbin-original-location/><oc:trashbin-original-filename/></d:prop><d:status>HTTP/1.1 404 Not Found</d:status></d:propstat></d:response>",
+        xml_escape(base)
+    ));
+    // Listed by stored name, not newest first.
+    let mut sorted: Vec<&super::storage::TrashEntry> = entries.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    for entry in sorted {
+        let folder = matches!(entry.nodes.get(""), Some(super::storage::Node::Folder));
+        let file_name = entry
+            .original_location
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
+        body.push_str(&format!(
+            "<d:response><d:href>{}{}{}</d:href><d:propstat><d:prop><oc:trashbin-original-location>{}</oc:trashbin-original-location><oc:trashbin-original-filename>{}</oc:trashbin-original-filename></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>",
+            xml_escape(base),
+            entry.id,
+            if folder { "/" } else { "" },
+            xml_escape(&entry.original_location),
+            xml_escape(file_name),
+        ));
+    }
+    body.push_str("</d:multistatus>");
+    with_body(207, "application/xml; charset=utf-8", body)
+}
+
 /// The reason phrase NextCloud's error bodies carry for a status (docs/nextcloud-behaviour.md,
 /// "Failures the tests inject").
 pub fn reason(status: u16) -> &'static str {
@@ -286,7 +320,7 @@ pub fn file(content: Vec<u8>) -> Answer {
     with_body(200, "application/octet-stream", content)
 }
 
-fn xml_escape(text: &str) -> String {
+pub fn xml_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -22,8 +22,9 @@ use super::call::{Call, decode_segments};
 use super::faults::{Fault, Step};
 use super::locks::{Held, Lock};
 use super::ocs;
+use super::owncloud::{self, DAV_TRASH_BIN, Flavour, PUBLIC_FILES};
 use super::password_policy::GENERATE;
-use super::public_link::PUBLIC_DAV;
+use super::public_link::{self, PUBLIC_DAV};
 use super::sessions::Authenticated;
 use super::shares::{SHARES, find_share};
 use super::trash::DAV_TRASH;
@@ -171,7 +172,7 @@ impl<'a> Call<'a> {
         // Public links authenticate with the share's password, not the account's
         // (docs/nextcloud-behaviour.md, "Public links over WebDAV"); the rest by session or
         // password ("Authentication cost and sessions").
-        let authenticated = if path.starts_with(PUBLIC_DAV) {
+        let authenticated = if public_link::is_public(&path) || path.starts_with(PUBLIC_FILES) {
             Authenticated::No
         } else {
             let cookies = parts
@@ -202,6 +203,7 @@ impl<'a> Call<'a> {
             body,
             authenticated,
             new_session,
+            basic_user: credentials.as_ref().map(|(u, _)| u.clone()),
             basic_password: credentials.map(|(_, p)| p),
             conflicted: false,
         }
@@ -231,7 +233,7 @@ impl<'a> Call<'a> {
                 _ => None,
             };
         }
-        if self.path.starts_with(DAV_TRASH) {
+        if self.path.starts_with(DAV_TRASH) || self.path.starts_with(DAV_TRASH_BIN) {
             return match method {
                 "PROPFIND" => Some(Step::ListTrash),
                 "DELETE" => Some(Step::RemoveFromTrash),
@@ -294,6 +296,9 @@ impl<'a> Call<'a> {
     /// password carries the new session's cookies.
     fn perform(&self, world: &mut World) -> Answer {
         let mut answer = self.answer(world);
+        if self.shared.options.flavour == Flavour::OwnCloud && self.is_ocs() && !self.wants_json() {
+            answer = owncloud::as_xml(answer);
+        }
         for cookie in &self.new_session {
             if let Ok(value) = http::HeaderValue::from_str(cookie) {
                 answer.headers_mut().append(header::SET_COOKIE, value);
@@ -303,14 +308,32 @@ impl<'a> Call<'a> {
     }
 
     fn answer(&self, world: &mut World) -> Answer {
+        let flavour = self.shared.options.flavour;
         if let Some(rest) = self.path.strip_prefix(DAV_FILES) {
             return self.account_dav(world, rest);
+        }
+        if self.path == "/status.php" {
+            return owncloud::status(flavour);
+        }
+        if flavour == Flavour::OwnCloud {
+            if let Some(rest) = self.path.strip_prefix(DAV_TRASH_BIN) {
+                return self.owncloud_trash(world, rest);
+            }
+            if let Some(rest) = self.path.strip_prefix(PUBLIC_FILES) {
+                return self.public_files(world, rest);
+            }
+            if self.path.starts_with(PUBLIC_DAV) {
+                return owncloud::app_not_installed();
+            }
         }
         if let Some(rest) = self.path.strip_prefix(DAV_TRASH) {
             return self.trash_dav(world, rest);
         }
         if let Some(rest) = self.path.strip_prefix(PUBLIC_DAV) {
             return self.public_dav(world, rest);
+        }
+        if let Some(rest) = public_link::public_webdav_rest(&self.path) {
+            return self.public_webdav(world, rest);
         }
         if ocs::serves(&self.path) {
             return self.ocs(world);

@@ -33,6 +33,7 @@ pub(crate) mod call;
 pub(crate) mod dispatch;
 mod locks;
 mod ocs;
+mod owncloud;
 mod password_policy;
 mod public_link;
 pub(crate) mod server;
@@ -49,6 +50,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use faults::{Fault, FaultRule, Step};
+pub use owncloud::Flavour;
 pub use storage::{LinkShare, Node, Storage, TrashEntry};
 
 /// How the stand-in is set up.
@@ -92,6 +94,8 @@ pub struct Options {
     /// `cookie_test`, an app password's do not (docs/nextcloud-behaviour.md, "Authentication cost
     /// and sessions"; recording `21`).
     pub app_password: bool,
+    /// Which server to answer as: NextCloud 32, or ownCloud 10 (`owncloud`).
+    pub flavour: Flavour,
     /// What the capabilities say of the caller's address: on the brute-force allowlist or not
     /// (docs/nextcloud-behaviour.md, "Capabilities"; recording `22 [4]`).
     pub allow_listed: bool,
@@ -146,6 +150,7 @@ impl Default for Options {
             link_base: None,
             app_password: false,
             allow_listed: false,
+            flavour: Flavour::NextCloud,
         }
     }
 }

@@ -61,6 +61,9 @@ impl Call<'_> {
     /// allowlist.
     fn capabilities(&self) -> Answer {
         let options = &self.shared.options;
+        if options.flavour == super::Flavour::OwnCloud {
+            return answers::ocs_ok(super::owncloud::capabilities());
+        }
         answers::ocs_ok(json!({
             "version": {"major": 32, "minor": 0, "micro": 1, "string": "32.0.1", "edition": "", "extendedSupport": false},
             "capabilities": {

@@ -21,6 +21,14 @@ const COMMON_PASSWORDS: &[&str] = &[
 
 impl Call<'_> {
     pub(super) fn generate_password(&self) -> Answer {
+        // ownCloud has no generator: OCS v2 500 (docs/owncloud-behaviour.md, "Password policy").
+        if self.shared.options.flavour == super::Flavour::OwnCloud {
+            return answers::ocs_error(
+                500,
+                "Invalid query, please check the syntax. API specifications are here: \
+                 http://www.freedesktop.org/wiki/Specifications/open-collaboration-services.",
+            );
+        }
         // A fresh password that satisfies the policy (docs/nextcloud-behaviour.md, "Password
         // policy"; recording `11 [1]`).
         let length = self.shared.options.password_min_length.max(10) + 6;

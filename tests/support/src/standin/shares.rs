@@ -55,7 +55,9 @@ impl Call<'_> {
 
     fn create_share(&self, world: &mut World) -> Answer {
         let options = &self.shared.options;
-        if let Some(limit) = options.share_rate_limit {
+        let owncloud = options.flavour == super::Flavour::OwnCloud;
+        // ownCloud has no share rate limit (docs/owncloud-behaviour.md, "Concurrency").
+        if let Some(limit) = options.share_rate_limit.filter(|_| !owncloud) {
             // 20 per user per 10 minutes, then 429 with an empty body (docs/nextcloud-behaviour.md,
             // "Share rate limit"; recording `14 [22]`).
             let now = Instant::now();
@@ -97,7 +99,12 @@ impl Call<'_> {
                 Err(message) => return answers::ocs_error(404, message),
             },
         };
-        if let Some(password) = params.password.as_deref().filter(|p| !p.is_empty())
+        // ownCloud has no password policy unless its app is installed
+        // (docs/owncloud-behaviour.md, "Password policy").
+        if let Some(password) = params
+            .password
+            .as_deref()
+            .filter(|p| !p.is_empty() && !owncloud)
             && let Some(message) = policy_refusal(password, options.password_min_length)
         {
             // NextCloud 32 answers 400 (docs/nextcloud-behaviour.md, "Refusals when creating a
@@ -116,7 +123,15 @@ impl Call<'_> {
             // The share bit comes back added to a link that can be read: 1 → 17, 15 → 31; a
             // create-only link (4) stays 4 (docs/nextcloud-behaviour.md, "Creating a public
             // link"; recording `04 [1], [2], [4]`).
-            permissions: if permissions & READ != 0 {
+            // ownCloud keeps the bits asked for, and turns any but 1, 3, 4, 5 and 15 into 1
+            // (docs/owncloud-behaviour.md, "Creating a public link").
+            permissions: if owncloud {
+                if matches!(permissions, 1 | 3 | 4 | 5 | 15) {
+                    permissions
+                } else {
+                    READ
+                }
+            } else if permissions & READ != 0 {
                 permissions | SHARE
             } else {
                 permissions

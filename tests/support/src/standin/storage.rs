@@ -41,6 +41,8 @@ pub const SHARE: u32 = 16;
 pub struct TrashEntry {
     /// `<name>.d<unix time of deletion>`.
     pub name: String,
+    /// ownCloud's name for it: the deleted node's file id.
+    pub id: u64,
     /// Where it was: its path below the account's root, without a leading slash.
     pub original_location: String,
     pub deleted_at: u64,
@@ -57,6 +59,8 @@ pub struct Storage {
     pub next_share_id: u64,
     /// The trash bin, newest entry first.
     pub trash: Vec<TrashEntry>,
+    /// The id the next trash entry gets (ownCloud names entries by it).
+    pub next_trash_id: u64,
 }
 
 /// Why a tree operation did not happen, in Sabre's words (docs/nextcloud-behaviour.md, "Folders and
@@ -154,6 +158,10 @@ impl Storage {
         self.trash.insert(
             0,
             TrashEntry {
+                id: {
+                    self.next_trash_id += 1;
+                    self.next_trash_id
+                },
                 name,
                 original_location: path.to_owned(),
                 deleted_at: now_unix,

@@ -23,7 +23,11 @@ impl Call<'_> {
                 &format!("Principal with name {name} not found"),
             );
         }
-        if !self.shared.options.trash_bin || segments.get(1).map(String::as_str) != Some("trash") {
+        // ownCloud keeps its trash elsewhere (docs/owncloud-behaviour.md, "Trash bin").
+        if !self.shared.options.trash_bin
+            || self.shared.options.flavour == super::Flavour::OwnCloud
+            || segments.get(1).map(String::as_str) != Some("trash")
+        {
             return answers::sabre(
                 404,
                 "Sabre\\DAV\\Exception\\NotFound",
