@@ -4,6 +4,7 @@
 mod common;
 
 use common::Setup;
+use shared_folder_test_support::standin::Flavour;
 use shared_folder_test_support::{Options, StandIn};
 
 fn nothing_left(standin: &StandIn) -> bool {
@@ -89,7 +90,58 @@ async fn refused_credentials_are_a_problem_and_nothing_is_tried() {
     );
     assert!(!outcome.stdout.contains("a-wrong-Passw0rd"));
     assert!(!outcome.stderr.contains("a-wrong-Passw0rd"));
-    assert_eq!(standin.seen().len(), 1, "one request, then it stopped");
+    // What the server is (`status.php`, no credentials needed), then the refused request.
+    let seen = standin.seen();
+    assert_eq!(seen.len(), 2, "two requests, then it stopped: {seen:?}");
+    assert_eq!(seen[0].target, "/status.php");
+    assert_eq!(seen[1].method, "PROPFIND", "{seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_server_with_an_app_password_is_not_taken_for_a_login_password() {
+    // A server slow to answer (an idle one's first requests, a far one) with an app password:
+    // NextCloud says which password it is (no `cookie_test`), and that decides, not a timing.
+    let standin = StandIn::start(Options {
+        app_password: true,
+        allow_listed: true,
+        latency: std::time::Duration::from_millis(450),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let setup = Setup::new(&standin, "");
+    let outcome = setup.run("preflight", &[]).await;
+    let out = &outcome.stdout;
+    assert!(finding(out, "ok", "the password is an app password"), "{out}");
+    assert!(!out.contains("login password"), "{out}");
+    assert!(out.contains("median of 3"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_owncloud_the_checks_are_ownclouds() {
+    let standin = StandIn::start(Options {
+        flavour: Flavour::OwnCloud,
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let setup = Setup::new(&standin, "");
+    setup.edit("provider = \"nextcloud\"", "provider = \"owncloud\"");
+    let outcome = setup.run("preflight", &[]).await;
+    let out = &outcome.stdout;
+    assert_eq!(outcome.code, Some(0), "{outcome:?}");
+    assert!(finding(out, "ok", "the storage is ownCloud 10.13.1"), "{out}");
+    assert!(finding(out, "ok", "ownCloud accepted the credentials"), "{out}");
+    assert!(finding(out, "ok", "read-only link opens"), "{out}");
+    // No NextCloud share rate limit, and no verdict on the password ownCloud cannot give.
+    assert!(!out.contains("20 shares"), "{out}");
+    assert!(!out.contains("login password"), "{out}");
+    assert!(
+        finding(out, "WARNING", "stay in ownCloud's trash bin"),
+        "{out}"
+    );
+    assert!(out.contains("0 problem(s), 1 warning(s)"), "{out}");
+    assert!(nothing_left(&standin), "{:?}", standin.storage());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

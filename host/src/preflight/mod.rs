@@ -1,27 +1,36 @@
-//! `shared-folder-host preflight`: what an operator runs before the first meeting. It creates
-//! and deletes a probe folder on the configured NextCloud through the configured provider, and
-//! looks at what a real NextCloud does that breaks or slows meetings — each finding with its
-//! fix (docs/nextcloud-behaviour.md names the recordings behind each):
+//! `shared-folder-host preflight`: what an operator runs before the first meeting. It tells
+//! which storage system answers (NextCloud, ownCloud or OpenCloud, and its version), creates and
+//! deletes a probe folder through the configured provider, and looks at what the real servers
+//! were seen to do that breaks or slows meetings — each finding with its fix
+//! (docs/nextcloud-behaviour.md, docs/owncloud-behaviour.md and docs/opencloud-behaviour.md name
+//! what each rests on):
 //! - the credentials are refused;
-//! - the share links lead elsewhere than `url` (a proxy NextCloud was not told about:
-//!   `overwriteprotocol`, `overwritehost`);
-//! - the password is the account's login password, whose check costs about 0.6 s, where an
-//!   app password costs about 0.08 s;
-//! - the share rate limit (20 shares, so 10 rooms, per 10 minutes) and how to lift it; with
-//!   `--rate-limit`, measured by creating probe rooms until NextCloud refuses;
-//! - the configured expiry accepted, and an expiry NextCloud enforces;
-//! - deleted folders kept in the trash bin (`delete_from_trash`).
+//! - on NextCloud, the password is the account's login password (a check costs about 0.6 s,
+//!   an app password's about 0.08 s), told by what NextCloud says, not by one timing;
+//! - public links are not allowed, or an expiry is enforced that is shorter than `expiry`;
+//! - on OpenCloud, the link password policy;
+//! - the share links lead elsewhere than `url` (a proxy the storage was not told about), or do
+//!   not open with their password as a participant's client opens them;
+//! - on NextCloud, the share rate limit (20 shares, so 10 rooms, per 10 minutes) and how to
+//!   lift it; with `--rate-limit`, measured by creating probe rooms until NextCloud refuses;
+//! - deleted folders kept in the trash bin.
 //!
 //! It leaves nothing behind: its probe folders, their links and their trash entries go, also
-//! when a check fails. It is part of the binary, not of the library: it knows NextCloud.
+//! when a check fails. It is part of the binary, not of the library: it knows the storage
+//! systems the built-in providers speak to ([`nextcloud`] for NextCloud and ownCloud,
+//! [`opencloud`]); for another provider it runs the probe alone.
 
-use std::time::{Duration, Instant};
+mod nextcloud;
+mod opencloud;
+mod probe;
+
+use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use http::{Method, Request, StatusCode, header};
+use http::{Request, header};
 use http_body_util::{BodyExt, Full};
-use serde_json::Value;
+use shared_folder_host::public_links::PublicDav;
 use shared_folder_host::runtime::{
     ConnectionSettings, Connections, Outbound, SettingValue, WasiBody,
 };
@@ -29,6 +38,9 @@ use shared_folder_host::{
     ConfigError, ErrorKind, FolderRecord, HostConfig, HostError, Records, Runtime, SharedFolders,
     foreign_links, plugins,
 };
+
+use nextcloud::Flavour;
+use probe::Probe;
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,14 +86,79 @@ impl Finding {
 
 /// The rooms the preflight creates are named so, with a random suffix.
 const PROBE: &str = "preflight-probe";
-/// A login password's check costs about 0.6 s, an app password's about 0.08 s
-/// (docs/nextcloud-behaviour.md, "Authentication cost and sessions"); a first request slower than this is worth a word.
-const SLOW_LOGIN: Duration = Duration::from_millis(300);
 /// Probe rooms `--rate-limit` creates at most: one more than the 10 that 20 shares allow.
 const RATE_PROBES: usize = 11;
 
+/// The storage system that answers, as far as the preflight knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Storage {
+    /// NextCloud or ownCloud 10, served by the NextCloud provider.
+    NextCloudLike {
+        flavour: Flavour,
+        version: String,
+    },
+    OpenCloud {
+        version: String,
+    },
+    /// A storage of another provider: only the probe folder and its links are checked.
+    Other,
+}
+
+impl Storage {
+    /// Asks the storage what it is: `status.php` (NextCloud, ownCloud, OpenCloud all serve it),
+    /// within what the configured provider speaks to.
+    async fn identify(probe: &Probe, provider: &str) -> Storage {
+        let status = match probe.send("GET", "/status.php", &[], "").await {
+            Ok(answer) if answer.status.is_success() => answer.json(),
+            _ => serde_json::Value::Null,
+        };
+        let product = status["productname"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let version = status["versionstring"]
+            .as_str()
+            .or_else(|| status["productversion"].as_str())
+            .unwrap_or("of unknown version")
+            .to_owned();
+        match provider {
+            "nextcloud" | "owncloud" => {
+                let flavour = if product.eq_ignore_ascii_case("owncloud") {
+                    Flavour::OwnCloud
+                } else if product.eq_ignore_ascii_case("nextcloud") || provider == "nextcloud" {
+                    Flavour::NextCloud
+                } else {
+                    Flavour::OwnCloud
+                };
+                Storage::NextCloudLike { flavour, version }
+            }
+            "opencloud" => Storage::OpenCloud { version },
+            _ => Storage::Other,
+        }
+    }
+
+    fn describe(&self) -> Option<String> {
+        match self {
+            Storage::NextCloudLike { flavour, version } => {
+                Some(format!("{} {version}", flavour.name()))
+            }
+            Storage::OpenCloud { version } => Some(format!("OpenCloud {version}")),
+            Storage::Other => None,
+        }
+    }
+
+    /// What the storage calls itself in a finding.
+    fn name(&self) -> &'static str {
+        match self {
+            Storage::NextCloudLike { flavour, .. } => flavour.name(),
+            Storage::OpenCloud { .. } => "OpenCloud",
+            Storage::Other => "the storage",
+        }
+    }
+}
+
 /// Runs every check against the storage `config` names; `measure_rate_limit` also creates up
-/// to [`RATE_PROBES`] probe rooms to see whether the share rate limit is in force.
+/// to [`RATE_PROBES`] probe rooms to see whether NextCloud's share rate limit is in force.
 pub async fn run(config: &HostConfig, measure_rate_limit: bool) -> Result<Vec<Finding>, HostError> {
     let shared = &config.shared_folder;
     let options = config.host.runtime_options();
@@ -93,38 +170,54 @@ pub async fn run(config: &HostConfig, measure_rate_limit: bool) -> Result<Vec<Fi
         Runtime::new(shared.clone(), &component, options)?,
         Records::in_memory()?,
     );
-    // The host's own requests, on a session of their own (a fresh one: its first answer tells
-    // what kind of password this is).
-    let direct = Outbound::new(
-        shared.url.origin().clone(),
-        &shared.credentials,
-        config.host.limits.outbound,
-        Connections::new(&connections, config.host.limits.outbound.connect_timeout)?,
-        true,
-    );
+    // The host's own requests: on a session of their own (a fresh one), and without one.
+    let outbound = |keep_session| -> Result<Outbound, HostError> {
+        Ok(Outbound::new(
+            shared.url.origin().clone(),
+            &shared.credentials,
+            config.host.limits.outbound,
+            Connections::new(&connections, config.host.limits.outbound.connect_timeout)?,
+            keep_session,
+        ))
+    };
     let probe = Probe {
         base: shared.url.origin().to_string(),
-        base_path: base_path(config),
+        base_path: shared.url.base_path().to_owned(),
         username: shared.username.clone(),
-        direct,
+        direct: outbound(true)?,
+        sessionless: outbound(false)?,
     };
 
     let mut findings = Vec::new();
-    if !probe.credentials(&mut findings).await {
-        return Ok(findings);
+    let storage = Storage::identify(&probe, &shared.provider).await;
+    if let Some(what) = storage.describe() {
+        findings.push(Finding::ok(format!("the storage is {what}")));
     }
-    let capabilities = probe.capabilities().await;
-    findings.extend(expiry(config, capabilities.as_ref()));
-    findings.push(rate_limit(capabilities.as_ref()));
+    match &storage {
+        Storage::NextCloudLike { flavour, .. } => {
+            if !nextcloud::credentials(*flavour, &probe, &mut findings).await {
+                return Ok(findings);
+            }
+            let capabilities = nextcloud::capabilities(&probe).await;
+            findings.extend(nextcloud::settings(*flavour, config, capabilities.as_ref()));
+        }
+        Storage::OpenCloud { .. } => {
+            if !opencloud::credentials(&probe, &mut findings).await {
+                return Ok(findings);
+            }
+            findings.extend(opencloud::settings(&probe, config).await);
+        }
+        Storage::Other => {}
+    }
 
     let suffix = random_suffix();
     let room = format!("{PROBE}-{suffix}");
     let made = host.create(&room).await.map(|creation| creation.record);
     match made {
         Err(error) => {
-            findings.push(create_failed(&error));
+            findings.push(create_failed(&storage, &error));
             // What the failed create took away went to the trash bin.
-            probe.trash(config, &room_path(config, &room)).await;
+            trash(&storage, &probe, config, &room_path(config, &room)).await;
         }
         Ok(record) => {
             findings.push(Finding::ok(format!(
@@ -134,30 +227,56 @@ pub async fn run(config: &HostConfig, measure_rate_limit: bool) -> Result<Vec<Fi
                     ", expiring in {d} days (accepted)"
                 ))
             )));
-            findings.push(link_origin(config, &record));
-            findings.push(probe.link_opens(&record, &connections).await);
+            findings.push(link_origin(&storage, config, &record));
+            if let Some(dav) = PublicDav::of_provider(&shared.provider) {
+                findings.push(link_opens(dav, &record, &connections).await);
+            }
             match host.delete(&room, false).await {
                 Ok(_) => findings.push(Finding::ok("the probe folder was deleted, links first")),
                 Err(error) => findings.push(Finding::problem(
                     format!("the probe folder could not be deleted: {error}"),
                     format!(
-                        "delete {:?} on NextCloud by hand; see the error",
-                        record.path
+                        "delete {:?} on {} by hand; see the error",
+                        record.path,
+                        storage.name()
                     ),
                 )),
             }
-            findings.push(probe.trash(config, &record.path).await);
+            if let Some(finding) = trash(&storage, &probe, config, &record.path).await {
+                findings.push(finding);
+            }
         }
     }
     if measure_rate_limit {
-        findings.push(measure_rooms(&host, &probe, config, &suffix).await);
+        findings.push(match &storage {
+            Storage::NextCloudLike {
+                flavour: Flavour::NextCloud,
+                ..
+            } => measure_rooms(&host, &probe, &storage, config, &suffix).await,
+            _ => Finding::ok(format!(
+                "--rate-limit: {} has no share rate limit to measure",
+                storage.name()
+            )),
+        });
     }
     Ok(findings)
 }
 
-/// The sub-path NextCloud is served under, from `url` (`""` or `/nextcloud`).
-fn base_path(config: &HostConfig) -> String {
-    config.shared_folder.url.base_path().to_owned()
+/// Whether a deleted probe is in the storage's trash bin (taking it out); `None` where the
+/// preflight does not know the storage's trash bin.
+async fn trash(
+    storage: &Storage,
+    probe: &Probe,
+    config: &HostConfig,
+    path: &str,
+) -> Option<Finding> {
+    match storage {
+        Storage::NextCloudLike { flavour, .. } => {
+            Some(nextcloud::trash(*flavour, probe, config, path).await)
+        }
+        Storage::OpenCloud { .. } => Some(opencloud::trash(probe, path).await),
+        Storage::Other => None,
+    }
 }
 
 /// Where the provider puts `room`'s folder: `<directory>/<room>`.
@@ -192,340 +311,72 @@ fn random_suffix() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The host's own requests to the storage, through the same confinement as a provider's.
-struct Probe {
-    /// `scheme://host:port`.
-    base: String,
-    base_path: String,
-    username: String,
-    direct: Outbound,
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: http::HeaderMap,
-    body: Bytes,
-    took: Duration,
-}
-
-impl Probe {
-    async fn send(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &'static str,
-    ) -> Result<Answer, String> {
-        let mut request = Request::builder()
-            .method(Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?)
-            .uri(format!("{}{}{path}", self.base, self.base_path));
-        for (name, value) in headers {
-            request = request.header(*name, *value);
+/// Opens the read-only link as a participant's WebDAV client would, with its password.
+async fn link_opens(
+    dav: PublicDav,
+    record: &FolderRecord,
+    settings: &ConnectionSettings,
+) -> Finding {
+    let link = &record.read;
+    let Some(target) = dav.request(&link.url, "") else {
+        return Finding::problem(
+            format!("the read-only link {} is not a share link", link.url),
+            "see the provider's log",
+        );
+    };
+    let Ok(connections) = Connections::new(settings, Duration::from_secs(5)) else {
+        return Finding::warning("the links were not tried", "try one in a browser");
+    };
+    let credentials = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        target.user,
+        link.password.expose()
+    ));
+    let body: WasiBody = Full::new(Bytes::new())
+        .map_err(|never| match never {})
+        .boxed_unsync();
+    let request = Request::builder()
+        .method("PROPFIND")
+        .uri(&target.url)
+        .header("depth", "0")
+        .header(header::AUTHORIZATION, format!("Basic {credentials}"))
+        .body(body);
+    let Ok(request) = request else {
+        return Finding::problem(format!("the link {} is not a URL", link.url), "see above");
+    };
+    match connections.send(request, Duration::from_secs(10)).await {
+        Ok(response) if response.status().as_u16() == 207 => {
+            Finding::ok("the read-only link opens with its password")
         }
-        let body: WasiBody = Full::new(Bytes::from_static(body.as_bytes()))
-            .map_err(|never| match never {})
-            .boxed_unsync();
-        let request = request.body(body).map_err(|e| e.to_string())?;
-        let started = Instant::now();
-        let response = self
-            .direct
-            .send(request, None)
-            .await
-            .map_err(|e| format!("{e:?}"))?;
-        let took = started.elapsed();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| format!("{e:?}"))?
-            .to_bytes();
-        Ok(Answer {
-            status,
-            headers,
-            body,
-            took,
-        })
-    }
-
-    fn files(&self) -> String {
-        format!("/remote.php/dav/files/{}/", encode(&self.username))
-    }
-
-    /// Reaches the storage with the credentials; tells a login password from an app password.
-    /// Returns whether the credentials were accepted.
-    async fn credentials(&self, findings: &mut Vec<Finding>) -> bool {
-        let first = self
-            .send("PROPFIND", &self.files(), &[("depth", "0")], "")
-            .await;
-        let first = match first {
-            Ok(answer) => answer,
-            Err(error) => {
-                findings.push(Finding::problem(
-                    format!("the storage at {} cannot be reached: {error}", self.base),
-                    "check [shared_folder].url, the network, and for a private CA [host].ca_bundle",
-                ));
-                return false;
-            }
-        };
-        match first.status.as_u16() {
-            207 => {}
-            401 => {
-                findings.push(Finding::problem(
-                    format!(
-                        "NextCloud refused the credentials of {:?} (401)",
-                        self.username
-                    ),
-                    "check [shared_folder].username and the password; an app password is made \
-                     under Settings → Security → Devices & sessions",
-                ));
-                return false;
-            }
-            429 => {
-                findings.push(Finding::problem(
-                    "NextCloud throttles this address after failed logins (429)",
-                    "fix the credentials, then reset the brute-force attempts: occ security:bruteforce:reset <ip>",
-                ));
-                return false;
-            }
-            status => {
-                findings.push(Finding::problem(
-                    format!(
-                        "NextCloud answered {status} to a WebDAV request of the account's files"
-                    ),
-                    "check [shared_folder].url (a sub-path?) and the account",
-                ));
-                return false;
-            }
-        }
-        // The second request of a login-password session is slow too (NextCloud makes it a
-        // browser session then, `20-…` [1]); the third shows what the session saves.
-        let mut later = None;
-        for _ in 0..2 {
-            later = self
-                .send("PROPFIND", &self.files(), &[("depth", "0")], "")
-                .await
-                .ok();
-        }
-        let login = first
-            .headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .any(|c| c.as_bytes().starts_with(b"cookie_test="));
-        findings.push(Finding::ok(format!(
-            "NextCloud accepted the credentials of {:?} ({} ms)",
-            self.username,
-            first.took.as_millis()
-        )));
-        if login || first.took >= SLOW_LOGIN {
-            let later = later.map_or(String::new(), |s| {
-                format!(
-                    " (a request of the session after that: {} ms)",
-                    s.took.as_millis()
-                )
-            });
-            findings.push(Finding::warning(
-                format!(
-                    "the password is the account's login password: checking it cost {} ms at \
-                     the start of a session{later}, and each session leaves a browser token in \
-                     the account's device list",
-                    first.took.as_millis()
-                ),
-                "make an app password (Settings → Security → Devices & sessions, or occ \
-                 user:auth-tokens:add) and configure it: about 0.08 s a check instead of 0.6 s, \
-                 and it survives a change of the login password",
-            ));
-        } else {
-            findings.push(Finding::ok("the password is an app password"));
-        }
-        true
-    }
-
-    async fn capabilities(&self) -> Option<Value> {
-        let answer = self
-            .send(
-                "GET",
-                "/ocs/v2.php/cloud/capabilities",
-                &[("ocs-apirequest", "true"), ("accept", "application/json")],
-                "",
-            )
-            .await
-            .ok()?;
-        let value: Value = serde_json::from_slice(&answer.body).ok()?;
-        Some(value["ocs"]["data"]["capabilities"].clone())
-    }
-
-    /// Opens the read-only link as a participant would, with its password.
-    async fn link_opens(&self, record: &FolderRecord, settings: &ConnectionSettings) -> Finding {
-        let link = &record.read;
-        let Some((base, token)) = link.url.rsplit_once("/s/") else {
-            return Finding::problem(
-                format!("the read-only link {} is not a share link", link.url),
-                "see the provider's log",
-            );
-        };
-        let base = base.strip_suffix("/index.php").unwrap_or(base);
-        let url = format!("{base}/public.php/dav/files/{token}/");
-        let Ok(connections) = Connections::new(settings, Duration::from_secs(5)) else {
-            return Finding::warning("the links were not tried", "try one in a browser");
-        };
-        let credentials = base64::engine::general_purpose::STANDARD
-            .encode(format!("anonymous:{}", link.password.expose()));
-        let body: WasiBody = Full::new(Bytes::new())
-            .map_err(|never| match never {})
-            .boxed_unsync();
-        let request = Request::builder()
-            .method("PROPFIND")
-            .uri(&url)
-            .header("depth", "0")
-            .header(header::AUTHORIZATION, format!("Basic {credentials}"))
-            .body(body);
-        let Ok(request) = request else {
-            return Finding::problem(format!("the link {} is not a URL", link.url), "see above");
-        };
-        match connections.send(request, Duration::from_secs(10)).await {
-            Ok(response) if response.status().as_u16() == 207 => {
-                Finding::ok("the read-only link opens with its password")
-            }
-            Ok(response) => Finding::problem(
-                format!(
-                    "the read-only link answered {} to its password",
-                    response.status()
-                ),
-                "check that public link sharing is allowed for the account",
+        Ok(response) => Finding::problem(
+            format!(
+                "the read-only link answered {} to its password",
+                response.status()
             ),
-            Err(error) => Finding::problem(
-                format!("the read-only link could not be opened from here: {error:?}"),
-                "participants' browsers must reach the links: see the link-origin finding",
-            ),
-        }
-    }
-
-    /// Whether the deleted probe is in the trash bin; takes it out if so.
-    async fn trash(&self, config: &HostConfig, path: &str) -> Finding {
-        let listing = self
-            .send(
-                "PROPFIND",
-                &format!("/remote.php/dav/trashbin/{}/trash/", encode(&self.username)),
-                &[("depth", "1"), ("content-type", "application/xml")],
-                TRASH_LISTING,
-            )
-            .await;
-        let listing = match listing {
-            Ok(answer) if answer.status.as_u16() == 404 => {
-                return Finding::ok("NextCloud has no trash bin here: a deleted folder is gone");
-            }
-            Ok(answer) if answer.status.as_u16() == 207 => answer,
-            Ok(answer) => {
-                return Finding::warning(
-                    format!("the trash bin could not be listed ({})", answer.status),
-                    "look in NextCloud's trash bin for the probe folder",
-                );
-            }
-            Err(error) => {
-                return Finding::warning(
-                    format!("the trash bin could not be listed: {error}"),
-                    "look in NextCloud's trash bin for the probe folder",
-                );
-            }
-        };
-        let entries = trash_entries(&String::from_utf8_lossy(&listing.body), path);
-        if entries.is_empty() {
-            return Finding::ok(if deletes_from_trash(config) {
-                "deleted folders are removed from the trash bin too (delete_from_trash = true)"
-            } else {
-                "the deleted probe is not in the trash bin"
-            });
-        }
-        for href in &entries {
-            let _ = self.send_absolute("DELETE", href).await;
-        }
-        Finding::warning(
-            "deleted folders stay in NextCloud's trash bin, with the files participants \
-             uploaded, until the trash bin's retention removes them (the probe's entry was \
-             removed)",
-            "set [shared_folder].delete_from_trash = true to remove them from the trash bin too",
-        )
-    }
-
-    async fn send_absolute(&self, method: &str, href: &str) -> Result<Answer, String> {
-        // NextCloud escapes in lower case, the canonical `url` in capitals: compared without
-        // regard to ASCII case.
-        let base = self.base_path.len();
-        let path = match href.get(..base) {
-            Some(prefix) if prefix.eq_ignore_ascii_case(&self.base_path) => &href[base..],
-            _ => href,
-        };
-        self.send(method, path, &[], "").await
+            "check that public link sharing is allowed for the account",
+        ),
+        Err(error) => Finding::problem(
+            format!("the read-only link could not be opened from here: {error:?}"),
+            "participants' browsers must reach the links: see the link-origin finding",
+        ),
     }
 }
 
-const TRASH_LISTING: &str = "<?xml version=\"1.0\"?><d:propfind xmlns:d=\"DAV:\" \
-     xmlns:nc=\"http://nextcloud.org/ns\"><d:prop><nc:trashbin-original-location/></d:prop></d:propfind>";
-
-/// The hrefs of the trash entries whose original location is `path` or below it, read from a
-/// PROPFIND listing of the trash bin (docs/nextcloud-behaviour.md, "Trash bin").
-fn trash_entries(listing: &str, path: &str) -> Vec<String> {
-    let mut reader = quick_xml::Reader::from_str(listing);
-    let (mut href, mut origin, mut reading) = (String::new(), String::new(), 0);
-    let mut entries = Vec::new();
-    loop {
-        match reader.read_event() {
-            Ok(quick_xml::events::Event::Start(e)) => {
-                reading = match e.local_name().as_ref() {
-                    b"response" => {
-                        href.clear();
-                        origin.clear();
-                        0
-                    }
-                    b"href" => 1,
-                    b"trashbin-original-location" => 2,
-                    _ => 0,
-                }
-            }
-            Ok(quick_xml::events::Event::Text(text)) => {
-                let text = text.decode().map(|t| t.into_owned()).unwrap_or_default();
-                let text = quick_xml::escape::unescape(&text)
-                    .map(|t| t.into_owned())
-                    .unwrap_or(text);
-                match reading {
-                    1 => href.push_str(&text),
-                    2 => origin.push_str(&text),
-                    _ => {}
-                }
-            }
-            Ok(quick_xml::events::Event::End(e)) => {
-                if e.local_name().as_ref() == b"response"
-                    && (origin == path || origin.starts_with(&format!("{path}/")))
-                {
-                    entries.push(href.clone());
-                }
-                reading = 0;
-            }
-            Ok(quick_xml::events::Event::Eof) | Err(_) => break,
-            Ok(_) => {}
-        }
-    }
-    entries
-}
-
-fn encode(segment: &str) -> String {
-    percent_encoding::utf8_percent_encode(segment, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
-fn create_failed(error: &HostError) -> Finding {
+fn create_failed(storage: &Storage, error: &HostError) -> Finding {
+    let name = storage.name();
     let fix = match error.kind() {
         ErrorKind::Remote(429) => {
-            "NextCloud's share rate limit is in force and used up: see the rate-limit finding"
+            "the storage's share rate limit is in force and used up: see the rate-limit finding"
+                .to_owned()
         }
-        ErrorKind::Remote(403) => {
-            "NextCloud refused a share: allow public link sharing and public upload for the account"
-        }
-        ErrorKind::NotFound => {
-            "a share was refused as not found: check that link sharing is enabled, and that an expiry NextCloud enforces is not shorter than [shared_folder].expiry"
-        }
-        _ => "see the error; the provider's log has more",
+        ErrorKind::Remote(403) => format!(
+            "{name} refused a share: allow public link sharing and public upload for the account"
+        ),
+        ErrorKind::NotFound => format!(
+            "a share was refused as not found: check that link sharing is enabled, and that an \
+             expiry {name} enforces is not shorter than [shared_folder].expiry"
+        ),
+        _ => "see the error; the provider's log has more".to_owned(),
     };
     Finding::problem(
         format!("the probe folder could not be created: {error}"),
@@ -534,7 +385,7 @@ fn create_failed(error: &HostError) -> Finding {
 }
 
 /// Whether the links lead where participants' browsers can follow (`18-…`).
-fn link_origin(config: &HostConfig, record: &FolderRecord) -> Finding {
+fn link_origin(storage: &Storage, config: &HostConfig, record: &FolderRecord) -> Finding {
     let configured = config.shared_folder.url.origin();
     match foreign_links(configured, record) {
         None => Finding::ok(format!(
@@ -545,53 +396,18 @@ fn link_origin(config: &HostConfig, record: &FolderRecord) -> Finding {
                 "the share links point at {links}, not at the configured url {configured}: \
                  participants may not be able to open them"
             ),
-            "NextCloud builds links from its own view of the request: behind a proxy set \
-             overwriteprotocol (e.g. https) and overwritehost or overwrite.cli.url in its \
-             config.php (occ config:system:set overwriteprotocol --value=https)",
-        ),
-    }
-}
-
-/// What the capabilities say of expiry.
-fn expiry(config: &HostConfig, capabilities: Option<&Value>) -> Option<Finding> {
-    let public = &capabilities?["files_sharing"]["public"];
-    let enforced = public["expire_date"]["enforced"].as_bool() == Some(true);
-    if !enforced {
-        return None;
-    }
-    let days = public["expire_date"]["days"].as_i64()?;
-    match expiry_days(config) {
-        Some(ours) if ours <= days => Some(Finding::ok(format!(
-            "NextCloud enforces link expiry within {days} days; expiry = {ours} fits"
-        ))),
-        ours => Some(Finding::problem(
-            format!(
-                "NextCloud enforces link expiry within {days} days, but [shared_folder].expiry is {}",
-                ours.map_or("not set".to_owned(), |d| d.to_string())
-            ),
-            format!("set [shared_folder].expiry to at most {days}"),
-        )),
-    }
-}
-
-/// What can be told of the share rate limit without using it up (`22-…`).
-fn rate_limit(capabilities: Option<&Value>) -> Finding {
-    let allow_listed = capabilities.and_then(|c| c["bruteforce"]["allow-listed"].as_bool());
-    let lift = "to lift it for this host: occ config:app:set bruteForce whitelist_1 \
-                --value=<this host's address>/32, then occ config:app:set bruteforcesettings \
-                apply_allowlist_to_ratelimit --value=true --type=boolean; `preflight --rate-limit` \
-                measures it (using up to 22 shares of the 10-minute quota)";
-    match allow_listed {
-        Some(true) => Finding::ok(
-            "this host's address is on NextCloud's brute-force allowlist: the share rate limit is \
-             lifted for it if bruteforcesettings apply_allowlist_to_ratelimit is true (not visible \
-             to clients)",
-        ),
-        _ => Finding::warning(
-            "NextCloud lets one account create 20 shares per 10 minutes, that is 10 rooms, unless \
-             its administrator lifted the limit; this host's address is not on the brute-force \
-             allowlist",
-            lift,
+            match storage {
+                Storage::OpenCloud { .. } => {
+                    "OpenCloud builds links from its configured public URL: set OC_URL to the \
+                     address participants use"
+                }
+                _ => {
+                    "NextCloud and ownCloud build links from their own view of the request: \
+                     behind a proxy set overwriteprotocol (e.g. https) and overwritehost or \
+                     overwrite.cli.url in config.php (occ config:system:set overwriteprotocol \
+                     --value=https)"
+                }
+            },
         ),
     }
 }
@@ -601,6 +417,7 @@ fn rate_limit(capabilities: Option<&Value>) -> Finding {
 async fn measure_rooms(
     host: &SharedFolders,
     probe: &Probe,
+    storage: &Storage,
     config: &HostConfig,
     suffix: &str,
 ) -> Finding {
@@ -620,7 +437,7 @@ async fn measure_rooms(
     }
     for room in &made {
         let _ = host.delete(room, false).await;
-        probe.trash(config, &room_path(config, room)).await;
+        trash(storage, probe, config, &room_path(config, room)).await;
     }
     match limited {
         None => Finding::ok(format!(
@@ -634,9 +451,7 @@ async fn measure_rooms(
                      rooms; the next rooms can be created as the 10-minute window moves on",
                 made.len() - 1
             ),
-            "lift it for this host: occ config:app:set bruteForce whitelist_1 --value=<this \
-                 host's address>/32, and occ config:app:set bruteforcesettings \
-                 apply_allowlist_to_ratelimit --value=true --type=boolean",
+            nextcloud::RATE_LIMIT_FIX,
         ),
         Some(error) => Finding::warning(
             format!("the rate limit was not measured: a probe room failed: {error}"),

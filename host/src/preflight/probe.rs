@@ -1,0 +1,175 @@
+//! The host's own requests to the storage during a preflight, through the same confinement and
+//! credentials as a provider's (`Outbound`), timed.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use serde_json::Value;
+use shared_folder_host::runtime::{Outbound, WasiBody};
+
+/// The storage's requests: `direct` keeps the storage's session cookies as the host does;
+/// `sessionless` never does, so that each of its requests pays the credentials' check.
+pub struct Probe {
+    /// `scheme://host:port`.
+    pub base: String,
+    /// The sub-path the storage is served under (`""` or `/nextcloud`).
+    pub base_path: String,
+    pub username: String,
+    pub direct: Outbound,
+    pub sessionless: Outbound,
+}
+
+/// One answer, read whole.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+    pub took: Duration,
+}
+
+impl Answer {
+    /// The body as JSON (`Value::Null` when it is not).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_default()
+    }
+}
+
+impl Probe {
+    /// `method` of `path` (below the base path) on the session the host keeps.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &'static str,
+    ) -> Result<Answer, String> {
+        Self::send_on(&self.direct, &self.url(path), method, headers, body).await
+    }
+
+    /// As [`Probe::send`], without a session: the credentials are checked again.
+    pub async fn send_sessionless(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Answer, String> {
+        Self::send_on(&self.sessionless, &self.url(path), method, headers, "").await
+    }
+
+    /// `method` of an href the storage gave (a path from its origin's root).
+    pub async fn send_href(&self, method: &str, href: &str) -> Result<Answer, String> {
+        // NextCloud escapes in lower case, the canonical `url` in capitals: compared without
+        // regard to ASCII case.
+        let base = self.base_path.len();
+        let path = match href.get(..base) {
+            Some(prefix) if prefix.eq_ignore_ascii_case(&self.base_path) => &href[base..],
+            _ => href,
+        };
+        self.send(method, path, &[], "").await
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}{path}", self.base, self.base_path)
+    }
+
+    async fn send_on(
+        outbound: &Outbound,
+        url: &str,
+        method: &str,
+        headers: &[(&str, &str)],
+        body: &'static str,
+    ) -> Result<Answer, String> {
+        let mut request = Request::builder()
+            .method(Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?)
+            .uri(url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let body: WasiBody = Full::new(Bytes::from_static(body.as_bytes()))
+            .map_err(|never| match never {})
+            .boxed_unsync();
+        let request = request.body(body).map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        let response = outbound
+            .send(request, None)
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+        let took = started.elapsed();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| format!("{e:?}"))?
+            .to_bytes();
+        Ok(Answer {
+            status,
+            headers,
+            body,
+            took,
+        })
+    }
+}
+
+/// Percent-encodes one path segment.
+pub fn encode(segment: &str) -> String {
+    percent_encoding::utf8_percent_encode(segment, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// The middle of `samples` (the upper one of an even count).
+pub fn median(mut samples: Vec<Duration>) -> Option<Duration> {
+    samples.sort();
+    samples.get(samples.len() / 2).copied()
+}
+
+/// The hrefs of the entries of a WebDAV trash listing whose original location (the property
+/// `trashbin-original-location`, in whatever namespace) is `path` or below it. NextCloud,
+/// ownCloud and OpenCloud all name it so (docs/*-behaviour.md, "Trash bin").
+pub fn trash_entries(listing: &str, path: &str) -> Vec<String> {
+    let mut reader = quick_xml::Reader::from_str(listing);
+    let (mut href, mut origin, mut reading) = (String::new(), String::new(), 0);
+    let mut entries = Vec::new();
+    let path = path.trim_start_matches('/');
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(e)) => {
+                reading = match e.local_name().as_ref() {
+                    b"response" => {
+                        href.clear();
+                        origin.clear();
+                        0
+                    }
+                    b"href" => 1,
+                    b"trashbin-original-location" => 2,
+                    _ => 0,
+                }
+            }
+            Ok(quick_xml::events::Event::Text(text)) => {
+                let text = text.decode().map(|t| t.into_owned()).unwrap_or_default();
+                let text = quick_xml::escape::unescape(&text)
+                    .map(|t| t.into_owned())
+                    .unwrap_or(text);
+                match reading {
+                    1 => href.push_str(&text),
+                    2 => origin.push_str(&text),
+                    _ => {}
+                }
+            }
+            Ok(quick_xml::events::Event::End(e)) => {
+                let origin = origin.trim_start_matches('/');
+                if e.local_name().as_ref() == b"response"
+                    && (origin == path || origin.starts_with(&format!("{path}/")))
+                {
+                    entries.push(href.clone());
+                }
+                reading = 0;
+            }
+            Ok(quick_xml::events::Event::Eof) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    entries
+}
