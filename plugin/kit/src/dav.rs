@@ -52,16 +52,33 @@ pub fn error(response: &Response, storage: &str) -> Error {
 }
 
 /// The text of `<s:message>` in a Sabre error body, if there is one.
+///
+/// Sabre and reva write `<s:message>`; OpenCloud's proxy writes `<s:Message>` in its 401s
+/// (docs/opencloud-behaviour.md, "Authentication"): either is read.
 pub fn sabre_message(body: &[u8]) -> Option<&str> {
     let body = core::str::from_utf8(body).ok()?;
-    let start = body.find("<s:message>")? + "<s:message>".len();
-    let end = body[start..].find("</s:message>")? + start;
+    let (open, close) = [
+        ("<s:message>", "</s:message>"),
+        ("<s:Message>", "</s:Message>"),
+    ]
+    .into_iter()
+    .find(|(open, _)| body.contains(open))?;
+    let start = body.find(open)? + open.len();
+    let end = body[start..].find(close)? + start;
     Some(body[start..end].trim()).filter(|m| !m.is_empty())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_opencloud_proxys_capitalised_message_is_read() {
+        // docs/opencloud-behaviour.md, "Authentication": the proxy's 401 to a WebDAV method.
+        let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+<d:error xmlns:d="DAV" xmlns:s="http://sabredav.org/ns"><s:Exception>Sabre\DAV\Exception\PermissionDenied</s:Exception><s:Message>Authentication error</s:Message></d:error>"#;
+        assert_eq!(sabre_message(body), Some("Authentication error"));
+    }
 
     #[test]
     fn sabre_errors_keep_their_message() {

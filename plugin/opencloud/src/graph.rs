@@ -4,8 +4,8 @@
 //! Answers are JSON; a refusal is an odata error,
 //! `{"error":{"code":"invalidRequest","message":"…","innererror":{…}}}` (API-NOTES §1 [V],
 //! "Answer shapes"), whose `message` is passed on. The proxy's 401 has no body on Graph paths,
-//! except for a DELETE, which it counts as WebDAV and answers with Sabre-style XML (API-NOTES §6
-//! [V], "Authentication"): both are read.
+//! except for a DELETE, which it counts as WebDAV and answers with Sabre-style XML, its tags
+//! capitalised (`<s:Message>`; docs/opencloud-behaviour.md, "Authentication"): both are read.
 
 use serde::{Deserialize, Serialize};
 
@@ -546,9 +546,10 @@ mod tests {
             link_removed(&answer(400, other)),
             Err(Error::Remote(r)) if r.message == "permissionID and itemID do not match"
         ));
-        // The proxy's 401 for a DELETE: XML (API-NOTES §6 [V], "Authentication").
+        // The proxy's 401 for a DELETE: XML with capitalised tags (seen on a real OpenCloud
+        // 0.1.0: docs/opencloud-behaviour.md, "Authentication").
         let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
-<d:error xmlns:d="DAV" xmlns:s="http://sabredav.org/ns"><s:exception>Sabre\DAV\Exception\PermissionDenied</s:exception><s:message>Authentication error</s:message></d:error>"#;
+<d:error xmlns:d="DAV" xmlns:s="http://sabredav.org/ns"><s:Exception>Sabre\DAV\Exception\PermissionDenied</s:Exception><s:Message>Authentication error</s:Message></d:error>"#;
         assert!(matches!(
             link_removed(&answer(401, xml)),
             Err(Error::Unauthorized(m)) if m == "Authentication error"

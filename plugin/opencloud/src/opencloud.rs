@@ -27,7 +27,14 @@
 //! 404 already gone). A repeated delete finds nothing and succeeds.
 //!
 //! **purge**: `GET me/drive`, `HEAD` of the room's folder (404: nothing to do), the folder's
-//! permissions listed, each link deleted (together), then the folder.
+//! permissions listed, each link deleted (together), then the folder. A folder already in the
+//! trash bin is out of its reach, and so are its links: OpenCloud keeps a trashed folder's
+//! links, lists them nowhere, and revives them with the folder when it is restored; only their
+//! ids, which `delete` has from the handle, remove them (docs/opencloud-behaviour.md, "Trash
+//! bin").
+//!
+//! With `delete_from_trash`, `delete`, `purge` and the clean-up of a failed create also remove
+//! the folder's entry from the space's trash bin ([`crate::spaces`]).
 //!
 //! A folder's DELETE moves it to the space's trash bin (API-NOTES §3.8 [V], "Deleting the
 //! folder"); see [`crate::spaces`]. Every request is sent again after a transient failure when
@@ -143,7 +150,20 @@ pub fn delete(settings: &Settings, folder: &FolderPath, target: &Target) -> Resu
     if ours {
         spaces::removed(&send(settings, &spaces::delete(settings, &drive, folder))?)?;
     }
-    Ok(())
+    // Also when the folder was gone already: a delete that stopped between the two steps is
+    // finished so. The entry is the handle's item's, whoever put it in the trash.
+    empty_trash_of(settings, &drive, &target.item)
+}
+
+/// With `delete_from_trash`, removes the deleted `item` from the space's trash bin.
+fn empty_trash_of(settings: &Settings, drive: &DriveId, item: &ItemId) -> Result<(), Error> {
+    if !settings.delete_from_trash {
+        return Ok(());
+    }
+    spaces::removed_from_trash(&send(
+        settings,
+        &spaces::remove_from_trash(settings, drive, item),
+    )?)
 }
 
 /// Deletes what [`create`] makes for `room`, found from the room id: the folder's links, then
@@ -162,7 +182,7 @@ pub fn purge(settings: &Settings, room: &str) -> Result<(), Error> {
         .collect();
     delete_links(settings, &drive, &item, &links)?;
     spaces::removed(&send(settings, &spaces::delete(settings, &drive, &folder))?)?;
-    Ok(())
+    empty_trash_of(settings, &drive, &item)
 }
 
 /// MKCOL the room's folder; on 409, its missing ancestors outermost first, then it again.
@@ -366,7 +386,11 @@ fn undo(
             return;
         }
     }
-    let _ = send(settings, &spaces::delete(settings, drive, folder));
+    let deleted = send(settings, &spaces::delete(settings, drive, folder))
+        .and_then(|answer| spaces::removed(&answer));
+    if let (Ok(_), Some(item)) = (deleted, item) {
+        let _ = empty_trash_of(settings, drive, item);
+    }
 }
 
 fn send(settings: &Settings, request: &Request) -> Result<Response, Error> {

@@ -7,27 +7,60 @@
 //! | `username`  | text    | the account whose personal space holds the folders (the host authenticates as it, with an app token: API-NOTES §2, "Authentication") |
 //! | `directory` | text    | folder (relative to the personal space's root) holding the rooms; default `""` |
 //! | `expiry`    | integer | days until the links expire (1 to 3650); unset: they never expire |
+//! | `delete_from_trash` | boolean | after deleting a room's folder, also remove it (with its files) from the personal space's trash bin, where OpenCloud keeps it until an operator purges it; default `false` |
 //!
-//! These are the fields every provider reads (`provider_kit::settings`); any other field is
-//! refused, named, as the NextCloud provider refuses one it does not know. [`read`] checks
+//! The first four are the fields every provider reads (`provider_kit::settings`); any other
+//! field is refused, named, as the NextCloud provider refuses one it does not know. [`read`] checks
 //! exactly what `create` uses, and sends no request.
 
 use crate::errors::Error;
+use crate::prelude::*;
 use provider_kit::bindings::shared_folder::provider::types::Setting;
+pub use provider_kit::settings::Origin;
 use provider_kit::settings::{COMMON, Common, Fields};
 
-/// The validated settings: `url` split into its origin, `username`, the directory's segments
-/// and the expiry in days.
-pub type Settings = Common;
+/// The validated settings: `url` split into its origin, `username`, the directory's segments,
+/// the expiry in days, and whether deleted folders leave the trash bin too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub origin: Origin,
+    pub username: String,
+    /// The directory's path segments (no empty, `.` or `..` ones).
+    pub directory: Vec<String>,
+    /// Days until the links expire.
+    pub expiry_days: Option<u32>,
+    /// Whether a deleted room folder is also removed from the personal space's trash bin
+    /// (docs/opencloud-behaviour.md, "Trash bin").
+    pub delete_from_trash: bool,
+}
+
+/// Every field this provider reads.
+const FIELDS: [&str; 5] = [
+    COMMON[0],
+    COMMON[1],
+    COMMON[2],
+    COMMON[3],
+    "delete_from_trash",
+];
 
 /// Reads the settings as the host passes them.
 pub fn read(settings: &[Setting]) -> Result<Settings, Error> {
+    let fields = Fields::read(settings, &FIELDS)?;
     // An expiry of 0 days would be "today, 23:59:59": accepted by OpenCloud (API-NOTES §3.5
     // [V], "Expiry"), but a link that dies the evening it is made is a mistake.
-    Common::read(
-        &Fields::read(settings, &COMMON)?,
-        " (a link must outlive the day it is made)",
-    )
+    let Common {
+        origin,
+        username,
+        directory,
+        expiry_days,
+    } = Common::read(&fields, " (a link must outlive the day it is made)")?;
+    Ok(Settings {
+        origin,
+        username,
+        directory,
+        expiry_days,
+        delete_from_trash: fields.boolean("delete_from_trash", false)?,
+    })
 }
 
 #[cfg(test)]
@@ -74,7 +107,7 @@ mod tests {
             ("expiry", SettingValue::Integer(3651)),
             ("expiry", SettingValue::Float(7.0)),
             ("password", SettingValue::Text("secret".into())),
-            ("delete_from_trash", SettingValue::Boolean(true)),
+            ("delete_from_trash", SettingValue::Text("yes".into())),
         ] {
             let mut settings: Vec<Setting> = minimal(URL)
                 .into_iter()
@@ -108,7 +141,7 @@ mod tests {
         };
         assert_eq!(
             problem.reason,
-            "unknown field; expected url, username, directory or expiry"
+            "unknown field; expected url, username, directory, expiry or delete_from_trash"
         );
     }
 }

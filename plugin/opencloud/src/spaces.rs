@@ -8,9 +8,13 @@
 //!   §3.3 [V]); 404 without a body when it is missing.
 //! - DELETE, without a body: 204, recursively; 404 missing (API-NOTES §3.8 [V]). The folder goes
 //!   to the space's **trash bin**, not away for good: its files stay there (and count against
-//!   the quota) until the trash is emptied. The notes name no API to purge it (OpenCloud's
-//!   trash-bin WebDAV is not in them, nor in the stand-in), so this provider leaves the trash to
-//!   the account's owner or OpenCloud's own retention.
+//!   the quota) until an operator purges the bin (`opencloud storage-users trash-bin
+//!   purge-expired`) or the account's owner empties it; nothing empties it by itself
+//!   (docs/opencloud-behaviour.md, "Trash bin").
+//! - With `delete_from_trash`, the entry is removed too: `DELETE
+//!   {base}/remote.php/dav/spaces/trash-bin/{driveId}/{node}`, the node being the part of the
+//!   folder's item id after `!`: 204, and 409 "key … not found" once it is gone (seen on a real
+//!   OpenCloud 0.1.0: docs/opencloud-behaviour.md, "Trash bin").
 //!
 //! Errors are reva's Sabre-style XML (API-NOTES §1 [V], "Answer shapes"), read by
 //! `provider_kit::dav`.
@@ -48,6 +52,28 @@ pub fn head(settings: &Settings, drive: &DriveId, folder: &FolderPath) -> Reques
 
 pub fn delete(settings: &Settings, drive: &DriveId, folder: &FolderPath) -> Request {
     Request::new("DELETE", dav_path(settings, drive, folder))
+}
+
+/// `DELETE` of the deleted `item`'s entry in the space's trash bin.
+pub fn remove_from_trash(settings: &Settings, drive: &DriveId, item: &ItemId) -> Request {
+    Request::new(
+        "DELETE",
+        format!(
+            "{}/remote.php/dav/spaces/trash-bin/{}/{}",
+            settings.origin.base_path,
+            ids::encode(drive.as_str()),
+            ids::encode(item.node())
+        ),
+    )
+}
+
+/// Whether a trash entry's DELETE left it gone: removed now (204), or not there (409 "key …
+/// not found", or 404). Anything else is the storage's refusal.
+pub fn removed_from_trash(response: &Response) -> Result<(), Error> {
+    match response.status {
+        200..=299 | 404 | 409 => Ok(()),
+        _ => Err(dav::error(response, STORAGE)),
+    }
 }
 
 /// What a MKCOL's answer says.

@@ -58,6 +58,8 @@ enum What {
 struct World {
     /// Folder path (decoded, no leading `/`) → item id.
     folders: BTreeMap<String, String>,
+    /// The trash bin's keys: the node ids of deleted folders.
+    trash: Vec<String>,
     links: Vec<Link>,
     /// `METHOD path` of every request, in order.
     log: Vec<String>,
@@ -147,6 +149,18 @@ impl World {
             (method, ["dav", "spaces", space, rest @ ..]) if *space == drive => {
                 self.dav(method, &rest.join("/"))
             }
+            // docs/opencloud-behaviour.md, "Trash bin": 204, then 409 "key … not found".
+            ("DELETE", ["remote.php", "dav", "spaces", "trash-bin", space, key])
+                if *space == drive =>
+            {
+                match self.trash.iter().position(|k| k == key) {
+                    Some(i) => {
+                        self.trash.remove(i);
+                        json(204, "")
+                    }
+                    None => json(409, &format!("key {key} not found")),
+                }
+            }
             (method, ["graph", "v1beta1", "drives", d, "items", item, rest @ ..])
                 if *d == drive =>
             {
@@ -175,6 +189,9 @@ impl World {
                 None => json(404, ""),
             },
             "DELETE" if self.folders.contains_key(folder) => {
+                if let Some(node) = self.folders[folder].rsplit_once('!').map(|(_, n)| n) {
+                    self.trash.push(node.to_owned());
+                }
                 let inside = format!("{folder}/");
                 self.folders
                     .retain(|path, _| path != folder && !path.starts_with(&inside));
@@ -525,6 +542,44 @@ fn delete_takes_the_links_then_the_folder_and_can_be_repeated() {
     let log = fake.take_log();
     assert_eq!(log.len(), 4, "{log:?}");
     assert!(!log.iter().any(|l| l.starts_with("DELETE {d}")), "{log:?}");
+}
+
+#[test]
+fn with_delete_from_trash_the_folder_leaves_the_trash_bin_too() {
+    let fake = Fake::new();
+    let settings = settings(&[("delete_from_trash", SettingValue::Boolean(true))]);
+    let (_, handle) = made(&fake, &settings, "room-1");
+    delete(&fake, &settings, "room-1", &handle).unwrap();
+    let log = fake.take_log();
+    assert_eq!(
+        log.last().map(String::as_str),
+        Some("DELETE /remote.php/dav/spaces/trash-bin/{d}/node-3"),
+        "{log:?}"
+    );
+    assert!(fake.world().trash.is_empty());
+    // Again: the entry is gone (409 "key … not found"), which is what was asked.
+    delete(&fake, &settings, "room-1", &handle).unwrap();
+    // Without the setting the folder stays in the trash bin.
+    let settings = self::settings(&[]);
+    let (_, handle) = made(&fake, &settings, "room-2");
+    delete(&fake, &settings, "room-2", &handle).unwrap();
+    assert!(!fake.take_log().iter().any(|l| l.contains("trash-bin")));
+    assert_eq!(fake.world().trash.len(), 1);
+}
+
+#[test]
+fn a_trash_entry_that_cannot_be_removed_fails_the_delete() {
+    let fake = Fake::new();
+    let settings = settings(&[("delete_from_trash", SettingValue::Boolean(true))]);
+    let (_, handle) = made(&fake, &settings, "room-1");
+    fake.fault(
+        "DELETE /remote.php/dav/spaces/trash-bin/",
+        What::Status(403, String::new()),
+    );
+    assert!(delete(&fake, &settings, "room-1", &handle).is_err());
+    // Asked again, the delete finishes what is left: the entry.
+    delete(&fake, &settings, "room-1", &handle).unwrap();
+    assert!(fake.world().trash.is_empty());
 }
 
 #[test]
