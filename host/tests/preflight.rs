@@ -112,7 +112,10 @@ async fn a_slow_server_with_an_app_password_is_not_taken_for_a_login_password() 
     let setup = Setup::new(&standin, "");
     let outcome = setup.run("preflight", &[]).await;
     let out = &outcome.stdout;
-    assert!(finding(out, "ok", "the password is an app password"), "{out}");
+    assert!(
+        finding(out, "ok", "the password is an app password"),
+        "{out}"
+    );
     assert!(!out.contains("login password"), "{out}");
     assert!(out.contains("median of 3"), "{out}");
 }
@@ -130,8 +133,14 @@ async fn on_owncloud_the_checks_are_ownclouds() {
     let outcome = setup.run("preflight", &[]).await;
     let out = &outcome.stdout;
     assert_eq!(outcome.code, Some(0), "{outcome:?}");
-    assert!(finding(out, "ok", "the storage is ownCloud 10.13.1"), "{out}");
-    assert!(finding(out, "ok", "ownCloud accepted the credentials"), "{out}");
+    assert!(
+        finding(out, "ok", "the storage is ownCloud 10.13.1"),
+        "{out}"
+    );
+    assert!(
+        finding(out, "ok", "ownCloud accepted the credentials"),
+        "{out}"
+    );
     assert!(finding(out, "ok", "read-only link opens"), "{out}");
     // No NextCloud share rate limit, and no verdict on the password ownCloud cannot give.
     assert!(!out.contains("20 shares"), "{out}");
