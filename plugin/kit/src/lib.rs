@@ -110,6 +110,7 @@ pub mod password;
 pub mod paths;
 pub mod retry;
 pub mod settings;
+pub mod trash;
 
 /// Helpers for the providers' native unit tests; not in the component.
 #[cfg(not(target_arch = "wasm32"))]

@@ -113,102 +113,14 @@ pub fn entries_of(
     }
     let text = core::str::from_utf8(&response.body)
         .map_err(|_| Error::Protocol("trash listing is not UTF-8".into()))?;
-    let listing = listing(text, bin.location_element())
-        .ok_or_else(|| Error::Protocol("trash listing is not readable XML".into()))?;
-    // Escapes may be written in either case (NextCloud writes `%c3%a4`, the host's canonical
-    // `url` `%C3%A4`): the prefix is compared without regard to ASCII case.
-    let root = bin.root(settings).to_ascii_lowercase();
-    let path = folder.display();
-    let inside = format!("{path}/");
-    Ok(Some(
-        listing
-            .into_iter()
-            .filter(|(href, origin)| {
-                // Only entries of this account's trash, never the trash itself.
-                href.len() > root.len()
-                    && href.is_char_boundary(root.len())
-                    && href[..root.len()].eq_ignore_ascii_case(&root)
-                    && {
-                        // ownCloud writes a leading slash for files deleted through a link.
-                        let origin = origin.trim_start_matches('/');
-                        origin == path || origin.starts_with(&inside)
-                    }
-            })
-            .map(|(href, _)| href)
-            .collect(),
-    ))
-}
-
-/// Each `<d:response>` of a multistatus as (href, original location); entries without an
-/// original location (the trash root: `<nc:trashbin-original-location/>`) have an empty one.
-/// `None` when the text is not such a listing.
-///
-/// NextCloud and ownCloud write the listing the same way every time (docs/nextcloud-behaviour.md,
-/// "Trash bin", recording 19 [2]; docs/owncloud-behaviour.md, "Trash bin"): elements without
-/// attributes, prefixes `d:` and `nc:` (ownCloud: `oc:`), the location element named by
-/// `location`; only the two values are needed, so they are read directly rather than through an XML parser (one would
-/// add a quarter to the component).
-fn listing(text: &str, location: &str) -> Option<Vec<(String, String)>> {
-    if !text.contains("multistatus") {
-        return None;
-    }
-    let mut entries = Vec::new();
-    for response in elements(text, "d:response") {
-        let mut href = String::new();
-        unescape_into(elements(response?, "d:href").next()??, &mut href)?;
-        let mut origin = String::new();
-        if let Some(location) = elements(response?, location).next() {
-            unescape_into(location?, &mut origin)?;
-        }
-        entries.push((href, origin));
-    }
-    Some(entries)
-}
-
-/// The contents of each `<name>…</name>` in `xml`, in order; `None` for one left open.
-fn elements<'a>(xml: &'a str, name: &str) -> impl Iterator<Item = Option<&'a str>> {
-    let open = format!("<{name}>");
-    let close = format!("</{name}>");
-    let mut rest = Some(xml);
-    core::iter::from_fn(move || {
-        let text = rest?;
-        let start = text.find(&open)? + open.len();
-        let Some(end) = text[start..].find(&close) else {
-            rest = None;
-            return Some(None);
-        };
-        rest = Some(&text[start + end + close.len()..]);
-        Some(Some(&text[start..start + end]))
-    })
-}
-
-/// Appends `text` with XML's entity and character references resolved.
-fn unescape_into(text: &str, out: &mut String) -> Option<()> {
-    let mut rest = text;
-    while let Some(at) = rest.find('&') {
-        out.push_str(&rest[..at]);
-        let end = rest[at..].find(';')? + at;
-        let entity = &rest[at + 1..end];
-        let c = match entity {
-            "amp" => '&',
-            "lt" => '<',
-            "gt" => '>',
-            "quot" => '"',
-            "apos" => '\'',
-            _ => {
-                let number = entity.strip_prefix('#')?;
-                let code = match number.strip_prefix('x') {
-                    Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                    None => number.parse().ok()?,
-                };
-                char::from_u32(code)?
-            }
-        };
-        out.push(c);
-        rest = &rest[end + 1..];
-    }
-    out.push_str(rest);
-    Some(())
+    provider_kit::trash::entries_from(
+        text,
+        bin.location_element(),
+        &bin.root(settings),
+        &folder.display(),
+    )
+    .map(Some)
+    .ok_or_else(|| Error::Protocol("trash listing is not readable XML".into()))
 }
 
 #[cfg(test)]

@@ -72,12 +72,6 @@ impl ItemId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    /// The part after `!`: the node's own id, which also names the item's entry in the
-    /// space's trash bin once it is deleted (docs/opencloud-behaviour.md, "Trash bin").
-    pub fn node(&self) -> &str {
-        self.0.rsplit_once('!').map_or("", |(_, node)| node)
-    }
 }
 
 /// A link's id (a permission's, in Graph's terms).

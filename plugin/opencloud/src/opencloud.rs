@@ -151,19 +151,21 @@ pub fn delete(settings: &Settings, folder: &FolderPath, target: &Target) -> Resu
         spaces::removed(&send(settings, &spaces::delete(settings, &drive, folder))?)?;
     }
     // Also when the folder was gone already: a delete that stopped between the two steps is
-    // finished so. The entry is the handle's item's, whoever put it in the trash.
-    empty_trash_of(settings, &drive, &target.item)
+    // finished so.
+    empty_trash_of(settings, &drive, folder)
 }
 
-/// With `delete_from_trash`, removes the deleted `item` from the space's trash bin.
-fn empty_trash_of(settings: &Settings, drive: &DriveId, item: &ItemId) -> Result<(), Error> {
+/// With `delete_from_trash`, removes what `folder` left in the space's trash bin: the folder,
+/// and files deleted from inside it through a link.
+fn empty_trash_of(settings: &Settings, drive: &DriveId, folder: &FolderPath) -> Result<(), Error> {
     if !settings.delete_from_trash {
         return Ok(());
     }
-    spaces::removed_from_trash(&send(
-        settings,
-        &spaces::remove_from_trash(settings, drive, item),
-    )?)
+    let listing = send(settings, &spaces::list_trash(settings, drive))?;
+    for href in spaces::trash_entries(settings, drive, &listing, folder)? {
+        spaces::removed_from_trash(&send(settings, &spaces::remove_from_trash(&href))?)?;
+    }
+    Ok(())
 }
 
 /// Deletes what [`create`] makes for `room`, found from the room id: the folder's links, then
@@ -173,7 +175,8 @@ pub fn purge(settings: &Settings, room: &str) -> Result<(), Error> {
     let drive = graph::drive(&send(settings, &graph::my_drive(settings))?)?;
     let head = send(settings, &spaces::head(settings, &drive, &folder))?;
     let Some(item) = spaces::item_id(&head, &drive)? else {
-        return Ok(());
+        // A purge that stopped after the folder's DELETE is finished so.
+        return empty_trash_of(settings, &drive, &folder);
     };
     let listing = send(settings, &graph::list_permissions(settings, &drive, &item))?;
     let links: Vec<LinkId> = graph::links(&listing)?
@@ -182,7 +185,7 @@ pub fn purge(settings: &Settings, room: &str) -> Result<(), Error> {
         .collect();
     delete_links(settings, &drive, &item, &links)?;
     spaces::removed(&send(settings, &spaces::delete(settings, &drive, &folder))?)?;
-    empty_trash_of(settings, &drive, &item)
+    empty_trash_of(settings, &drive, &folder)
 }
 
 /// MKCOL the room's folder; on 409, its missing ancestors outermost first, then it again.
@@ -388,8 +391,8 @@ fn undo(
     }
     let deleted = send(settings, &spaces::delete(settings, drive, folder))
         .and_then(|answer| spaces::removed(&answer));
-    if let (Ok(_), Some(item)) = (deleted, item) {
-        let _ = empty_trash_of(settings, drive, item);
+    if deleted.is_ok() {
+        let _ = empty_trash_of(settings, drive, folder);
     }
 }
 

@@ -11,10 +11,12 @@
 //!   the quota) until an operator purges the bin (`opencloud storage-users trash-bin
 //!   purge-expired`) or the account's owner empties it; nothing empties it by itself
 //!   (docs/opencloud-behaviour.md, "Trash bin").
-//! - With `delete_from_trash`, the entry is removed too: `DELETE
-//!   {base}/remote.php/dav/spaces/trash-bin/{driveId}/{node}`, the node being the part of the
-//!   folder's item id after `!`: 204, and 409 "key … not found" once it is gone (seen on a real
-//!   OpenCloud 0.1.0: docs/opencloud-behaviour.md, "Trash bin").
+//! - With `delete_from_trash`, the folder's entries leave the trash bin too — the folder's, and
+//!   those of files a participant deleted from inside it through a link: `PROPFIND
+//!   {base}/remote.php/dav/spaces/trash-bin/{driveId}` (Depth 1) lists each entry with its
+//!   `oc:trashbin-original-location`; `DELETE` of an entry's href answers 204, and 409 "key …
+//!   not found" once it is gone (seen on a real OpenCloud 0.1.0: docs/opencloud-behaviour.md,
+//!   "Trash bin").
 //!
 //! Errors are reva's Sabre-style XML (API-NOTES §1 [V], "Answer shapes"), read by
 //! `provider_kit::dav`.
@@ -54,17 +56,58 @@ pub fn delete(settings: &Settings, drive: &DriveId, folder: &FolderPath) -> Requ
     Request::new("DELETE", dav_path(settings, drive, folder))
 }
 
-/// `DELETE` of the deleted `item`'s entry in the space's trash bin.
-pub fn remove_from_trash(settings: &Settings, drive: &DriveId, item: &ItemId) -> Request {
-    Request::new(
-        "DELETE",
-        format!(
-            "{}/remote.php/dav/spaces/trash-bin/{}/{}",
-            settings.origin.base_path,
-            ids::encode(drive.as_str()),
-            ids::encode(item.node())
-        ),
+/// The largest trash listing read: the whole bin comes in one answer.
+pub const MAX_TRASH_LISTING: usize = 8 << 20;
+
+const TRASH_LISTING: &str = "<?xml version=\"1.0\"?><d:propfind xmlns:d=\"DAV:\" \
+xmlns:oc=\"http://owncloud.org/ns\"><d:prop><oc:trashbin-original-location/></d:prop>\
+</d:propfind>";
+
+/// The space's trash bin, as its hrefs begin.
+fn trash_root(settings: &Settings, drive: &DriveId) -> String {
+    format!(
+        "{}/remote.php/dav/spaces/trash-bin/{}/",
+        settings.origin.base_path,
+        ids::encode(drive.as_str())
     )
+}
+
+/// `PROPFIND` of the space's trash bin, one level deep, asking where each entry came from.
+pub fn list_trash(settings: &Settings, drive: &DriveId) -> Request {
+    let root = trash_root(settings, drive);
+    Request::new("PROPFIND", String::from(root.trim_end_matches('/')))
+        .header("depth", "1")
+        .header("content-type", "application/xml; charset=utf-8")
+        .header("content-length", TRASH_LISTING.len().to_string())
+        .body(TRASH_LISTING.as_bytes().to_vec())
+        .limit(MAX_TRASH_LISTING)
+}
+
+/// The hrefs of the entries `folder` left in the trash bin: its own, and those of files
+/// deleted from inside it.
+pub fn trash_entries(
+    settings: &Settings,
+    drive: &DriveId,
+    response: &Response,
+    folder: &FolderPath,
+) -> Result<Vec<String>, Error> {
+    if response.status != 207 {
+        return Err(dav::error(response, STORAGE));
+    }
+    let text = core::str::from_utf8(&response.body)
+        .map_err(|_| Error::Protocol("trash listing is not UTF-8".into()))?;
+    provider_kit::trash::entries_from(
+        text,
+        "oc:trashbin-original-location",
+        &trash_root(settings, drive),
+        &folder.display(),
+    )
+    .ok_or_else(|| Error::Protocol("trash listing is not readable XML".into()))
+}
+
+/// `DELETE` of one trash entry, by the href the listing gave.
+pub fn remove_from_trash(href: &str) -> Request {
+    Request::new("DELETE", String::from(href))
 }
 
 /// Whether a trash entry's DELETE left it gone: removed now (204), or not there (409 "key …

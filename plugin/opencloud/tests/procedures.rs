@@ -58,8 +58,8 @@ enum What {
 struct World {
     /// Folder path (decoded, no leading `/`) → item id.
     folders: BTreeMap<String, String>,
-    /// The trash bin's keys: the node ids of deleted folders.
-    trash: Vec<String>,
+    /// The trash bin: (key, original location) of each deleted folder.
+    trash: Vec<(String, String)>,
     links: Vec<Link>,
     /// `METHOD path` of every request, in order.
     log: Vec<String>,
@@ -149,11 +149,26 @@ impl World {
             (method, ["dav", "spaces", space, rest @ ..]) if *space == drive => {
                 self.dav(method, &rest.join("/"))
             }
-            // docs/opencloud-behaviour.md, "Trash bin": 204, then 409 "key … not found".
+            // docs/opencloud-behaviour.md, "Trash bin": a listing with each entry's original
+            // location; DELETE of an entry 204, then 409 "key … not found".
+            ("PROPFIND", ["remote.php", "dav", "spaces", "trash-bin", space])
+                if *space == drive =>
+            {
+                let mut xml = format!(
+                    r#"<?xml version="1.0" encoding="utf-8"?><d:multistatus xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns" xmlns:oc="http://owncloud.org/ns"><d:response><d:href>/remote.php/dav/spaces/trash-bin/{drive}/</d:href></d:response>"#
+                );
+                for (key, location) in &self.trash {
+                    xml.push_str(&format!(
+                        "<d:response><d:href>/remote.php/dav/spaces/trash-bin/{drive}/{key}</d:href><d:propstat><d:prop><oc:trashbin-original-location>{location}</oc:trashbin-original-location></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>"
+                    ));
+                }
+                xml.push_str("</d:multistatus>");
+                json(207, &xml)
+            }
             ("DELETE", ["remote.php", "dav", "spaces", "trash-bin", space, key])
                 if *space == drive =>
             {
-                match self.trash.iter().position(|k| k == key) {
+                match self.trash.iter().position(|(k, _)| k == key) {
                     Some(i) => {
                         self.trash.remove(i);
                         json(204, "")
@@ -190,7 +205,7 @@ impl World {
             },
             "DELETE" if self.folders.contains_key(folder) => {
                 if let Some(node) = self.folders[folder].rsplit_once('!').map(|(_, n)| n) {
-                    self.trash.push(node.to_owned());
+                    self.trash.push((node.to_owned(), folder.to_owned()));
                 }
                 let inside = format!("{folder}/");
                 self.folders
@@ -549,15 +564,31 @@ fn with_delete_from_trash_the_folder_leaves_the_trash_bin_too() {
     let fake = Fake::new();
     let settings = settings(&[("delete_from_trash", SettingValue::Boolean(true))]);
     let (_, handle) = made(&fake, &settings, "room-1");
+    // A file a participant deleted through the read-write link earlier, and another room's
+    // folder: the first goes with the room, the second stays.
+    fake.world().trash.extend([
+        (
+            "file-9".to_owned(),
+            "opentalk/meetings/room-1/agenda.txt".to_owned(),
+        ),
+        ("node-99".to_owned(), "opentalk/meetings/room-10".to_owned()),
+    ]);
     delete(&fake, &settings, "room-1", &handle).unwrap();
     let log = fake.take_log();
+    let bin = format!("/remote.php/dav/spaces/trash-bin/{}", drive_id());
     assert_eq!(
-        log.last().map(String::as_str),
-        Some("DELETE /remote.php/dav/spaces/trash-bin/{d}/node-3"),
+        log[log.len() - 3..],
+        [
+            "PROPFIND /remote.php/dav/spaces/trash-bin/{d}".to_owned(),
+            format!("DELETE {bin}/file-9"),
+            format!("DELETE {bin}/node-3"),
+        ],
         "{log:?}"
     );
-    assert!(fake.world().trash.is_empty());
-    // Again: the entry is gone (409 "key … not found"), which is what was asked.
+    let left: Vec<String> = fake.world().trash.iter().map(|(k, _)| k.clone()).collect();
+    assert_eq!(left, ["node-99"]);
+    fake.world().trash.clear();
+    // Again: nothing of the room is listed any more.
     delete(&fake, &settings, "room-1", &handle).unwrap();
     // Without the setting the folder stays in the trash bin.
     let settings = self::settings(&[]);
