@@ -2,6 +2,9 @@
 //! shapes"): Graph's odata errors and JSON, reva's Sabre-style XML errors for WebDAV, the proxy's
 //! 401, and the OCS envelope of the capabilities.
 
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use bytes::Bytes;
 use http::{HeaderValue, Method, Response, StatusCode, header};
 use http_body_util::Full;
@@ -62,6 +65,16 @@ pub(crate) fn odata_code(status: u16) -> &'static str {
     }
 }
 
+/// A request id as the proxy's (chi's) `RequestID` middleware makes them: `<host>/<10
+/// letters>-<counter, 6 digits>`, e.g. `vm/Ze8i4MYYW3-000225` (docs/opencloud-behaviour.md,
+/// "Answer shapes"); the host is `standin`, the letters fixed per process.
+pub(crate) fn request_id() -> String {
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let prefix = PREFIX.get_or_init(|| format!("standin/{}", ids::letters(10)));
+    format!("{prefix}-{:06}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
 /// A Graph error: `{"error":{"code","message","innererror":{"date","request-id"}}}` (API-NOTES
 /// §1 "Graph error body"; docs/opencloud-behaviour.md, "Answer shapes").
 pub(crate) fn odata(status: u16, message: &str) -> Answer {
@@ -72,7 +85,7 @@ pub(crate) fn odata(status: u16, message: &str) -> Answer {
             "message": message,
             "innererror": {
                 "date": expiry::format_utc(expiry::now_unix()),
-                "request-id": ids::uuid(),
+                "request-id": request_id(),
             },
         }}),
     )
@@ -101,13 +114,17 @@ pub(crate) fn sabre_exception(status: u16) -> &'static str {
     }
 }
 
-/// Text as Go's `encoding/xml` escapes it.
-fn xml_text(text: &str) -> String {
+/// Text as Go's `encoding/xml` escapes it (`EscapeText`: also tab, newline and carriage
+/// return).
+pub(crate) fn xml_text(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('\'', "&#39;")
         .replace('"', "&#34;")
+        .replace('\t', "&#x9;")
+        .replace('\n', "&#xA;")
+        .replace('\r', "&#xD;")
 }
 
 /// reva's WebDAV error: `<d:error>` with the exception, the message and an error code, as its
@@ -144,14 +161,15 @@ fn is_webdav_method(method: &Method) -> bool {
 
 /// The proxy's 401 for missing or wrong account credentials: two challenges, `Bearer` and
 /// `Basic`, with the request's host as realm; an empty body, except for WebDAV methods (even on
-/// a Graph path), which get an XML error (API-NOTES §1, §6; docs/opencloud-behaviour.md,
+/// a Graph path), which get the proxy's own XML error — its element names capitalised, unlike
+/// reva's, and without `s:errorcode` (API-NOTES §1, §6; docs/opencloud-behaviour.md,
 /// "Authentication").
 pub(crate) fn unauthenticated(method: &Method, host: &str) -> Answer {
     let mut answer = if is_webdav_method(method) {
         with_body(
             401,
             "text/xml; charset=utf-8",
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<d:error xmlns:d=\"DAV\" xmlns:s=\"http://sabredav.org/ns\"><s:exception>Sabre\\DAV\\Exception\\PermissionDenied</s:exception><s:message>Authentication error</s:message></d:error>",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<d:error xmlns:d=\"DAV\" xmlns:s=\"http://sabredav.org/ns\"><s:Exception>Sabre\\DAV\\Exception\\PermissionDenied</s:Exception><s:Message>Authentication error</s:Message></d:error>",
         )
     } else {
         empty(401)
@@ -163,6 +181,32 @@ pub(crate) fn unauthenticated(method: &Method, host: &str) -> Answer {
         }
     }
     answer
+}
+
+/// ocdav's 401 below `/dav/public-files/` (without `/remote.php`), whatever the method and the
+/// password: no body, no challenge (docs/opencloud-behaviour.md, "Public links").
+pub(crate) fn public_files_outside_remote_php() -> Answer {
+    empty(401)
+}
+
+/// A 207 Multi-Status with its body as ocdav serves it: `application/xml; charset=utf-8` and
+/// the `Dav` header (docs/opencloud-behaviour.md, "Answer shapes").
+pub(crate) fn multistatus(body: String) -> Answer {
+    let mut answer = with_body(207, "application/xml; charset=utf-8", body);
+    answer
+        .headers_mut()
+        .insert("dav", HeaderValue::from_static("1, 3, extended-mkcol"));
+    answer
+}
+
+/// `/status.php` (and `/status`): what OpenCloud 0.1.0 answered, pretty-printed with 4 spaces,
+/// without a newline at the end (docs/opencloud-behaviour.md, "Telling OpenCloud apart").
+pub(crate) fn status_php() -> Answer {
+    with_body(
+        200,
+        "application/json",
+        "{\n    \"installed\": true,\n    \"maintenance\": false,\n    \"needsDbUpgrade\": false,\n    \"version\": \"0.1.0.0\",\n    \"versionstring\": \"0.1.0\",\n    \"edition\": \"Community\",\n    \"productname\": \"OpenCloud\",\n    \"product\": \"OpenCloud\",\n    \"productversion\": \"0.1.0+ebba861\"\n}",
+    )
 }
 
 /// Go's `http.Error(w, "Not Implemented", 501)`: what reva's space handler answers to a method
@@ -178,18 +222,50 @@ pub(crate) fn page_not_found() -> Answer {
 }
 
 /// An OCS v1 answer: `{"ocs":{"meta":{"status","statuscode","message"},"data":…}}`, 100 meaning
-/// success (API-NOTES §3.4; docs/opencloud-behaviour.md, "Capabilities").
+/// success, with `Ocs-Api-Version: 1` (API-NOTES §3.4; docs/opencloud-behaviour.md, "Answer
+/// shapes" and "Capabilities").
 pub(crate) fn ocs_v1(http_status: u16, statuscode: u16, message: &str, data: Value) -> Answer {
-    let status = if statuscode == 100 { "ok" } else { "failure" };
+    ocs(
+        "1",
+        http_status,
+        statuscode,
+        statuscode == 100,
+        message,
+        data,
+    )
+}
+
+/// OCS v2's: the same, 200 meaning success, with `Ocs-Api-Version: 2`.
+pub(crate) fn ocs_v2(http_status: u16, statuscode: u16, message: &str, data: Value) -> Answer {
+    ocs(
+        "2",
+        http_status,
+        statuscode,
+        statuscode == 200,
+        message,
+        data,
+    )
+}
+
+fn ocs(
+    api_version: &'static str,
+    http_status: u16,
+    statuscode: u16,
+    ok: bool,
+    message: &str,
+    data: Value,
+) -> Answer {
     let body = json!({"ocs": {
-        "meta": {"status": status, "statuscode": statuscode, "message": message},
+        "meta": {"status": if ok { "ok" } else { "failure" }, "statuscode": statuscode, "message": message},
         "data": data,
     }});
     let mut answer = json(http_status, &body);
-    answer.headers_mut().insert(
+    let headers = answer.headers_mut();
+    headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json; charset=utf-8"),
     );
+    headers.insert("ocs-api-version", HeaderValue::from_static(api_version));
     answer
 }
 

@@ -1,7 +1,7 @@
 //! From an HTTP request to the stand-in's answer: the request read and routed (`call`), counted,
 //! delayed by the latency, given the fault injected at its step (`faults`), checked for the
-//! account's credentials, then answered by its module: `graph`, `links`, `dav`, `capabilities`
-//! or `public_link`.
+//! account's credentials, then answered by its module: `graph`, `links`, `dav`, `trash_bin`,
+//! `capabilities` or `public_link`.
 
 use std::sync::Arc;
 
@@ -103,11 +103,12 @@ impl Call<'_> {
         match (&self.route, method) {
             (Route::MyDrive | Route::MyDrives, "GET") => Some(Step::Drive),
             (Route::Space { .. }, "MKCOL") => Some(Step::Mkcol),
-            (Route::Space { .. }, "HEAD" | "PROPFIND") | (Route::Children { .. }, "GET") => {
-                Some(Step::ResolveItem)
-            }
+            (Route::Space { .. }, "HEAD" | "PROPFIND")
+            | (Route::Children { .. } | Route::MyRootChildren, "GET") => Some(Step::ResolveItem),
             (Route::Space { .. }, "DELETE") => Some(Step::DeleteFolder),
-            (Route::Capabilities, "GET") => Some(Step::Capabilities),
+            (Route::TrashBin { .. }, "PROPFIND") => Some(Step::ListTrash),
+            (Route::TrashBin { .. }, "DELETE") => Some(Step::RemoveFromTrash),
+            (Route::Capabilities { .. }, "GET") => Some(Step::Capabilities),
             (Route::CreateLink { .. }, "POST") => {
                 let link_type: LinkType = requested_link_type(&self.body)?;
                 Some(Step::CreateLink { link_type })
@@ -126,7 +127,7 @@ impl Call<'_> {
         }
         match &self.route {
             route if route.is_graph() => answers::odata(status, answers::reason(status)),
-            Route::Capabilities => answers::ocs_v1(
+            Route::Capabilities { .. } => answers::ocs_v1(
                 status,
                 status,
                 answers::reason(status),
@@ -139,7 +140,7 @@ impl Call<'_> {
     }
 
     /// Removes what this request is about, as a user deleting it (into the trash bin) would:
-    /// the item, the folder, or the link.
+    /// the item, the folder, or the link; or, in the trash bin, the entry, purged.
     fn remove_target(&self, world: &mut World) {
         let now = super::expiry::now_unix();
         match &self.route {
@@ -157,6 +158,9 @@ impl Call<'_> {
             Route::Permission { permission, .. } => {
                 world.drive.links.retain(|link| link.id != *permission);
             }
+            Route::TrashBin { key: Some(key), .. } => {
+                world.drive.purge_trash_entry(key);
+            }
             _ => {}
         }
     }
@@ -168,19 +172,31 @@ impl Call<'_> {
             return answers::unauthenticated(&self.method, &self.host);
         }
         match &self.route {
-            Route::MyDrive | Route::MyDrives | Route::Children { .. } | Route::Item { .. } => {
-                self.graph(world)
-            }
+            Route::MyDrive
+            | Route::MyDrives
+            | Route::Children { .. }
+            | Route::MyRootChildren
+            | Route::Item { .. } => self.graph(world),
             Route::CreateLink { .. } | Route::Permissions { .. } | Route::Permission { .. } => {
                 self.links(world)
             }
             Route::Space { space, path } => self.space_dav(world, space, path),
+            Route::TrashBin {
+                bin,
+                by_user,
+                key,
+                rest,
+            } => self.trash_bin(world, bin, *by_user, key.as_deref(), rest),
             // Listing the spaces is refused (not in API-NOTES; reva `ocdav/spaces.go`; docs/opencloud-behaviour.md,
             // "Folders over WebDAV").
             Route::SpaceListing => answers::empty(405),
             Route::PublicFiles { token, path } => self.public_dav(world, token, path),
+            // docs/opencloud-behaviour.md, "Public links": whatever the method and password.
+            Route::PublicFilesOutsideRemotePhp => answers::public_files_outside_remote_php(),
             Route::LinkPage => self.link_page(),
-            Route::Capabilities => self.capabilities(),
+            Route::Capabilities { v2 } => self.capabilities(*v2),
+            // docs/opencloud-behaviour.md, "Telling OpenCloud apart".
+            Route::Status => answers::status_php(),
             // Not in API-NOTES' calls (§5): docs/opencloud-behaviour.md, "What the stand-in
             // leaves out".
             Route::Unknown => answers::page_not_found(),

@@ -43,7 +43,8 @@ pub struct Link {
     pub quick_link: bool,
 }
 
-/// A deleted folder or file in the drive's trash bin (API-NOTES §3.8).
+/// A deleted folder or file in the drive's trash bin (API-NOTES §3.8; docs/opencloud-behaviour.md,
+/// "Trash bin").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrashEntry {
     /// The id it had: `<storage>$<space>!<opaque>`.
@@ -54,6 +55,26 @@ pub struct TrashEntry {
     pub deleted_at: i64,
     /// It and everything that was below it, by path relative to it (`""`: itself).
     pub nodes: BTreeMap<String, Node>,
+}
+
+impl TrashEntry {
+    /// Its key in the trash bin's WebDAV (`…/trash-bin/<drive>/<key>`): the part of its item id
+    /// after `!` (docs/opencloud-behaviour.md, "Trash bin").
+    pub fn key(&self) -> &str {
+        self.item_id.rsplit_once('!').map_or("", |(_, key)| key)
+    }
+
+    /// Its name when it was deleted.
+    pub fn name(&self) -> &str {
+        self.original_location
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+    }
+
+    pub fn is_folder(&self) -> bool {
+        self.nodes.get("") == Some(&Node::Folder)
+    }
 }
 
 /// Why a change of the tree did not happen.
@@ -71,6 +92,9 @@ pub(crate) enum TreeError {
 /// root is `""`.
 #[derive(Debug, Clone)]
 pub(crate) struct Drive {
+    /// The users' storage provider's id, a UUID (docs/opencloud-behaviour.md, "IDs").
+    pub storage_id: String,
+    /// The space's id, also its owner's user id (docs/opencloud-behaviour.md, "IDs").
     pub space_id: String,
     entries: BTreeMap<String, Entry>,
     /// In the order they were made.
@@ -79,7 +103,7 @@ pub(crate) struct Drive {
     pub trash: Vec<TrashEntry>,
 }
 
-fn parent(path: &str) -> &str {
+pub(crate) fn parent(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(parent, _)| parent)
 }
 
@@ -103,6 +127,7 @@ impl Drive {
             },
         );
         Drive {
+            storage_id: ids::uuid(),
             space_id,
             entries,
             links: Vec::new(),
@@ -111,7 +136,27 @@ impl Drive {
     }
 
     pub fn drive_id(&self) -> String {
-        ids::drive_id(&self.space_id)
+        ids::drive_id(&self.storage_id, &self.space_id)
+    }
+
+    /// The item id of the node with this opaque id: `<storage>$<space>!<opaque>`.
+    pub fn item_id_of(&self, opaque: &str) -> String {
+        ids::item_id(&self.storage_id, &self.space_id, opaque)
+    }
+
+    /// The id Graph reports for an item: the drive id for the space's root, whose opaque id is
+    /// the space id (API-NOTES §1: "the opaque part is cleared when it equals the space id").
+    pub fn graph_item_id(&self, opaque: &str) -> String {
+        if opaque == self.space_id {
+            self.drive_id()
+        } else {
+            self.item_id_of(opaque)
+        }
+    }
+
+    /// Whether an id names a place in this drive.
+    pub fn owns(&self, id: &ids::ParsedId) -> bool {
+        id.is_in(&self.storage_id, &self.space_id)
     }
 
     pub fn get(&self, path: &str) -> Option<&Entry> {
@@ -132,8 +177,7 @@ impl Drive {
 
     /// The full item id of the node at `path`, as HEAD and PROPFIND report it (API-NOTES §1, §6).
     pub fn item_id(&self, path: &str) -> Option<String> {
-        self.get(path)
-            .map(|e| ids::item_id(&self.space_id, &e.opaque))
+        self.get(path).map(|e| self.item_id_of(&e.opaque))
     }
 
     fn check_parent(&self, path: &str) -> Result<(), TreeError> {
@@ -209,7 +253,7 @@ impl Drive {
                 nodes.insert(p[path.len() + 1..].to_owned(), e.node);
             }
         }
-        Ok((ids::item_id(&self.space_id, &entry.opaque), nodes))
+        Ok((self.item_id_of(&entry.opaque), nodes))
     }
 
     /// Deletes recursively into the trash bin, as a WebDAV DELETE does (API-NOTES §3.8).
@@ -230,6 +274,14 @@ impl Drive {
     /// Deletes for good, without the trash bin.
     pub fn purge(&mut self, path: &str) -> Result<(), TreeError> {
         self.take(path).map(|_| ())
+    }
+
+    /// Purges the trash entry with this key; whether there was one (docs/opencloud-behaviour.md,
+    /// "Trash bin").
+    pub fn purge_trash_entry(&mut self, key: &str) -> bool {
+        let before = self.trash.len();
+        self.trash.retain(|entry| entry.key() != key);
+        self.trash.len() < before
     }
 
     /// The direct children of a folder, by path.
@@ -268,7 +320,7 @@ impl Drive {
 
     /// The links made on the item with this opaque id.
     pub fn links_on(&self, opaque: &str) -> Vec<&Link> {
-        let item_id = ids::item_id(&self.space_id, opaque);
+        let item_id = self.item_id_of(opaque);
         self.links.iter().filter(|l| l.item_id == item_id).collect()
     }
 }
@@ -296,6 +348,8 @@ mod tests {
         let entry = &drive.trash[0];
         assert_eq!((entry.item_id.as_str(), entry.deleted_at), (id.as_str(), 7));
         assert_eq!(entry.nodes.keys().collect::<Vec<_>>(), ["", "b", "b/f.txt"]);
+        assert_eq!(entry.key(), id.rsplit_once('!').unwrap().1);
+        assert_eq!((entry.name(), entry.is_folder()), ("a", true));
         assert_eq!(drive.trash_path("", 7), Err(TreeError::Root));
         assert_eq!(drive.trash_path("a", 7), Err(TreeError::Missing));
     }

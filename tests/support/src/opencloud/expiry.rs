@@ -127,8 +127,18 @@ pub(crate) fn format_utc(unix: i64) -> String {
 }
 
 /// `Mon, 02 Jan 2006 15:04:05 +0000`: Go's `time.RFC1123Z` of a UTC time, reva's
-/// `Last-Modified` (reva `ocdav/head.go`).
+/// `Last-Modified` (reva `ocdav/head.go`) and the trash bin's `oc:trashbin-delete-datetime`.
 pub(crate) fn format_rfc1123z(unix: i64) -> String {
+    format_rfc1123(unix, "+0000")
+}
+
+/// `Mon, 02 Jan 2006 15:04:05 GMT`: Go's `http.TimeFormat`, PROPFIND's `d:getlastmodified`
+/// (docs/opencloud-behaviour.md, "Folders over WebDAV").
+pub(crate) fn format_http_date(unix: i64) -> String {
+    format_rfc1123(unix, "GMT")
+}
+
+fn format_rfc1123(unix: i64, zone: &str) -> String {
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -139,7 +149,7 @@ pub(crate) fn format_rfc1123z(unix: i64) -> String {
         .unwrap_or(time::Date::MIN);
     let seconds = unix.rem_euclid(86_400);
     format!(
-        "{}, {:02} {} {:04} {:02}:{:02}:{:02} +0000",
+        "{}, {:02} {} {:04} {:02}:{:02}:{:02} {zone}",
         DAYS[usize::from(date.weekday().number_days_from_monday())],
         date.day(),
         MONTHS[usize::from(u8::from(date.month()) - 1)],
@@ -183,5 +193,6 @@ mod tests {
         }
         assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_rfc1123z(0), "Thu, 01 Jan 1970 00:00:00 +0000");
+        assert_eq!(format_http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
     }
 }

@@ -27,6 +27,11 @@ pub enum Step {
     DeleteLink,
     /// A WebDAV DELETE in the drive (API-NOTES §3.8).
     DeleteFolder,
+    /// A PROPFIND of the drive's trash bin (docs/opencloud-behaviour.md, "Trash bin").
+    ListTrash,
+    /// A DELETE in the drive's trash bin: of one entry, or of the whole bin
+    /// (docs/opencloud-behaviour.md, "Trash bin").
+    RemoveFromTrash,
 }
 
 /// The `sharingLinkType` enum of the Graph API (API-NOTES §3.5).

@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 use super::World;
 use super::answers::{self, Answer};
 use super::call::{Call, Route};
-use super::drive::{Drive, Entry, Node};
+use super::drive::{Drive, Entry, Node, parent};
 use super::expiry::format_utc;
-use super::ids::{self, ParsedId, SHARE_JAIL_ID};
+use super::ids::{ParsedId, SHARE_JAIL_ID};
 
 impl Call<'_> {
     pub(super) fn graph(&self, world: &mut World) -> Answer {
@@ -23,9 +23,13 @@ impl Call<'_> {
                 &json!({"value": [self.share_jail(), self.personal_drive(drive)]}),
             ),
             (Route::Children { drive: d, item }, "GET") => self.children(drive, d, item),
-            // Graph's item DELETE only unmounts shares; a personal item is refused (API-NOTES
-            // §6; docs/opencloud-behaviour.md, "Deleting the folder").
-            (Route::Item { .. }, "DELETE") => {
+            (Route::MyRootChildren, "GET") => {
+                let id = drive.drive_id();
+                self.children(drive, &id, &id)
+            }
+            // Graph's item DELETE only unmounts shares; a personal item is refused, and so is a
+            // GET of it (API-NOTES §6; docs/opencloud-behaviour.md, "Deleting the folder").
+            (Route::Item { .. }, "DELETE" | "GET") => {
                 answers::odata(400, "id does not belong to a share jail")
             }
             // chi's answer to a known path with another method [I] (not in API-NOTES; docs/opencloud-behaviour.md,
@@ -44,25 +48,24 @@ impl Call<'_> {
         )
     }
 
-    /// The personal drive (API-NOTES §3.1; docs/opencloud-behaviour.md, "The personal drive"):
-    /// `id`, `driveType`, `root.id` (the drive id) and `root.webDavUrl` as OpenCloud writes them;
-    /// name, alias, owner and quota are illustrative [I].
+    /// The personal drive as OpenCloud 0.1.0 answered it (docs/opencloud-behaviour.md, "The
+    /// personal drive"): named by the account's display name, the owner's `displayName` empty,
+    /// without a quota (`remaining` 2^63−1, `total` 0).
     fn personal_drive(&self, drive: &Drive) -> Value {
         let id = drive.drive_id();
         let (web_dav_url, web_url) = self.drive_urls(&id);
-        let user = &self.shared.options.username;
+        let options = &self.shared.options;
         let used = drive.size("");
         let modified = drive.get("").map_or(0, |root| root.modified);
         json!({
             "id": id,
-            "name": user,
+            "name": options.display_name,
             "driveType": "personal",
-            "driveAlias": format!("personal/{user}"),
+            "driveAlias": format!("personal/{}", options.username),
             "lastModifiedDateTime": format_utc(modified),
-            // A personal space's id is its owner's user id [I] (API-NOTES §3.1: values
-            // illustrative; docs/opencloud-behaviour.md, "The personal drive").
-            "owner": {"user": {"id": drive.space_id, "displayName": user}},
-            "quota": {"remaining": 1_000_000_000_000_usize.saturating_sub(used), "state": "normal", "total": 0, "used": used},
+            // A personal space's id is its owner's user id (docs/opencloud-behaviour.md, "IDs").
+            "owner": {"user": {"id": drive.space_id, "displayName": ""}},
+            "quota": {"remaining": i64::MAX, "state": "normal", "total": 0, "used": used},
             "root": {"id": id, "webDavUrl": web_dav_url, "eTag": etag(drive.get(""))},
             "webUrl": web_url,
         })
@@ -95,7 +98,7 @@ impl Call<'_> {
         if drive_id.storage != item_id.storage || drive_id.space != item_id.space {
             return answers::odata(404, "Item does not exist");
         }
-        if !item_id.in_space(&drive.space_id) {
+        if !drive.owns(&item_id) {
             return answers::odata(404, "Item does not exist");
         }
         let opaque = if item_id.opaque.is_empty() {
@@ -103,14 +106,15 @@ impl Call<'_> {
         } else {
             item_id.opaque.as_str()
         };
+        // An unknown item: the storage's words, with their trailing space
+        // (docs/opencloud-behaviour.md, "Listing children").
         let Some(path) = drive.path_of(opaque) else {
-            return answers::odata(404, "item not found");
+            return answers::odata(404, "list container: error: not found: ");
         };
-        let parent_id = ids::graph_item_id(&drive.space_id, opaque);
         let value: Vec<Value> = drive
             .children(&path)
             .into_iter()
-            .map(|(child_path, entry)| drive_item(drive, child_path, entry, &parent_id))
+            .map(|(child_path, entry)| drive_item(drive, child_path, entry))
             .collect();
         // A file has no children; an empty folder answers an empty list [I] (API-NOTES
         // §3.3; docs/opencloud-behaviour.md, "Listing children").
@@ -118,17 +122,34 @@ impl Call<'_> {
     }
 }
 
-/// A `driveItem` (API-NOTES §3.3): `id` and `name` as OpenCloud writes them, the rest
-/// illustrative [I].
-fn drive_item(drive: &Drive, path: &str, entry: &Entry, parent_id: &str) -> Value {
+/// A `driveItem` of a children listing (API-NOTES §3.3; docs/opencloud-behaviour.md, "Listing
+/// children"): its `parentReference` has the parent's full item id (`<drive>!<space>` for the
+/// root), an empty `driveType`, the parent's `name` (`/` for the root) and `path`.
+fn drive_item(drive: &Drive, path: &str, entry: &Entry) -> Value {
     let name = path.rsplit('/').next().unwrap_or(path);
+    let parent_path = parent(path);
+    let parent_id = drive.item_id(parent_path).unwrap_or_default();
+    let (parent_name, parent_location) = if parent_path.is_empty() {
+        ("/", "/".to_owned())
+    } else {
+        (
+            parent_path.rsplit('/').next().unwrap_or(parent_path),
+            format!("/{parent_path}"),
+        )
+    };
     let mut item = json!({
-        "id": ids::graph_item_id(&drive.space_id, &entry.opaque),
+        "id": drive.graph_item_id(&entry.opaque),
         "name": name,
         "eTag": etag(Some(entry)),
         "lastModifiedDateTime": format_utc(entry.modified),
         "size": drive.size(path),
-        "parentReference": {"driveId": drive.drive_id(), "driveType": "personal", "id": parent_id},
+        "parentReference": {
+            "driveId": drive.drive_id(),
+            "driveType": "",
+            "id": parent_id,
+            "name": parent_name,
+            "path": parent_location,
+        },
     });
     match &entry.node {
         Node::Folder => item["folder"] = json!({}),

@@ -1,11 +1,10 @@
 //! Identifiers as OpenCloud writes them (API-NOTES §1 "IDs"; docs/opencloud-behaviour.md, "IDs"):
 //! drive ids `<storage>$<space>`, item ids `<storage>$<space>!<opaque>`, and the 15 random
-//! letters of a link's id and token (API-NOTES §3.5).
+//! letters of a link's id and token (API-NOTES §3.5). The storage id of personal spaces is a
+//! UUID, the users' storage provider's (`52517fce-…` on the server seen), not `storage-users-1`
+//! as the notes had it; each stand-in makes its own (`drive`).
 
 use rand::Rng;
-
-/// The storage provider of personal spaces (API-NOTES §1: `storage-users-1$<uuid>`).
-pub(crate) const STORAGE_ID: &str = "storage-users-1";
 
 /// The storage and space of the share jail, the virtual "Shares" drive (reva `pkg/utils`
 /// `ShareStorageProviderID`/`ShareStorageSpaceID`; docs/opencloud-behaviour.md, "The personal
@@ -63,30 +62,20 @@ impl ParsedId {
         })
     }
 
-    /// Whether it names a place in the space `space_id` of the personal storage.
-    pub fn in_space(&self, space_id: &str) -> bool {
-        self.storage == STORAGE_ID && self.space == space_id
+    /// Whether it names a place in the space `space_id` of the storage `storage_id`.
+    pub fn is_in(&self, storage_id: &str, space_id: &str) -> bool {
+        self.storage == storage_id && self.space == space_id
     }
 }
 
 /// The drive id of a space: `<storage>$<space>` (API-NOTES §1).
-pub(crate) fn drive_id(space_id: &str) -> String {
-    format!("{STORAGE_ID}${space_id}")
+pub(crate) fn drive_id(storage_id: &str, space_id: &str) -> String {
+    format!("{storage_id}${space_id}")
 }
 
 /// An item id: `<storage>$<space>!<opaque>` (API-NOTES §1).
-pub(crate) fn item_id(space_id: &str, opaque: &str) -> String {
-    format!("{STORAGE_ID}${space_id}!{opaque}")
-}
-
-/// The id Graph reports for an item: the drive id for the space's root, whose opaque id is the
-/// space id (API-NOTES §1: "the opaque part is cleared when it equals the space id").
-pub(crate) fn graph_item_id(space_id: &str, opaque: &str) -> String {
-    if opaque == space_id {
-        drive_id(space_id)
-    } else {
-        item_id(space_id, opaque)
-    }
+pub(crate) fn item_id(storage_id: &str, space_id: &str, opaque: &str) -> String {
+    format!("{storage_id}${space_id}!{opaque}")
 }
 
 #[cfg(test)]
@@ -95,19 +84,20 @@ mod tests {
 
     #[test]
     fn ids_parse_as_reva_does() {
-        let id = ParsedId::parse("storage-users-1$abc!def").unwrap();
+        let id = ParsedId::parse("52517fce$abc!def").unwrap();
         assert_eq!(
             (id.storage.as_str(), id.space.as_str()),
-            (STORAGE_ID, "abc")
+            ("52517fce", "abc")
         );
         assert_eq!(id.opaque, "def");
-        let root = ParsedId::parse("storage-users-1$abc").unwrap();
+        let root = ParsedId::parse("52517fce$abc").unwrap();
         assert_eq!(root.opaque, "");
-        assert!(root.in_space("abc"));
+        assert!(root.is_in("52517fce", "abc"));
+        assert!(!root.is_in("storage-users-1", "abc"));
         assert_eq!(ParsedId::parse(""), None);
         assert_eq!(letters(15).len(), 15);
         assert!(letters(15).chars().all(|c| c.is_ascii_alphabetic()));
         assert_eq!(uuid().len(), 36);
-        assert_eq!(graph_item_id("abc", "abc"), "storage-users-1$abc");
+        assert_eq!(item_id("s", "abc", "d"), "s$abc!d");
     }
 }

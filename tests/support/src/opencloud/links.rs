@@ -16,6 +16,10 @@ use super::password_policy::BCRYPT_MAX_BYTES;
 /// A Graph refusal: its status and message (an odata error once answered).
 type Refusal = (u16, &'static str);
 
+/// What every permissions listing carries, links or not: the actions and the link roles
+/// (docs/opencloud-behaviour.md, "Listing and deleting links"; recording `130`).
+const ALLOWED_VALUES: &str = r#"{"@libre.graph.permissions.actions.allowedValues":["libre.graph/driveItem/permissions/create","libre.graph/driveItem/children/create","libre.graph/driveItem/standard/delete","libre.graph/driveItem/path/read","libre.graph/driveItem/quota/read","libre.graph/driveItem/content/read","libre.graph/driveItem/upload/create","libre.graph/driveItem/permissions/read","libre.graph/driveItem/children/read","libre.graph/driveItem/versions/read","libre.graph/driveItem/deleted/read","libre.graph/driveItem/path/update","libre.graph/driveItem/permissions/delete","libre.graph/driveItem/deleted/delete","libre.graph/driveItem/versions/update","libre.graph/driveItem/deleted/update","libre.graph/driveItem/basic/read","libre.graph/driveItem/permissions/update","libre.graph/driveItem/permissions/deny"],"@libre.graph.permissions.roles.allowedValues":[{"@libre.graph.weight":1,"description":"View and download.","displayName":"Can view","id":"b1e2218d-eef8-4d4c-b82d-0f1a1b48f3b5"},{"@libre.graph.weight":2,"description":"View, download and upload.","displayName":"Can upload","id":"1c996275-f1c9-4e71-abdf-a42f6495e960"},{"@libre.graph.weight":3,"description":"View, download, upload, edit, add and delete.","displayName":"Can edit","id":"fb6c3e19-e378-47e5-b277-9732f9de6e21"}]}"#;
+
 /// A `driveItemCreateLink` body, decoded.
 #[derive(Debug, Default)]
 struct CreateLink {
@@ -152,12 +156,16 @@ impl Call<'_> {
         Ok(item)
     }
 
-    /// The path of an item that exists in the drive, or Graph's 404 [I: the message].
+    /// The path of an item that exists in the drive, or Graph's 404 in the storage's words,
+    /// with their trailing space (docs/opencloud-behaviour.md, "Creating a link", "Listing and
+    /// deleting links").
     fn stat(&self, world: &World, item: &ParsedId) -> Result<String, Refusal> {
-        item.in_space(&world.drive.space_id)
+        world
+            .drive
+            .owns(item)
             .then(|| world.drive.path_of(&item.opaque))
             .flatten()
-            .ok_or((404, "item not found"))
+            .ok_or((404, "stat: error: not found: "))
     }
 
     /// `createLink`, its checks in the server's order (API-NOTES §3.5, §4, §6; OC
@@ -263,7 +271,7 @@ impl Call<'_> {
             display_name: request.display_name.unwrap_or_default(),
             expiration: expires.map(expiry::format_utc),
             token,
-            item_id: ids::item_id(&world.drive.space_id, &item.opaque),
+            item_id: world.drive.item_id_of(&item.opaque),
             created: expiry::format_utc(now),
             quick_link: request.quick_link,
         };
@@ -272,8 +280,8 @@ impl Call<'_> {
         answer
     }
 
-    /// An item's links; without any, no `value` key at all (API-NOTES §3.7, §6;
-    /// docs/opencloud-behaviour.md, "Listing and deleting links").
+    /// An item's links after the allowed actions and roles; without links, no `value` key at
+    /// all (API-NOTES §3.7, §6; docs/opencloud-behaviour.md, "Listing and deleting links").
     fn list_permissions(&self, world: &World, drive: &str, item: &str) -> Answer {
         let item = match self.item_param(drive, item) {
             Ok(item) => item,
@@ -288,14 +296,20 @@ impl Call<'_> {
             .into_iter()
             .map(permission)
             .collect();
-        if links.is_empty() {
-            return answers::json(200, &json!({}));
+        let mut listing: Value = serde_json::from_str(ALLOWED_VALUES).unwrap_or_default();
+        if !links.is_empty() {
+            listing["value"] = Value::Array(links);
         }
-        answers::json(200, &json!({"value": links}))
+        let mut answer = answers::json(200, &listing);
+        answer
+            .headers_mut()
+            .insert("content-language", http::HeaderValue::from_static(""));
+        answer
     }
 
-    /// Deletes a link: 204; an unknown one 404, one of another item 400 (API-NOTES §3.7;
-    /// docs/opencloud-behaviour.md, "Listing and deleting links").
+    /// Deletes a link: 204, whether its item exists or not; an unknown one 404 naming its id,
+    /// one of another item 400 (API-NOTES §3.7; docs/opencloud-behaviour.md, "Listing and
+    /// deleting links").
     fn delete_permission(
         &self,
         world: &mut World,
@@ -309,7 +323,10 @@ impl Call<'_> {
         };
         let links = &mut world.drive.links;
         let Some(index) = links.iter().position(|link| link.id == permission_id) else {
-            return answers::odata(404, "permission not found");
+            return answers::odata(
+                404,
+                &format!("error: not found: opaque_id:\"{permission_id}\""),
+            );
         };
         if ParsedId::parse(&links[index].item_id).as_ref() != Some(&item) {
             return answers::odata(400, "permissionID and itemID do not match");

@@ -1,20 +1,26 @@
 //! A local OpenCloud stand-in: the slice of OpenCloud's HTTP API (LibreGraph, WebDAV, OCS) that a
-//! shared-folder provider uses, answering as `/work/shared/opencloud/API-NOTES.md` records
-//! OpenCloud's source to answer (its §6, "Corrections", where it corrects itself), in the words of
+//! shared-folder provider uses, answering as a real OpenCloud 0.1.0 was seen to answer and, where
+//! nothing was seen, as `/work/shared/opencloud/API-NOTES.md` records OpenCloud's source to
+//! answer (its §6, "Corrections", where it corrects itself), in the words of
 //! docs/opencloud-behaviour.md, whose sections each rule cites.
 //!
 //! It is a test double, not OpenCloud: one account with one personal drive, state in memory, on
 //! 127.0.0.1, authenticated by HTTP Basic with the account's user name and app token. What it
 //! serves (below its optional base path, like an OpenCloud behind a sub-path), and which module
 //! answers it:
-//! - Graph `GET /graph/v1.0/me/drive`, `me/drives`, and an item's `children`: `graph`;
-//! - Graph `POST /graph/v1beta1/drives/{d}/items/{i}/createLink`, the item's `permissions`
-//!   (list, delete) and the item's DELETE: `links` (with `password_policy` and `expiry`);
+//! - Graph `GET /graph/v1.0/me/drive`, `me/drives`, an item's `children` and
+//!   `me/drive/root/children`, and the item's DELETE (refused): `graph`;
+//! - Graph `POST /graph/v1beta1/drives/{d}/items/{i}/createLink` and the item's `permissions`
+//!   (list, delete): `links` (with `password_policy` and `expiry`);
 //! - WebDAV `/dav/spaces/{driveId}/…` (also under `/remote.php`): MKCOL, HEAD, PROPFIND, PUT,
 //!   GET, DELETE into the trash bin: `dav`;
-//! - `GET /ocs/v1.php/cloud/capabilities`: `capabilities`;
-//! - public links: WebDAV `/dav/public-files/{token}/…` with the link's password, within the
-//!   link's type, and the web page `/s/{token}`: `public_link`.
+//! - the trash bin, `/remote.php/dav/spaces/trash-bin/{driveId}/…`: listed, an entry purged, the
+//!   bin emptied: `trash_bin`;
+//! - `GET /ocs/v1.php/cloud/capabilities` (no credentials needed) and `/ocs/v2.php/…`:
+//!   `capabilities`; `/status.php`: `answers`;
+//! - public links: WebDAV `/remote.php/dav/public-files/{token}/…` with the link's password,
+//!   within the link's type (without `/remote.php`: 401 to everything), and the web page
+//!   `/s/{token}`: `public_link`.
 //!
 //! `crate::standin`'s accept loop serves the connections (and goes away for an injected outage).
 //! A request goes through `dispatch`: read and routed (`call`), counted, delayed by the latency,
@@ -37,6 +43,7 @@ mod ids;
 mod links;
 mod password_policy;
 mod public_link;
+mod trash_bin;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -55,6 +62,9 @@ pub use password_policy::PasswordPolicy;
 pub struct Options {
     /// The account's user name, the Basic user.
     pub username: String,
+    /// The account's display name: the personal drive's `name` (docs/opencloud-behaviour.md,
+    /// "The personal drive").
+    pub display_name: String,
     /// The account's app token, the Basic password (API-NOTES §2 "App tokens").
     pub app_token: String,
     /// Sub-path OpenCloud is served under, e.g. `/opencloud` (empty: the root).
@@ -76,6 +86,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             username: "opentalk".into(),
+            display_name: "OpenTalk".into(),
             app_token: "stand-in-app-token-3s2K7816M4vuSpd5".into(),
             base_path: String::new(),
             latency: Duration::ZERO,
@@ -161,7 +172,8 @@ impl OpenCloudStandIn {
         &self.shared.options
     }
 
-    /// The personal drive's id, `storage-users-1$<uuid>` (API-NOTES §1).
+    /// The personal drive's id, `<storage uuid>$<space uuid>`, both UUIDs made for this stand-in
+    /// (docs/opencloud-behaviour.md, "IDs").
     pub fn drive_id(&self) -> String {
         self.shared.world().drive.drive_id()
     }
@@ -236,7 +248,9 @@ impl OpenCloudStandIn {
         self.shared.world().drive.links.len()
     }
 
-    /// The drive's trash bin, newest entry first (API-NOTES §3.8).
+    /// The drive's trash bin, newest entry first (API-NOTES §3.8); each entry's
+    /// [`TrashEntry::key`] is what `…/trash-bin/<drive>/<key>` names (docs/opencloud-behaviour.md,
+    /// "Trash bin").
     pub fn trash(&self) -> Vec<TrashEntry> {
         self.shared.world().drive.trash.clone()
     }

@@ -1,16 +1,21 @@
-//! Public links as a participant uses them: WebDAV `/dav/public-files/{token}/…` (also below
-//! `/remote.php`) with Basic auth where only the password counts, within what the link's type
-//! allows; and the link's web page `/s/{token}` (API-NOTES §3.5 `webUrl`, §6 "Public-link
-//! WebDAV"; reva `ocdav/dav.go`; docs/opencloud-behaviour.md, "Public links").
+//! Public links as a participant uses them: WebDAV `/remote.php/dav/public-files/{token}/…`
+//! (only there: without `/remote.php` it is 401 to everything, `call`) with Basic auth where
+//! only the password counts, within what the link's type allows; and the link's web page
+//! `/s/{token}` (API-NOTES §3.5 `webUrl`, §6 "Public-link WebDAV"; reva `ocdav/dav.go`;
+//! docs/opencloud-behaviour.md, "Public links").
 
 use http::{HeaderValue, header};
 
 use super::World;
 use super::answers::{self, Answer};
 use super::call::Call;
-use super::dav::escape_path;
+use super::dav::{Place, escape_path};
 use super::expiry;
 use super::links::{Action, link_allows};
+
+/// The public-link storage provider's id, which a refused upload's message names
+/// (docs/opencloud-behaviour.md, "Public links").
+const PUBLIC_STORAGE_ID: &str = "7993447f-687f-490d-875c-ac95e89a62a4";
 
 impl Call<'_> {
     pub(super) fn public_dav(&self, world: &mut World, token: &str, rest: &str) -> Answer {
@@ -78,17 +83,30 @@ impl Call<'_> {
             "DELETE" => Action::Delete,
             _ => return answers::not_implemented(),
         };
-        // What the link's type does not allow, and deleting the link's own folder [I: 403 and
-        // its message] (API-NOTES §3.5 link types; docs/opencloud-behaviour.md, "Public links").
-        if !link_allows(&link.link_type, action) || action == Action::Delete && path == root {
-            return answers::sabre(403, "permission denied");
+        // What the link's type does not allow: 403, an upload with the gateway's message, a
+        // MKCOL or DELETE with none (docs/opencloud-behaviour.md, "Public links"). An `edit` link
+        // may delete its own folder: it goes to the owner's trash bin, and the links lead
+        // nowhere after that.
+        if !link_allows(&link.link_type, action) {
+            let message = if self.method.as_str() == "PUT" {
+                format!(
+                    "gateway could not call InitiateFileUpload, ref=resource_id:{{storage_id:\"{PUBLIC_STORAGE_ID}\" opaque_id:\"{token}\" space_id:\"{PUBLIC_STORAGE_ID}\"}} path:\"./{rest}\": rpc error: code = PermissionDenied desc = auth: core access token is invalid"
+                )
+            } else {
+                String::new()
+            };
+            return answers::sabre(403, &message);
         }
-        let href_base = format!(
-            "{}/dav/public-files/{}",
-            self.shared.options.base_path.trim_end_matches('/'),
-            escape_path(token)
-        );
-        self.dav(world, &path, &href_base, &root)
+        let place = Place {
+            href_base: format!(
+                "{}/remote.php/dav/public-files/{}",
+                self.shared.options.base_path.trim_end_matches('/'),
+                escape_path(token)
+            ),
+            root,
+            link: Some((link.link_type.as_str(), token)),
+        };
+        self.dav(world, &path, &place)
     }
 
     /// The web app's page for a link: served for any token, the app checks the link itself
