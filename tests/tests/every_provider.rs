@@ -1,7 +1,8 @@
-//! The same harness for every provider: each test below runs once against the NextCloud
-//! provider on the NextCloud stand-in and once against the OpenCloud provider on the OpenCloud
-//! stand-in (`every_provider!` makes one `#[tokio::test]` per provider). Then switching storage
-//! from one to the other while serving.
+//! The same harness for every provider: each test below runs against the NextCloud provider on
+//! the NextCloud stand-in, against the same component as `owncloud` on the stand-in answering as
+//! ownCloud 10, and against the OpenCloud provider on the OpenCloud stand-in (`every_provider!`
+//! makes one `#[tokio::test]` per provider). Then switching storage from one to the other while
+//! serving.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,13 +12,18 @@ use shared_folder_harness::{Fault, test_limits};
 use shared_folder_host::runtime::Contract;
 use shared_folder_host::{ErrorKind, Limits, NEXTCLOUD_PROVIDER, Records, Role};
 
-/// One test per provider, named `<test>::nextcloud` and `<test>::opencloud`.
+/// One test per provider, named `<test>::nextcloud`, `<test>::owncloud` and `<test>::opencloud`.
 macro_rules! every_provider {
     ($($test:ident),* $(,)?) => {$(
         mod $test {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn nextcloud() {
                 super::$test(super::Kind::NextCloud).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn owncloud() {
+                super::$test(super::Kind::OwnCloud).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -30,6 +36,7 @@ macro_rules! every_provider {
 
 every_provider!(
     create_and_delete,
+    delete_from_trash_leaves_nothing_in_the_trash_bin,
     roles,
     a_refused_link_leaves_nothing_behind,
     a_lost_answer_is_sent_again,
@@ -39,6 +46,39 @@ every_provider!(
 );
 
 const DIRECTORY: &str = "opentalk/meetings";
+
+/// With `delete_from_trash`, a room's delete leaves nothing of it in the trash bin: neither
+/// the folder nor a file a participant deleted from it through the read-write link earlier;
+/// another room's entry stays. Without it, the folder stays there.
+async fn delete_from_trash_leaves_nothing_in_the_trash_bin(kind: Kind) {
+    let standin = AnyStandIn::start(kind).await;
+    let host = standin.host().line("delete_from_trash = true").build();
+    let record = host.create("room-1").await.unwrap().record;
+    let rw = &record.read_write;
+    for (method, body, status) in [("PUT", &b"1."[..], 201), ("DELETE", b"", 204)] {
+        let answer = standin.use_link(rw, method, "agenda.txt", body).await;
+        assert_eq!(answer, Ok(status), "{method} through the read-write link");
+    }
+    standin.make_folder(&format!("{DIRECTORY}/room-10"));
+    standin.move_to_trash(&format!("{DIRECTORY}/room-10"));
+    assert_eq!(
+        standin.trash_locations().len(),
+        2,
+        "{:?}",
+        standin.trash_locations()
+    );
+    assert!(host.delete("room-1", false).await.unwrap().deleted());
+    assert_eq!(
+        standin.trash_locations(),
+        [format!("{DIRECTORY}/room-10")],
+        "what room-1 left is gone, room-10's stays"
+    );
+
+    let kept = standin.host().build();
+    let record = kept.create("room-2").await.unwrap().record;
+    assert!(kept.delete("room-2", false).await.unwrap().deleted());
+    assert!(standin.trash_locations().contains(&record.path));
+}
 
 async fn create_and_delete(kind: Kind) {
     let standin = AnyStandIn::start(kind).await;

@@ -25,9 +25,10 @@ struct Args {
     /// local stand-in of the provider's storage is started and used.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// The provider to run against its stand-in: `nextcloud` or `opencloud` (with `--config`,
-    /// the file's `provider` is used).
-    #[arg(long, value_parser = ["nextcloud", "opencloud"])]
+    /// The provider to run against its stand-in: `nextcloud`, `owncloud` (the NextCloud
+    /// component on the stand-in answering as ownCloud 10) or `opencloud` (with `--config`, the
+    /// file's `provider` is used).
+    #[arg(long, value_parser = ["nextcloud", "owncloud", "opencloud"])]
     provider: Option<String>,
     /// The meeting room whose folder is created and deleted.
     #[arg(long, default_value = "demo-room")]
@@ -89,6 +90,7 @@ async fn run(args: Args) -> Result<(), String> {
             let standin = AnyStandIn::start(kind).await;
             let name = match kind {
                 Kind::NextCloud => "NEXTCLOUD",
+                Kind::OwnCloud => "OWNCLOUD",
                 Kind::OpenCloud => "OPENCLOUD",
             };
             println!("Storage: a LOCAL {name} STAND-IN at {}", standin.url());
@@ -257,7 +259,7 @@ async fn walk_through(
 
     if let Some(standin) = standin {
         let other_kind = match standin.kind() {
-            Kind::NextCloud => Kind::OpenCloud,
+            Kind::NextCloud | Kind::OwnCloud => Kind::OpenCloud,
             Kind::OpenCloud => Kind::NextCloud,
         };
         step(

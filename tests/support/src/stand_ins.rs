@@ -14,18 +14,22 @@ use crate::test_host::TestHost;
 pub enum Kind {
     /// The NextCloud provider on the NextCloud stand-in.
     NextCloud,
+    /// The NextCloud provider, named `owncloud`, on the NextCloud stand-in answering as
+    /// ownCloud 10 (`standin::Flavour::OwnCloud`).
+    OwnCloud,
     /// The OpenCloud provider on the OpenCloud stand-in.
     OpenCloud,
 }
 
 impl Kind {
     /// Every provider the tests run against.
-    pub const ALL: [Kind; 2] = [Kind::NextCloud, Kind::OpenCloud];
+    pub const ALL: [Kind; 3] = [Kind::NextCloud, Kind::OwnCloud, Kind::OpenCloud];
 
     /// The provider's name (`[shared_folder].provider`).
     pub fn provider(self) -> &'static str {
         match self {
             Kind::NextCloud => "nextcloud",
+            Kind::OwnCloud => "owncloud",
             Kind::OpenCloud => "opencloud",
         }
     }
@@ -48,7 +52,7 @@ pub enum Action {
 
 /// A running stand-in of either kind; stops when dropped.
 pub enum AnyStandIn {
-    /// NextCloud's.
+    /// NextCloud's, answering as NextCloud or as ownCloud (its `flavour`).
     NextCloud(StandIn),
     /// OpenCloud's.
     OpenCloud(OpenCloudStandIn),
@@ -74,6 +78,14 @@ impl AnyStandIn {
                     .await
                     .expect("the NextCloud stand-in starts"),
             ),
+            Kind::OwnCloud => AnyStandIn::NextCloud(
+                StandIn::start(standin::Options {
+                    flavour: standin::Flavour::OwnCloud,
+                    ..standin::Options::default()
+                })
+                .await
+                .expect("the ownCloud stand-in starts"),
+            ),
             Kind::OpenCloud => AnyStandIn::OpenCloud(
                 OpenCloudStandIn::start(opencloud::Options::default())
                     .await
@@ -84,6 +96,9 @@ impl AnyStandIn {
 
     pub fn kind(&self) -> Kind {
         match self {
+            AnyStandIn::NextCloud(s) if s.options().flavour == standin::Flavour::OwnCloud => {
+                Kind::OwnCloud
+            }
             AnyStandIn::NextCloud(_) => Kind::NextCloud,
             AnyStandIn::OpenCloud(_) => Kind::OpenCloud,
         }
@@ -99,7 +114,7 @@ impl AnyStandIn {
     /// A host on it with its provider ([`TestHost::on`] / [`TestHost::on_opencloud`]).
     pub fn host(&self) -> TestHost {
         match self {
-            AnyStandIn::NextCloud(s) => TestHost::on(s),
+            AnyStandIn::NextCloud(s) => TestHost::on(s).provider(self.kind().provider()),
             AnyStandIn::OpenCloud(s) => TestHost::on_opencloud(s),
         }
     }
@@ -171,6 +186,26 @@ impl AnyStandIn {
     }
 
     /// Makes the folder `path` (with its parents), as the account's owner would.
+    /// Where each entry of the account's trash bin came from.
+    pub fn trash_locations(&self) -> Vec<String> {
+        match self {
+            AnyStandIn::NextCloud(s) => {
+                s.trash().into_iter().map(|e| e.original_location).collect()
+            }
+            AnyStandIn::OpenCloud(s) => {
+                s.trash().into_iter().map(|e| e.original_location).collect()
+            }
+        }
+    }
+
+    /// Deletes a folder or file into the trash bin directly, as a user would.
+    pub fn move_to_trash(&self, path: &str) {
+        match self {
+            AnyStandIn::NextCloud(s) => s.move_to_trash(path),
+            AnyStandIn::OpenCloud(s) => s.move_to_trash(path),
+        }
+    }
+
     pub fn make_folder(&self, path: &str) {
         match self {
             AnyStandIn::NextCloud(s) => s.make_folder(path),

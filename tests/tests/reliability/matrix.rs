@@ -287,6 +287,9 @@ pub async fn run(failures: &mut Failures) {
          — : does not apply)"
     );
     table(Kind::NextCloud, &NEXTCLOUD_ROWS, failures).await;
+    // The same component on the stand-in answering as ownCloud 10: OCS asked for JSON in the
+    // URL, its trash bin, no share bit (docs/owncloud-behaviour.md).
+    table(Kind::OwnCloud, &NEXTCLOUD_ROWS, failures).await;
     table(Kind::OpenCloud, &OPENCLOUD_ROWS, failures).await;
 }
 
