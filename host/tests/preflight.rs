@@ -4,8 +4,9 @@
 mod common;
 
 use common::Setup;
+use shared_folder_test_support::opencloud::{self, OpenCloudStandIn};
 use shared_folder_test_support::standin::Flavour;
-use shared_folder_test_support::{Options, StandIn};
+use shared_folder_test_support::{Options, StandIn, TestHost};
 
 fn nothing_left(standin: &StandIn) -> bool {
     let storage = standin.storage();
@@ -210,4 +211,47 @@ async fn the_rate_limit_is_measured_on_request() {
         "{outcome:?}"
     );
     assert!(nothing_left(&unlimited), "{:?}", unlimited.storage());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_opencloud_the_checks_are_openclouds() {
+    let standin = OpenCloudStandIn::start(opencloud::Options::default())
+        .await
+        .unwrap();
+    let shared_folder = TestHost::on_opencloud(&standin).shared_folder_toml();
+    let setup = Setup::with_text(&format!(
+        "{shared_folder}\n[host]\nallow_plain_http = true\n"
+    ));
+    let outcome = setup.run("preflight", &[]).await;
+    let out = &outcome.stdout;
+    assert_eq!(outcome.code, Some(0), "{outcome:?}");
+    assert!(
+        finding(out, "ok", "the storage is OpenCloud 0.1.0"),
+        "{out}"
+    );
+    assert!(
+        finding(out, "ok", "OpenCloud accepted the credentials"),
+        "{out}"
+    );
+    assert!(finding(out, "ok", "link password policy"), "{out}");
+    assert!(finding(out, "ok", "read-only link opens"), "{out}");
+    assert!(!out.contains("20 shares"), "{out}");
+    assert!(
+        finding(out, "WARNING", "stay in OpenCloud's trash bin"),
+        "{out}"
+    );
+    assert!(out.contains("0 problem(s), 1 warning(s)"), "{out}");
+    assert!(
+        standin.trash().is_empty(),
+        "the probe's entry was taken out"
+    );
+
+    // With delete_from_trash, nothing to warn of.
+    setup.edit("[host]", "delete_from_trash = true\n\n[host]");
+    let outcome = setup.run("preflight", &[]).await;
+    assert!(
+        outcome.stdout.contains("0 problem(s), 0 warning(s)"),
+        "{}",
+        outcome.stdout
+    );
 }

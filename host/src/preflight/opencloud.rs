@@ -161,8 +161,9 @@ pub async fn trash(probe: &Probe, path: &str) -> Finding {
     Finding::warning(
         "deleted folders stay in OpenCloud's trash bin, with the files participants uploaded, \
          until it is emptied (the probe's entry was removed)",
-        "have OpenCloud purge old trash (`opencloud storage-users trash-bin purge-expired`, \
-         with STORAGE_USERS_PURGE_TRASH_BIN_PERSONAL_DELETE_BEFORE), or empty it by hand",
+        "set [shared_folder].delete_from_trash = true to remove them from the trash bin too \
+         (OpenCloud itself empties it only when an operator runs `opencloud storage-users \
+         trash-bin purge-expired`)",
     )
 }
 
