@@ -35,6 +35,33 @@ pub fn refusal(status: u16, message: Option<&str>, storage: &str) -> Error {
     }
 }
 
+/// What a create reports when its clean-up failed too, and so may have left a folder or link.
+/// The original error — unless that one says nothing was made (credentials refused), which the
+/// host takes at its word and forgets the room: a folder left then would answer every later
+/// create of the room with "exists". Then it is the clean-up's failure, naming the original,
+/// and the host purges the room (its `may_have_left_work`). A clean-up refused for the
+/// credentials as well could not have made anything either.
+pub fn cleanup_failed(original: Error, cleanup: Error) -> Error {
+    let Error::Unauthorized(first) = original else {
+        return original;
+    };
+    let context = |message: String| clip(&format!("{message} (cleaning up after: {first})"));
+    match cleanup {
+        Error::Unauthorized(_) => Error::Unauthorized(first),
+        Error::Remote(RemoteError { status, message }) => Error::Remote(RemoteError {
+            status,
+            message: context(message),
+        }),
+        Error::NotFound(message) => Error::NotFound(context(message)),
+        Error::Transport(message) => Error::Transport(context(message)),
+        Error::Timeout(message) => Error::Timeout(context(message)),
+        Error::InvalidConfig(_)
+        | Error::InvalidRoom(_)
+        | Error::AlreadyExists(_)
+        | Error::Protocol(_) => Error::Protocol(context(String::from("the clean-up failed"))),
+    }
+}
+
 /// Cuts a message from the server down to a readable length, on a character boundary.
 pub fn clip(message: &str) -> String {
     let message = message.trim();

@@ -42,17 +42,19 @@ pub fn create(settings: &Settings, room: &str) -> Result<Created, Error> {
         if error_may_have_created(&error) {
             // The MKCOL may have gone through before the answer was lost: take the folder
             // away again. A folder that existed before answers 405 and never reaches here.
-            undo(settings, &folder, &[]);
+            if let Err(cleanup) = undo(settings, &folder, &[]) {
+                return Err(errors::cleanup_failed(error, cleanup));
+            }
         }
         return Err(error);
     }
 
     match share_folder(settings, &folder, expire_date.as_deref()) {
         Ok(shared) => Ok(shared),
-        Err((error, created)) => {
-            undo(settings, &folder, &created);
-            Err(error)
-        }
+        Err((error, created)) => match undo(settings, &folder, &created) {
+            Ok(()) => Err(error),
+            Err(cleanup) => Err(errors::cleanup_failed(error, cleanup)),
+        },
     }
 }
 
@@ -262,13 +264,16 @@ fn server_password(settings: &Settings) -> Result<String, Error> {
     ocs::generated_password(&send(settings, &ocs::generate_password(settings))?)
 }
 
-/// Removes what a failed create made: its shares, then the folder. Best effort — the
-/// original error is what the caller reports.
-fn undo(settings: &Settings, folder: &FolderPath, share_ids: &[String]) {
+/// Removes what a failed create made: its shares, then the folder. Every step is tried; the
+/// first failure is returned, for [`errors::cleanup_failed`].
+fn undo(settings: &Settings, folder: &FolderPath, share_ids: &[String]) -> Result<(), Error> {
+    let mut outcome = Ok(());
     for id in share_ids {
-        let _ = send(settings, &ocs::delete_share(settings, id));
+        let removed =
+            send(settings, &ocs::delete_share(settings, id)).and_then(|a| ocs::share_removed(&a));
+        outcome = outcome.and(removed);
     }
-    let _ = delete_folder(settings, folder);
+    outcome.and(delete_folder(settings, folder))
 }
 
 /// DELETE the folder (recursively); a missing folder counts as deleted. With

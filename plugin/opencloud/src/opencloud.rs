@@ -87,8 +87,10 @@ pub fn create(settings: &Settings, room: &str) -> Result<Created, Error> {
     let item = match find_item(settings, &drive, &folder) {
         Ok(item) => item,
         Err(error) => {
-            undo(settings, &drive, None, &folder, &[]);
-            return Err(error);
+            return Err(match undo(settings, &drive, None, &folder, &[]) {
+                Ok(()) => error,
+                Err(cleanup) => errors::cleanup_failed(error, cleanup),
+            });
         }
     };
     let links = Links {
@@ -114,7 +116,10 @@ pub fn create(settings: &Settings, room: &str) -> Result<Created, Error> {
             folder,
         }),
         Err((error, made)) => {
-            undo(settings, &drive, Some(&item), &folder, &made);
+            let error = match undo(settings, &drive, Some(&item), &folder, &made) {
+                Ok(()) => error,
+                Err(cleanup) => errors::cleanup_failed(error, cleanup),
+            };
             Err(passwords.redact(error))
         }
     }
@@ -231,8 +236,10 @@ fn make_room_folder(
         ))),
         Ok(made) => Ok(made),
         Err(error) => {
-            if retry::maybe_done(&error) || matches!(error, Error::Timeout(_)) {
-                undo(settings, drive, None, folder, &[]);
+            if (retry::maybe_done(&error) || matches!(error, Error::Timeout(_)))
+                && let Err(cleanup) = undo(settings, drive, None, folder, &[])
+            {
+                return Err(errors::cleanup_failed(error, cleanup));
             }
             Err(error)
         }
@@ -361,39 +368,33 @@ fn delete_links(
     Ok(())
 }
 
-/// Removes what a failed create made, best effort — the original error is what the caller
-/// reports. With the item known: the links `made`, and any other link on the folder, which is
-/// this call's (one whose `createLink` lost its answer); then, only if all are gone, the
-/// folder. When they cannot all be deleted (or listed) the folder stays, for the host's purge
-/// of the room, which finishes this.
+/// Removes what a failed create made. With the item known: the links `made`, and any other
+/// link on the folder, which is this call's (one whose `createLink` lost its answer); then,
+/// only if all are gone, the folder. When they cannot all be deleted (or listed) the folder
+/// stays and the failure is returned ([`errors::cleanup_failed`]), for the host's purge of the
+/// room, which finishes this.
 fn undo(
     settings: &Settings,
     drive: &DriveId,
     item: Option<&ItemId>,
     folder: &FolderPath,
     made: &[LinkId],
-) {
+) -> Result<(), Error> {
     if let Some(item) = item {
-        let listing = send(settings, &graph::list_permissions(settings, drive, item))
-            .and_then(|answer| graph::links(&answer));
-        let Ok(listed) = listing else {
-            return;
-        };
+        let listed = graph::links(&send(
+            settings,
+            &graph::list_permissions(settings, drive, item),
+        )?)?;
         let mut links = made.to_vec();
         for link in listed {
             if !links.contains(&link.id) {
                 links.push(link.id);
             }
         }
-        if delete_links(settings, drive, item, &links).is_err() {
-            return;
-        }
+        delete_links(settings, drive, item, &links)?;
     }
-    let deleted = send(settings, &spaces::delete(settings, drive, folder))
-        .and_then(|answer| spaces::removed(&answer));
-    if deleted.is_ok() {
-        let _ = empty_trash_of(settings, drive, folder);
-    }
+    spaces::removed(&send(settings, &spaces::delete(settings, drive, folder))?)?;
+    empty_trash_of(settings, drive, folder)
 }
 
 fn send(settings: &Settings, request: &Request) -> Result<Response, Error> {
