@@ -13,15 +13,11 @@ use std::collections::HashSet;
 use chrono::{Days, NaiveDate, Utc};
 use opentalk_nextcloud_client::{Client, ShareId, SharePermission, ShareType};
 
-/// Where and as whom the baseline works (the `[shared_folder]` section's fields).
-#[derive(Clone)]
-pub struct Baseline {
-    pub url: url::Url,
-    pub username: String,
-    pub password: String,
-    pub directory: String,
-    pub expiry_days: u64,
-}
+use crate::Failure;
+use crate::native::{Account, Native};
+
+/// The NextCloud baseline, working as its [`Account`].
+pub struct Baseline(Account);
 
 /// What the controller keeps of a folder.
 pub struct BaselineFolder {
@@ -34,20 +30,30 @@ pub type BaselineError = opentalk_nextcloud_client::Error;
 
 impl Baseline {
     fn client(&self) -> Result<Client, BaselineError> {
+        let account = &self.0;
         Client::new(
-            self.url.clone(),
-            self.username.clone(),
-            self.password.clone(),
+            account.url.clone(),
+            account.username.clone(),
+            account.password.clone(),
         )
     }
+}
 
-    pub async fn create(&self, room: &str) -> Result<BaselineFolder, BaselineError> {
+impl Native for Baseline {
+    type Folder = BaselineFolder;
+
+    fn new(account: Account) -> Self {
+        Baseline(account)
+    }
+
+    async fn create(&self, room: &str) -> Result<BaselineFolder, Failure> {
+        let account = &self.0;
         let client = self.client()?;
-        let path = format!("{}/{room}", self.directory.trim_matches('/'));
+        let path = format!("{}/{room}", account.directory.trim_matches('/'));
         client
-            .create_folder(&format!("files/{}/{path}", self.username))
+            .create_folder(&format!("files/{}/{path}", account.username))
             .await?;
-        let expire = Utc::now().date_naive() + Days::new(self.expiry_days);
+        let expire = Utc::now().date_naive() + Days::new(account.expiry_days);
         let write_password = client.generate_password().await?;
         let read_password = client.generate_password().await?;
         let write_permissions = HashSet::from([
@@ -62,14 +68,15 @@ impl Baseline {
         Ok(BaselineFolder { path, read, write })
     }
 
-    pub async fn delete(&self, folder: &BaselineFolder) -> Result<(), BaselineError> {
+    async fn delete(&self, folder: &BaselineFolder) -> Result<(), Failure> {
         let client = self.client()?;
         // The controller logs failed share deletes and goes on; so does this.
         let _ = client.delete_share(folder.read.clone()).await;
         let _ = client.delete_share(folder.write.clone()).await;
         client
-            .delete(&format!("files/{}/{}", self.username, folder.path))
-            .await
+            .delete(&format!("files/{}/{}", self.0.username, folder.path))
+            .await?;
+        Ok(())
     }
 }
 

@@ -27,8 +27,9 @@ use shared_folder_host::records::sealing::Keys;
 use shared_folder_host::{FolderRecord, Records, Secret, SharedFolders};
 use shared_folder_test_support::postgres::Postgres;
 
+use crate::Failure;
+use crate::storage::{NextCloud, Storage};
 use crate::table::{Better, Table, median_p99_ms};
-use crate::{Failure, host_on, standin};
 
 /// The key share passwords are sealed with: one for every host, so that each opens the rows
 /// the others wrote (32 bytes in base64; the benchmark's records are thrown away).
@@ -125,14 +126,14 @@ fn sqlite_file(folder: &tempfile::TempDir) -> Result<Records, Failure> {
 /// the records in an SQLite file and in PostgreSQL, alternating so that both see the same noise.
 async fn sequential(table: &mut Table, server: &Server, samples: usize) -> Result<(), Failure> {
     eprintln!("records: sequential create + delete, SQLite file and PostgreSQL …");
-    let standin = standin(Duration::ZERO).await?;
+    let standin = NextCloud::stand_in(Duration::ZERO).await?;
     let folder = tempfile::tempdir()?;
     let url = server.database("bench_sequential");
     let hosts = [
-        host_on(&standin)
+        NextCloud::host(&standin)
             .records(server.connect(&url).await?)
             .try_build()?,
-        host_on(&standin)
+        NextCloud::host(&standin)
             .records(sqlite_file(&folder)?)
             .try_build()?,
     ];
@@ -227,21 +228,21 @@ async fn throughput(
     contended: bool,
 ) -> Result<(), Failure> {
     eprintln!("records: creates per second, one and two hosts ({latency_ms} ms/request) …");
-    let standin = standin(Duration::from_millis(latency_ms)).await?;
+    let standin = NextCloud::stand_in(Duration::from_millis(latency_ms)).await?;
     let folder = tempfile::tempdir()?;
-    let sqlite = host_on(&standin)
+    let sqlite = NextCloud::host(&standin)
         .records(sqlite_file(&folder)?)
         .try_build()?;
     let one_url = server.database(&format!("bench_one_{latency_ms}"));
-    let one = host_on(&standin)
+    let one = NextCloud::host(&standin)
         .records(server.connect(&one_url).await?)
         .try_build()?;
     let two_url = server.database(&format!("bench_two_{latency_ms}"));
     let (first, second) = (
-        host_on(&standin)
+        NextCloud::host(&standin)
             .records(server.connect(&two_url).await?)
             .try_build()?,
-        host_on(&standin)
+        NextCloud::host(&standin)
             .records(server.connect(&two_url).await?)
             .try_build()?,
     );

@@ -2,19 +2,28 @@
 //! path OpenTalk takes today (`opentalk-nextcloud-client`, see `baseline.rs`), in one run,
 //! against the same NextCloud stand-in — with no added latency and with 20 ms per request, as
 //! a server across a network would add. Prints a table (Markdown) with the ratio
-//! ours / baseline for each row; progress goes to stderr.
+//! ours / baseline for each row; progress goes to stderr. Then the same table for the
+//! OpenCloud component against `opentalk-opencloud-client` (`opencloud_baseline.rs`) on the
+//! OpenCloud stand-in (`--no-opencloud` leaves it out, `--no-nextcloud` the first). The
+//! storages, their stand-ins and clients: `storage.rs`.
 //!
 //! Medians and 99th percentiles, never single timings: the machine is shared and noisy.
 //!
-//! After it, two tables on the records' database (`databases.rs`): PostgreSQL against an SQLite
-//! file, and two hosts on one PostgreSQL against one (`--no-databases` leaves them out,
+//! After them, two tables on the records' database (`databases.rs`): PostgreSQL against an
+//! SQLite file, and two hosts on one PostgreSQL against one (`--no-databases` leaves them out,
 //! `--only-databases` measures only them).
 //!
-//! `--config FILE` runs the comparison against a real NextCloud instead (`real_server.rs`).
+//! `--config FILE` runs the comparison against the real NextCloud or OpenCloud the file names
+//! instead (`real_server.rs`). `--round-trips` prints only the requests each side sends per
+//! create and per delete (`round_trips.rs`).
 
 mod baseline;
 mod databases;
+mod native;
+mod opencloud_baseline;
 mod real_server;
+mod round_trips;
+mod storage;
 mod table;
 
 use std::sync::Arc;
@@ -24,16 +33,17 @@ use clap::Parser;
 use futures_util::StreamExt;
 use futures_util::stream::{self, FuturesUnordered};
 use shared_folder_host::runtime::{ConnectionSettings, content_digest};
-use shared_folder_host::{ErrorKind, Limits, NEXTCLOUD_PROVIDER, Runtime, SharedFolders, plugins};
-use shared_folder_test_support::{Options, StandIn, TestHost, rebuilt_component};
+use shared_folder_host::{ErrorKind, Runtime, SharedFolders, plugins};
+use shared_folder_test_support::{TestHost, rebuilt_component};
 
-use baseline::Baseline;
-use table::{Better, Table, median_p99_ms, resident_bytes};
-
-const DIRECTORY: &str = "opentalk/meetings";
+use native::Native;
+use storage::{NextCloud, OpenCloud, Storage};
+use table::{Better, Table, median_p99_ms, resident_bytes, resident_bytes_trimmed};
 
 #[derive(Parser)]
-#[command(about = "Benchmark the shared-folder host against OpenTalk's native NextCloud client")]
+#[command(
+    about = "Benchmark the shared-folder host against OpenTalk's native NextCloud and OpenCloud clients"
+)]
 struct Args {
     /// Sequential creates (and deletes) per latency setting and side.
     #[arg(long, default_value_t = 60)]
@@ -41,10 +51,19 @@ struct Args {
     /// Instantiations timed per allocator.
     #[arg(long, default_value_t = 2000)]
     instantiations: usize,
-    /// Measure against the NextCloud this OpenTalk-style configuration file names instead of
-    /// the stand-in (its share rate limit must be lifted for this host).
+    /// Measure against the NextCloud or OpenCloud this OpenTalk-style configuration file names
+    /// (by its `provider`) instead of the stand-in (a NextCloud's share rate limit must be
+    /// lifted for this host).
     #[arg(long)]
     config: Option<std::path::PathBuf>,
+    /// Leave out the NextCloud table (the host with the NextCloud component against
+    /// `opentalk-nextcloud-client`).
+    #[arg(long)]
+    no_nextcloud: bool,
+    /// Leave out the OpenCloud table (the host with the OpenCloud component against
+    /// `opentalk-opencloud-client`).
+    #[arg(long)]
+    no_opencloud: bool,
     /// Leave out the rows on the records' database (they start a PostgreSQL server, which
     /// installs Debian's `postgresql` first if it is missing and we are root).
     #[arg(long, conflicts_with = "only_databases")]
@@ -52,6 +71,10 @@ struct Args {
     /// Only the rows on the records' database.
     #[arg(long)]
     only_databases: bool,
+    /// Only count the requests each side sends per create and per delete, and how many of
+    /// them one after another, on each stand-in.
+    #[arg(long, conflicts_with_all = ["config", "only_databases"])]
+    round_trips: bool,
 }
 
 type Failure = Box<dyn std::error::Error>;
@@ -69,94 +92,99 @@ async fn run(args: Args) -> Result<(), Failure> {
     if let Some(file) = &args.config {
         return real_server::run(file, args.samples.min(20)).await;
     }
-    let mut table = Table::default();
-    if !args.only_databases {
-        for latency_ms in [0, 20] {
-            latencies(&mut table, latency_ms, args.samples).await?;
+    if args.round_trips {
+        if !args.no_nextcloud {
+            round_trips::print::<NextCloud>().await?;
         }
-        for in_flight in [1, 8, 64] {
-            throughput(&mut table, in_flight).await?;
+        if !args.no_opencloud {
+            round_trips::print::<OpenCloud>().await?;
         }
-        without_reuse(&mut table, args.samples).await?;
-        memory(&mut table).await?;
-        host_costs(&mut table, args.instantiations).await?;
+        return Ok(());
+    }
+    let mut tables = Vec::new();
+    let mut failed = None;
+    if !args.only_databases && !args.no_nextcloud {
+        match side_by_side::<NextCloud>(&args).await {
+            Ok(table) => tables.push(table),
+            Err(error) => failed = Some(error),
+        }
+    }
+    if !args.only_databases && !args.no_opencloud && failed.is_none() {
+        match side_by_side::<OpenCloud>(&args).await {
+            Ok(table) => tables.push(table),
+            Err(error) => failed = Some(error),
+        }
     }
     let mut databases = databases::Tables::new();
-    let measured = if args.no_databases {
-        Ok(())
-    } else {
+    let measured = match failed {
+        Some(error) => Err(error),
+        None if args.no_databases => Ok(()),
         // Sequential rounds are cheap at 0 ms per request: more of them, for the p99.
-        databases::run(&mut databases, args.samples * 4).await
+        None => databases::run(&mut databases, args.samples * 4)
+            .await
+            .inspect_err(|error| {
+                eprintln!("the database rows failed (`--no-databases` leaves them out): {error}");
+            }),
     };
-    if !args.only_databases {
+    // The tables measured are printed all the same when a later one failed.
+    for (n, table) in tables.iter().enumerate() {
+        if n > 0 {
+            println!();
+        }
         table.print();
     }
     match measured {
         Ok(()) if args.no_databases => {}
         Ok(()) => {
-            if !args.only_databases {
+            if !tables.is_empty() {
                 println!();
             }
             databases.print();
         }
-        // The rows measured so far are printed all the same.
-        Err(error) => {
-            eprintln!("the database rows failed (`--no-databases` leaves them out): {error}");
-            return Err(error);
-        }
+        Err(error) => return Err(error),
     }
     Ok(())
 }
 
-/// A stand-in with `latency` per request and the rooms' parent folder made (the controller
-/// expects it; OpenTalk's create makes only the room's folder).
-async fn standin(latency: Duration) -> Result<StandIn, Failure> {
-    let standin = StandIn::start(Options {
-        latency,
-        share_rate_limit: None,
-        // A DELETE takes the latency given here, not the stand-in's own hold of a lock.
-        lock_hold: Duration::ZERO,
-        ..Options::default()
-    })
-    .await?;
-    standin.make_folder(DIRECTORY);
-    Ok(standin)
+/// The table of one storage: our host with its component against its native client, on its
+/// stand-in, then what only the host has.
+async fn side_by_side<S: Storage>(args: &Args) -> Result<Table, Failure> {
+    eprintln!("{} …", S::NAME);
+    let mut table = Table::against(S::BASELINE);
+    for latency_ms in [0, 20] {
+        latencies::<S>(&mut table, latency_ms, args.samples).await?;
+    }
+    for in_flight in [1, 8, 64] {
+        throughput::<S>(&mut table, in_flight).await?;
+    }
+    without_reuse::<S>(&mut table, args.samples).await?;
+    memory::<S>(&mut table).await?;
+    host_costs::<S>(&mut table, args.instantiations).await?;
+    Ok(table)
 }
 
-/// Our side: the host on `standin` as the tests set it up, with the limits a deployment has.
-fn host_on(standin: &StandIn) -> TestHost {
-    TestHost::on(standin)
-        .directory(DIRECTORY)
-        .line("expiry = 7")
-        .limits(Limits::default())
-}
-
-fn ours(standin: &StandIn) -> Result<SharedFolders, Failure> {
-    Ok(host_on(standin).try_build()?)
+fn ours<S: Storage>(stand_in: &S::StandIn) -> Result<SharedFolders, Failure> {
+    Ok(S::host(stand_in).try_build()?)
 }
 
 /// The host with other connection settings (for the row without connection reuse).
-fn ours_with(standin: &StandIn, connections: ConnectionSettings) -> Result<SharedFolders, Failure> {
-    Ok(host_on(standin).connections(connections).try_build()?)
-}
-
-fn baseline(standin: &StandIn) -> Result<Baseline, Failure> {
-    let options = standin.options();
-    Ok(Baseline {
-        url: url::Url::parse(&standin.url())?,
-        username: options.username.clone(),
-        password: options.password.clone(),
-        directory: DIRECTORY.to_owned(),
-        expiry_days: 7,
-    })
+fn ours_with<S: Storage>(
+    stand_in: &S::StandIn,
+    connections: ConnectionSettings,
+) -> Result<SharedFolders, Failure> {
+    Ok(S::host(stand_in).connections(connections).try_build()?)
 }
 
 /// Sequential create and delete, alternating between the two sides so that both see the same
 /// noise.
-async fn latencies(table: &mut Table, latency_ms: u64, samples: usize) -> Result<(), Failure> {
+async fn latencies<S: Storage>(
+    table: &mut Table,
+    latency_ms: u64,
+    samples: usize,
+) -> Result<(), Failure> {
     eprintln!("latency at {latency_ms} ms per request …");
-    let standin = standin(Duration::from_millis(latency_ms)).await?;
-    let (ours, baseline) = (ours(&standin)?, baseline(&standin)?);
+    let stand_in = S::stand_in(Duration::from_millis(latency_ms)).await?;
+    let (ours, baseline) = (ours::<S>(&stand_in)?, S::native(&stand_in)?);
     let mut times: [Vec<Duration>; 4] = Default::default();
     for i in 0..samples + 3 {
         let room = format!("latency-{latency_ms}-{i}");
@@ -206,11 +234,14 @@ async fn latencies(table: &mut Table, latency_ms: u64, samples: usize) -> Result
     Ok(())
 }
 
-/// Creates per second with `in_flight` at once, at 20 ms per request.
-async fn throughput(table: &mut Table, in_flight: usize) -> Result<(), Failure> {
+/// Creates per second with `in_flight` at once, at 20 ms per request. Each side starts with
+/// the directory as the stand-in began: our rooms are deleted (untimed) before the baseline's
+/// round, so that neither lists the other's folders (OpenCloud's client lists the directory
+/// to find each link's folder).
+async fn throughput<S: Storage>(table: &mut Table, in_flight: usize) -> Result<(), Failure> {
     eprintln!("throughput with {in_flight} in flight …");
-    let standin = standin(Duration::from_millis(20)).await?;
-    let (ours, baseline) = (ours(&standin)?, baseline(&standin)?);
+    let stand_in = S::stand_in(Duration::from_millis(20)).await?;
+    let (ours, baseline) = (ours::<S>(&stand_in)?, S::native(&stand_in)?);
     let total = (in_flight * 4).max(24);
     let rooms: Vec<String> = (0..total).map(|i| format!("t{in_flight}-{i}")).collect();
 
@@ -222,6 +253,12 @@ async fn throughput(table: &mut Table, in_flight: usize) -> Result<(), Failure> 
         .await;
     let ours_rate = total as f64 / started.elapsed().as_secs_f64();
     results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let deleted: Vec<_> = stream::iter(&rooms)
+        .map(|room| ours.delete(room, false))
+        .buffer_unordered(in_flight)
+        .collect()
+        .await;
+    deleted.into_iter().collect::<Result<Vec<_>, _>>()?;
 
     let started = Instant::now();
     let results: Vec<_> = stream::iter(&rooms)
@@ -247,14 +284,14 @@ async fn throughput(table: &mut Table, in_flight: usize) -> Result<(), Failure> 
 
 /// Our host with a new connection per request (wasmtime's stock sender does that), against
 /// the baseline: what connection reuse is worth.
-async fn without_reuse(table: &mut Table, samples: usize) -> Result<(), Failure> {
+async fn without_reuse<S: Storage>(table: &mut Table, samples: usize) -> Result<(), Failure> {
     eprintln!("without connection reuse …");
-    let standin = standin(Duration::from_millis(20)).await?;
+    let stand_in = S::stand_in(Duration::from_millis(20)).await?;
     let fresh = ConnectionSettings {
         reuse: false,
         ..ConnectionSettings::default()
     };
-    let (ours, baseline) = (ours_with(&standin, fresh)?, baseline(&standin)?);
+    let (ours, baseline) = (ours_with::<S>(&stand_in, fresh)?, S::native(&stand_in)?);
     let (mut mine, mut theirs) = (Vec::new(), Vec::new());
     for i in 0..samples.min(30) {
         let started = Instant::now();
@@ -294,12 +331,13 @@ async fn without_reuse(table: &mut Table, samples: usize) -> Result<(), Failure>
 }
 
 /// Resident memory per create in flight: 64 creates held at the storage (1 s per request),
-/// resident size sampled while they wait, minus the size before.
-async fn memory(table: &mut Table) -> Result<(), Failure> {
+/// resident size sampled while they wait, minus the size before (the heap's free pages given
+/// back first, so that neither side reuses the other's freed heap uncounted).
+async fn memory<S: Storage>(table: &mut Table) -> Result<(), Failure> {
     eprintln!("memory per call in flight …");
     const CALLS: usize = 64;
-    let standin = standin(Duration::from_millis(1000)).await?;
-    let (ours, baseline) = (ours(&standin)?, baseline(&standin)?);
+    let stand_in = S::stand_in(Duration::from_millis(1000)).await?;
+    let (ours, baseline) = (ours::<S>(&stand_in)?, S::native(&stand_in)?);
     // Warm both paths once, so that one-time set-up is not counted.
     ours.create("warm-ours").await?;
     baseline.create("warm-baseline").await?;
@@ -310,7 +348,7 @@ async fn memory(table: &mut Table) -> Result<(), Failure> {
         }
         _ => f64::NAN,
     };
-    let before = resident_bytes();
+    let before = resident_bytes_trimmed();
     let calls: FuturesUnordered<_> = (0..CALLS)
         .map(|i| {
             let ours = &ours;
@@ -320,10 +358,10 @@ async fn memory(table: &mut Table) -> Result<(), Failure> {
     let sampled = sample_during(calls).await;
     let ours_kib = per_call(before, sampled);
 
-    let before = resident_bytes();
+    let before = resident_bytes_trimmed();
     let calls: FuturesUnordered<_> = (0..CALLS)
         .map(|i| {
-            let baseline = baseline.clone();
+            let baseline = &baseline;
             async move {
                 baseline
                     .create(&format!("mem-baseline-{i}"))
@@ -371,25 +409,24 @@ where
 }
 
 /// What only the host has: compile, load, instantiation, size, hot swap.
-async fn host_costs(table: &mut Table, instantiations: usize) -> Result<(), Failure> {
+async fn host_costs<S: Storage>(table: &mut Table, instantiations: usize) -> Result<(), Failure> {
     eprintln!("host costs …");
     table.row(
         "component size on disk",
         "KiB",
         Better::Lower,
-        NEXTCLOUD_PROVIDER.len() as f64 / 1024.0,
+        S::COMPONENT.len() as f64 / 1024.0,
         None,
     );
 
     // A runtime of its own for each measure, set up before the clock starts; the component
     // timed is new to it (another digest: a rebuild), so it is compiled or read from disk.
-    let unreachable = || TestHost::at("http://127.0.0.1:9/", "u", "p");
     let mut compile = Vec::new();
     for n in 0..3 {
-        let runtime = unreachable().try_runtime()?;
-        let component = rebuilt_component(NEXTCLOUD_PROVIDER, &format!("compile {n}"));
+        let runtime = unreachable::<S>().try_runtime()?;
+        let component = rebuilt_component(S::COMPONENT, &format!("compile {n}"));
         let started = Instant::now();
-        runtime.swap_provider("nextcloud", &component).await?;
+        runtime.swap_provider(S::PROVIDER, &component).await?;
         compile.push(started.elapsed());
     }
     table.row(
@@ -401,19 +438,19 @@ async fn host_costs(table: &mut Table, instantiations: usize) -> Result<(), Fail
     );
 
     let cache = tempfile::tempdir()?;
-    let cached = || unreachable().cache_dir(cache.path());
+    let cached = || unreachable::<S>().cache_dir(cache.path());
     let mut load = Vec::new();
     for n in 0..10 {
-        let component = rebuilt_component(NEXTCLOUD_PROVIDER, &format!("load {n}"));
+        let component = rebuilt_component(S::COMPONENT, &format!("load {n}"));
         // Compiled once into the cache on disk by one runtime …
         cached()
             .try_runtime()?
-            .swap_provider("nextcloud", &component)
+            .swap_provider(S::PROVIDER, &component)
             .await?;
         // … and loaded from there by another.
         let runtime = cached().try_runtime()?;
         let started = Instant::now();
-        runtime.swap_provider("nextcloud", &component).await?;
+        runtime.swap_provider(S::PROVIDER, &component).await?;
         load.push(started.elapsed());
     }
     table.row(
@@ -425,7 +462,7 @@ async fn host_costs(table: &mut Table, instantiations: usize) -> Result<(), Fail
     );
 
     for (pooling, label) in [(true, "pooling allocator"), (false, "on-demand allocator")] {
-        let (instantiate, call) = instantiation(pooling, instantiations).await?;
+        let (instantiate, call) = instantiation::<S>(pooling, instantiations).await?;
         table.row(
             format!("instantiate + drop, per call ({label})"),
             "µs",
@@ -442,7 +479,7 @@ async fn host_costs(table: &mut Table, instantiations: usize) -> Result<(), Fail
         );
     }
 
-    let (new, known) = hot_swap().await?;
+    let (new, known) = hot_swap::<S>().await?;
     table.row(
         "hot swap: new file → first call served (new content: compile)",
         "ms",
@@ -462,8 +499,8 @@ async fn host_costs(table: &mut Table, instantiations: usize) -> Result<(), Fail
 
 /// Median times, in microseconds, of making (and dropping) an instance as a call does, and of
 /// a whole call that returns without I/O (settings the provider refuses: `expiry = 0`).
-async fn instantiation(pooling: bool, count: usize) -> Result<(f64, f64), Failure> {
-    let runtime: Runtime = TestHost::at("http://127.0.0.1:9/", "u", "p")
+async fn instantiation<S: Storage>(pooling: bool, count: usize) -> Result<(f64, f64), Failure> {
+    let runtime: Runtime = unreachable::<S>()
         .line("expiry = 0")
         .pooling(pooling)
         .try_runtime()?;
@@ -493,12 +530,12 @@ async fn instantiation(pooling: bool, count: usize) -> Result<(f64, f64), Failur
 
 /// From writing a component into the watched plugins folder to the first create served by
 /// it: once with content never seen (compiled on the way), once with content seen before.
-async fn hot_swap() -> Result<(f64, f64), Failure> {
-    let standin = standin(Duration::ZERO).await?;
-    let folders = Arc::new(ours(&standin)?);
+async fn hot_swap<S: Storage>() -> Result<(f64, f64), Failure> {
+    let stand_in = S::stand_in(Duration::ZERO).await?;
+    let folders = Arc::new(ours::<S>(&stand_in)?);
     let dir = tempfile::tempdir()?;
     let _watcher = plugins::watch(Arc::clone(&folders), dir.path())?;
-    let file = plugins::component_file(dir.path(), "nextcloud");
+    let file = plugins::component_file(dir.path(), S::PROVIDER);
     let swap = async |bytes: &[u8], room: &str| -> Result<f64, Failure> {
         let expected = content_digest(bytes);
         let partial = file.with_extension("partial");
@@ -514,8 +551,16 @@ async fn hot_swap() -> Result<(f64, f64), Failure> {
         folders.create(room).await?;
         Ok(started.elapsed().as_secs_f64() * 1e3)
     };
-    let rebuilt = rebuilt_component(NEXTCLOUD_PROVIDER, "benchmark build");
+    let rebuilt = rebuilt_component(S::COMPONENT, "benchmark build");
     let new = swap(&rebuilt, "swap-new").await?;
-    let known = swap(NEXTCLOUD_PROVIDER, "swap-known").await?;
+    let known = swap(S::COMPONENT, "swap-known").await?;
     Ok((new, known))
+}
+
+/// A host set-up with `S`'s component, for a storage nothing listens at: for the measures that
+/// send no request.
+fn unreachable<S: Storage>() -> TestHost {
+    TestHost::at("http://127.0.0.1:9/", "u", "p")
+        .provider(S::PROVIDER)
+        .component(S::COMPONENT)
 }

@@ -1,34 +1,55 @@
-//! `cargo benchmark --config FILE`: the same side-by-side comparison against the NextCloud the
-//! file's `[shared_folder]` names — our host (with the storage's session kept, and without)
-//! against the native path OpenTalk takes. Every room it makes it deletes again; rooms go to
-//! `<directory>/benchmark-…`. The share rate limit (20 shares per 10 minutes) must be lifted for
-//! this host: the run creates a few hundred shares.
+//! `cargo benchmark --config FILE`: the same side-by-side comparison against the NextCloud or
+//! OpenCloud the file's `[shared_folder]` names (by its `provider`) — our host (with the
+//! storage's session kept, and without) against the native path OpenTalk takes with that
+//! storage's client. Every room it makes it deletes again; rooms go to
+//! `<directory>/benchmark-…`.
 //!
-//! What a real server adds over the stand-in: the password check (about 0.6 s with a login
-//! password, 0.08 s with an app password, unless a session is kept), hashing each share's
-//! password (about 0.3 s), and PHP's workers.
+//! NextCloud: the share rate limit (20 shares per 10 minutes) must be lifted for this host: the
+//! run creates a few hundred shares. What a real server adds over the stand-in: the password
+//! check (about 0.6 s with a login password, 0.08 s with an app password, unless a session is
+//! kept), hashing each share's password (about 0.3 s), and PHP's workers.
+//!
+//! OpenCloud: the password is an app token, checked at every request (OpenCloud sets no
+//! session cookie for it, so both of our rows send the same requests). Deleted folders go to
+//! the personal space's trash bin: ours takes its own out again with `delete_from_trash = true`
+//! (one request more per delete), the native client never does, so its folders stay there
+//! until the trash bin is emptied.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use futures_util::stream;
-use shared_folder_host::runtime::ConnectionSettings;
-use shared_folder_host::runtime::SettingValue;
-use shared_folder_host::{
-    HostConfig, NEXTCLOUD_PROVIDER, Options, Records, Runtime, SharedFolders,
-};
+use shared_folder_host::runtime::{ConnectionSettings, Credentials, SettingValue};
+use shared_folder_host::{HostConfig, Options, Records, Runtime, SharedFolders};
 
 use crate::Failure;
-use crate::baseline::Baseline;
+use crate::native::{Account, Native};
+use crate::storage::{NextCloud, OpenCloud, Storage};
 use crate::table::{Better, Table, median_p99_ms};
 
 pub async fn run(file: &Path, samples: usize) -> Result<(), Failure> {
     let config = HostConfig::load(file)?;
+    match config.shared_folder.provider.as_str() {
+        "nextcloud" => compare::<NextCloud>(&config, samples).await,
+        "opencloud" => compare::<OpenCloud>(&config, samples).await,
+        // ownCloud among them: OpenTalk has no client for it.
+        other => Err(format!(
+            "provider {other:?}: OpenTalk has no native client to compare with \
+             (nextcloud and opencloud have one)"
+        )
+        .into()),
+    }
+}
+
+/// Our host with `S`'s component against `S`'s native client, on the server `config` names.
+async fn compare<S: Storage>(config: &HostConfig, samples: usize) -> Result<(), Failure> {
     let shared = &config.shared_folder;
     eprintln!(
-        "against the NextCloud at {} as {:?}",
-        shared.url, shared.username
+        "against the {} at {} as {:?}",
+        S::NAME,
+        shared.url,
+        shared.username
     );
     let ours = |session: bool| -> Result<SharedFolders, Failure> {
         let options = config.host.runtime_options();
@@ -40,7 +61,7 @@ pub async fn run(file: &Path, samples: usize) -> Result<(), Failure> {
             },
             ..options
         };
-        let runtime = Runtime::new(shared.clone(), NEXTCLOUD_PROVIDER, options)?;
+        let runtime = Runtime::new(shared.clone(), S::COMPONENT, options)?;
         Ok(SharedFolders::new(runtime, Records::in_memory()?))
     };
     let (with_session, without_session) = (ours(true)?, ours(false)?);
@@ -59,20 +80,18 @@ pub async fn run(file: &Path, samples: usize) -> Result<(), Failure> {
             .ok_or("[shared_folder].url is missing")?,
     )?;
     let password = match &shared.credentials {
-        shared_folder_host::runtime::Credentials::Basic { password, .. } => {
-            password.expose().to_owned()
-        }
-        shared_folder_host::runtime::Credentials::Bearer(_) => {
+        Credentials::Basic { password, .. } => password.expose().to_owned(),
+        Credentials::Bearer(_) => {
             return Err("the baseline client speaks HTTP Basic only: use auth = \"basic\"".into());
         }
     };
-    let baseline = Baseline {
+    let baseline = S::Native::new(Account {
         url,
         username: shared.username.clone(),
         password,
         directory,
         expiry_days,
-    };
+    });
     let run = format!("benchmark-{}", std::process::id());
     // Warm both paths; ours makes the directory the baseline expects.
     with_session.create(&format!("{run}-warm")).await?;
@@ -80,7 +99,7 @@ pub async fn run(file: &Path, samples: usize) -> Result<(), Failure> {
     let warm = baseline.create(&format!("{run}-warm-baseline")).await?;
     baseline.delete(&warm).await?;
 
-    let mut table = Table::default();
+    let mut table = Table::against(S::BASELINE);
     sequential(
         &mut table,
         &with_session,
@@ -102,7 +121,7 @@ async fn sequential(
     table: &mut Table,
     ours: &SharedFolders,
     no_session: &SharedFolders,
-    baseline: &Baseline,
+    baseline: &impl Native,
     run: &str,
     samples: usize,
 ) -> Result<(), Failure> {
@@ -166,7 +185,7 @@ async fn sequential(
 async fn throughput(
     table: &mut Table,
     ours: &SharedFolders,
-    baseline: &Baseline,
+    baseline: &impl Native,
     run: &str,
     in_flight: usize,
 ) -> Result<(), Failure> {

@@ -23,18 +23,13 @@ pub struct Table {
     rows: Vec<Row>,
 }
 
-impl Default for Table {
-    /// The main table: our host against OpenTalk's native client.
-    fn default() -> Self {
-        Table::with_columns([
-            "ours (host + component)",
-            "baseline (opentalk-nextcloud-client)",
-            "ours / baseline",
-        ])
-    }
-}
-
 impl Table {
+    /// A main table: our host against OpenTalk's native client, whose column is headed
+    /// `baseline` (e.g. "baseline (opentalk-nextcloud-client)").
+    pub fn against(baseline: &'static str) -> Self {
+        Table::with_columns(["ours (host + component)", baseline, "ours / baseline"])
+    }
+
     /// A table whose value columns (the measured side, the baseline) and ratio are headed
     /// `columns`.
     pub fn with_columns(columns: [&'static str; 3]) -> Self {
@@ -122,6 +117,27 @@ pub fn median_p99_ms(samples: &mut [Duration]) -> (f64, f64) {
             .map_or(f64::NAN, |d| d.as_secs_f64() * 1e3)
     };
     (at(0.5), at(0.99))
+}
+
+/// Resident memory of this process in bytes, after giving the heap's free pages back to the
+/// system: the pages the calls measured next touch are then counted even where they reuse heap
+/// that calls measured before freed (without it, the side measured second grew into the
+/// first's freed heap and showed next to nothing). Linux with glibc; `None` elsewhere.
+pub fn resident_bytes_trimmed() -> Option<u64> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            /// glibc: returns free memory at the top of the heap and whole free pages inside it
+            /// to the system.
+            fn malloc_trim(pad: usize) -> std::ffi::c_int;
+        }
+        // SAFETY: takes no pointer, only asks glibc's allocator to release free pages; safe
+        // to call at any time from any thread.
+        unsafe { malloc_trim(0) };
+        resident_bytes()
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    None
 }
 
 /// Resident memory of this process in bytes (Linux; `None` elsewhere).
