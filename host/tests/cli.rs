@@ -163,6 +163,8 @@ async fn failures_exit_non_zero_with_the_reason_and_no_secret() {
         setup.run("create", &["--room", "room-2"]).await.code,
         Some(0)
     );
+    // Twice: the provider asks a folder DELETE refused with 403 once more (a busy ownCloud's).
+    standin.inject(FaultRule::at(Step::DeleteFolder, Fault::Status(403)));
     standin.inject(FaultRule::at(Step::DeleteFolder, Fault::Status(403)));
     let kept = setup.run("delete", &["--room", "room-2"]).await;
     assert_eq!(kept.code, Some(1), "{kept:?}");
@@ -176,6 +178,8 @@ async fn failures_exit_non_zero_with_the_reason_and_no_secret() {
         "no links while the delete is unfinished: {still:?}"
     );
 
+    // Twice: the provider asks a folder DELETE refused with 403 once more (a busy ownCloud's).
+    standin.inject(FaultRule::at(Step::DeleteFolder, Fault::Status(403)));
     standin.inject(FaultRule::at(Step::DeleteFolder, Fault::Status(403)));
     let forced = setup.run("delete", &["--room", "room-2", "--force"]).await;
     assert_eq!(forced.code, Some(0), "{forced:?}");

@@ -74,11 +74,15 @@ async fn rest_calls_answer_as_opentalk_does() {
     // The storage fails the delete: 502, and the record stays, marked as being deleted: the
     // links are no longer shown (they went before the folder's DELETE failed). Forced: 204
     // and the record goes.
+    // Twice: the provider asks a folder DELETE refused with 403 once more (a busy ownCloud's).
+    standin.inject(FaultRule::at(Step::DeleteFolder, Fault::Status(403)));
     standin.inject(FaultRule::at(Step::DeleteFolder, Fault::Status(403)));
     let failed = server.call("DELETE", FOLDER, None).await;
     assert_eq!(failed.status, 502, "{}", failed.text());
     assert_eq!(failed.json()["code"], "storage_error");
     assert_eq!(server.call("GET", FOLDER, None).await.status, 404);
+    // Twice: the provider asks a folder DELETE refused with 403 once more (a busy ownCloud's).
+    standin.inject(FaultRule::at(Step::DeleteFolder, Fault::Status(403)));
     standin.inject(FaultRule::at(Step::DeleteFolder, Fault::Status(403)));
     let forced = server
         .call(
