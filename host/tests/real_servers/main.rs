@@ -180,7 +180,7 @@ async fn run_all(server: &RealServer) -> Vec<Findings> {
 /// The matrix: a row per server, a column per check; `✓ n` — n expectations met, `✗ f/n` — f of
 /// n failed.
 fn print_matrix(matrix: &[(String, String, Vec<Findings>)]) {
-    let mut header = format!("| server | version |");
+    let mut header = "| server | version |".to_owned();
     let mut rule = "|---|---|".to_owned();
     for check in CHECKS {
         header.push_str(&format!(" {check} |"));

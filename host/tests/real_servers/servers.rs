@@ -17,6 +17,8 @@ use serde_json::Value;
 use shared_folder_test_support::client::{self, Reply};
 
 /// A storage system the target knows how to read.
+// The products' own names, which happen to share a suffix.
+#[allow(clippy::enum_variant_names)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
