@@ -6,7 +6,7 @@
 use serde_json::Value;
 use shared_folder_host::HostConfig;
 
-use super::probe::{Probe, encode, median, trash_entries};
+use super::probe::{Probe, Trash, encode, median};
 use super::{Finding, deletes_from_trash, expiry_days};
 
 /// Which of the two.
@@ -251,41 +251,23 @@ pub async fn trash(flavour: Flavour, probe: &Probe, config: &HostConfig, path: &
     let name = flavour.name();
     let (bin, listing) = trash_bin(flavour, probe);
     let look = format!("look in {name}'s trash bin for the probe folder");
-    let listing = match probe
-        .send(
-            "PROPFIND",
-            &bin,
-            &[("depth", "1"), ("content-type", "application/xml")],
-            listing,
-        )
-        .await
-    {
-        Ok(answer) if answer.status.as_u16() == 404 => {
+    match probe.take_from_trash(&bin, listing, path).await {
+        Trash::Missing => {
             return Finding::ok(format!(
                 "{name} has no trash bin here: a deleted folder is gone"
             ));
         }
-        Ok(answer) if answer.status.as_u16() == 207 => answer,
-        Ok(answer) => {
-            return Finding::warning(
-                format!("the trash bin could not be listed ({})", answer.status),
-                look,
-            );
+        Trash::Unreadable(why) => {
+            return Finding::warning(format!("the trash bin could not be listed {why}"), look);
         }
-        Err(error) => {
-            return Finding::warning(format!("the trash bin could not be listed: {error}"), look);
+        Trash::Taken(0) => {
+            return Finding::ok(if deletes_from_trash(config) {
+                "deleted folders are removed from the trash bin too (delete_from_trash = true)"
+            } else {
+                "the deleted probe is not in the trash bin"
+            });
         }
-    };
-    let entries = trash_entries(&String::from_utf8_lossy(&listing.body), path);
-    if entries.is_empty() {
-        return Finding::ok(if deletes_from_trash(config) {
-            "deleted folders are removed from the trash bin too (delete_from_trash = true)"
-        } else {
-            "the deleted probe is not in the trash bin"
-        });
-    }
-    for href in &entries {
-        let _ = probe.send_href("DELETE", href).await;
+        Trash::Taken(_) => {}
     }
     Finding::warning(
         format!(

@@ -6,7 +6,7 @@ use serde_json::Value;
 use shared_folder_host::HostConfig;
 
 use super::Finding;
-use super::probe::{Probe, encode, trash_entries};
+use super::probe::{Probe, Trash, encode};
 
 /// The account's personal drive: reaches OpenCloud with the credentials. Returns whether they
 /// were accepted.
@@ -131,32 +131,16 @@ pub async fn trash(probe: &Probe, path: &str) -> Finding {
     let Some(drive) = drive else {
         return Finding::warning("the trash bin was not found (no personal drive)", look);
     };
-    let listing = probe
-        .send(
-            "PROPFIND",
-            &format!("/remote.php/dav/spaces/trash-bin/{}", encode(&drive)),
-            &[("depth", "1"), ("content-type", "application/xml")],
-            TRASH_LISTING,
-        )
-        .await;
-    let listing = match listing {
-        Ok(answer) if answer.status.as_u16() == 207 => answer,
-        Ok(answer) => {
-            return Finding::warning(
-                format!("the trash bin could not be listed ({})", answer.status),
-                look,
-            );
+    let bin = format!("/remote.php/dav/spaces/trash-bin/{}", encode(&drive));
+    match probe.take_from_trash(&bin, TRASH_LISTING, path).await {
+        Trash::Missing => {
+            return Finding::warning("the trash bin could not be listed (404 Not Found)", look);
         }
-        Err(error) => {
-            return Finding::warning(format!("the trash bin could not be listed: {error}"), look);
+        Trash::Unreadable(why) => {
+            return Finding::warning(format!("the trash bin could not be listed {why}"), look);
         }
-    };
-    let entries = trash_entries(&String::from_utf8_lossy(&listing.body), path);
-    if entries.is_empty() {
-        return Finding::ok("the deleted probe is not in the trash bin");
-    }
-    for href in &entries {
-        let _ = probe.send_href("DELETE", href).await;
+        Trash::Taken(0) => return Finding::ok("the deleted probe is not in the trash bin"),
+        Trash::Taken(_) => {}
     }
     Finding::warning(
         "deleted folders stay in OpenCloud's trash bin, with the files participants uploaded, \

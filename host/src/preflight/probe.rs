@@ -114,6 +114,35 @@ impl Probe {
     }
 }
 
+/// What a look into a trash bin for a deleted folder found.
+pub enum Trash {
+    /// The bin answered 404: there is none.
+    Missing,
+    /// The bin could not be listed: why.
+    Unreadable(String),
+    /// The bin was listed; this many entries came from the folder, and were deleted.
+    Taken(usize),
+}
+
+impl Probe {
+    /// Lists the trash bin at `bin` (PROPFIND, Depth 1, asking with `listing` for each entry's
+    /// original location) and deletes the entries that came from `path` or from inside it.
+    pub async fn take_from_trash(&self, bin: &str, listing: &'static str, path: &str) -> Trash {
+        let headers = [("depth", "1"), ("content-type", "application/xml")];
+        let answer = match self.send("PROPFIND", bin, &headers, listing).await {
+            Ok(answer) if answer.status.as_u16() == 404 => return Trash::Missing,
+            Ok(answer) if answer.status.as_u16() == 207 => answer,
+            Ok(answer) => return Trash::Unreadable(format!("({})", answer.status)),
+            Err(error) => return Trash::Unreadable(format!(": {error}")),
+        };
+        let entries = trash_entries(&String::from_utf8_lossy(&answer.body), path);
+        for href in &entries {
+            let _ = self.send_href("DELETE", href).await;
+        }
+        Trash::Taken(entries.len())
+    }
+}
+
 /// Percent-encodes one path segment.
 pub fn encode(segment: &str) -> String {
     percent_encoding::utf8_percent_encode(segment, percent_encoding::NON_ALPHANUMERIC).to_string()
@@ -128,7 +157,7 @@ pub fn median(mut samples: Vec<Duration>) -> Option<Duration> {
 /// The hrefs of the entries of a WebDAV trash listing whose original location (the property
 /// `trashbin-original-location`, in whatever namespace) is `path` or below it. NextCloud,
 /// ownCloud and OpenCloud all name it so (docs/*-behaviour.md, "Trash bin").
-pub fn trash_entries(listing: &str, path: &str) -> Vec<String> {
+fn trash_entries(listing: &str, path: &str) -> Vec<String> {
     let mut reader = quick_xml::Reader::from_str(listing);
     let (mut href, mut origin, mut reading) = (String::new(), String::new(), 0);
     let mut entries = Vec::new();
