@@ -14,6 +14,20 @@ pub enum HostError {
     NoFolder(String),
     #[error(transparent)]
     Records(#[from] RecordsError),
+    /// The storage holds the room's folder, and the records do not: the provider refused to
+    /// adopt it.
+    #[error(
+        "{source} — the storage holds a folder for room {room:?} that no record here knows of \
+         (left by an older database, or made by hand); if no meeting owns it, \
+         `shared-folder-host purge --config FILE --room {room}` removes it with its files"
+    )]
+    Unrecorded { room: String, source: Error },
+    /// A purge of a room that has a record (`--force` purges it anyway).
+    #[error(
+        "room {0:?} has a shared folder on record: delete it, or purge with --force to remove \
+         it from the storage and drop the record"
+    )]
+    Recorded(String),
 }
 
 impl HostError {
@@ -21,7 +35,8 @@ impl HostError {
     /// reports use.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            HostError::Runtime(error) => error.kind(),
+            HostError::Runtime(error) | HostError::Unrecorded { source: error, .. } => error.kind(),
+            HostError::Recorded(_) => ErrorKind::AlreadyExists,
             HostError::NoFolder(_) => ErrorKind::NoFolder,
             HostError::Records(_) => ErrorKind::Records,
         }
@@ -33,7 +48,9 @@ impl HostError {
     /// for a storage's error answer, the status).
     pub fn provider_error(&self) -> Option<&shared_folder_runtime::ProviderError> {
         match self {
-            HostError::Runtime(error) => error.provider_error(),
+            HostError::Runtime(error) | HostError::Unrecorded { source: error, .. } => {
+                error.provider_error()
+            }
             _ => None,
         }
     }

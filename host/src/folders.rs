@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use shared_folder_runtime::{
-    Access, FolderRecord, Maker, Origin, Role, Runtime, check_room_id, roles,
+    Access, ErrorKind, FolderRecord, Maker, Origin, Role, Runtime, check_room_id, roles,
 };
 
 use crate::error::HostError;
@@ -41,6 +41,17 @@ pub enum Deletion {
     NoFolder,
     /// Forced: the storage refused or failed (the error says how), the record went anyway.
     RecordOnly(HostError),
+}
+
+/// What [`SharedFolders::purge`] found for the room, now purged from the storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purge {
+    /// No record: whatever a provider may have made for the room was removed.
+    Unrecorded,
+    /// A create left unfinished (pending): purged, as `reconcile` would have.
+    Pending,
+    /// A record (forced): purged from the storage and the record dropped.
+    RecordDropped,
 }
 
 impl Deletion {
@@ -166,6 +177,12 @@ impl SharedFolders {
                 } else {
                     self.records.remove(room).await?;
                 }
+                if error.kind() == ErrorKind::AlreadyExists {
+                    return Err(HostError::Unrecorded {
+                        room: room.to_owned(),
+                        source: error,
+                    });
+                }
                 return Err(error.into());
             }
         };
@@ -251,6 +268,42 @@ impl SharedFolders {
                 Ok(Deletion::RecordOnly(error))
             }
             Err(error) => Err(error),
+        }
+    }
+
+    /// Removes whatever a provider may have made for `room` on the storage, found by the room
+    /// id alone (the provider's `purge`): for a folder the storage holds without a record here
+    /// (a database restored from an older backup, a record dropped by hand), which answers
+    /// every create of the room with "exists". Refused while the room has a record, unless
+    /// `force`d: then the record's own provider purges and the record goes too. Everything in
+    /// the folder is deleted.
+    pub async fn purge(&self, room: &str, force: bool) -> Result<Purge, HostError> {
+        check_room_id(room)?;
+        let _room = self.records.lock_room(room).await?;
+        match self.records.get(room).await? {
+            None => {
+                let maker = self.runtime.serving().maker();
+                self.runtime.purge(room, &maker).await?;
+                tracing::info!(room, "room purged from the storage (no record)");
+                Ok(Purge::Unrecorded)
+            }
+            Some(RoomState::Pending { maker }) => {
+                self.purge_lost(room, &maker).await?;
+                Ok(Purge::Pending)
+            }
+            Some(RoomState::Ready(_) | RoomState::Deleting(_)) if !force => {
+                Err(HostError::Recorded(room.to_owned()))
+            }
+            Some(RoomState::Ready(record) | RoomState::Deleting(record)) => {
+                self.records.begin_delete(room).await?;
+                self.runtime.purge(room, &record.maker).await?;
+                self.records.remove(room).await?;
+                tracing::warn!(
+                    room,
+                    "room purged from the storage and its record dropped (forced)"
+                );
+                Ok(Purge::RecordDropped)
+            }
         }
     }
 

@@ -18,7 +18,7 @@ pub mod reload;
 pub mod service;
 
 pub use error::HostError;
-pub use folders::{Creation, Deletion, Reconciled, SharedFolders, foreign_links};
+pub use folders::{Creation, Deletion, Purge, Reconciled, SharedFolders, foreign_links};
 pub use host_config::{HostConfig, HostSection, LogFormat};
 pub use records::{Database, Records, RecordsError, RoomState};
 /// The runtime this host is built on; its items are re-exported here for convenience.

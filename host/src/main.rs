@@ -9,9 +9,13 @@
 //!     {"read":{"url","password"}} plus "read_write" for moderators
 //! shared-folder-host delete --config FILE --room ROOM [--force]
 //!     {"room","deleted":true|false}
+//! shared-folder-host purge  --config FILE --room ROOM [--force]
+//!     {"room","purged":true,"record":"none"|"pending"|"dropped"}
 //! shared-folder-host serve  --config FILE      (SIGHUP or a change of FILE: reload [shared_folder])
 //! shared-folder-host check  --config FILE [--component FILE]
 //! shared-folder-host preflight --config FILE [--rate-limit]
+//! shared-folder-host conformance --config FILE [--component FILE]
+//!     a table of the contract's promises, kept or broken (exit 1 when one is broken)
 //! shared-folder-host rekey  --config FILE      (seal every share password with the first key)
 //!     {"resealed": N}
 //! ```
@@ -25,6 +29,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod conformance;
 mod preflight;
 
 use clap::{Parser, Subcommand};
@@ -32,8 +37,8 @@ use serde_json::json;
 use shared_folder_host::runtime::{Contract, Validation};
 use shared_folder_host::service::{self, Service};
 use shared_folder_host::{
-    Database, Deletion, ErrorKind, HostConfig, HostError, LogFormat, Options, Reconciled, Records,
-    Role, Runtime, SharedFolders, plugins, reload,
+    Database, Deletion, ErrorKind, HostConfig, HostError, LogFormat, Options, Purge, Reconciled,
+    Records, Role, Runtime, SharedFolders, plugins, reload,
 };
 
 #[derive(Parser)]
@@ -73,6 +78,29 @@ enum Command {
         /// Drop the record even if the storage's delete fails.
         #[arg(long)]
         force: bool,
+    },
+    /// Remove whatever a provider may have made on the storage for a room that has no record
+    /// (a folder every create of the room answers with "exists"), with the files in it.
+    Purge {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        room: String,
+        /// Also when the room has a record: purge the storage and drop the record.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Try the contract's promises on a provider against the configured storage: create, each
+    /// role's view, the links as participants use them (NextCloud, ownCloud, OpenCloud),
+    /// delete twice, purge, a folder it did not make, wrong credentials, and all or nothing
+    /// with each of the provider's requests failing in turn. Prints a table; exits 1 when a
+    /// promise is broken. Makes and removes rooms named conformance-<run>-*.
+    Conformance {
+        #[arg(long)]
+        config: PathBuf,
+        /// Provider component to try; default: the plugins folder's, else the built-in.
+        #[arg(long)]
+        component: Option<PathBuf>,
     },
     /// Run the REST and signaling service until SIGINT or SIGTERM. SIGHUP, or a change of the
     /// configuration file, switches new rooms to a changed [shared_folder].
@@ -168,6 +196,8 @@ fn main() -> ExitCode {
         Command::Create { config, .. }
         | Command::Access { config, .. }
         | Command::Delete { config, .. }
+        | Command::Purge { config, .. }
+        | Command::Conformance { config, .. }
         | Command::Serve { config }
         | Command::Preflight { config, .. }
         | Command::Rekey { config }
@@ -237,6 +267,27 @@ async fn run(command: Command, config: HostConfig) -> Result<(), Failure> {
                 }
             };
             print_json(&json!({"room": room, "deleted": deleted}));
+        }
+        Command::Purge { room, force, .. } => {
+            let record = match host(&config).await?.purge(&room, force).await? {
+                Purge::Unrecorded => "none",
+                Purge::Pending => "pending",
+                Purge::RecordDropped => "dropped",
+            };
+            print_json(&json!({"room": room, "purged": true, "record": record}));
+        }
+        Command::Conformance { component, .. } => {
+            let bytes =
+                conformance::component(&config, component.as_deref()).map_err(Failure::usage)?;
+            let report = conformance::run(&config, &bytes).await?;
+            print!("{}", report.table());
+            let broken = report.broken();
+            if broken > 0 {
+                return Err(Failure {
+                    code: 1,
+                    message: format!("{broken} promise(s) broken; see the table"),
+                });
+            }
         }
         Command::Serve { config: path } => serve(config, &path).await?,
         Command::Preflight { rate_limit, .. } => {

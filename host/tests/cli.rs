@@ -1,11 +1,15 @@
-//! The command line, end to end: `create`, `access`, `delete` of the binary against the
-//! NextCloud stand-in, their error paths and exit codes, and configuration files.
+//! The command line, end to end: `create`, `access`, `delete`, `purge` and `conformance` of
+//! the binary against the stand-ins, their error paths and exit codes, and configuration
+//! files.
 
 mod common;
 
 use common::Setup;
 use serde_json::json;
-use shared_folder_test_support::{Fault, FaultRule, Options, StandIn, Step};
+use shared_folder_test_support::stand_ins::{AnyStandIn, Kind};
+use shared_folder_test_support::{
+    FIXTURE_PROVIDER, Fault, FaultRule, Options, StandIn, Step, TEMPLATE_PROVIDER,
+};
 
 async fn standin() -> StandIn {
     StandIn::start(Options::default())
@@ -323,4 +327,150 @@ async fn logs_can_be_json_lines_and_carry_no_secret() {
     ] {
         assert!(!created.stderr.contains(&secret), "a password in the logs");
     }
+}
+
+/// A configuration for `standin` with its provider, `expiry = 7` and plain http allowed.
+fn conformance_setup(standin: &AnyStandIn) -> Setup {
+    let shared_folder = standin.host().shared_folder_toml();
+    Setup::with_text(&format!(
+        "{shared_folder}expiry = 7\n[host]\nallow_plain_http = true\ncall_timeout = 20\n\
+         connect_timeout = 2\nanswer_timeout = 2\n"
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_finds_every_promise_kept_by_the_built_in_providers() {
+    for kind in [Kind::NextCloud, Kind::OwnCloud, Kind::OpenCloud] {
+        let standin = AnyStandIn::start(kind).await;
+        let setup = conformance_setup(&standin);
+        let outcome = setup.run("conformance", &[]).await;
+        assert_eq!(outcome.code, Some(0), "{kind:?}: {outcome:?}");
+        let table = &outcome.stdout;
+        for row in [
+            "| create: a folder and two links | ✓",
+            "| each role's view | ✓",
+            "| read-only link refuses an upload | ✓",
+            "| a link refuses the other link's password | ✓",
+            "| both links expire in 7 days (expiry) | ✓",
+            "| a folder it did not make: refused as already-exists | ✓",
+            "| … and left alone | ✓",
+            "| delete again | ✓",
+            "| purge after a create (no handle) | ✓",
+            "| purge with nothing there | ✓",
+            "| wrong credentials: unauthorized, nothing made | ✓",
+            "| create, all or nothing with request 1/",
+            "| delete, finished with request 1/",
+            "| nothing left at the end | ✓",
+        ] {
+            assert!(table.contains(row), "{kind:?}: no {row:?} in\n{table}");
+        }
+        assert!(table.contains(" kept, 0 broken, 0 skipped"), "{kind:?}: {table}");
+        // Each request of a create had its three faults: one row per request.
+        let create_rows = table.matches("| create, all or nothing with request").count();
+        assert!(create_rows >= 3, "{kind:?}: {create_rows} fault rows\n{table}");
+        // The run made and removed its rooms, and said nothing of the account's secret.
+        assert!(
+            standin
+                .folders_in("opentalk/meetings")
+                .iter()
+                .all(|f| !f.starts_with("conformance-")),
+            "{kind:?}: {:?}",
+            standin.folders_in("opentalk/meetings")
+        );
+        assert_eq!(standin.link_count(), 0, "{kind:?}");
+        let secret = match &standin {
+            AnyStandIn::NextCloud(s) => s.options().password.clone(),
+            AnyStandIn::OpenCloud(s) => s.options().app_token.clone(),
+        };
+        assert!(!outcome.stdout.contains(&secret) && !outcome.stderr.contains(&secret));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_names_the_promises_a_provider_breaks() {
+    let standin = AnyStandIn::start(Kind::NextCloud).await;
+    let setup = conformance_setup(&standin);
+
+    // The fixture stores nothing: a second create of a room "succeeds" over the first.
+    setup.edit("provider = \"nextcloud\"", "provider = \"fixture\"");
+    let fixture = setup.path("fixture.wasm");
+    std::fs::write(&fixture, FIXTURE_PROVIDER).unwrap();
+    let outcome = setup
+        .run("conformance", &["--component", fixture.to_str().unwrap()])
+        .await;
+    assert_eq!(outcome.code, Some(1), "{outcome:?}");
+    assert!(
+        outcome
+            .stdout
+            .contains("| a folder it did not make: refused as already-exists | ✗ BROKEN | created over a folder it did not make"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(outcome.stderr.contains("promise(s) broken"), "{outcome:?}");
+
+    // The template has no storage calls yet: the table says so, and what it could not try.
+    setup.edit("provider = \"fixture\"", "provider = \"template\"");
+    let template = setup.path("template.wasm");
+    std::fs::write(&template, TEMPLATE_PROVIDER).unwrap();
+    let outcome = setup
+        .run("conformance", &["--component", template.to_str().unwrap()])
+        .await;
+    assert_eq!(outcome.code, Some(1), "{outcome:?}");
+    assert!(
+        outcome.stdout.contains("| create: a folder and two links | ✗ BROKEN")
+            && outcome.stdout.contains("no storage calls yet")
+            && outcome.stdout.contains("| everything after create | – skipped"),
+        "{}",
+        outcome.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_removes_a_folder_no_record_knows_and_exists_names_it() {
+    let standin = standin().await;
+    let setup = Setup::new(&standin, "");
+    // A folder the storage holds without a record here (a database restored from an older
+    // backup): every create of the room answers "exists", naming `purge`.
+    standin.make_folder("opentalk/meetings/room-9");
+    let refused = setup.run("create", &["--room", "room-9"]).await;
+    assert_eq!(refused.code, Some(1), "{refused:?}");
+    assert!(
+        refused.stderr.contains("no record here knows of")
+            && refused.stderr.contains("shared-folder-host purge --config FILE --room room-9"),
+        "{refused:?}"
+    );
+    assert!(standin.folder_exists("opentalk/meetings/room-9"));
+
+    let purged = setup.run("purge", &["--room", "room-9"]).await;
+    assert_eq!(purged.code, Some(0), "{purged:?}");
+    assert_eq!(
+        purged.json(),
+        json!({"room": "room-9", "purged": true, "record": "none"})
+    );
+    assert!(!standin.folder_exists("opentalk/meetings/room-9"));
+    let created = setup.run("create", &["--room", "room-9"]).await;
+    assert_eq!(created.code, Some(0), "{created:?}");
+
+    // With a record: refused, and nothing touched, unless forced.
+    let refused = setup.run("purge", &["--room", "room-9"]).await;
+    assert_eq!(refused.code, Some(1), "{refused:?}");
+    assert!(refused.stderr.contains("--force"), "{refused:?}");
+    assert!(standin.folder_exists("opentalk/meetings/room-9"));
+    assert_eq!(standin.storage().shares.len(), 2);
+    let forced = setup.run("purge", &["--room", "room-9", "--force"]).await;
+    assert_eq!(forced.code, Some(0), "{forced:?}");
+    assert_eq!(
+        forced.json(),
+        json!({"room": "room-9", "purged": true, "record": "dropped"})
+    );
+    assert!(!standin.folder_exists("opentalk/meetings/room-9"));
+    assert!(standin.storage().shares.is_empty());
+    let access = setup
+        .run("access", &["--room", "room-9", "--role", "moderator"])
+        .await;
+    assert_eq!(access.code, Some(3), "{access:?}");
+
+    // Nothing there at all: a purge succeeds.
+    let nothing = setup.run("purge", &["--room", "room-10"]).await;
+    assert_eq!(nothing.code, Some(0), "{nothing:?}");
 }

@@ -85,6 +85,7 @@ mod contract;
 mod credentials;
 mod engine;
 mod error;
+pub mod faults;
 mod folder;
 pub mod metrics;
 mod outbound;

@@ -27,6 +27,7 @@ use wasmtime_wasi_http::{
 use crate::config::StorageUrl;
 use crate::connections::Connections;
 use crate::credentials::{Authorization, Credentials};
+use crate::faults::{Fault, FaultPlan};
 
 /// Scheme, host and port: where a provider may send requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +106,8 @@ pub struct Outbound {
     /// The provider the storage's answers are counted under
     /// ([`crate::metrics::STORAGE_RESPONSES`]).
     provider: String,
+    /// Faults to inject (`conformance`); `None` in service.
+    faults: Option<Arc<FaultPlan>>,
 }
 
 impl fmt::Debug for Outbound {
@@ -115,6 +118,7 @@ impl fmt::Debug for Outbound {
             .field("limits", &self.limits)
             .field("session", &self.session)
             .field("provider", &self.provider)
+            .field("faults", &self.faults.is_some())
             .finish()
     }
 }
@@ -135,7 +139,15 @@ impl Outbound {
             connections,
             session: Session::new(keep_session),
             provider: String::new(),
+            faults: None,
         }
+    }
+
+    /// Injects the faults `plan` is armed with into this outbound's requests
+    /// ([`crate::faults`]).
+    pub fn with_faults(mut self, plan: Option<Arc<FaultPlan>>) -> Self {
+        self.faults = plan;
+        self
     }
 
     /// Counts the storage's answers under `provider` ([`crate::metrics::STORAGE_RESPONSES`]);
@@ -170,6 +182,18 @@ impl Outbound {
         if let Some(length) = declared_length(&request).filter(|length| *length > max_body) {
             tracing::warn!(limit = max_body, "provider request refused: body too large");
             return Err(HttpError::HttpRequestBodySize(Some(length)));
+        }
+        let fault = self.faults.as_ref().and_then(|plan| plan.next(&request));
+        match fault {
+            Some(Fault::ServerError) => {
+                tracing::info!("injected fault: 500 instead of sending the request");
+                return Ok(injected_server_error());
+            }
+            Some(Fault::Reset) => {
+                tracing::info!("injected fault: connection reset before the request");
+                return Err(HttpError::ConnectionTerminated);
+            }
+            Some(Fault::LoseAnswer) | None => {}
         }
         let too_large = Arc::new(AtomicBool::new(false));
         let mut request = request.map(|body| capped(body, max_body, Arc::clone(&too_large)));
@@ -209,6 +233,12 @@ impl Outbound {
         })?;
         crate::metrics::storage_answered(&self.provider, Some(response.status()));
         self.session.update(url.as_ref(), &response);
+        if fault == Some(Fault::LoseAnswer) {
+            // The storage has acted: read its answer to the end, then lose it.
+            let _ = response.into_body().collect().await;
+            tracing::info!("injected fault: the storage's answer lost");
+            return Err(HttpError::ConnectionTerminated);
+        }
         Ok(response)
     }
 
@@ -342,6 +372,17 @@ impl Session {
             .filter_map(|text| cookie_store::RawCookie::parse(text).ok());
         jar.store_response_cookies(cookies, url);
     }
+}
+
+/// The answer of [`Fault::ServerError`]: a bare 500.
+fn injected_server_error() -> http::Response<WasiBody> {
+    let mut response = http::Response::new(
+        http_body_util::Empty::new()
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
+    *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+    response
 }
 
 /// The `Content-Length` a request declares.

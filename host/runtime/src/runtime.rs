@@ -11,6 +11,7 @@ use crate::config::SharedFolderConfig;
 use crate::connections::{ConnectionSettings, Connections};
 use crate::engine::{EngineOptions, ProviderEngine};
 use crate::error::{CallError, ConfigError, Error, LoadError};
+use crate::faults::FaultPlan;
 use crate::folder::{FolderRecord, Maker};
 use crate::metrics::{self, Change};
 use crate::outbound::{Outbound, OutboundLimits};
@@ -55,6 +56,9 @@ pub struct Options {
     /// Whether the storage may be reached over plain `http://`: the account's password and the
     /// shares' passwords then cross the network unencrypted. Off unless asked for.
     pub allow_plain_http: bool,
+    /// Faults to inject into the storage requests of every call (`shared-folder-host
+    /// conformance` tries a provider's all-or-nothing with them); `None` in service.
+    pub outbound_faults: Option<Arc<FaultPlan>>,
 }
 
 impl Default for Options {
@@ -65,6 +69,7 @@ impl Default for Options {
             connections: ConnectionSettings::default(),
             pooling: true,
             allow_plain_http: false,
+            outbound_faults: None,
         }
     }
 }
@@ -446,7 +451,8 @@ fn storage(config: SharedFolderConfig, options: &Options) -> Result<Storage, Err
         Connections::new(&options.connections, limits.outbound.connect_timeout)?,
         options.connections.session,
     )
-    .counted_as(&config.provider);
+    .counted_as(&config.provider)
+    .with_faults(options.outbound_faults.clone());
     if !origin.https {
         tracing::warn!(%origin, "the storage is reached over plain http: the account's credentials and the shares' passwords cross the network unencrypted");
     }

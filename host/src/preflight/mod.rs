@@ -22,7 +22,7 @@
 
 mod nextcloud;
 mod opencloud;
-mod probe;
+pub mod probe;
 
 use std::time::Duration;
 
@@ -31,9 +31,7 @@ use bytes::Bytes;
 use http::{Request, header};
 use http_body_util::{BodyExt, Full};
 use shared_folder_host::public_links::PublicDav;
-use shared_folder_host::runtime::{
-    ConnectionSettings, Connections, Outbound, SettingValue, WasiBody,
-};
+use shared_folder_host::runtime::{ConnectionSettings, Connections, SettingValue, WasiBody};
 use shared_folder_host::{
     ConfigError, ErrorKind, FolderRecord, HostConfig, HostError, Records, Runtime, SharedFolders,
     foreign_links, plugins,
@@ -170,23 +168,7 @@ pub async fn run(config: &HostConfig, measure_rate_limit: bool) -> Result<Vec<Fi
         Runtime::new(shared.clone(), &component, options)?,
         Records::in_memory()?,
     );
-    // The host's own requests: on a session of their own (a fresh one), and without one.
-    let outbound = |keep_session| -> Result<Outbound, HostError> {
-        Ok(Outbound::new(
-            shared.url.origin().clone(),
-            &shared.credentials,
-            config.host.limits.outbound,
-            Connections::new(&connections, config.host.limits.outbound.connect_timeout)?,
-            keep_session,
-        ))
-    };
-    let probe = Probe {
-        base: shared.url.origin().to_string(),
-        base_path: shared.url.base_path().to_owned(),
-        username: shared.username.clone(),
-        direct: outbound(true)?,
-        sessionless: outbound(false)?,
-    };
+    let probe = Probe::new(config)?;
 
     let mut findings = Vec::new();
     let storage = Storage::identify(&probe, &shared.provider).await;

@@ -7,7 +7,8 @@ use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use serde_json::Value;
-use shared_folder_host::runtime::{Outbound, WasiBody};
+use shared_folder_host::runtime::{Connections, Outbound, WasiBody};
+use shared_folder_host::{HostConfig, HostError};
 
 /// The storage's requests: `direct` keeps the storage's session cookies as the host does;
 /// `sessionless` never does, so that each of its requests pays the credentials' check.
@@ -37,6 +38,30 @@ impl Answer {
 }
 
 impl Probe {
+    /// The host's own requests to the storage `config` names, with its credentials: on a
+    /// session of their own (a fresh one), and without one.
+    pub fn new(config: &HostConfig) -> Result<Probe, HostError> {
+        let shared = &config.shared_folder;
+        let limits = config.host.limits.outbound;
+        let connections = config.host.runtime_options().connections;
+        let outbound = |keep_session| -> Result<Outbound, HostError> {
+            Ok(Outbound::new(
+                shared.url.origin().clone(),
+                &shared.credentials,
+                limits,
+                Connections::new(&connections, limits.connect_timeout)?,
+                keep_session,
+            ))
+        };
+        Ok(Probe {
+            base: shared.url.origin().to_string(),
+            base_path: shared.url.base_path().to_owned(),
+            username: shared.username.clone(),
+            direct: outbound(true)?,
+            sessionless: outbound(false)?,
+        })
+    }
+
     /// `method` of `path` (below the base path) on the session the host keeps.
     pub async fn send(
         &self,

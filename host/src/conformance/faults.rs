@@ -1,0 +1,211 @@
+//! All or nothing under faults: a clean create (and delete) is counted request by request;
+//! then, for each of its requests in turn, each [`Fault`] is injected once, and whatever the
+//! call answered, the room must end as if the call had either succeeded or never happened.
+
+use shared_folder_host::runtime::faults::{Fault, RequestLine};
+
+use super::{Outcome, Run};
+
+/// A create with each of its requests failed in turn.
+pub async fn create_under_faults(run: &mut Run) {
+    let Some((requests, counted_room)) = count(run, "count-create", Counted::Create).await else {
+        return;
+    };
+    for (index, line) in requests.iter().enumerate() {
+        let mut notes = Vec::new();
+        let mut broken = false;
+        for fault in Fault::ALL {
+            let room = run.room(&format!("c{}{}", index + 1, letter(fault)));
+            run.plan.arm(index, fault);
+            let maker = run.runtime.serving().maker();
+            let created = run.runtime.create(&room).await;
+            let fired = run.plan.fired().is_some();
+            run.plan.reset();
+            let outcome = match created {
+                Ok(record) => {
+                    // The provider got over the fault: the folder must be whole, with its two
+                    // links and no third one.
+                    let links = match &run.storage {
+                        Some(storage) => storage.links(&record).await.map(|l| l.len()),
+                        None => Ok(2),
+                    };
+                    let deleted = run.runtime.delete(&record).await;
+                    match (links, deleted) {
+                        (Ok(2), Ok(())) => Ok("created all the same".to_owned()),
+                        (Ok(n), Ok(())) => Err(format!(
+                            "created, with {n} links on the folder instead of 2"
+                        )),
+                        (Err(error), Ok(())) => {
+                            Err(format!("created; its links could not be listed: {error}"))
+                        }
+                        (_, Err(error)) => Err(format!("created, then not deleted: {error}")),
+                    }
+                }
+                Err(error) => {
+                    let kind = error.kind();
+                    if kind.may_have_left_work() {
+                        // As the host does: purge the room.
+                        match run.runtime.purge(&room, &maker).await {
+                            Ok(()) => Ok(format!("failed ({kind}), purged")),
+                            Err(purge) => {
+                                Err(format!("failed ({kind}), and the purge failed: {purge}"))
+                            }
+                        }
+                    } else {
+                        // The host takes this error to mean that nothing was made, and
+                        // purges nothing.
+                        Ok(format!("failed ({kind}), claiming nothing was made"))
+                    }
+                }
+            };
+            let outcome = match outcome {
+                Ok(what) => run.nothing_left(&room).await.map(|()| what),
+                Err(error) => Err(error),
+            };
+            let fired = if fired {
+                ""
+            } else {
+                " (the request was not made this time)"
+            };
+            match outcome {
+                Ok(what) => notes.push(format!("{fault}: {what}{fired}")),
+                Err(error) => {
+                    broken = true;
+                    notes.push(format!("{fault}: {error}{fired}"));
+                }
+            }
+        }
+        let promise = format!(
+            "create, all or nothing with request {}/{} failing: {}",
+            index + 1,
+            requests.len(),
+            short(line, &counted_room)
+        );
+        let outcome = if broken {
+            Outcome::Broken
+        } else {
+            Outcome::Kept
+        };
+        run.row(promise, outcome, notes.join("; "));
+    }
+}
+
+/// A delete with each of its requests failed in turn: when it fails, a second delete
+/// finishes it; either way nothing is left.
+pub async fn delete_under_faults(run: &mut Run) {
+    let Some((requests, counted_room)) = count(run, "count-delete", Counted::Delete).await else {
+        return;
+    };
+    for (index, line) in requests.iter().enumerate() {
+        let mut notes = Vec::new();
+        let mut broken = false;
+        for fault in Fault::ALL {
+            let room = run.room(&format!("d{}{}", index + 1, letter(fault)));
+            let outcome = async {
+                let record = run
+                    .create(&room)
+                    .await
+                    .map_err(|e| format!("the create before the delete failed: {e}"))?;
+                run.plan.arm(index, fault);
+                let deleted = run.runtime.delete(&record).await;
+                run.plan.reset();
+                let what = match deleted {
+                    Ok(()) => "deleted all the same".to_owned(),
+                    Err(error) => {
+                        let kind = error.kind();
+                        run.runtime.delete(&record).await.map_err(|e| {
+                            format!("failed ({kind}), and so did the next delete: {e}")
+                        })?;
+                        format!("failed ({kind}); the next delete finished it")
+                    }
+                };
+                run.links_dead(&record).await?;
+                run.nothing_left(&room).await?;
+                Ok::<String, String>(what)
+            }
+            .await;
+            match outcome {
+                Ok(what) => notes.push(format!("{fault}: {what}")),
+                Err(error) => {
+                    broken = true;
+                    notes.push(format!("{fault}: {error}"));
+                }
+            }
+        }
+        let promise = format!(
+            "delete, finished with request {}/{} failing: {}",
+            index + 1,
+            requests.len(),
+            short(line, &counted_room)
+        );
+        let outcome = if broken {
+            Outcome::Broken
+        } else {
+            Outcome::Kept
+        };
+        run.row(promise, outcome, notes.join("; "));
+    }
+}
+
+enum Counted {
+    Create,
+    Delete,
+}
+
+/// The requests of a create (or of a delete) without faults, and the room they were counted
+/// on; `None` (and a broken row) when that call failed.
+async fn count(run: &mut Run, what: &str, counted: Counted) -> Option<(Vec<RequestLine>, String)> {
+    let room = run.room(what);
+    let promise = match counted {
+        Counted::Create => "create under faults",
+        Counted::Delete => "delete under faults",
+    };
+    run.plan.reset();
+    let record = match run.create(&room).await {
+        Ok(record) => record,
+        Err(error) => {
+            run.row(
+                promise,
+                Outcome::Broken,
+                format!("the create without a fault failed: {error}"),
+            );
+            return None;
+        }
+    };
+    let created = run.plan.seen();
+    run.plan.reset();
+    let deleted = run.runtime.delete(&record).await;
+    let seen = run.plan.seen();
+    if let Err(error) = deleted {
+        run.row(
+            promise,
+            Outcome::Broken,
+            format!("the delete without a fault failed: {error}"),
+        );
+        return None;
+    }
+    let requests = match counted {
+        Counted::Create => created,
+        Counted::Delete => seen,
+    };
+    Some((requests, room))
+}
+
+fn letter(fault: Fault) -> char {
+    match fault {
+        Fault::LoseAnswer => 'l',
+        Fault::ServerError => 's',
+        Fault::Reset => 'r',
+    }
+}
+
+/// The request with the room it was counted on as `{room}`, for the table.
+fn short(line: &RequestLine, room: &str) -> String {
+    let path = &line.path.replace(room, "{room}");
+    let path = match (path.len().saturating_sub(69)..path.len()).find(|i| path.is_char_boundary(*i))
+    {
+        Some(start) if start > 0 => format!("…{}", &path[start..]),
+        _ => path.to_owned(),
+    };
+    format!("`{} {}`", line.method, path)
+}
