@@ -364,10 +364,18 @@ async fn conformance_finds_every_promise_kept_by_the_built_in_providers() {
         ] {
             assert!(table.contains(row), "{kind:?}: no {row:?} in\n{table}");
         }
-        assert!(table.contains(" kept, 0 broken, 0 skipped"), "{kind:?}: {table}");
+        assert!(
+            table.contains(" kept, 0 broken, 0 skipped"),
+            "{kind:?}: {table}"
+        );
         // Each request of a create had its three faults: one row per request.
-        let create_rows = table.matches("| create, all or nothing with request").count();
-        assert!(create_rows >= 3, "{kind:?}: {create_rows} fault rows\n{table}");
+        let create_rows = table
+            .matches("| create, all or nothing with request")
+            .count();
+        assert!(
+            create_rows >= 3,
+            "{kind:?}: {create_rows} fault rows\n{table}"
+        );
         // The run made and removed its rooms, and said nothing of the account's secret.
         assert!(
             standin
@@ -417,9 +425,13 @@ async fn conformance_names_the_promises_a_provider_breaks() {
         .await;
     assert_eq!(outcome.code, Some(1), "{outcome:?}");
     assert!(
-        outcome.stdout.contains("| create: a folder and two links | ✗ BROKEN")
+        outcome
+            .stdout
+            .contains("| create: a folder and two links | ✗ BROKEN")
             && outcome.stdout.contains("no storage calls yet")
-            && outcome.stdout.contains("| everything after create | – skipped"),
+            && outcome
+                .stdout
+                .contains("| everything after create | – skipped"),
         "{}",
         outcome.stdout
     );
@@ -436,7 +448,9 @@ async fn purge_removes_a_folder_no_record_knows_and_exists_names_it() {
     assert_eq!(refused.code, Some(1), "{refused:?}");
     assert!(
         refused.stderr.contains("no record here knows of")
-            && refused.stderr.contains("shared-folder-host purge --config FILE --room room-9"),
+            && refused
+                .stderr
+                .contains("shared-folder-host purge --config FILE --room room-9"),
         "{refused:?}"
     );
     assert!(standin.folder_exists("opentalk/meetings/room-9"));
