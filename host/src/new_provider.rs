@@ -196,10 +196,10 @@ fn rename(file: &Embedded, name: &str) -> String {
                     "description = \"A shared-folder provider for {name} (made from the provider template).\""
                 ),
             ),
-        "Cargo.lock" => file.text.replace(
+        "Cargo.lock" => sort_lock(&file.text.replace(
             "name = \"template-provider\"",
             &format!("name = \"{package}\""),
-        ),
+        )),
         "src/lib.rs" => file
             .text
             .replace("TemplateProvider", &format!("{}Provider", camel(name)))
@@ -211,6 +211,42 @@ fn rename(file: &Embedded, name: &str) -> String {
             ),
         _ => file.text.to_owned(),
     }
+}
+
+/// A `Cargo.lock` with its packages in Cargo's order (by name, then version), as Cargo writes
+/// it: the renamed package moves, and a build with `--locked` must find nothing to change.
+fn sort_lock(lock: &str) -> String {
+    const PACKAGE: &str = "[[package]]\n";
+    let Some(first) = lock.find(PACKAGE) else {
+        return lock.to_owned();
+    };
+    let (head, packages) = lock.split_at(first);
+    let mut blocks: Vec<&str> = packages
+        .split(PACKAGE)
+        .filter(|block| !block.is_empty())
+        .map(|block| block.trim_end_matches('\n'))
+        .collect();
+    let key = |block: &&str| {
+        let field = |name: &str| {
+            block
+                .lines()
+                .find_map(|line| line.strip_prefix(name))
+                .unwrap_or("")
+                .to_owned()
+        };
+        (field("name = "), field("version = "))
+    };
+    blocks.sort_by_key(key);
+    let mut sorted = head.to_owned();
+    for (i, block) in blocks.iter().enumerate() {
+        if i > 0 {
+            sorted.push('\n');
+        }
+        sorted.push_str(PACKAGE);
+        sorted.push_str(block);
+        sorted.push('\n');
+    }
+    sorted
 }
 
 fn readme(name: &str) -> String {
@@ -333,6 +369,9 @@ mod tests {
         let lock = std::fs::read_to_string(dir.join("Cargo.lock")).unwrap();
         assert!(lock.contains("name = \"acme-cloud-provider\""));
         assert!(!lock.contains("template-provider"));
+        // In Cargo's order: the template's lock, sorted again, is as it was.
+        let template_lock = TEMPLATE.iter().find(|f| f.path == "Cargo.lock").unwrap();
+        assert_eq!(sort_lock(template_lock.text), template_lock.text);
         let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
         assert!(lib.contains("struct AcmeCloudProvider;"));
         assert!(lib.contains("export!(AcmeCloudProvider"));
