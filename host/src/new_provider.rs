@@ -52,9 +52,6 @@ const TEMPLATE: &[Embedded] = embed![
     "wit/deps/sockets.wit",
 ];
 
-/// The template's directories that do not go into a new crate: the old contract.
-const LEFT_OUT: &[&str] = &["wit/v0.2.0"];
-
 /// The longest provider name accepted.
 const MAX_NAME: usize = 40;
 
@@ -204,7 +201,7 @@ fn rename(file: &Embedded, name: &str) -> String {
             .text
             .replace("TemplateProvider", &format!("{}Provider", camel(name)))
             .replace(
-                "//! A template for a shared-folder provider: copy it, rename it, fill in the storage calls.",
+                "//! A template for a shared-folder provider: `shared-folder-host new-provider NAME DIR` writes\n//! it out as a crate of its own, renamed; then fill in the storage calls.",
                 &format!(
                     "//! The shared-folder provider for {name}, made from the provider template: fill in the\n//! storage calls."
                 ),
@@ -302,6 +299,9 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
+    /// The template's directories that do not go into a new crate: the old contract.
+    const LEFT_OUT: &[&str] = &["wit/v0.2.0"];
+
     fn template_dir() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugin/template")
     }
@@ -376,6 +376,7 @@ mod tests {
         assert!(lib.contains("struct AcmeCloudProvider;"));
         assert!(lib.contains("export!(AcmeCloudProvider"));
         assert!(!lib.contains("TemplateProvider"));
+        assert!(lib.starts_with("//! The shared-folder provider for acme-cloud, made from"));
         assert!(lib.contains("path: \"wit\""));
         for file in [
             "wit/provider.wit",

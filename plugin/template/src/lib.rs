@@ -1,4 +1,5 @@
-//! A template for a shared-folder provider: copy it, rename it, fill in the storage calls.
+//! A template for a shared-folder provider: `shared-folder-host new-provider NAME DIR` writes
+//! it out as a crate of its own, renamed; then fill in the storage calls.
 //!
 //! **This template makes no folders and no links.** It has no storage calls yet: every place
 //! where a storage system's own API would be called is in [`storage`], and each of those
