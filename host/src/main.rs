@@ -18,6 +18,8 @@
 //!     a table of the contract's promises, kept or broken (exit 1 when one is broken)
 //! shared-folder-host rekey  --config FILE      (seal every share password with the first key)
 //!     {"resealed": N}
+//! shared-folder-host new-provider NAME DIR     (a standalone provider crate from the template)
+//!     {"name","dir","package","component"}
 //! ```
 //!
 //! Results go to stdout as JSON; errors to stderr with a non-zero exit code: 1 when the
@@ -30,6 +32,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod conformance;
+mod new_provider;
 mod preflight;
 
 use clap::{Parser, Subcommand};
@@ -136,6 +139,15 @@ enum Command {
         #[arg(long)]
         component: Option<PathBuf>,
     },
+    /// Write a new provider crate for the storage NAME into DIR (new or empty), made from the
+    /// provider template: standalone, it builds anywhere. Needs no configuration.
+    NewProvider {
+        /// The provider's name (`provider = NAME` in [shared_folder]): lowercase ASCII
+        /// letters, digits and '-', starting with a letter, at most 40 characters.
+        name: String,
+        /// Where to write the crate.
+        dir: PathBuf,
+    },
 }
 
 /// A failure, with the exit code it ends the process with.
@@ -193,6 +205,7 @@ fn exit_code(kind: ErrorKind) -> u8 {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let config_path = match &cli.command {
+        Command::NewProvider { name, dir } => return finish(new_provider(name, dir)),
         Command::Create { config, .. }
         | Command::Access { config, .. }
         | Command::Delete { config, .. }
@@ -211,6 +224,11 @@ fn main() -> ExitCode {
                 .map_err(|e| Failure::usage(format!("cannot start the runtime: {e}")))?;
             runtime.block_on(run(cli.command, config))
         });
+    finish(result)
+}
+
+/// The exit code of a command's result; a failure's message to stderr.
+fn finish(result: Result<(), Failure>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
@@ -305,6 +323,8 @@ async fn run(command: Command, config: HostConfig) -> Result<(), Failure> {
             }
         }
         Command::Check { component, .. } => check(&config, component.as_deref()).await?,
+        // Handled before any configuration is read.
+        Command::NewProvider { name, dir } => new_provider(&name, &dir)?,
         Command::Rekey { .. } => {
             let resealed = records(&config)
                 .await?
@@ -314,6 +334,18 @@ async fn run(command: Command, config: HostConfig) -> Result<(), Failure> {
             print_json(&json!({"resealed": resealed}));
         }
     }
+    Ok(())
+}
+
+/// Writes a provider crate from the template; every refusal is a usage error.
+fn new_provider(name: &str, dir: &Path) -> Result<(), Failure> {
+    let written = new_provider::write(name, dir).map_err(Failure::usage)?;
+    print_json(&json!({
+        "name": name,
+        "dir": dir,
+        "package": written.package,
+        "component": dir.join(&written.component),
+    }));
     Ok(())
 }
 

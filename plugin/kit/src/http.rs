@@ -58,7 +58,8 @@ impl Request {
         self
     }
 
-    /// A body as it is (set its `content-type` and `content-length` headers too).
+    /// A body as it is (set its `content-type` header too; `content-length` is sent with the
+    /// body's length in any case).
     pub fn body(mut self, bytes: Vec<u8>) -> Self {
         self.body = Some(bytes);
         self
@@ -258,12 +259,33 @@ fn send_once(origin: &Origin, requests: &[&Request]) -> Vec<Result<Response, Fai
         .collect()
 }
 
+/// The header fields a request goes out with: its own, and with a body exactly one
+/// `content-length`, the body's length (one the request set with another value is dropped). A
+/// body whose length is known is never sent chunked: `wasi:http` sends a body chunked unless
+/// its length is given, and some storages (copyparty) answer that with 411 Length Required.
+fn wire_headers(request: &Request) -> Vec<(String, Vec<u8>)> {
+    let length = request.body.as_ref().map(|body| body.len().to_string());
+    let mut has_length = false;
+    let mut headers = Vec::with_capacity(request.headers.len() + 1);
+    for (name, value) in &request.headers {
+        if let Some(length) = &length
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            if has_length || value != length {
+                continue;
+            }
+            has_length = true;
+        }
+        headers.push(((*name).to_owned(), value.as_bytes().to_vec()));
+    }
+    if let (Some(length), false) = (length, has_length) {
+        headers.push(("content-length".to_owned(), length.into_bytes()));
+    }
+    headers
+}
+
 fn start(origin: &Origin, request: &Request) -> Result<FutureIncomingResponse, Failure> {
-    let headers: Vec<(String, Vec<u8>)> = request
-        .headers
-        .iter()
-        .map(|(name, value)| ((*name).to_owned(), value.as_bytes().to_vec()))
-        .collect();
+    let headers = wire_headers(request);
     let fields = Fields::from_list(&headers)
         .map_err(|e| Failure::protocol(format!("request headers refused: {e:?}")))?;
     let outgoing = OutgoingRequest::new(fields);
@@ -495,6 +517,44 @@ mod tests {
                 && certificate.contains("TlsCertificateError"),
             "{certificate}"
         );
+    }
+
+    #[test]
+    fn every_body_goes_out_with_its_length() {
+        let length = |request: &Request| -> Vec<String> {
+            wire_headers(request)
+                .into_iter()
+                .filter(|(name, _)| name == "content-length")
+                .map(|(_, value)| String::from_utf8(value).unwrap())
+                .collect()
+        };
+        // A plain body, with no header set by the caller.
+        let plain = Request::new("PROPFIND", "/x".into()).body(b"<a/>".to_vec());
+        assert_eq!(length(&plain), ["4"]);
+        // A typed body: one content-length, not two.
+        let json = Request::new("POST", "/x".into()).json_body("{\"a\":1}".into());
+        assert_eq!(length(&json), ["7"]);
+        let form = Request::new("POST", "/x".into()).form_body(&[("a", "b")]);
+        assert_eq!(length(&form), ["3"]);
+        assert!(
+            wire_headers(&form)
+                .iter()
+                .any(|(name, value)| name == "content-type"
+                    && value == b"application/x-www-form-urlencoded")
+        );
+        // A wrong length set by the caller is replaced by the body's.
+        let wrong = Request::new("PUT", "/x".into())
+            .header("Content-Length", "99")
+            .body(b"ab".to_vec());
+        assert_eq!(length(&wrong), ["2"]);
+        assert_eq!(wire_headers(&wrong).len(), 1);
+        // An empty body is a body: length 0, not chunked.
+        let empty = Request::new("PUT", "/x".into()).body(Vec::new());
+        assert_eq!(length(&empty), ["0"]);
+        // No body, no content-length.
+        let get = Request::new("GET", "/x".into()).header("depth", "1");
+        assert!(length(&get).is_empty());
+        assert_eq!(wire_headers(&get).len(), 1);
     }
 
     #[test]

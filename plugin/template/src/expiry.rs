@@ -1,17 +1,28 @@
-//! When the links expire: now (from `wasi:clocks/wall-clock`) plus `expiry` days, in the
-//! forms storage APIs commonly want — a date (`2026-12-02`) or a UTC time
-//! (`2026-12-02T12:00:00Z`). Which one, and whether the storage counts the last day in, is
-//! for its API's documentation to say.
+//! When the links expire: now (from `wasi:clocks/wall-clock`) plus `expiry` days. Storage
+//! APIs want it in different forms, and [`Expiry`] has each:
+//! - an absolute time: a date (`2026-12-02`, [`Expiry::date`]), a UTC time
+//!   (`2026-12-02T12:00:00Z`, [`Expiry::rfc3339`]) or seconds since 1970 ([`Expiry::at`]);
+//! - a duration from now: days ([`Expiry::days`]), minutes or seconds
+//!   ([`Expiry::minutes`], [`Expiry::seconds`]), for a storage that takes a link's lifetime
+//!   rather than its end.
+//!
+//! Which one, and whether the storage counts the last day in, is for its API's documentation
+//! to say.
 
 use crate::bindings::wasi::clocks::wall_clock;
 use crate::prelude::*;
 
 const SECONDS_PER_DAY: u64 = 86_400;
 
-/// A moment, in seconds since 1970-01-01T00:00:00Z.
+/// When a link expires, as an absolute time and as the duration from the moment it was
+/// computed (the operator's `expiry`, in days). Both say the same: `at` is `days` days after
+/// the host's wall clock read when [`Expiry::after_days`] ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Expiry {
-    pub unix_seconds: u64,
+    /// The moment the link stops working, in seconds since 1970-01-01T00:00:00Z.
+    pub at: u64,
+    /// The link's lifetime in days, counted from now.
+    pub days: u32,
 }
 
 impl Expiry {
@@ -23,19 +34,30 @@ impl Expiry {
     /// `days` days after `unix_seconds`.
     pub fn after(unix_seconds: u64, days: u32) -> Self {
         Expiry {
-            unix_seconds: unix_seconds.saturating_add(u64::from(days) * SECONDS_PER_DAY),
+            at: unix_seconds.saturating_add(u64::from(days) * SECONDS_PER_DAY),
+            days,
         }
+    }
+
+    /// The lifetime in minutes from now (`days` × 1440), for a storage that takes minutes.
+    pub fn minutes(&self) -> u64 {
+        u64::from(self.days) * (SECONDS_PER_DAY / 60)
+    }
+
+    /// The lifetime in seconds from now (`days` × 86 400), for a storage that takes seconds.
+    pub fn seconds(&self) -> u64 {
+        u64::from(self.days) * SECONDS_PER_DAY
     }
 
     /// The UTC date, `YYYY-MM-DD`.
     pub fn date(&self) -> String {
-        let (year, month, day) = civil_from_days(self.unix_seconds / SECONDS_PER_DAY);
+        let (year, month, day) = civil_from_days(self.at / SECONDS_PER_DAY);
         format!("{year:04}-{month:02}-{day:02}")
     }
 
     /// The UTC time, RFC 3339: `YYYY-MM-DDTHH:MM:SSZ`.
     pub fn rfc3339(&self) -> String {
-        let seconds = self.unix_seconds % SECONDS_PER_DAY;
+        let seconds = self.at % SECONDS_PER_DAY;
         format!(
             "{}T{:02}:{:02}:{:02}Z",
             self.date(),
@@ -81,5 +103,14 @@ mod tests {
         assert_eq!(Expiry::after(1_767_222_000, 1).date(), "2026-01-01");
         // 2100 is not a leap year: 2100-02-28 + 1 day
         assert_eq!(Expiry::after(4_107_456_000, 1).date(), "2100-03-01");
+    }
+
+    #[test]
+    fn the_same_expiry_as_a_time_and_as_a_duration() {
+        let expiry = Expiry::after(1_795_348_800, 30);
+        assert_eq!(expiry.days, 30);
+        assert_eq!(expiry.minutes(), 30 * 24 * 60);
+        assert_eq!(expiry.seconds(), 30 * 86_400);
+        assert_eq!(expiry.at, 1_795_348_800 + expiry.seconds());
     }
 }

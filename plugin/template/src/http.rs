@@ -43,7 +43,8 @@ impl Response {
 
 /// Sends `method` to `path` (path and query, percent-encoded, starting with `/` — usually
 /// `origin.base_path` followed by the API's path) on the storage's origin, with `headers` and
-/// an optional `body`, and waits for the whole answer.
+/// an optional `body`, and waits for the whole answer. A body goes out with its
+/// `content-length` (set here; never chunked).
 ///
 /// An answer with an error status is still `Ok`: the caller knows what its API means by it
 /// (see [`crate::errors::from_status`]). `Err` is a request that got no answer: `transport`,
@@ -56,10 +57,7 @@ pub fn send(
     body: Option<&[u8]>,
 ) -> Result<Response, Error> {
     let refused = |what: &str| Error::Protocol(format!("wasi:http refused the request's {what}"));
-    let fields: Vec<(String, Vec<u8>)> = headers
-        .iter()
-        .map(|(name, value)| ((*name).to_owned(), value.as_bytes().to_vec()))
-        .collect();
+    let fields = wire_headers(headers, body);
     let fields = Fields::from_list(&fields)
         .map_err(|e| Error::Protocol(format!("wasi:http refused the request's headers: {e:?}")))?;
     let request = OutgoingRequest::new(fields);
@@ -117,6 +115,31 @@ pub fn send(
             "the answer was not ready, or taken already".into(),
         )),
     }
+}
+
+/// The header fields a request goes out with: `headers`, and with a body exactly one
+/// `content-length`, the body's length (one given with another value is dropped). A body whose
+/// length is known is never sent chunked: `wasi:http` sends a body chunked unless its length
+/// is given, and some storages (copyparty) answer that with 411 Length Required.
+fn wire_headers(headers: &[(&str, &str)], body: Option<&[u8]>) -> Vec<(String, Vec<u8>)> {
+    let length = body.map(|body| body.len().to_string());
+    let mut has_length = false;
+    let mut fields = Vec::with_capacity(headers.len() + 1);
+    for (name, value) in headers {
+        if let Some(length) = &length
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            if has_length || value != length {
+                continue;
+            }
+            has_length = true;
+        }
+        fields.push(((*name).to_owned(), value.as_bytes().to_vec()));
+    }
+    if let (Some(length), false) = (length, has_length) {
+        fields.push(("content-length".to_owned(), length.into_bytes()));
+    }
+    fields
 }
 
 /// Reads the status and the whole body, up to [`MAX_ANSWER`] bytes.
@@ -195,6 +218,28 @@ mod tests {
             no_answer(ErrorCode::ConnectionRefused),
             Error::Transport(m) if m.contains("ConnectionRefused")
         ));
+    }
+
+    #[test]
+    fn every_body_goes_out_with_its_length() {
+        let length = |headers: &[(&str, &str)], body: Option<&[u8]>| -> Vec<String> {
+            wire_headers(headers, body)
+                .into_iter()
+                .filter(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+                .map(|(_, value)| String::from_utf8(value).unwrap())
+                .collect()
+        };
+        let json = [("content-type", "application/json")];
+        assert_eq!(length(&json, Some(b"{\"a\":1}")), ["7"]);
+        assert_eq!(wire_headers(&json, Some(b"{}")).len(), 2);
+        // Given right: kept once. Given wrong: replaced by the body's.
+        assert_eq!(length(&[("Content-Length", "2")], Some(b"ab")), ["2"]);
+        assert_eq!(length(&[("content-length", "99")], Some(b"ab")), ["2"]);
+        // An empty body is a body: length 0, not chunked.
+        assert_eq!(length(&[], Some(b"")), ["0"]);
+        // No body, no content-length.
+        assert!(length(&[("depth", "1")], None).is_empty());
+        assert_eq!(wire_headers(&[("depth", "1")], None).len(), 1);
     }
 
     #[test]

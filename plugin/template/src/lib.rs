@@ -1,4 +1,5 @@
-//! A template for a shared-folder provider: copy it, rename it, fill in the storage calls.
+//! A template for a shared-folder provider: `shared-folder-host new-provider NAME DIR` writes
+//! it out as a crate of its own, renamed; then fill in the storage calls.
 //!
 //! **This template makes no folders and no links.** It has no storage calls yet: every place
 //! where a storage system's own API would be called is in [`storage`], and each of those
@@ -23,7 +24,7 @@
 //! The contract is `wit/provider.wit` (package `shared-folder:provider@0.3.0`); the guide is
 //! `docs/writing-a-provider.md`; a complete provider is `plugin/nextcloud/`.
 //!
-//! The component is `no_std` (with `alloc`, see `tools/guest-runtime`): Rust's `std` on
+//! The component is `no_std` (with `alloc`, see `guest_runtime.rs`): Rust's `std` on
 //! wasm32-wasip2 would import `wasi:cli` (environment, exit, stdio), which the provider world
 //! does not grant, and the host would refuse the component. Natively, for the unit tests, it
 //! links `std` as usual.
@@ -32,12 +33,13 @@
 
 extern crate alloc;
 
-// Allocator, `cabi_realloc`, panic = trap: what `std` would have brought.
-use guest_runtime as _;
+// Allocator, `cabi_realloc`, panic = trap: what `std` would have brought (the component only).
+#[cfg(target_arch = "wasm32")]
+mod guest_runtime;
 
 mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit",
+        path: "wit",
         world: "shared-folder-provider",
         generate_all,
     });

@@ -45,7 +45,9 @@ use crate::settings::Settings;
 pub enum Access {
     /// Read-only: every participant sees it.
     Read,
-    /// Read, update, create, delete: moderators only.
+    /// Read, upload, replace, delete: moderators only. A storage that cannot grant one of
+    /// these must refuse at `validate` (see `docs/writing-a-provider.md`, "When the storage
+    /// cannot grant a right"), not make a link that does less.
     ReadWrite,
 }
 
@@ -78,8 +80,26 @@ pub fn make_folder(_settings: &Settings, _folder: &FolderPath) -> Result<Made, E
     Err(errors::not_yet("making the room's folder"))
 }
 
+/// The id of the link [`create_link`] is about to make for `access`, when the client chooses
+/// it — copyparty, for one, names a share by what the client sends — or `None` when the
+/// storage assigns the id itself (NextCloud's and OpenCloud's shares, most REST APIs).
+///
+/// A chosen id is recorded before the request is sent, so that the clean-up of a failed create
+/// deletes the link even when the answer to its creation was lost. Make it unique, and
+/// unguessable if the storage shows it in the link's URL (draw it from [`crate::password`]'s
+/// CSPRNG, say); it is passed to [`create_link`] as `id`. No request here.
+pub fn link_id(_settings: &Settings, _folder: &FolderPath, _access: Access) -> Option<String> {
+    // STORAGE CHOICE: `Some(id)` if the client names the link, `None` if the storage does.
+    None
+}
+
 /// Makes a public link to `folder` with `access`, protected by `password`, expiring at
-/// `expiry` when given, and returns its id and URL.
+/// `expiry` when given, and returns its id and URL. `id` is what [`link_id`] chose, if it chose
+/// one: make the link under that id (and return it); otherwise the storage assigns the id.
+///
+/// `expiry` has the same moment as an absolute time (`expiry.at`, `.date()`, `.rfc3339()`) and
+/// as a duration from now (`expiry.days`, `.minutes()`, `.seconds()`): send whichever the
+/// storage takes.
 ///
 /// The password is the provider's (from [`crate::password`]); if the storage generates its own
 /// instead, return that one, and make sure the two links never share one.
@@ -87,6 +107,7 @@ pub fn create_link(
     _settings: &Settings,
     _folder: &FolderPath,
     _access: Access,
+    _id: Option<&str>,
     _password: &str,
     _expiry: Option<Expiry>,
 ) -> Result<MadeLink, Error> {
@@ -94,9 +115,9 @@ pub fn create_link(
     Err(errors::not_yet("making a public link"))
 }
 
-/// The ids of the public links to `folder` (for `purge`, which has no handle). A folder that
-/// does not exist has none: return an empty list, or `not-found`, which the caller takes as
-/// the same.
+/// The ids of the public links to `folder` (for `purge`, which has no handle, and for the
+/// clean-up of a create whose link creation got no answer). A folder that does not exist has
+/// none: return an empty list, or `not-found`, which the caller takes as the same.
 pub fn find_links(_settings: &Settings, _folder: &FolderPath) -> Result<Vec<String>, Error> {
     // STORAGE CALL: list the folder's public links.
     Err(errors::not_yet("listing the folder's links"))

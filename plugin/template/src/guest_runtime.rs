@@ -1,0 +1,1 @@
+../../../tools/guest-runtime/src/wasm.rs
