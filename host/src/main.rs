@@ -69,6 +69,7 @@ enum Command {
         config: PathBuf,
         #[arg(long)]
         room: String,
+        /// `moderator` (both links) or `participant` (the read-only link).
         #[arg(long)]
         role: Role,
     },
@@ -540,7 +541,10 @@ async fn check(config: &HostConfig, component: Option<&Path>) -> Result<(), Fail
             "validate: not in contract {} — the provider checks its settings at its first call",
             info.contract
         ),
-        Validation::Invalid(_) => {}
+        Validation::Invalid(problem) => println!(
+            "validate: the provider refuses [shared_folder].{}: {}",
+            problem.field, problem.reason
+        ),
     }
     refuse_invalid(validation)
 }

@@ -45,12 +45,13 @@ impl fmt::Display for Fault {
     }
 }
 
-/// One request seen by a [`FaultPlan`]: its method and its path (without the query).
+/// One request seen by a [`FaultPlan`]: its method, its path and its query's keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestLine {
     /// `GET`, `MKCOL`, …
     pub method: String,
-    /// The path below the origin, as the provider sent it.
+    /// The path below the origin, as the provider sent it, with the query's keys (not its
+    /// values): `/?share&skey`.
     pub path: String,
 }
 
@@ -105,9 +106,24 @@ impl FaultPlan {
 
     /// Counts `request`, and says whether it is the one to fail.
     pub(crate) fn next<B>(&self, request: &http::Request<B>) -> Option<Fault> {
+        let uri = request.uri();
+        // The query's keys tell requests to one path apart (`POST /?share`, `POST /?eshare`);
+        // its values (ids, tokens) stay out.
+        let keys: Vec<&str> = uri
+            .query()
+            .into_iter()
+            .flat_map(|query| query.split('&'))
+            .map(|pair| pair.split('=').next().unwrap_or(pair))
+            .filter(|key| !key.is_empty())
+            .collect();
+        let path = if keys.is_empty() {
+            uri.path().to_owned()
+        } else {
+            format!("{}?{}", uri.path(), keys.join("&"))
+        };
         let line = RequestLine {
             method: request.method().to_string(),
-            path: request.uri().path().to_owned(),
+            path,
         };
         let mut state = self.state();
         let index = state.seen.len();
@@ -160,7 +176,11 @@ mod tests {
         for _ in 0..3 {
             assert_eq!(plan.next(&request("GET", "/x")), None);
         }
-        assert_eq!(plan.seen()[2].path, "/x", "the query is left out");
+        assert_eq!(
+            plan.seen()[2].path,
+            "/x?format",
+            "the query's keys, not its values"
+        );
         assert_eq!(plan.fired(), None);
         plan.reset();
         assert!(plan.seen().is_empty());

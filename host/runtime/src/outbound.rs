@@ -186,6 +186,14 @@ impl Outbound {
         let fault = self.faults.as_ref().and_then(|plan| plan.next(&request));
         match fault {
             Some(Fault::ServerError) => {
+                // As a server that read the request and then failed: its body is taken whole
+                // (within the cap), and answered 500.
+                let body = capped(
+                    request.into_body(),
+                    max_body,
+                    Arc::new(AtomicBool::new(false)),
+                );
+                let _ = body.collect().await;
                 tracing::info!("injected fault: 500 instead of sending the request");
                 return Ok(injected_server_error());
             }

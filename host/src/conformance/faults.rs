@@ -2,6 +2,7 @@
 //! then, for each of its requests in turn, each [`Fault`] is injected once, and whatever the
 //! call answered, the room must end as if the call had either succeeded or never happened.
 
+use shared_folder_host::ErrorKind;
 use shared_folder_host::runtime::faults::{Fault, RequestLine};
 
 use super::{Outcome, Run};
@@ -44,10 +45,27 @@ pub async fn create_under_faults(run: &mut Run) {
                 Err(error) => {
                     let kind = error.kind();
                     if kind.may_have_left_work() {
-                        // As the host does: purge the room.
-                        match run.runtime.purge(&room, &maker).await {
-                            Ok(()) => Ok(format!("failed ({kind}), purged")),
-                            Err(purge) => {
+                        // The host would purge the room now. Whether that was needed says
+                        // whether the provider cleaned up after itself: a create of the room
+                        // succeeds only where its folder is gone.
+                        let own = match run.runtime.create(&room).await {
+                            Ok(record) => run
+                                .runtime
+                                .delete(&record)
+                                .await
+                                .map(|()| "cleaned up after itself")
+                                .map_err(|e| e.to_string()),
+                            Err(error) if error.kind() == ErrorKind::AlreadyExists => {
+                                Ok("left its folder to the host's purge")
+                            }
+                            Err(error) => Err(error.to_string()),
+                        };
+                        match (own, run.runtime.purge(&room, &maker).await) {
+                            (Ok(own), Ok(())) => Ok(format!("failed ({kind}), {own}")),
+                            (Err(error), _) => Err(format!(
+                                "failed ({kind}); a create after it failed: {error}"
+                            )),
+                            (_, Err(purge)) => {
                                 Err(format!("failed ({kind}), and the purge failed: {purge}"))
                             }
                         }

@@ -321,16 +321,23 @@ fn start(origin: &Origin, request: &Request) -> Result<FutureIncomingResponse, F
     };
     let outgoing_body = outgoing.body().map_err(|()| invalid("body"))?;
     let future = outgoing_handler::handle(outgoing, None).map_err(transport_error)?;
+    // A server may answer before it has read the whole body (a 401, a 413, a 500 it sends
+    // without reading what it refuses) and close the connection: writing the rest then fails,
+    // but the answer is what the request got. So the answer is waited for either way; when
+    // there is none, its own error says what broke.
+    let _ = write_body(outgoing_body, body);
+    Ok(future)
+}
+
+/// Writes `bytes` as the whole of `body`, and finishes it.
+fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), ()> {
     {
-        let stream = outgoing_body.write().map_err(|()| invalid("body"))?;
-        for chunk in body.chunks(WRITE_CHUNK) {
-            stream
-                .blocking_write_and_flush(chunk)
-                .map_err(stream_error)?;
+        let stream = body.write()?;
+        for chunk in bytes.chunks(WRITE_CHUNK) {
+            stream.blocking_write_and_flush(chunk).map_err(|_| ())?;
         }
     }
-    OutgoingBody::finish(outgoing_body, None).map_err(transport_error)?;
-    Ok(future)
+    OutgoingBody::finish(body, None).map_err(|_| ())
 }
 
 fn finish(future: FutureIncomingResponse, request: &Request) -> Result<Response, Failure> {

@@ -94,15 +94,11 @@ pub fn send(
         Some(bytes) => {
             let outgoing = request.body().map_err(|()| refused("body"))?;
             let future = outgoing_handler::handle(request, None).map_err(no_answer)?;
-            {
-                let stream = outgoing.write().map_err(|()| refused("body"))?;
-                for chunk in bytes.chunks(WRITE_CHUNK) {
-                    stream
-                        .blocking_write_and_flush(chunk)
-                        .map_err(stream_error)?;
-                }
-            }
-            OutgoingBody::finish(outgoing, None).map_err(no_answer)?;
+            // A server may answer before it has read the whole body (a 401, a 413, a 500 it
+            // sends without reading what it refuses) and close the connection: writing the
+            // rest then fails, but the answer is what the request got. So the answer is
+            // waited for either way; when there is none, its own error says what broke.
+            let _ = write_body(outgoing, bytes);
             future
         }
     };
@@ -115,6 +111,17 @@ pub fn send(
             "the answer was not ready, or taken already".into(),
         )),
     }
+}
+
+/// Writes `bytes` as the whole of `body`, and finishes it.
+fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), ()> {
+    {
+        let stream = body.write()?;
+        for chunk in bytes.chunks(WRITE_CHUNK) {
+            stream.blocking_write_and_flush(chunk).map_err(|_| ())?;
+        }
+    }
+    OutgoingBody::finish(body, None).map_err(|_| ())
 }
 
 /// The header fields a request goes out with: `headers`, and with a body exactly one
