@@ -165,7 +165,7 @@ mod tests {
         let (line, fault) = plan.fired().unwrap();
         assert_eq!(
             (line.to_string(), fault),
-            ("POST /b".into(), Fault::ServerError)
+            ("POST /b?format".into(), Fault::ServerError)
         );
         assert_eq!(plan.seen().len(), 3);
     }
