@@ -25,7 +25,7 @@ import { ProviderHost } from "./provider.js";
 function sharedFolderTable(text) {
   const table = {};
   let inside = false;
-  for (const raw of text.split("\n")) {
+  for (const [index, raw] of text.split("\n").entries()) {
     const line = raw.replace(/\s+#[^"']*$/, "").trim();
     if (line === "" || line.startsWith("#")) continue;
     if (line.startsWith("[")) {
@@ -34,7 +34,8 @@ function sharedFolderTable(text) {
     }
     if (!inside) continue;
     const match = /^([A-Za-z0-9_-]+)\s*=\s*(.+)$/.exec(line);
-    if (!match) throw new Error(`cannot read the line ${JSON.stringify(line)}`);
+    // The line number only: the line may hold a password.
+    if (!match) throw new Error(`cannot read line ${index + 1} of [shared_folder]`);
     const [, key, value] = match;
     if (/^".*"$/.test(value)) table[key] = JSON.parse(value);
     else if (/^'.*'$/.test(value)) table[key] = value.slice(1, -1);

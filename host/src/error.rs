@@ -21,13 +21,13 @@ pub enum HostError {
          (left by an older database, or made by hand); if no meeting owns it, \
          `shared-folder-host purge --config FILE --room {room}` removes it with its files"
     )]
-    Unrecorded { room: String, source: Error },
+    FolderWithoutRecord { room: String, source: Error },
     /// A purge of a room that has a record (`--force` purges it anyway).
     #[error(
         "room {0:?} has a shared folder on record: delete it, or purge with --force to remove \
          it from the storage and drop the record"
     )]
-    Recorded(String),
+    RoomHasRecord(String),
 }
 
 impl HostError {
@@ -35,8 +35,10 @@ impl HostError {
     /// reports use.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            HostError::Runtime(error) | HostError::Unrecorded { source: error, .. } => error.kind(),
-            HostError::Recorded(_) => ErrorKind::AlreadyExists,
+            HostError::Runtime(error) | HostError::FolderWithoutRecord { source: error, .. } => {
+                error.kind()
+            }
+            HostError::RoomHasRecord(_) => ErrorKind::AlreadyExists,
             HostError::NoFolder(_) => ErrorKind::NoFolder,
             HostError::Records(_) => ErrorKind::Records,
         }
@@ -48,7 +50,7 @@ impl HostError {
     /// for a storage's error answer, the status).
     pub fn provider_error(&self) -> Option<&shared_folder_runtime::ProviderError> {
         match self {
-            HostError::Runtime(error) | HostError::Unrecorded { source: error, .. } => {
+            HostError::Runtime(error) | HostError::FolderWithoutRecord { source: error, .. } => {
                 error.provider_error()
             }
             _ => None,

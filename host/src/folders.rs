@@ -178,7 +178,7 @@ impl SharedFolders {
                     self.records.remove(room).await?;
                 }
                 if error.kind() == ErrorKind::AlreadyExists {
-                    return Err(HostError::Unrecorded {
+                    return Err(HostError::FolderWithoutRecord {
                         room: room.to_owned(),
                         source: error,
                     });
@@ -292,10 +292,16 @@ impl SharedFolders {
                 Ok(Purge::Pending)
             }
             Some(RoomState::Ready(_) | RoomState::Deleting(_)) if !force => {
-                Err(HostError::Recorded(room.to_owned()))
+                Err(HostError::RoomHasRecord(room.to_owned()))
             }
             Some(RoomState::Ready(record) | RoomState::Deleting(record)) => {
                 self.records.begin_delete(room).await?;
+                // The record's handle says where its folder and links are (settings may have
+                // changed since, `directory` too); the purge by room id is for what it does
+                // not name.
+                if let Err(error) = self.runtime.delete(&record).await {
+                    tracing::warn!(room, %error, "forced purge: the record's delete failed; purging by the room id");
+                }
                 self.runtime.purge(room, &record.maker).await?;
                 self.records.remove(room).await?;
                 tracing::warn!(

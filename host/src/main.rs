@@ -34,6 +34,7 @@ use std::time::Duration;
 mod conformance;
 mod new_provider;
 mod preflight;
+mod probe;
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
@@ -343,9 +344,9 @@ fn new_provider(name: &str, dir: &Path) -> Result<(), Failure> {
     let written = new_provider::write(name, dir).map_err(Failure::usage)?;
     print_json(&json!({
         "name": name,
-        "dir": dir,
+        "dir": dir.display().to_string(),
         "package": written.package,
-        "component": dir.join(&written.component),
+        "component": dir.join(&written.component).display().to_string(),
     }));
     Ok(())
 }

@@ -15,6 +15,7 @@ pub async fn create_under_faults(run: &mut Run) {
     for (index, line) in requests.iter().enumerate() {
         let mut notes = Vec::new();
         let mut broken = false;
+        let mut fired_any = false;
         for fault in Fault::ALL {
             let room = run.room(&format!("c{}{}", index + 1, letter(fault)));
             run.plan.arm(index, fault);
@@ -80,6 +81,7 @@ pub async fn create_under_faults(run: &mut Run) {
                 Ok(what) => run.nothing_left(&room).await.map(|()| what),
                 Err(error) => Err(error),
             };
+            fired_any |= fired;
             let fired = if fired {
                 ""
             } else {
@@ -99,10 +101,11 @@ pub async fn create_under_faults(run: &mut Run) {
             requests.len(),
             short(line, &counted_room)
         );
-        let outcome = if broken {
-            Outcome::Broken
-        } else {
-            Outcome::Kept
+        let outcome = match (broken, fired_any) {
+            (true, _) => Outcome::Broken,
+            // The request was never made with a fault armed: nothing was tried.
+            (false, false) => Outcome::Skipped,
+            (false, true) => Outcome::Kept,
         };
         run.row(promise, outcome, notes.join("; "));
     }
@@ -117,6 +120,7 @@ pub async fn delete_under_faults(run: &mut Run) {
     for (index, line) in requests.iter().enumerate() {
         let mut notes = Vec::new();
         let mut broken = false;
+        let mut fired_any = false;
         for fault in Fault::ALL {
             let room = run.room(&format!("d{}{}", index + 1, letter(fault)));
             let outcome = async {
@@ -126,7 +130,14 @@ pub async fn delete_under_faults(run: &mut Run) {
                     .map_err(|e| format!("the create before the delete failed: {e}"))?;
                 run.plan.arm(index, fault);
                 let deleted = run.runtime.delete(&record).await;
+                let fired = run.plan.fired().is_some();
                 run.plan.reset();
+                if !fired {
+                    // Nothing was tried; the room goes as after any delete.
+                    run.links_dead(&record).await?;
+                    run.nothing_left(&room).await?;
+                    return Ok(None);
+                }
                 let what = match deleted {
                     Ok(()) => "deleted all the same".to_owned(),
                     Err(error) => {
@@ -139,11 +150,15 @@ pub async fn delete_under_faults(run: &mut Run) {
                 };
                 run.links_dead(&record).await?;
                 run.nothing_left(&room).await?;
-                Ok::<String, String>(what)
+                Ok::<Option<String>, String>(Some(what))
             }
             .await;
             match outcome {
-                Ok(what) => notes.push(format!("{fault}: {what}")),
+                Ok(Some(what)) => {
+                    fired_any = true;
+                    notes.push(format!("{fault}: {what}"));
+                }
+                Ok(None) => notes.push(format!("{fault}: the request was not made this time")),
                 Err(error) => {
                     broken = true;
                     notes.push(format!("{fault}: {error}"));
@@ -156,10 +171,10 @@ pub async fn delete_under_faults(run: &mut Run) {
             requests.len(),
             short(line, &counted_room)
         );
-        let outcome = if broken {
-            Outcome::Broken
-        } else {
-            Outcome::Kept
+        let outcome = match (broken, fired_any) {
+            (true, _) => Outcome::Broken,
+            (false, false) => Outcome::Skipped,
+            (false, true) => Outcome::Kept,
         };
         run.row(promise, outcome, notes.join("; "));
     }

@@ -96,12 +96,50 @@ struct Run {
     /// The storage as the host reads it, where it knows how.
     storage: Option<StorageView>,
     id: String,
+    /// Every room the run named.
+    rooms: std::sync::Mutex<Vec<String>>,
     rows: Vec<Row>,
 }
 
 impl Run {
+    /// The run's room for `what`, remembered for the sweep after a broken promise.
     fn room(&self, what: &str) -> String {
-        format!("conformance-{}-{what}", self.id)
+        let room = format!("conformance-{}-{what}", self.id);
+        let mut rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        if !rooms.contains(&room) {
+            rooms.push(room.clone());
+        }
+        room
+    }
+
+    /// After a broken promise, rooms of the run may hold what the failed check left: each is
+    /// purged, and a row says how that went. (When every promise is kept, each room was seen
+    /// empty at the end of its check.)
+    async fn sweep(&mut self) {
+        if !self.rows.iter().any(|r| r.outcome == Outcome::Broken) {
+            return;
+        }
+        let rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let maker = self.runtime.serving().maker();
+        let mut failed = Vec::new();
+        for room in &rooms {
+            if let Err(error) = self.runtime.purge(room, &maker).await {
+                failed.push(format!("{room}: {error}"));
+            }
+        }
+        if failed.is_empty() {
+            self.row(
+                "clean-up after the broken promises",
+                Outcome::Kept,
+                format!("the run's {} rooms purged", rooms.len()),
+            );
+        } else {
+            self.row(
+                "clean-up after the broken promises",
+                Outcome::Broken,
+                format!("left on the storage: {}", failed.join("; ")),
+            );
+        }
     }
 
     fn row(&mut self, promise: impl Into<String>, outcome: Outcome, detail: impl Into<String>) {
@@ -200,7 +238,7 @@ pub async fn run(
     let storage = match storage::Kind::of_provider(&shared.provider) {
         Some(kind) => Some(StorageView {
             kind,
-            probe: crate::preflight::probe::Probe::new(config)?,
+            probe: crate::probe::Probe::new(config)?,
         }),
         None => None,
     };
@@ -210,6 +248,7 @@ pub async fn run(
         participant,
         storage,
         id: run_id(),
+        rooms: std::sync::Mutex::default(),
         rows: Vec::new(),
     };
     let started = Instant::now();
@@ -256,6 +295,7 @@ pub async fn run(
                 Outcome::Skipped,
                 "each later check needs a folder the provider made",
             );
+            run.sweep().await;
             return Ok(report(config, run));
         }
     };
@@ -296,7 +336,7 @@ pub async fn run(
         }),
         Err(error) => Err(error),
     };
-    run.check("delete: links, then the folder", deleted);
+    run.check("delete (both links dead afterwards)", deleted);
     let twice = run
         .runtime
         .delete(&record)
@@ -328,6 +368,7 @@ pub async fn run(
     faults::create_under_faults(&mut run).await;
     faults::delete_under_faults(&mut run).await;
     leftovers(&mut run, config).await;
+    run.sweep().await;
 
     let took = started.elapsed();
     eprintln!("conformance: done in {:.1} s", took.as_secs_f64());
@@ -361,7 +402,8 @@ fn views(record: &FolderRecord) -> Result<String, String> {
     .to_string();
     if participant.read_write.is_some()
         || shown.contains(&record.read_write.url)
-        || shown.contains(record.read_write.password.expose())
+        || (!record.read_write.password.expose().is_empty()
+            && shown.contains(record.read_write.password.expose()))
     {
         return Err("a participant's view shows the read-write link or its password".into());
     }
@@ -499,8 +541,10 @@ async fn expiry(run: &mut Run, config: &HostConfig, record: &FolderRecord) {
         let kept = match days {
             // The storage keeps a date; which day "in N days" is depends on its time zone.
             Some(days) => found.iter().all(|date| {
-                date.as_deref()
-                    .is_some_and(|date| (days - 1..=days + 1).any(|d| storage::date_in(d) == date))
+                date.as_deref().is_some_and(|date| {
+                    (days.saturating_sub(1)..=days.saturating_add(1))
+                        .any(|d| storage::date_in(d) == date)
+                })
             }),
             None => found.iter().all(Option::is_none),
         };
@@ -627,7 +671,13 @@ async fn wrong_credentials(
 /// A run's own name, so that two runs never meet.
 fn run_id() -> String {
     let mut bytes = [0u8; 4];
-    let _ = getrandom::fill(&mut bytes);
+    // Without the system's random source, from the clock.
+    if getrandom::fill(&mut bytes).is_err() {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        bytes = (now.subsec_nanos() ^ now.as_secs() as u32).to_le_bytes();
+    }
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 use shared_folder_host::runtime::FolderRecord;
 
-use crate::preflight::probe::{Probe, encode};
+use crate::probe::{Answer, Probe, encode};
 
 /// How the host reads a known storage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,10 +60,12 @@ impl StorageView {
                     "/ocs/v2.php/apps/files_sharing/api/v1/shares?format=json&path=/{}",
                     encode_path(&record.path)
                 );
-                let answer = self
-                    .probe
-                    .send("GET", &path, &[("OCS-APIRequest", "true")], "")
-                    .await?;
+                let answer = ok(
+                    self.probe
+                        .send("GET", &path, &[("OCS-APIRequest", "true")], "")
+                        .await?,
+                    "the folder's links",
+                )?;
                 let json = answer.json();
                 let data = json["ocs"]["data"].as_array().cloned().unwrap_or_default();
                 data.iter()
@@ -91,19 +93,21 @@ impl StorageView {
                     .and_then(|v| v.to_str().ok())
                     .ok_or("the folder has no OC-FileId")?
                     .to_owned();
-                let answer = self
-                    .probe
-                    .send(
-                        "GET",
-                        &format!(
-                            "/graph/v1beta1/drives/{}/items/{}/permissions",
-                            encode(&drive),
-                            encode(&item)
-                        ),
-                        &[],
-                        "",
-                    )
-                    .await?;
+                let answer = ok(
+                    self.probe
+                        .send(
+                            "GET",
+                            &format!(
+                                "/graph/v1beta1/drives/{}/items/{}/permissions",
+                                encode(&drive),
+                                encode(&item)
+                            ),
+                            &[],
+                            "",
+                        )
+                        .await?,
+                    "the folder's permissions",
+                )?;
                 let json = answer.json();
                 let value = json["value"].as_array().cloned().unwrap_or_default();
                 value
@@ -152,15 +156,17 @@ impl StorageView {
             status => return Err(format!("listing {directory:?} answered {status}")),
         };
         if self.kind == Kind::NextCloudLike {
-            let answer = self
-                .probe
-                .send(
-                    "GET",
-                    "/ocs/v2.php/apps/files_sharing/api/v1/shares?format=json",
-                    &[("OCS-APIRequest", "true")],
-                    "",
-                )
-                .await?;
+            let answer = ok(
+                self.probe
+                    .send(
+                        "GET",
+                        "/ocs/v2.php/apps/files_sharing/api/v1/shares?format=json",
+                        &[("OCS-APIRequest", "true")],
+                        "",
+                    )
+                    .await?,
+                "the account's links",
+            )?;
             let json = answer.json();
             for share in json["ocs"]["data"].as_array().into_iter().flatten() {
                 let path = text(share, "path");
@@ -173,14 +179,25 @@ impl StorageView {
     }
 
     async fn drive(&self) -> Result<String, String> {
-        let answer = self
-            .probe
-            .send("GET", "/graph/v1.0/me/drive", &[], "")
-            .await?;
+        let answer = ok(
+            self.probe
+                .send("GET", "/graph/v1.0/me/drive", &[], "")
+                .await?,
+            "the personal drive",
+        )?;
         answer.json()["id"]
             .as_str()
             .map(str::to_owned)
             .ok_or_else(|| format!("no personal drive ({})", answer.status))
+    }
+}
+
+/// `answer` when the storage answered 200; else what it answered, for the row.
+fn ok(answer: Answer, what: &str) -> Result<Answer, String> {
+    if answer.status.as_u16() == 200 {
+        Ok(answer)
+    } else {
+        Err(format!("reading {what} answered {}", answer.status))
     }
 }
 
@@ -210,7 +227,11 @@ pub fn date_in(days: i64) -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    civil_date(i64::try_from(now / 86_400).unwrap_or(0) + days)
+    civil_date(
+        i64::try_from(now / 86_400)
+            .unwrap_or(0)
+            .saturating_add(days.clamp(-36_500, 36_500)),
+    )
 }
 
 /// The proleptic Gregorian date of a day counted from 1970-01-01 (H. Hinnant's

@@ -22,7 +22,6 @@
 
 mod nextcloud;
 mod opencloud;
-pub mod probe;
 
 use std::time::Duration;
 
@@ -37,8 +36,8 @@ use shared_folder_host::{
     foreign_links, plugins,
 };
 
+use crate::probe::Probe;
 use nextcloud::Flavour;
-use probe::Probe;
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

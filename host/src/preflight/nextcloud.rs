@@ -6,8 +6,8 @@
 use serde_json::Value;
 use shared_folder_host::HostConfig;
 
-use super::probe::{Probe, Trash, encode, median};
 use super::{Finding, deletes_from_trash, expiry_days};
+use crate::probe::{Probe, Trash, encode, median};
 
 /// Which of the two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use serde_json::Value;
 use shared_folder_host::HostConfig;
 
 use super::Finding;
-use super::probe::{Probe, Trash, encode};
+use crate::probe::{Probe, Trash, encode};
 
 /// The account's personal drive: reaches OpenCloud with the credentials. Returns whether they
 /// were accepted.

@@ -59,8 +59,16 @@ async fn session(service: Arc<Service>, admission: Admission, mut socket: WebSoc
         service.signaling.role(&room, &participant).await,
         service.folders.folder(&room).await,
     );
-    let welcome = match (role, folder) {
-        (Ok(role), Ok(folder)) => signaling::join_success(&participant, role, folder.as_ref()),
+    // The view this session holds: a room event computes the view from the room's state when
+    // it is sent, so an event that reaches the session after its join (or twice) brings the
+    // view it holds already, which is not sent again.
+    let (welcome, mut holds) = match (role, folder) {
+        (Ok(role), Ok(folder)) => (
+            signaling::join_success(&participant, role, folder.as_ref()),
+            folder
+                .as_ref()
+                .map(|folder| signaling::updated(roles::access(folder, role))),
+        ),
         _ => {
             let close = closing(close_code::ERROR, "the room's state could not be read");
             let _ = socket.send(Message::Close(Some(close))).await;
@@ -73,7 +81,9 @@ async fn session(service: Arc<Service>, admission: Admission, mut socket: WebSoc
     let close = loop {
         tokio::select! {
             outgoing = to_client.recv() => match outgoing {
+                Some(text) if holds.as_ref() == Some(&text) => {}
                 Some(text) => {
+                    holds = Some(text.clone());
                     if socket.send(Message::Text(text.into())).await.is_err() {
                         break None;
                     }

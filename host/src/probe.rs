@@ -1,5 +1,5 @@
-//! The host's own requests to the storage during a preflight, through the same confinement and
-//! credentials as a provider's (`Outbound`), timed.
+//! (binary only) The host's own requests to the storage, for `preflight` and `conformance`:
+//! through the same confinement and credentials as a provider's (`Outbound`), timed.
 
 use std::time::{Duration, Instant};
 
