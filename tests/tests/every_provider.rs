@@ -230,14 +230,22 @@ async fn calls_are_confined(kind: Kind) {
     assert!(seen >= 4, "{seen}");
     assert_eq!(authenticated, seen);
 
-    // Too little time: stopped at the deadline. Whatever it made is purged — by the host
-    // itself, or, when its own purge runs out of time too, by the next host on its records.
+    // Too little time: stopped at the deadline while the read-write link's answer is on its
+    // way (the storage made the link, then answers after 5 s). Whatever it made is purged — by
+    // the host itself, or, when its own purge runs out of time too, by the next host on its
+    // records. (A deadline of a millisecond, without a slow answer, was met by a whole create
+    // on a loaded machine: a timer fires only when the runtime gets to it.)
+    standin.inject(
+        Action::CreateReadWriteLink,
+        0,
+        Fault::SlowAnswer(Duration::from_secs(5)),
+    );
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("records.sqlite3");
     let slow = standin
         .host()
         .limits(Limits {
-            call_deadline: Duration::from_millis(1),
+            call_deadline: Duration::from_millis(300),
             ..test_limits()
         })
         .records(Records::open(&database).unwrap())
