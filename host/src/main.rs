@@ -33,6 +33,7 @@ use std::time::Duration;
 
 mod conformance;
 mod new_provider;
+mod participant;
 mod preflight;
 mod probe;
 
@@ -297,8 +298,7 @@ async fn run(command: Command, config: HostConfig) -> Result<(), Failure> {
             print_json(&json!({"room": room, "purged": true, "record": record}));
         }
         Command::Conformance { component, .. } => {
-            let bytes =
-                conformance::component(&config, component.as_deref()).map_err(Failure::usage)?;
+            let bytes = component_bytes(&config, component.as_deref())?;
             let report = conformance::run(&config, &bytes).await?;
             print!("{}", report.table());
             let broken = report.broken();
@@ -505,14 +505,22 @@ async fn shutdown_signal() {
     let _ = interrupt.await;
 }
 
-async fn check(config: &HostConfig, component: Option<&Path>) -> Result<(), Failure> {
-    let provider = &config.shared_folder.provider;
-    let bytes = match component {
+/// The component a command tries: `--component`, else the plugins folder's, else the
+/// built-in.
+fn component_bytes(config: &HostConfig, component: Option<&Path>) -> Result<Vec<u8>, Failure> {
+    match component {
         Some(path) => std::fs::read(path)
-            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?,
-        None => plugins::initial_component(config.host.plugins.as_deref(), provider)
-            .map_err(Failure::usage)?,
-    };
+            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display()))),
+        None => plugins::initial_component(
+            config.host.plugins.as_deref(),
+            &config.shared_folder.provider,
+        )
+        .map_err(Failure::usage),
+    }
+}
+
+async fn check(config: &HostConfig, component: Option<&Path>) -> Result<(), Failure> {
+    let bytes = component_bytes(config, component)?;
     // Nothing is written: no compiled component goes into the cache.
     let options = Options {
         cache_dir: None,

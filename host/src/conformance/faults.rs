@@ -13,87 +13,11 @@ pub async fn create_under_faults(run: &mut Run) {
         return;
     };
     for (index, line) in requests.iter().enumerate() {
-        let mut notes = Vec::new();
-        let mut broken = false;
-        let mut fired_any = false;
+        let mut tally = Tally::default();
         for fault in Fault::ALL {
             let room = run.room(&format!("c{}{}", index + 1, letter(fault)));
-            run.plan.arm(index, fault);
-            let maker = run.runtime.serving().maker();
-            let created = run.runtime.create(&room).await;
-            let fired = run.plan.fired().is_some();
-            run.plan.reset();
-            let outcome = match created {
-                Ok(record) => {
-                    // The provider got over the fault: the folder must be whole, with its two
-                    // links and no third one.
-                    let links = match &run.storage {
-                        Some(storage) => storage.links(&record).await.map(|l| l.len()),
-                        None => Ok(2),
-                    };
-                    let deleted = run.runtime.delete(&record).await;
-                    match (links, deleted) {
-                        (Ok(2), Ok(())) => Ok("created all the same".to_owned()),
-                        (Ok(n), Ok(())) => Err(format!(
-                            "created, with {n} links on the folder instead of 2"
-                        )),
-                        (Err(error), Ok(())) => {
-                            Err(format!("created; its links could not be listed: {error}"))
-                        }
-                        (_, Err(error)) => Err(format!("created, then not deleted: {error}")),
-                    }
-                }
-                Err(error) => {
-                    let kind = error.kind();
-                    if kind.may_have_left_work() {
-                        // The host would purge the room now. Whether that was needed says
-                        // whether the provider cleaned up after itself: a create of the room
-                        // succeeds only where its folder is gone.
-                        let own = match run.runtime.create(&room).await {
-                            Ok(record) => run
-                                .runtime
-                                .delete(&record)
-                                .await
-                                .map(|()| "cleaned up after itself")
-                                .map_err(|e| e.to_string()),
-                            Err(error) if error.kind() == ErrorKind::AlreadyExists => {
-                                Ok("left its folder to the host's purge")
-                            }
-                            Err(error) => Err(error.to_string()),
-                        };
-                        match (own, run.runtime.purge(&room, &maker).await) {
-                            (Ok(own), Ok(())) => Ok(format!("failed ({kind}), {own}")),
-                            (Err(error), _) => Err(format!(
-                                "failed ({kind}); a create after it failed: {error}"
-                            )),
-                            (_, Err(purge)) => {
-                                Err(format!("failed ({kind}), and the purge failed: {purge}"))
-                            }
-                        }
-                    } else {
-                        // The host takes this error to mean that nothing was made, and
-                        // purges nothing.
-                        Ok(format!("failed ({kind}), claiming nothing was made"))
-                    }
-                }
-            };
-            let outcome = match outcome {
-                Ok(what) => run.nothing_left(&room).await.map(|()| what),
-                Err(error) => Err(error),
-            };
-            fired_any |= fired;
-            let fired = if fired {
-                ""
-            } else {
-                " (the request was not made this time)"
-            };
-            match outcome {
-                Ok(what) => notes.push(format!("{fault}: {what}{fired}")),
-                Err(error) => {
-                    broken = true;
-                    notes.push(format!("{fault}: {error}{fired}"));
-                }
-            }
+            let (fired, outcome) = create_with_fault(run, &room, index, fault).await;
+            tally.add(fault, fired, outcome);
         }
         let promise = format!(
             "create, all or nothing with request {}/{} failing: {}",
@@ -101,14 +25,82 @@ pub async fn create_under_faults(run: &mut Run) {
             requests.len(),
             short(line, &counted_room)
         );
-        let outcome = match (broken, fired_any) {
-            (true, _) => Outcome::Broken,
-            // The request was never made with a fault armed: nothing was tried.
-            (false, false) => Outcome::Skipped,
-            (false, true) => Outcome::Kept,
-        };
-        run.row(promise, outcome, notes.join("; "));
+        tally.row(run, promise);
     }
+}
+
+/// A create of `room` with request `index` failed by `fault`: whether the fault fired, and
+/// what became of the room, which must end whole or empty.
+async fn create_with_fault(
+    run: &Run,
+    room: &str,
+    index: usize,
+    fault: Fault,
+) -> (bool, Result<String, String>) {
+    run.plan.arm(index, fault);
+    let maker = run.runtime.serving().maker();
+    let created = run.runtime.create(room).await;
+    let fired = run.plan.fired().is_some();
+    run.plan.reset();
+    let outcome = match created {
+        Ok(record) => {
+            // The provider got over the fault: the folder must be whole, with its two links
+            // and no third one.
+            let links = match &run.storage {
+                Some(storage) => storage.links(&record).await.map(|l| l.len()),
+                None => Ok(2),
+            };
+            let deleted = run.runtime.delete(&record).await;
+            match (links, deleted) {
+                (Ok(2), Ok(())) => Ok("created all the same".to_owned()),
+                (Ok(n), Ok(())) => Err(format!(
+                    "created, with {n} links on the folder instead of 2"
+                )),
+                (Err(error), Ok(())) => {
+                    Err(format!("created; its links could not be listed: {error}"))
+                }
+                (_, Err(error)) => Err(format!("created, then not deleted: {error}")),
+            }
+        }
+        Err(error) => {
+            let kind = error.kind();
+            if kind.may_have_left_work() {
+                // The host would purge the room now. Whether that was needed says whether
+                // the provider cleaned up after itself: a create of the room succeeds only
+                // where its folder is gone.
+                let own = match run.runtime.create(room).await {
+                    Ok(record) => run
+                        .runtime
+                        .delete(&record)
+                        .await
+                        .map(|()| "cleaned up after itself")
+                        .map_err(|e| e.to_string()),
+                    Err(error) if error.kind() == ErrorKind::AlreadyExists => {
+                        Ok("left its folder to the host's purge")
+                    }
+                    Err(error) => Err(error.to_string()),
+                };
+                match (own, run.runtime.purge(room, &maker).await) {
+                    (Ok(own), Ok(())) => Ok(format!("failed ({kind}), {own}")),
+                    (Err(error), _) => Err(format!(
+                        "failed ({kind}); a create after it failed: {error}"
+                    )),
+                    (_, Err(purge)) => {
+                        Err(format!("failed ({kind}), and the purge failed: {purge}"))
+                    }
+                }
+            } else {
+                // The host takes this error to mean that nothing was made, and purges
+                // nothing.
+                Ok(format!("failed ({kind}), claiming nothing was made"))
+            }
+        }
+    };
+    let outcome = match outcome {
+        Ok(what) => run.nothing_left(room).await.map(|()| what),
+        Err(error) => Err(error),
+    };
+    (fired, outcome)
 }
 
 /// A delete with each of its requests failed in turn: when it fails, a second delete
@@ -118,52 +110,11 @@ pub async fn delete_under_faults(run: &mut Run) {
         return;
     };
     for (index, line) in requests.iter().enumerate() {
-        let mut notes = Vec::new();
-        let mut broken = false;
-        let mut fired_any = false;
+        let mut tally = Tally::default();
         for fault in Fault::ALL {
             let room = run.room(&format!("d{}{}", index + 1, letter(fault)));
-            let outcome = async {
-                let record = run
-                    .create(&room)
-                    .await
-                    .map_err(|e| format!("the create before the delete failed: {e}"))?;
-                run.plan.arm(index, fault);
-                let deleted = run.runtime.delete(&record).await;
-                let fired = run.plan.fired().is_some();
-                run.plan.reset();
-                if !fired {
-                    // Nothing was tried; the room goes as after any delete.
-                    run.links_dead(&record).await?;
-                    run.nothing_left(&room).await?;
-                    return Ok(None);
-                }
-                let what = match deleted {
-                    Ok(()) => "deleted all the same".to_owned(),
-                    Err(error) => {
-                        let kind = error.kind();
-                        run.runtime.delete(&record).await.map_err(|e| {
-                            format!("failed ({kind}), and so did the next delete: {e}")
-                        })?;
-                        format!("failed ({kind}); the next delete finished it")
-                    }
-                };
-                run.links_dead(&record).await?;
-                run.nothing_left(&room).await?;
-                Ok::<Option<String>, String>(Some(what))
-            }
-            .await;
-            match outcome {
-                Ok(Some(what)) => {
-                    fired_any = true;
-                    notes.push(format!("{fault}: {what}"));
-                }
-                Ok(None) => notes.push(format!("{fault}: the request was not made this time")),
-                Err(error) => {
-                    broken = true;
-                    notes.push(format!("{fault}: {error}"));
-                }
-            }
+            let (fired, outcome) = delete_with_fault(run, &room, index, fault).await;
+            tally.add(fault, fired, outcome);
         }
         let promise = format!(
             "delete, finished with request {}/{} failing: {}",
@@ -171,12 +122,82 @@ pub async fn delete_under_faults(run: &mut Run) {
             requests.len(),
             short(line, &counted_room)
         );
-        let outcome = match (broken, fired_any) {
+        tally.row(run, promise);
+    }
+}
+
+/// A delete of a new `room` with request `index` failed by `fault`: whether the fault fired,
+/// and whether the room ended empty (the links dead, the room creatable again).
+async fn delete_with_fault(
+    run: &Run,
+    room: &str,
+    index: usize,
+    fault: Fault,
+) -> (bool, Result<String, String>) {
+    let record = match run.create(room).await {
+        Ok(record) => record,
+        Err(error) => {
+            return (
+                false,
+                Err(format!("the create before the delete failed: {error}")),
+            );
+        }
+    };
+    run.plan.arm(index, fault);
+    let deleted = run.runtime.delete(&record).await;
+    let fired = run.plan.fired().is_some();
+    run.plan.reset();
+    let outcome = async {
+        let what = match deleted {
+            Ok(()) => "deleted all the same".to_owned(),
+            Err(error) => {
+                let kind = error.kind();
+                run.runtime
+                    .delete(&record)
+                    .await
+                    .map_err(|e| format!("failed ({kind}), and so did the next delete: {e}"))?;
+                format!("failed ({kind}); the next delete finished it")
+            }
+        };
+        run.links_dead(&record).await?;
+        run.nothing_left(room).await?;
+        Ok(what)
+    }
+    .await;
+    (fired, outcome)
+}
+
+/// The three faults' outcomes for one request, and the row they make.
+#[derive(Default)]
+struct Tally {
+    notes: Vec<String>,
+    broken: bool,
+    fired: bool,
+}
+
+impl Tally {
+    fn add(&mut self, fault: Fault, fired: bool, outcome: Result<String, String>) {
+        self.fired |= fired;
+        let unfired = if fired {
+            ""
+        } else {
+            " (the request was not made this time)"
+        };
+        let what = outcome.unwrap_or_else(|error| {
+            self.broken = true;
+            error
+        });
+        self.notes.push(format!("{fault}: {what}{unfired}"));
+    }
+
+    fn row(self, run: &mut Run, promise: String) {
+        let outcome = match (self.broken, self.fired) {
             (true, _) => Outcome::Broken,
+            // The request was never made with a fault armed: nothing was tried.
             (false, false) => Outcome::Skipped,
             (false, true) => Outcome::Kept,
         };
-        run.row(promise, outcome, notes.join("; "));
+        run.row(promise, outcome, self.notes.join("; "));
     }
 }
 

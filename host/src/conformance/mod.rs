@@ -9,10 +9,8 @@
 //! or has its connection reset — no proxy between host and storage.
 
 mod faults;
-mod participant;
 mod storage;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -23,7 +21,7 @@ use shared_folder_host::runtime::{
 };
 use shared_folder_host::{ErrorKind, HostConfig, Options, Runtime};
 
-use participant::Participant;
+use crate::participant::{self, Participant};
 use storage::StorageView;
 
 /// One promise and how the provider kept it.
@@ -679,18 +677,4 @@ fn run_id() -> String {
         bytes = (now.subsec_nanos() ^ now.as_secs() as u32).to_le_bytes();
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The component for `config`: `--component`, else the plugins folder's, else the built-in.
-pub fn component(config: &HostConfig, path: Option<&Path>) -> Result<Vec<u8>, String> {
-    match path {
-        Some(path) => {
-            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-        }
-        None => shared_folder_host::plugins::initial_component(
-            config.host.plugins.as_deref(),
-            &config.shared_folder.provider,
-        )
-        .map_err(|e| e.to_string()),
-    }
 }

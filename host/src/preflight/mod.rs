@@ -23,19 +23,14 @@
 mod nextcloud;
 mod opencloud;
 
-use std::time::Duration;
-
-use base64::Engine as _;
-use bytes::Bytes;
-use http::{Request, header};
-use http_body_util::{BodyExt, Full};
 use shared_folder_host::public_links::PublicDav;
-use shared_folder_host::runtime::{ConnectionSettings, Connections, SettingValue, WasiBody};
+use shared_folder_host::runtime::{ConnectionSettings, SettingValue};
 use shared_folder_host::{
     ConfigError, ErrorKind, FolderRecord, HostConfig, HostError, Records, Runtime, SharedFolders,
     foreign_links, plugins,
 };
 
+use crate::participant::Participant;
 use crate::probe::Probe;
 use nextcloud::Flavour;
 
@@ -299,45 +294,31 @@ async fn link_opens(
     settings: &ConnectionSettings,
 ) -> Finding {
     let link = &record.read;
-    let Some(target) = dav.request(&link.url, "") else {
+    if dav.request(&link.url, "").is_none() {
         return Finding::problem(
             format!("the read-only link {} is not a share link", link.url),
             "see the provider's log",
         );
-    };
-    let Ok(connections) = Connections::new(settings, Duration::from_secs(5)) else {
+    }
+    let Ok(participant) = Participant::new(dav, settings) else {
         return Finding::warning("the links were not tried", "try one in a browser");
     };
-    let credentials = base64::engine::general_purpose::STANDARD.encode(format!(
-        "{}:{}",
-        target.user,
-        link.password.expose()
-    ));
-    let body: WasiBody = Full::new(Bytes::new())
-        .map_err(|never| match never {})
-        .boxed_unsync();
-    let request = Request::builder()
-        .method("PROPFIND")
-        .uri(&target.url)
-        .header("depth", "0")
-        .header(header::AUTHORIZATION, format!("Basic {credentials}"))
-        .body(body);
-    let Ok(request) = request else {
-        return Finding::problem(format!("the link {} is not a URL", link.url), "see above");
-    };
-    match connections.send(request, Duration::from_secs(10)).await {
-        Ok(response) if response.status().as_u16() == 207 => {
+    match participant
+        .send(link, link.password.expose(), "PROPFIND", "", "")
+        .await
+    {
+        Ok(answer) if answer.status.as_u16() == 207 => {
             Finding::ok("the read-only link opens with its password")
         }
-        Ok(response) => Finding::problem(
+        Ok(answer) => Finding::problem(
             format!(
                 "the read-only link answered {} to its password",
-                response.status()
+                answer.status
             ),
             "check that public link sharing is allowed for the account",
         ),
         Err(error) => Finding::problem(
-            format!("the read-only link could not be opened from here: {error:?}"),
+            format!("the read-only link could not be opened from here: {error}"),
             "participants' browsers must reach the links: see the link-origin finding",
         ),
     }

@@ -1,4 +1,5 @@
-//! The links used as participants' WebDAV clients use them, for the storages whose link
+//! (binary only) The links used as participants' WebDAV clients use them, for `preflight` and
+//! `conformance`, for the storages whose link
 //! protocol the host knows (`public_links::PublicDav`): never with the account's credentials,
 //! only with each link's own password.
 
