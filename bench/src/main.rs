@@ -32,8 +32,9 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use futures_util::StreamExt;
 use futures_util::stream::{self, FuturesUnordered};
+use shared_folder_host::components::{self, ComponentSettings, Components};
 use shared_folder_host::runtime::{ConnectionSettings, content_digest};
-use shared_folder_host::{ErrorKind, Runtime, SharedFolders, plugins};
+use shared_folder_host::{ErrorKind, Runtime, SharedFolders};
 use shared_folder_test_support::{TestHost, rebuilt_component};
 
 use native::Native;
@@ -534,8 +535,9 @@ async fn hot_swap<S: Storage>() -> Result<(f64, f64), Failure> {
     let stand_in = S::stand_in(Duration::ZERO).await?;
     let folders = Arc::new(ours::<S>(&stand_in)?);
     let dir = tempfile::tempdir()?;
-    let _watcher = plugins::watch(Arc::clone(&folders), dir.path())?;
-    let file = plugins::component_file(dir.path(), S::PROVIDER);
+    let components = Components::new(ComponentSettings::built_in_only(dir.path().join("cache")));
+    let _watcher = components::watch(Arc::clone(&folders), components, dir.path())?;
+    let file = components::component_file(dir.path(), S::PROVIDER);
     let swap = async |bytes: &[u8], room: &str| -> Result<f64, Failure> {
         let expected = content_digest(bytes);
         let partial = file.with_extension("partial");

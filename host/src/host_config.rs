@@ -10,7 +10,11 @@
 //! # records_key_file = "/run/secrets/records-key" # keys sealing share passwords at rest (or
 //! #   records_key_env): base64 32-byte keys, one per line, the first seals. Required with
 //! #   PostgreSQL; an SQLite file without one gets `<database>.key` beside it
-//! component_cache = "component-cache" # compiled components, by content digest
+//! component_cache = "component-cache" # compiled components, by content digest (and pulled ones)
+//! # trusted_keys = ["keys/providers.pub"] # Ed25519 public keys (`keygen`); with any, every
+//! #   component from outside the binary must be signed by one of them (several: rotation)
+//! # component_limit_mib = 32           # the largest component accepted (file or registry layer)
+//! # registry_poll = 60                 # seconds between looks at a followed registry tag
 //! ca_bundle = "/etc/ssl/private-ca.pem" # more CAs for the storage's (and database's) certificate
 //! allow_plain_http = false            # true: accept an http:// `url` (with a warning)
 //! storage_session = true              # keep the storage's session cookies (see outbound.rs)
@@ -26,6 +30,12 @@
 //! reconcile_interval = 60             # seconds between clean-ups of lost creates (serve)
 //! shutdown_grace = 30                 # seconds calls in flight get at shutdown
 //! log_format = "text"                 # or "json"
+//!
+//! # [host.components.acme]            # one provider's component: where from, what it must be
+//! # source = "oci://registry.example.com/providers/acme:1"  # pulled, and followed (a tag)
+//! # digest = "sha256:…"               # pinned: any other file or artifact is refused
+//! # registry_credentials_file = "/run/secrets/registry" # user:password
+//! # registry_hosts = ["auth.example.com"] # other hosts the registry may send the client to
 //! ```
 //!
 //! Every `[host]` field has a default; relative paths are relative to the configuration
@@ -39,9 +49,13 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::components::{
+    ComponentSettings, DEFAULT_SIZE_LIMIT, RegistryCredentials, RegistryReference, Source,
+};
 use crate::records::Database;
 use crate::records::sealing::{KeyError, Keys};
 use serde::de::{self, Deserializer};
+use shared_folder_runtime::trust::{Pin, TrustedKeys};
 use shared_folder_runtime::{
     ConfigError, ConnectionSettings, Limits, Options, OutboundLimits, SandboxLimits, Secret,
     SharedFolderConfig, from_toml,
@@ -58,8 +72,9 @@ pub enum LogFormat {
 /// The `[host]` section.
 #[derive(Debug, Clone)]
 pub struct HostSection {
-    /// Folder of provider components (`<provider>.wasm`); `None`: the built-in ones only.
-    pub plugins: Option<PathBuf>,
+    /// Where provider components come from (plugins folder, registries) and what they must
+    /// be (signed, pinned, of a size).
+    pub components: ComponentSettings,
     /// Where the folder records are kept.
     pub database: Database,
     /// The keys that seal share passwords in the records (`None`: an SQLite file's own key
@@ -119,6 +134,20 @@ struct HostTable {
     reconcile_interval: Option<Positive>,
     shutdown_grace: Option<Positive>,
     log_format: Option<LogFormat>,
+    trusted_keys: Option<Vec<NonEmpty>>,
+    component_limit_mib: Option<Mebibytes>,
+    registry_poll: Option<Positive>,
+    components: Option<std::collections::BTreeMap<String, ComponentTable>>,
+}
+
+/// `[host.components.<provider>]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ComponentTable {
+    source: Option<NonEmpty>,
+    digest: Option<NonEmpty>,
+    registry_credentials_file: Option<NonEmpty>,
+    registry_hosts: Option<Vec<NonEmpty>>,
 }
 
 /// The file as far as `[host]` goes: other sections (an OpenTalk controller's own) are left
@@ -163,12 +192,25 @@ impl HostConfig {
         };
         let defaults = Limits::default();
         let answer_timeout = seconds(&table.answer_timeout, 30);
-        let host = HostSection {
+        let component_cache =
+            path(&table.component_cache).unwrap_or_else(|| base.join("component-cache"));
+        let components = ComponentSettings {
             plugins: path(&table.plugins),
+            trusted_keys: table.trusted_keys(base)?,
+            sources: table.sources(base)?,
+            cache: component_cache.clone(),
+            poll: seconds(&table.registry_poll, 60),
+            size_limit: table
+                .component_limit_mib
+                .as_ref()
+                .map_or(DEFAULT_SIZE_LIMIT, |m| m.0 as u64),
+            ca_bundle: path(&table.ca_bundle),
+        };
+        let host = HostSection {
+            components,
             database,
             records_key,
-            component_cache: path(&table.component_cache)
-                .unwrap_or_else(|| base.join("component-cache")),
+            component_cache,
             ca_bundle: path(&table.ca_bundle),
             allow_plain_http: table.allow_plain_http.unwrap_or(false),
             storage_session: table.storage_session.unwrap_or(true),
@@ -231,6 +273,78 @@ impl HostSection {
 }
 
 impl HostTable {
+    /// `trusted_keys`: the public keys, read now (a key that does not read is an error
+    /// naming the field and the file).
+    fn trusted_keys(&self, base: &Path) -> Result<Option<TrustedKeys>, ConfigError> {
+        let Some(files) = &self.trusted_keys else {
+            return Ok(None);
+        };
+        if files.is_empty() {
+            return Err(host_error(
+                "trusted_keys",
+                "lists no key: leave it out to serve unverified components, or list the \
+                 public keys whose signatures are trusted",
+            ));
+        }
+        let files: Vec<PathBuf> = files.iter().map(|f| base.join(&f.0)).collect();
+        TrustedKeys::from_files(&files)
+            .map(Some)
+            .map_err(|e| host_error("trusted_keys", e.to_string()))
+    }
+
+    /// `[host.components.<provider>]`, each field checked.
+    fn sources(
+        &self,
+        base: &Path,
+    ) -> Result<std::collections::BTreeMap<String, Source>, ConfigError> {
+        let mut sources = std::collections::BTreeMap::new();
+        for (provider, table) in self.components.iter().flatten() {
+            let field = |name: &str| format!("components.{provider}.{name}");
+            let registry = match &table.source {
+                Some(text) => Some(
+                    RegistryReference::parse(&text.0)
+                        .map_err(|e| host_error(&field("source"), e))?,
+                ),
+                None => None,
+            };
+            let pin = match &table.digest {
+                Some(text) => {
+                    Some(Pin::parse(&text.0).map_err(|e| host_error(&field("digest"), e))?)
+                }
+                None => None,
+            };
+            let credentials = match &table.registry_credentials_file {
+                Some(file) => Some(
+                    RegistryCredentials::read(&base.join(&file.0))
+                        .map_err(|e| host_error(&field("registry_credentials_file"), e))?,
+                ),
+                None => None,
+            };
+            if registry.is_none() && (credentials.is_some() || table.registry_hosts.is_some()) {
+                return Err(host_error(
+                    &field("source"),
+                    "registry settings are given, but no oci:// source",
+                ));
+            }
+            let other_hosts = table
+                .registry_hosts
+                .iter()
+                .flatten()
+                .map(|h| h.0.trim().to_owned())
+                .collect();
+            sources.insert(
+                provider.clone(),
+                Source {
+                    registry,
+                    pin,
+                    credentials,
+                    other_hosts,
+                },
+            );
+        }
+        Ok(sources)
+    }
+
     /// The folder records' database: a `postgres://` URL, else an SQLite file.
     fn database(
         &self,
@@ -573,7 +687,7 @@ mod tests {
     fn every_host_field_has_a_default() {
         let config = parse(&format!("{SHARED_FOLDER}password = \"pw-in-config\"\n")).unwrap();
         let host = &config.host;
-        assert_eq!(host.plugins, None);
+        assert_eq!(host.components.plugins, None);
         assert!(
             matches!(&host.database, Database::File(p) if p == Path::new("/etc/sf/shared-folders.sqlite3"))
         );
@@ -606,7 +720,10 @@ mod tests {
         ))
         .unwrap();
         let host = &config.host;
-        assert_eq!(host.plugins.as_deref(), Some(Path::new("/etc/sf/plugins")));
+        assert_eq!(
+            host.components.plugins.as_deref(),
+            Some(Path::new("/etc/sf/plugins"))
+        );
         assert!(matches!(&host.database, Database::File(p) if p == Path::new("/var/lib/sf.db")));
         assert_eq!(host.listen.port(), 9000);
         assert_eq!(host.api_tokens[0].expose(), "0123456789abcdef");

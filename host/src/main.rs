@@ -20,6 +20,13 @@
 //!     {"resealed": N}
 //! shared-folder-host new-provider NAME DIR     (a standalone provider crate from the template)
 //!     {"name","dir","package","component"}
+//! shared-folder-host keygen --secret-key FILE --public-key FILE
+//!     {"key_id"}                               (files as `wasmsign2 keygen` writes them)
+//! shared-folder-host sign --secret-key FILE COMPONENT (--output FILE | --detached)
+//!     {"component","signature","key_id","digest"}
+//! shared-folder-host push COMPONENT oci://REGISTRY/REPOSITORY:TAG [--ca-bundle FILE]
+//!         [--credentials-file FILE]
+//!     {"reference","manifest","digest"}       (the layout `wkg oci push` writes)
 //! ```
 //!
 //! Results go to stdout as JSON; errors to stderr with a non-zero exit code: 1 when the
@@ -39,11 +46,15 @@ mod probe;
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
+use shared_folder_host::components::{
+    self, Admitted, ComponentError, Components, Follower, Origin, RegistryCredentials,
+    RegistryReference,
+};
 use shared_folder_host::runtime::{Contract, Validation};
 use shared_folder_host::service::{self, Service};
 use shared_folder_host::{
     Database, Deletion, ErrorKind, HostConfig, HostError, LogFormat, Options, Purge, Reconciled,
-    Records, Role, Runtime, SharedFolders, plugins, reload,
+    Records, Role, Runtime, SharedFolders, reload, signing,
 };
 
 #[derive(Parser)]
@@ -142,6 +153,46 @@ enum Command {
         #[arg(long)]
         component: Option<PathBuf>,
     },
+    /// Make an Ed25519 key pair for signing provider components: the secret key (mode 0600;
+    /// keep it off the hosts) and the public key, for [host].trusted_keys. Files as
+    /// `wasmsign2 keygen` writes them; never overwrites.
+    Keygen {
+        #[arg(long)]
+        secret_key: PathBuf,
+        #[arg(long)]
+        public_key: PathBuf,
+    },
+    /// Sign a provider component (the WebAssembly signature convention of wasmsign2): the
+    /// signature embedded in a custom section (--output), or detached into COMPONENT.sig,
+    /// which the plugins folder reads beside the component.
+    Sign {
+        #[arg(long)]
+        secret_key: PathBuf,
+        component: PathBuf,
+        /// Where to write the signed component.
+        #[arg(
+            long,
+            required_unless_present = "detached",
+            conflicts_with = "detached"
+        )]
+        output: Option<PathBuf>,
+        /// Write the signature to COMPONENT.sig and leave the component as it is.
+        #[arg(long)]
+        detached: bool,
+    },
+    /// Push a provider component to an OCI registry, in the layout `wkg oci push` writes; a
+    /// host whose [host.components.NAME].source names the tag swaps it in.
+    Push {
+        component: PathBuf,
+        /// oci://REGISTRY/REPOSITORY:TAG
+        reference: String,
+        /// CA certificates (PEM) trusted for the registry besides the system's.
+        #[arg(long)]
+        ca_bundle: Option<PathBuf>,
+        /// The registry's user:password, in a file.
+        #[arg(long)]
+        credentials_file: Option<PathBuf>,
+    },
     /// Write a new provider crate for the storage NAME into DIR (new or empty), made from the
     /// provider template: standalone, it builds anywhere. Needs no configuration.
     NewProvider {
@@ -164,6 +215,22 @@ impl Failure {
         Failure {
             code: 2,
             message: message.to_string(),
+        }
+    }
+}
+
+impl From<ComponentError> for Failure {
+    /// No component to be found is a usage error (2); one refused, a failure (1).
+    fn from(error: ComponentError) -> Self {
+        let code = match error {
+            ComponentError::Missing { .. }
+            | ComponentError::Folder { .. }
+            | ComponentError::Read { .. } => 2,
+            _ => 1,
+        };
+        Failure {
+            code,
+            message: error.to_string(),
         }
     }
 }
@@ -209,6 +276,29 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let config_path = match &cli.command {
         Command::NewProvider { name, dir } => return finish(new_provider(name, dir)),
+        Command::Keygen {
+            secret_key,
+            public_key,
+        } => return finish(keygen(secret_key, public_key)),
+        Command::Sign {
+            secret_key,
+            component,
+            output,
+            detached,
+        } => return finish(sign(secret_key, component, output.as_deref(), *detached)),
+        Command::Push {
+            component,
+            reference,
+            ca_bundle,
+            credentials_file,
+        } => {
+            return finish(push(
+                component,
+                reference,
+                ca_bundle.as_deref(),
+                credentials_file.as_deref(),
+            ));
+        }
         Command::Create { config, .. }
         | Command::Access { config, .. }
         | Command::Delete { config, .. }
@@ -298,8 +388,8 @@ async fn run(command: Command, config: HostConfig) -> Result<(), Failure> {
             print_json(&json!({"room": room, "purged": true, "record": record}));
         }
         Command::Conformance { component, .. } => {
-            let bytes = component_bytes(&config, component.as_deref())?;
-            let report = conformance::run(&config, &bytes).await?;
+            let admitted = component_bytes(&config, component.as_deref()).await?;
+            let report = conformance::run(&config, &admitted.bytes).await?;
             print!("{}", report.table());
             let broken = report.broken();
             if broken > 0 {
@@ -326,7 +416,10 @@ async fn run(command: Command, config: HostConfig) -> Result<(), Failure> {
         }
         Command::Check { component, .. } => check(&config, component.as_deref()).await?,
         // Handled before any configuration is read.
-        Command::NewProvider { name, dir } => new_provider(&name, &dir)?,
+        Command::NewProvider { .. }
+        | Command::Keygen { .. }
+        | Command::Sign { .. }
+        | Command::Push { .. } => unreachable!("needs no configuration"),
         Command::Rekey { .. } => {
             let resealed = records(&config)
                 .await?
@@ -354,17 +447,23 @@ fn new_provider(name: &str, dir: &Path) -> Result<(), Failure> {
 /// The host the configuration describes: its provider component (whose `validate` must
 /// accept the settings) and its records.
 async fn host(config: &HostConfig) -> Result<SharedFolders, Failure> {
-    let provider = &config.shared_folder.provider;
-    let component = plugins::initial_component(config.host.plugins.as_deref(), provider)
-        .map_err(Failure::usage)?;
+    Ok(host_with_components(config).await?.0)
+}
+
+/// [`host`], with where its components come from and the one serving.
+async fn host_with_components(
+    config: &HostConfig,
+) -> Result<(SharedFolders, Arc<Components>, Admitted), Failure> {
+    let components = Components::new(config.host.components.clone());
+    let admitted = components.initial(&config.shared_folder.provider).await?;
     let records = records(config).await?;
     let runtime = Runtime::new(
         config.shared_folder.clone(),
-        &component,
+        &admitted.bytes,
         config.host.runtime_options(),
     )?;
     refuse_invalid(runtime.validate().await?)?;
-    Ok(SharedFolders::new(runtime, records))
+    Ok((SharedFolders::new(runtime, records), components, admitted))
 }
 
 /// The folder records the configuration names, with their keys.
@@ -421,18 +520,32 @@ async fn serve(config: HostConfig, config_path: &Path) -> Result<(), Failure> {
     if let Err(error) = service::metrics::install() {
         tracing::warn!(%error, "GET /metrics will answer 503");
     }
-    let folders = Arc::new(host(&config).await?);
-    let _reloads = reload::watch(
-        Arc::clone(&folders),
-        config_path,
-        config.host.plugins.clone(),
-    )
-    .map_err(|e| Failure::usage(format!("cannot watch for SIGHUP: {e}")))?;
+    let (folders, components, serving) = host_with_components(&config).await?;
+    let folders = Arc::new(folders);
+    let _reloads = reload::watch(Arc::clone(&folders), config_path, Arc::clone(&components))
+        .map_err(|e| Failure::usage(format!("cannot watch for SIGHUP: {e}")))?;
     log_reconciled(folders.reconcile().await?, "left by an earlier run");
-    let _watcher = match &config.host.plugins {
-        Some(folder) => Some(plugins::watch(Arc::clone(&folders), folder).map_err(Failure::usage)?),
+    let _watcher = match &config.host.components.plugins {
+        Some(folder) => Some(
+            components::watch(Arc::clone(&folders), Arc::clone(&components), folder)
+                .map_err(Failure::usage)?,
+        ),
         None => None,
     };
+    // Registry tags are followed whichever provider serves (a reload may switch to one).
+    let followed = config
+        .host
+        .components
+        .sources
+        .values()
+        .any(|source| source.registry.as_ref().is_some_and(|r| !r.is_digest()));
+    let _follower = followed.then(|| {
+        let manifest = match &serving.origin {
+            Origin::Registry { manifest, .. } => Some(manifest.clone()),
+            _ => None,
+        };
+        Follower::start(Arc::clone(&folders), Arc::clone(&components), manifest)
+    });
     let listener = tokio::net::TcpListener::bind(config.host.listen)
         .await
         .map_err(|e| {
@@ -505,22 +618,29 @@ async fn shutdown_signal() {
     let _ = interrupt.await;
 }
 
-/// The component a command tries: `--component`, else the plugins folder's, else the
-/// built-in.
-fn component_bytes(config: &HostConfig, component: Option<&Path>) -> Result<Vec<u8>, Failure> {
-    match component {
-        Some(path) => std::fs::read(path)
-            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display()))),
-        None => plugins::initial_component(
-            config.host.plugins.as_deref(),
-            &config.shared_folder.provider,
-        )
-        .map_err(Failure::usage),
-    }
+/// The component a command tries, admitted as the host would admit it (pin, signature):
+/// `--component`, else the one the host starts with.
+async fn component_bytes(
+    config: &HostConfig,
+    component: Option<&Path>,
+) -> Result<Admitted, Failure> {
+    let components = Components::new(config.host.components.clone());
+    let provider = &config.shared_folder.provider;
+    Ok(match component {
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
+            components.admit_file(provider, path, bytes)?
+        }
+        None => components.initial(provider).await?,
+    })
 }
 
 async fn check(config: &HostConfig, component: Option<&Path>) -> Result<(), Failure> {
-    let bytes = component_bytes(config, component)?;
+    let admitted = component_bytes(config, component).await?;
+    println!("component: {}", admitted.origin);
+    println!("trust: {}", admitted.trust);
+    let bytes = admitted.bytes;
     // Nothing is written: no compiled component goes into the cache.
     let options = Options {
         cache_dir: None,
@@ -596,4 +716,92 @@ fn print_findings(config: &HostConfig, findings: &[preflight::Finding]) {
 
 fn print_json(value: &serde_json::Value) {
     println!("{value}");
+}
+
+/// `keygen`: a new key pair, never over existing files.
+fn keygen(secret: &Path, public: &Path) -> Result<(), Failure> {
+    let key_id = signing::keygen(secret, public).map_err(Failure::usage)?;
+    print_json(&json!({
+        "key_id": key_id,
+        "secret_key": secret.display().to_string(),
+        "public_key": public.display().to_string(),
+    }));
+    Ok(())
+}
+
+/// `sign`: the component signed, embedded (`output`) or detached (`<component>.sig`).
+fn sign(
+    secret: &Path,
+    component: &Path,
+    output: Option<&Path>,
+    detached: bool,
+) -> Result<(), Failure> {
+    let bytes = std::fs::read(component)
+        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", component.display())))?;
+    let signed = signing::sign(&bytes, &component.display().to_string(), secret, detached)
+        .map_err(Failure::usage)?;
+    let (written, signature) = match (&signed.signature, output) {
+        (Some(signature), _) => {
+            let file = components::signature_file(component);
+            std::fs::write(&file, signature)
+                .map_err(|e| Failure::usage(format!("cannot write {}: {e}", file.display())))?;
+            (component.to_owned(), Some(file))
+        }
+        (None, Some(output)) => {
+            std::fs::write(output, &signed.component)
+                .map_err(|e| Failure::usage(format!("cannot write {}: {e}", output.display())))?;
+            (output.to_owned(), None)
+        }
+        (None, None) => return Err(Failure::usage("--output or --detached")),
+    };
+    print_json(&json!({
+        "component": written.display().to_string(),
+        "signature": signature.map(|f| f.display().to_string()),
+        "key_id": signed.key_id,
+        "digest": shared_folder_host::runtime::trust::Pin::of(&signed.component).to_string(),
+    }));
+    Ok(())
+}
+
+/// `push`: the component to a registry, as `wkg oci push` lays it out.
+fn push(
+    component: &Path,
+    reference: &str,
+    ca_bundle: Option<&Path>,
+    credentials_file: Option<&Path>,
+) -> Result<(), Failure> {
+    let bytes = std::fs::read(component)
+        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", component.display())))?;
+    let reference = RegistryReference::parse(reference)
+        .map_err(|e| Failure::usage(format!("the reference {e}")))?;
+    let credentials = credentials_file
+        .map(|file| {
+            RegistryCredentials::read(file)
+                .map_err(|e| Failure::usage(format!("--credentials-file: {e}")))
+        })
+        .transpose()?;
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| Failure::usage(format!("cannot start the runtime: {e}")))?;
+    let manifest = runtime
+        .block_on(async {
+            let registry = components::registry::Registry::connect(
+                &reference,
+                ca_bundle,
+                credentials.as_ref(),
+                &[],
+                u64::MAX,
+            )
+            .await?;
+            registry.push(&reference, &bytes).await
+        })
+        .map_err(|e| Failure {
+            code: 1,
+            message: format!("{reference}: {e}"),
+        })?;
+    print_json(&json!({
+        "reference": reference.to_string(),
+        "manifest": manifest,
+        "digest": shared_folder_host::runtime::trust::Pin::of(&bytes).to_string(),
+    }));
+    Ok(())
 }

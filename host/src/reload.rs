@@ -5,7 +5,7 @@
 //! flight finish on what they started with. A configuration that does not read, a component
 //! that does not load, or settings the provider refuses are logged, and what served keeps
 //! serving. `[host]` is read at start only (its changes take effect at the next start): the
-//! components come from the plugins folder the host started with.
+//! components come from where the host's start said, checked as they were then.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,9 +14,9 @@ use std::time::Duration;
 use notify::{RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 
+use crate::components::Components;
 use crate::folders::SharedFolders;
 use crate::host_config::HostConfig;
-use crate::plugins;
 
 /// How long the file must stay unchanged before it is read (editors write in bursts).
 const QUIET: Duration = Duration::from_millis(200);
@@ -38,7 +38,7 @@ impl Drop for ConfigWatcher {
 pub fn watch(
     folders: Arc<SharedFolders>,
     path: &Path,
-    plugins: Option<PathBuf>,
+    components: Arc<Components>,
 ) -> std::io::Result<ConfigWatcher> {
     let (events, mut changes) = mpsc::unbounded_channel::<()>();
     let file_name = path.file_name().map(ToOwned::to_owned);
@@ -93,7 +93,7 @@ pub fn watch(
     let task = tokio::spawn(async move {
         while changes.recv().await.is_some() {
             while let Ok(Some(())) = tokio::time::timeout(QUIET, changes.recv()).await {}
-            reload(&folders, &path, plugins.as_deref()).await;
+            reload(&folders, &path, &components).await;
         }
     });
     Ok(ConfigWatcher {
@@ -102,9 +102,9 @@ pub fn watch(
     })
 }
 
-/// Reads `path` and, when `[shared_folder]` changed, serves it, with the component from the
-/// `plugins` folder (or built in).
-pub async fn reload(folders: &SharedFolders, path: &Path, plugins: Option<&Path>) {
+/// Reads `path` and, when `[shared_folder]` changed, serves it, with the component
+/// `components` give its provider (admitted as at start: the `[host]` the host started with).
+pub async fn reload(folders: &SharedFolders, path: &Path, components: &Components) {
     let config = match HostConfig::load(path) {
         Ok(config) => config,
         Err(error) => {
@@ -121,8 +121,8 @@ pub async fn reload(folders: &SharedFolders, path: &Path, plugins: Option<&Path>
         return;
     }
     let provider = &config.shared_folder.provider;
-    let component = match plugins::initial_component(plugins, provider) {
-        Ok(component) => component,
+    let component = match components.initial(provider).await {
+        Ok(admitted) => admitted.bytes,
         Err(error) => {
             tracing::warn!(%error, "configuration not reloaded; what served keeps serving");
             return;

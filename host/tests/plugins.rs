@@ -99,7 +99,7 @@ async fn a_changed_component_is_swapped_in_under_load_and_a_broken_one_refused()
     assert!(
         eventually(Duration::from_secs(10), || server
             .log()
-            .contains("provider refused"))
+            .contains("component refused"))
         .await,
         "{}",
         server.log()
@@ -167,11 +167,11 @@ async fn a_component_file_at_rest_is_read_once_and_a_broken_one_refused_once() {
     // A broken file is refused once, not again and again while it sits there.
     deploy(&setup.path("plugins/nextcloud.wasm"), b"\0asm broken");
     assert!(
-        eventually(Duration::from_secs(10), || count("provider refused") > 0).await,
+        eventually(Duration::from_secs(10), || count("component refused") > 0).await,
         "{}",
         server.log()
     );
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(count("provider refused"), 1, "{}", server.log());
+    assert_eq!(count("component refused"), 1, "{}", server.log());
     assert_eq!(digest(&server).await, expected);
 }

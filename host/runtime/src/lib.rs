@@ -95,6 +95,7 @@ mod room_id;
 mod runtime;
 mod sandbox;
 mod secret;
+pub mod trust;
 
 pub use config::{SharedFolderConfig, StorageUrl, from_toml};
 pub use connections::{ConnectionSettings, Connections, TlsError, tls_config};

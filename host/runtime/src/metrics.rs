@@ -36,6 +36,11 @@ pub const INSTANTIATION_SECONDS: &str = "shared_folder_instantiation_seconds";
 /// the cache on disk), in seconds.
 pub const COMPILE_SECONDS: &str = "shared_folder_compile_seconds";
 
+/// Counter of components refused before they were compiled or swapped in, by `provider` and
+/// `reason` (`unsigned`, `untrusted_signer`, `altered`, `digest_mismatch`, … — see
+/// [`crate::trust::Refusal::reason`] and the host's own reasons for what it fetched).
+pub const COMPONENT_REFUSALS: &str = "shared_folder_component_refusals_total";
+
 /// Gives the installed recorder each metric's unit and help text; call it once the recorder
 /// is installed (describing before that reaches no recorder).
 pub fn describe() {
@@ -65,6 +70,12 @@ pub fn describe() {
         INSTANTIATION_SECONDS,
         Unit::Seconds,
         "Time to make a fresh instance of a provider, by provider."
+    );
+    describe_counter!(
+        COMPONENT_REFUSALS,
+        Unit::Count,
+        "Components refused before they were compiled or swapped in (unsigned, signed by \
+         another key, changed, not the pinned digest, …), by provider and reason."
     );
     describe_histogram!(
         COMPILE_SECONDS,
@@ -157,6 +168,17 @@ pub(crate) fn swapped(provider: &str, change: Change, made: bool) {
         "provider" => provider.to_owned(),
         "change" => change,
         "outcome" => outcome
+    )
+    .increment(1);
+}
+
+/// Counts a component refused before it was compiled or swapped in, for `reason` (one word:
+/// [`crate::trust::Refusal::reason`], or the host's own for what it fetched).
+pub fn component_refused(provider: &str, reason: &'static str) {
+    counter!(
+        COMPONENT_REFUSALS,
+        "provider" => provider.to_owned(),
+        "reason" => reason
     )
     .increment(1);
 }

@@ -23,11 +23,12 @@
 mod nextcloud;
 mod opencloud;
 
+use shared_folder_host::components::Components;
 use shared_folder_host::public_links::PublicDav;
 use shared_folder_host::runtime::{ConnectionSettings, SettingValue};
 use shared_folder_host::{
     ConfigError, ErrorKind, FolderRecord, HostConfig, HostError, Records, Runtime, SharedFolders,
-    foreign_links, plugins,
+    foreign_links,
 };
 
 use crate::participant::Participant;
@@ -155,8 +156,11 @@ pub async fn run(config: &HostConfig, measure_rate_limit: bool) -> Result<Vec<Fi
     let shared = &config.shared_folder;
     let options = config.host.runtime_options();
     let connections = options.connections.clone();
-    let component = plugins::initial_component(config.host.plugins.as_deref(), &shared.provider)
-        .map_err(|e| ConfigError::field("provider", e.to_string()))?;
+    let component = Components::new(config.host.components.clone())
+        .initial(&shared.provider)
+        .await
+        .map_err(|e| ConfigError::field("provider", e.to_string()))?
+        .bytes;
     // Records in memory: the service's database is none of the preflight's business.
     let host = SharedFolders::new(
         Runtime::new(shared.clone(), &component, options)?,

@@ -103,6 +103,13 @@ impl Outcome {
     }
 }
 
+/// Runs `shared-folder-host <args>` to its end (a command that needs no configuration).
+pub async fn run_binary(args: &[&str]) -> Outcome {
+    let mut command = Command::new(BINARY);
+    command.args(args);
+    run(command).await
+}
+
 async fn run(mut command: Command) -> Outcome {
     let output = tokio::task::spawn_blocking(move || command.output())
         .await

@@ -11,9 +11,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use shared_folder_harness::stand_ins::{AnyStandIn, Kind};
 use shared_folder_harness::{FIXTURE_PROVIDER, public_link};
+use shared_folder_host::components;
 use shared_folder_host::public_links::PublicDav;
 use shared_folder_host::{
-    FolderRecord, HostConfig, Options, Records, Role, Runtime, ShareLink, SharedFolders, plugins,
+    FolderRecord, HostConfig, Options, Records, Role, Runtime, ShareLink, SharedFolders,
 };
 
 #[derive(Parser)]
@@ -106,7 +107,7 @@ async fn run(args: Args) -> Result<(), String> {
             (Some(standin), config, true)
         }
     };
-    let component = plugins::built_in(&config.provider)
+    let component = components::built_in(&config.provider)
         .ok_or_else(|| format!("no built-in provider {:?}", config.provider))?;
 
     step(
@@ -217,7 +218,7 @@ async fn walk_through(
 
     step(6, "Hot swap: replace the provider while the host runs");
     let first = host.runtime().config();
-    let first_component = plugins::built_in(&first.provider).unwrap_or_default();
+    let first_component = components::built_in(&first.provider).unwrap_or_default();
     let swapped = host
         .runtime()
         .swap_provider("fixture", FIXTURE_PROVIDER)
@@ -272,7 +273,7 @@ async fn walk_through(
         );
         let second = AnyStandIn::start(other_kind).await;
         let config = second.host().try_config().map_err(|e| e.to_string())?;
-        let component = plugins::built_in(other_kind.provider()).unwrap_or_default();
+        let component = components::built_in(other_kind.provider()).unwrap_or_default();
         let switched = host
             .runtime()
             .reconfigure(config, component)

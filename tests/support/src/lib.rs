@@ -11,6 +11,7 @@ pub mod client;
 pub mod opencloud;
 pub mod postgres;
 pub mod public_link;
+pub mod registry;
 pub mod stand_ins;
 pub mod standin;
 mod test_host;

@@ -1,0 +1,653 @@
+//! Components from an OCI registry, in the layout `wkg oci push` writes for a Wasm component
+//! (the CNCF Wasm OCI artifact: an image manifest whose config is
+//! `application/vnd.wasm.config.v0+json` and whose one layer is `application/wasm`), through
+//! `oci-client`; pushed in the same layout (`oci-wasm`).
+//!
+//! What a pull trusts of the registry is nothing but the bytes' digests: the manifest must be
+//! a Wasm component's, its one layer at most `[host].component_limit_mib` (refused from the
+//! manifest before a byte of it is fetched, and cut off while fetching), and the layer's
+//! bytes must hash to the digest the manifest names. The client reaches the registry's
+//! `host:port` and the `registry_hosts` listed, nothing else: it goes through a gate
+//! (`gate.rs`), so a redirect to another host is refused, not followed. Credentials come
+//! from a file and appear in no log or error.
+//!
+//! A pulled component is kept in the cache (`<component_cache>/registry/`): its bytes by
+//! digest, and which manifest each reference last named. A restart while the registry is
+//! away serves that copy (admitted again) and follows the reference from there.
+
+use std::path::{Path, PathBuf};
+use std::pin::Pin as Pinned;
+use std::task::{Context, Poll};
+
+use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
+use oci_client::errors::OciDistributionError;
+use oci_client::manifest::{OciDescriptor, OciManifest};
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference};
+use oci_wasm::{WASM_LAYER_MEDIA_TYPE, WASM_MANIFEST_CONFIG_MEDIA_TYPE, WASM_MANIFEST_MEDIA_TYPE};
+use sha2::{Digest as _, Sha256};
+use shared_folder_runtime::Secret;
+
+use super::gate::Gate;
+use super::{Admitted, ComponentError, ComponentSettings, Components, Origin, Source};
+
+/// How long the registry may take to accept a connection, and between bytes of an answer.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// `oci://REGISTRY/REPOSITORY:TAG` or `oci://REGISTRY/REPOSITORY@sha256:…`.
+#[derive(Clone)]
+pub struct RegistryReference {
+    text: String,
+    reference: Reference,
+}
+
+impl std::fmt::Debug for RegistryReference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::fmt::Display for RegistryReference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl RegistryReference {
+    /// Reads `oci://REGISTRY/REPOSITORY:TAG` (or `@sha256:…`); the registry must be named
+    /// (a host with a dot or a port, or `localhost`), never implied.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let rest = text
+            .strip_prefix("oci://")
+            .ok_or("must be an oci:// reference: oci://REGISTRY/REPOSITORY:TAG or @sha256:…")?;
+        let named = rest.split('/').next().unwrap_or_default();
+        let reference =
+            Reference::try_from(rest).map_err(|e| format!("is not a registry reference ({e})"))?;
+        if reference.registry() != named || !rest.contains('/') {
+            return Err(
+                "must name its registry: oci://HOST[:PORT]/REPOSITORY:TAG (a host with a dot \
+                 or a port, or localhost)"
+                    .into(),
+            );
+        }
+        if reference.tag().is_none() && reference.digest().is_none() {
+            return Err("must name a tag (:TAG) or a digest (@sha256:…)".into());
+        }
+        Ok(RegistryReference {
+            text: text.to_owned(),
+            reference,
+        })
+    }
+
+    /// Whether it names a digest: content that cannot change, so nothing to follow.
+    pub fn is_digest(&self) -> bool {
+        self.reference.digest().is_some()
+    }
+
+    /// The registry's `host:port` (443 when the reference names no port).
+    pub fn authority(&self) -> String {
+        with_port(self.reference.registry())
+    }
+}
+
+/// `host:port`, 443 when none is given.
+fn with_port(host: &str) -> String {
+    let has_port = match host.rsplit_once(':') {
+        // An IPv6 address in brackets has colons of its own.
+        Some((before, port)) => {
+            !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && (!before.contains(':') || before.ends_with(']'))
+        }
+        None => false,
+    };
+    if has_port {
+        host.to_owned()
+    } else {
+        format!("{host}:443")
+    }
+}
+
+/// A registry's user and password, from `registry_credentials_file` (`user:password` on one
+/// line). The password is never shown.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RegistryCredentials {
+    user: String,
+    password: Secret,
+}
+
+impl std::fmt::Debug for RegistryCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryCredentials")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RegistryCredentials {
+    /// Reads `user:password` from `file` (a final newline is not part of the password).
+    pub fn read(file: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("the file it names cannot be read: {}", e.kind()))?;
+        let line = text.trim_end_matches(['\n', '\r']);
+        match line.split_once(':') {
+            Some((user, password)) if !user.is_empty() && !password.is_empty() => {
+                Ok(RegistryCredentials {
+                    user: user.to_owned(),
+                    password: Secret::new(password.to_owned()),
+                })
+            }
+            _ => Err("the file must hold user:password on one line".into()),
+        }
+    }
+
+    fn auth(&self) -> RegistryAuth {
+        RegistryAuth::Basic(self.user.clone(), self.password.expose().to_owned())
+    }
+}
+
+/// Why a registry's answer was not used. Nothing of it is kept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    #[error("the registry cannot be reached: {0}")]
+    Unreachable(String),
+    #[error("the registry refused the credentials (registry_credentials_file)")]
+    Denied,
+    #[error("the registry has no such tag or digest")]
+    NotFound,
+    #[error(
+        "not a Wasm component's artifact: {0} (expected an image manifest with config \
+         {WASM_MANIFEST_CONFIG_MEDIA_TYPE} and one {WASM_LAYER_MEDIA_TYPE} layer, as `wkg oci push` writes)"
+    )]
+    Layout(String),
+    #[error(
+        "its layer is {size} bytes, above the limit of {limit} bytes ([host].component_limit_mib)"
+    )]
+    TooLarge { size: u64, limit: u64 },
+    #[error("its layer's bytes are not those the manifest names ({0}): truncated or changed")]
+    Digest(String),
+    #[error(
+        "the registry sent the client to {0}, which is neither the registry nor one of its \
+         registry_hosts: refused"
+    )]
+    OtherHost(String),
+    #[error("the registry answered what cannot be used: {0}")]
+    Protocol(String),
+}
+
+impl FetchError {
+    /// One word for the refusals metric: `None` when the registry was not reached (that is
+    /// no refusal of a component).
+    pub fn reason(&self) -> Option<&'static str> {
+        match self {
+            FetchError::Unreachable(_) | FetchError::Denied | FetchError::NotFound => None,
+            FetchError::Layout(_) => Some("media_type"),
+            FetchError::TooLarge { .. } => Some("too_large"),
+            FetchError::Digest(_) => Some("blob_digest"),
+            FetchError::OtherHost(_) => Some("other_host"),
+            FetchError::Protocol(_) => Some("protocol"),
+        }
+    }
+}
+
+/// A component's bytes as a registry gave them, checked against their manifest.
+#[derive(Debug, Clone)]
+pub struct Pulled {
+    pub bytes: Vec<u8>,
+    /// The manifest's digest (`sha256:…`).
+    pub manifest: String,
+}
+
+/// A client of one registry, confined to it.
+pub struct Registry {
+    client: Client,
+    auth: RegistryAuth,
+    gate: Gate,
+    limit: u64,
+}
+
+impl Registry {
+    /// A client for `reference`'s registry: the CAs of `ca_bundle` trusted besides the
+    /// system's, `credentials` if any, reaching only the registry and `other_hosts`.
+    pub async fn connect(
+        reference: &RegistryReference,
+        ca_bundle: Option<&Path>,
+        credentials: Option<&RegistryCredentials>,
+        other_hosts: &[String],
+        limit: u64,
+    ) -> Result<Registry, FetchError> {
+        // reqwest's rustls takes the process's provider; the host uses ring everywhere.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut allowed = vec![reference.authority()];
+        allowed.extend(other_hosts.iter().map(|h| with_port(h)));
+        let gate = Gate::start(allowed)
+            .await
+            .map_err(|e| FetchError::Unreachable(format!("cannot start the client's gate: {e}")))?;
+        let extra_root_certificates = match ca_bundle {
+            Some(file) => vec![Certificate {
+                encoding: CertificateEncoding::Pem,
+                data: std::fs::read(file).map_err(|e| {
+                    FetchError::Unreachable(format!("cannot read {}: {e}", file.display()))
+                })?,
+            }],
+            None => Vec::new(),
+        };
+        let client = Client::try_from(ClientConfig {
+            protocol: ClientProtocol::Https,
+            extra_root_certificates,
+            https_proxy: Some(gate.proxy_url()),
+            http_proxy: Some(gate.proxy_url()),
+            connect_timeout: Some(CONNECT_TIMEOUT),
+            read_timeout: Some(READ_TIMEOUT),
+            ..ClientConfig::default()
+        })
+        .map_err(|e| FetchError::Unreachable(format!("cannot set up the client: {e}")))?;
+        Ok(Registry {
+            client,
+            auth: credentials.map_or(RegistryAuth::Anonymous, RegistryCredentials::auth),
+            gate,
+            limit,
+        })
+    }
+
+    /// The digest of the manifest `reference` names now.
+    pub async fn resolve(&self, reference: &RegistryReference) -> Result<String, FetchError> {
+        self.client
+            .fetch_manifest_digest(&reference.reference, &self.auth)
+            .await
+            .map_err(|e| self.classify(e))
+    }
+
+    /// Pulls the component `reference` names, checking the manifest before the layer and the
+    /// layer's size and digest while and after it is read.
+    pub async fn pull(&self, reference: &RegistryReference) -> Result<Pulled, FetchError> {
+        let (manifest, digest) = self
+            .client
+            .pull_manifest(&reference.reference, &self.auth)
+            .await
+            .map_err(|e| self.classify(e))?;
+        let layer = component_layer(&manifest)?;
+        let size = u64::try_from(layer.size).unwrap_or(u64::MAX);
+        if size > self.limit {
+            return Err(FetchError::TooLarge {
+                size,
+                limit: self.limit,
+            });
+        }
+        let mut sink = Capped {
+            bytes: Vec::with_capacity(usize::try_from(size).unwrap_or(0)),
+            limit: self.limit,
+        };
+        self.client
+            .pull_blob(&reference.reference, layer, &mut sink)
+            .await
+            .map_err(|e| match e {
+                OciDistributionError::IoError(io)
+                    if io.kind() == std::io::ErrorKind::FileTooLarge =>
+                {
+                    FetchError::TooLarge {
+                        size: sink.bytes.len() as u64,
+                        limit: self.limit,
+                    }
+                }
+                other => self.classify(other),
+            })?;
+        let bytes = sink.bytes;
+        let actual = format!("sha256:{}", hex(&Sha256::digest(&bytes)));
+        if actual != layer.digest || bytes.len() as u64 != size {
+            return Err(FetchError::Digest(format!(
+                "{} bytes with digest {actual}; the manifest names {size} bytes with digest {}",
+                bytes.len(),
+                layer.digest
+            )));
+        }
+        Ok(Pulled {
+            bytes,
+            manifest: digest,
+        })
+    }
+
+    /// Pushes `component` as `reference`, in the layout `wkg oci push` writes; returns the
+    /// manifest's digest.
+    pub async fn push(
+        &self,
+        reference: &RegistryReference,
+        component: &[u8],
+    ) -> Result<String, FetchError> {
+        let (config, layer) = oci_wasm::WasmConfig::from_raw_component(component.to_vec(), None)
+            .map_err(|e| FetchError::Layout(format!("not a component to push: {e}")))?;
+        let client = oci_wasm::WasmClient::new(self.client.clone());
+        let pushed = client
+            .push(&reference.reference, &self.auth, layer, config, None)
+            .await
+            .map_err(|e| match e.downcast::<OciDistributionError>() {
+                Ok(e) => self.classify(e),
+                Err(e) => FetchError::Protocol(e.to_string()),
+            })?;
+        let manifest = pushed
+            .manifest_url
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        Ok(manifest)
+    }
+
+    /// What an error of the client means; a host the gate refused first.
+    fn classify(&self, error: OciDistributionError) -> FetchError {
+        if let Some(host) = self.gate.refused() {
+            return FetchError::OtherHost(host);
+        }
+        match error {
+            OciDistributionError::AuthenticationFailure(_)
+            | OciDistributionError::UnauthorizedError { .. } => FetchError::Denied,
+            OciDistributionError::ImageManifestNotFoundError(_) => FetchError::NotFound,
+            OciDistributionError::ServerError { code: 404, .. } => FetchError::NotFound,
+            OciDistributionError::ServerError {
+                code: 401 | 403, ..
+            } => FetchError::Denied,
+            OciDistributionError::RegistryError { envelope, .. }
+                if envelope.errors.iter().any(|e| {
+                    matches!(
+                        e.code,
+                        oci_client::errors::OciErrorCode::ManifestUnknown
+                            | oci_client::errors::OciErrorCode::NameUnknown
+                            | oci_client::errors::OciErrorCode::BlobUnknown
+                    )
+                }) =>
+            {
+                FetchError::NotFound
+            }
+            OciDistributionError::RegistryError { envelope, .. }
+                if envelope.errors.iter().any(|e| {
+                    matches!(
+                        e.code,
+                        oci_client::errors::OciErrorCode::Unauthorized
+                            | oci_client::errors::OciErrorCode::Denied
+                    )
+                }) =>
+            {
+                FetchError::Denied
+            }
+            OciDistributionError::DigestError(e) => FetchError::Digest(e.to_string()),
+            OciDistributionError::RequestError(e) if e.is_connect() || e.is_timeout() => {
+                FetchError::Unreachable(e.to_string())
+            }
+            OciDistributionError::RequestError(e) if e.is_body() || e.is_decode() => {
+                FetchError::Digest(format!("the answer broke off: {e}"))
+            }
+            OciDistributionError::ManifestParsingError(e) => FetchError::Layout(e),
+            OciDistributionError::UnsupportedMediaTypeError(e)
+            | OciDistributionError::IncompatibleLayerMediaTypeError(e) => FetchError::Layout(e),
+            OciDistributionError::ImageIndexParsingNoPlatformResolverError => {
+                FetchError::Layout("an image index, not an image manifest".into())
+            }
+            other => FetchError::Protocol(other.to_string()),
+        }
+    }
+}
+
+/// The one `application/wasm` layer of a Wasm component's manifest.
+fn component_layer(manifest: &OciManifest) -> Result<&OciDescriptor, FetchError> {
+    let OciManifest::Image(image) = manifest else {
+        return Err(FetchError::Layout(
+            "an image index, not an image manifest".into(),
+        ));
+    };
+    if let Some(media_type) = &image.media_type
+        && media_type != WASM_MANIFEST_MEDIA_TYPE
+    {
+        return Err(FetchError::Layout(format!(
+            "manifest media type {media_type}"
+        )));
+    }
+    if image.config.media_type != WASM_MANIFEST_CONFIG_MEDIA_TYPE {
+        return Err(FetchError::Layout(format!(
+            "config media type {}",
+            image.config.media_type
+        )));
+    }
+    match image.layers.as_slice() {
+        [layer] if layer.media_type == WASM_LAYER_MEDIA_TYPE => Ok(layer),
+        [layer] => Err(FetchError::Layout(format!(
+            "layer media type {}",
+            layer.media_type
+        ))),
+        layers => Err(FetchError::Layout(format!("{} layers", layers.len()))),
+    }
+}
+
+/// Where the bytes of a layer go while they arrive: refused past `limit`.
+struct Capped {
+    bytes: Vec<u8>,
+    limit: u64,
+}
+
+impl tokio::io::AsyncWrite for Capped {
+    fn poll_write(
+        mut self: Pinned<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        if (self.bytes.len() + buf.len()) as u64 > self.limit {
+            return Poll::Ready(Err(std::io::Error::from(std::io::ErrorKind::FileTooLarge)));
+        }
+        self.bytes.extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pinned<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pinned<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// The component `provider` starts with from `reference`: pulled and admitted, and kept in
+/// the cache; when the registry cannot be reached, the copy the cache kept of it.
+pub(super) async fn initial(
+    components: &Components,
+    provider: &str,
+    reference: &RegistryReference,
+    source: &Source,
+) -> Result<Admitted, ComponentError> {
+    let settings = components.settings();
+    let fetched = match connect(settings, source, reference).await {
+        Ok(registry) => registry.pull(reference).await,
+        Err(e) => Err(e),
+    };
+    match fetched {
+        Ok(pulled) => admit(components, provider, reference, pulled),
+        Err(FetchError::Unreachable(why)) => match Cache::new(settings).recall(reference) {
+            Some(kept) => {
+                tracing::warn!(provider, %reference, manifest = %kept.manifest, reason = %why, "the registry cannot be reached; serving the copy the cache kept");
+                let origin = Origin::Registry {
+                    reference: reference.to_string(),
+                    manifest: kept.manifest,
+                };
+                components.admit(provider, kept.bytes, None, origin)
+            }
+            None => Err(ComponentError::Fetch {
+                provider: provider.to_owned(),
+                reference: reference.to_string(),
+                problem: FetchError::Unreachable(why),
+            }),
+        },
+        Err(problem) => {
+            let error = ComponentError::Fetch {
+                provider: provider.to_owned(),
+                reference: reference.to_string(),
+                problem,
+            };
+            components.log_refusal(provider, &error);
+            Err(error)
+        }
+    }
+}
+
+/// A client for `source`'s registry as the settings configure it.
+pub(super) async fn connect(
+    settings: &ComponentSettings,
+    source: &Source,
+    reference: &RegistryReference,
+) -> Result<Registry, FetchError> {
+    Registry::connect(
+        reference,
+        settings.ca_bundle.as_deref(),
+        source.credentials.as_ref(),
+        &source.other_hosts,
+        settings.size_limit,
+    )
+    .await
+}
+
+/// Admits what was pulled and keeps it in the cache.
+pub(super) fn admit(
+    components: &Components,
+    provider: &str,
+    reference: &RegistryReference,
+    pulled: Pulled,
+) -> Result<Admitted, ComponentError> {
+    let origin = Origin::Registry {
+        reference: reference.to_string(),
+        manifest: pulled.manifest.clone(),
+    };
+    let admitted = components.admit(provider, pulled.bytes, None, origin)?;
+    if let Err(e) =
+        Cache::new(components.settings()).keep(reference, &pulled.manifest, &admitted.bytes)
+    {
+        tracing::warn!(%reference, error = %e, "the pulled component could not be kept in the cache");
+    }
+    Ok(admitted)
+}
+
+/// Pulled components on disk: `<sha256 hex>.wasm` by content, and per reference a file
+/// naming the manifest and the content it last resolved to.
+struct Cache {
+    folder: PathBuf,
+}
+
+/// What the cache kept of a reference.
+struct Kept {
+    manifest: String,
+    bytes: Vec<u8>,
+}
+
+impl Cache {
+    fn new(settings: &ComponentSettings) -> Cache {
+        Cache {
+            folder: settings.cache.join("registry"),
+        }
+    }
+
+    fn reference_file(&self, reference: &RegistryReference) -> PathBuf {
+        let name = hex(&Sha256::digest(reference.to_string().as_bytes()));
+        self.folder.join("refs").join(name)
+    }
+
+    /// Keeps `bytes` as what `reference` named (manifest `manifest`); each file is written
+    /// whole (a temporary file renamed) or not at all.
+    fn keep(
+        &self,
+        reference: &RegistryReference,
+        manifest: &str,
+        bytes: &[u8],
+    ) -> std::io::Result<()> {
+        let content = hex(&Sha256::digest(bytes));
+        std::fs::create_dir_all(self.folder.join("refs"))?;
+        write_whole(&self.folder.join(format!("{content}.wasm")), bytes)?;
+        write_whole(
+            &self.reference_file(reference),
+            format!("{manifest}\n{content}\n").as_bytes(),
+        )
+    }
+
+    /// What `reference` last named, if its bytes are still there and still hash right.
+    fn recall(&self, reference: &RegistryReference) -> Option<Kept> {
+        let text = std::fs::read_to_string(self.reference_file(reference)).ok()?;
+        let mut lines = text.lines();
+        let (manifest, content) = (lines.next()?.to_owned(), lines.next()?);
+        if content.len() != 64 || !content.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let bytes = std::fs::read(self.folder.join(format!("{content}.wasm"))).ok()?;
+        (hex(&Sha256::digest(&bytes)) == content).then_some(Kept { manifest, bytes })
+    }
+}
+
+fn write_whole(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let partial = file.with_extension("partial");
+    std::fs::write(&partial, bytes)?;
+    std::fs::rename(&partial, file)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_name_their_registry_and_a_tag_or_digest() {
+        let tag = RegistryReference::parse("oci://registry.example.com/providers/acme:1.2")
+            .expect("a tag");
+        assert_eq!(tag.authority(), "registry.example.com:443");
+        assert!(!tag.is_digest());
+        let digest = format!("oci://127.0.0.1:5000/acme@sha256:{}", "a".repeat(64));
+        let digest = RegistryReference::parse(&digest).expect("a digest");
+        assert_eq!(digest.authority(), "127.0.0.1:5000");
+        assert!(digest.is_digest());
+        for wrong in [
+            "registry.example.com/acme:1",
+            "oci://acme:1",
+            "oci://registry/acme:1",
+            "oci://registry.example.com/acme@sha256:abc",
+        ] {
+            assert!(RegistryReference::parse(wrong).is_err(), "{wrong}");
+        }
+    }
+
+    #[test]
+    fn credentials_are_read_whole_and_never_shown() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let file = dir.path().join("registry");
+        std::fs::write(&file, "robot:s3cret-Passw0rd\n").expect("written");
+        let credentials = RegistryCredentials::read(&file).expect("read");
+        assert_eq!(credentials.user, "robot");
+        assert_eq!(credentials.password.expose(), "s3cret-Passw0rd");
+        assert!(!format!("{credentials:?}").contains("s3cret"));
+        std::fs::write(&file, "no-colon\n").expect("written");
+        let refused = RegistryCredentials::read(&file).expect_err("refused");
+        assert!(!refused.contains("no-colon"), "{refused}");
+    }
+
+    #[test]
+    fn the_cache_gives_back_only_what_still_hashes_right() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let settings = ComponentSettings::built_in_only(dir.path().to_owned());
+        let cache = Cache::new(&settings);
+        let reference = RegistryReference::parse("oci://localhost:5000/acme:1").expect("a tag");
+        assert!(cache.recall(&reference).is_none());
+        cache
+            .keep(&reference, "sha256:m", b"component")
+            .expect("kept");
+        let kept = cache.recall(&reference).expect("recalled");
+        assert_eq!(
+            (kept.manifest.as_str(), kept.bytes.as_slice()),
+            ("sha256:m", &b"component"[..])
+        );
+        let content = hex(&Sha256::digest(b"component"));
+        std::fs::write(
+            dir.path().join(format!("registry/{content}.wasm")),
+            b"changed",
+        )
+        .expect("changed");
+        assert!(cache.recall(&reference).is_none());
+    }
+}
