@@ -23,6 +23,7 @@ mod native;
 mod opencloud_baseline;
 mod real_server;
 mod round_trips;
+mod shipping;
 mod storage;
 mod table;
 
@@ -479,6 +480,28 @@ async fn host_costs<S: Storage>(table: &mut Table, instantiations: usize) -> Res
             None,
         );
     }
+
+    let (kib, verify) = shipping::verification(S::PROVIDER, S::COMPONENT, 200)?;
+    table.row(
+        format!("verify a signed component before a swap ({kib} KiB: pin + Ed25519)"),
+        "ms",
+        Better::Lower,
+        verify,
+        None,
+    );
+    let stand_in = S::stand_in(Duration::ZERO).await?;
+    let folders = Arc::new(ours::<S>(&stand_in)?);
+    let moved = shipping::tag_moved(folders, S::PROVIDER, S::COMPONENT, 3).await?;
+    table.row(
+        format!(
+            "registry: tag moved → first call served (poll every {} s)",
+            shipping::POLL.as_secs()
+        ),
+        "ms",
+        Better::Lower,
+        moved,
+        None,
+    );
 
     let (new, known) = hot_swap::<S>().await?;
     table.row(
