@@ -21,7 +21,7 @@
 //! shared-folder-host new-provider NAME DIR     (a standalone provider crate from the template)
 //!     {"name","dir","package","component"}
 //! shared-folder-host keygen --secret-key FILE --public-key FILE
-//!     {"key_id"}                               (files as `wasmsign2 keygen` writes them)
+//!     {"key_id","secret_key","public_key"}     (files as `wasmsign2 keygen` writes them)
 //! shared-folder-host sign --secret-key FILE COMPONENT (--output FILE | --detached)
 //!     {"component","signature","key_id","digest"}
 //! shared-folder-host push COMPONENT oci://REGISTRY/REPOSITORY:TAG [--ca-bundle FILE]
