@@ -97,11 +97,7 @@ pub async fn tag_moved(
         .runtime()
         .swap_provider(provider, &admitted.bytes)
         .await?;
-    let manifest = match admitted.origin {
-        Origin::Registry { manifest, .. } => Some(manifest),
-        _ => None,
-    };
-    let _follower = Follower::start(Arc::clone(&folders), components, manifest);
+    let _follower = Follower::start(Arc::clone(&folders), components, &admitted.origin);
     let mut times = Vec::with_capacity(moves);
     for n in 1..=moves {
         let next = rebuilt_component(component, &format!("registry {n}"));

@@ -49,6 +49,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::components::registry::registry_host;
 use crate::components::{
     ComponentSettings, DEFAULT_SIZE_LIMIT, RegistryCredentials, RegistryReference, Source,
 };
@@ -330,8 +331,9 @@ impl HostTable {
                 .registry_hosts
                 .iter()
                 .flatten()
-                .map(|h| h.0.trim().to_owned())
-                .collect();
+                .map(|h| registry_host(&h.0))
+                .collect::<Result<Vec<String>, String>>()
+                .map_err(|e| host_error(&field("registry_hosts"), e))?;
             sources.insert(
                 provider.clone(),
                 Source {
@@ -613,6 +615,47 @@ mod tests {
         parse(&format!(
             "{SHARED_FOLDER}\n[host]\npassword_env = \"NC_PASSWORD\"\n{lines}\n"
         ))
+    }
+
+    #[test]
+    fn component_sources_name_the_field_that_is_wrong() {
+        let wrong = |lines: &str| with_host(lines).expect_err(lines).to_string();
+        assert!(wrong("trusted_keys = []").contains("[host].trusted_keys"));
+        assert!(wrong("trusted_keys = [\"missing.pub\"]").contains("missing.pub"));
+        let table = "[host.components.acme]\n";
+        assert!(
+            wrong(&format!("{table}source = \"https://r.example.com/acme:1\""))
+                .contains("[host].components.acme.source")
+        );
+        assert!(
+            wrong(&format!("{table}digest = \"md5:0\"")).contains("[host].components.acme.digest")
+        );
+        assert!(
+            wrong(&format!(
+                "{table}source = \"oci://r.example.com/acme:1\"\nregistry_hosts = [\"https://cdn.example.com\"]"
+            ))
+            .contains("[host].components.acme.registry_hosts")
+        );
+        assert!(
+            wrong(&format!("{table}registry_hosts = [\"cdn.example.com\"]"))
+                .contains("no oci:// source")
+        );
+        assert!(wrong(&format!("{table}sorce = \"oci://r.example.com/acme:1\"")).contains("sorce"));
+        let config = with_host(&format!(
+            "registry_poll = 5\ncomponent_limit_mib = 8\n{table}source = \"oci://r.example.com/acme:1\"\n\
+             registry_hosts = [\"cdn.example.com\"]\ndigest = \"sha256:{}\"",
+            "A".repeat(64)
+        ))
+        .expect("a configuration");
+        let components = &config.host.components;
+        assert_eq!(components.poll, Duration::from_secs(5));
+        assert_eq!(components.size_limit, 8 << 20);
+        let source = &components.sources["acme"];
+        assert_eq!(source.other_hosts, ["cdn.example.com:443"]);
+        assert_eq!(
+            source.pin.as_ref().map(ToString::to_string),
+            Some(format!("sha256:{}", "a".repeat(64)))
+        );
     }
 
     #[test]

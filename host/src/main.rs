@@ -47,8 +47,7 @@ mod probe;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 use shared_folder_host::components::{
-    self, Admitted, ComponentError, Components, Follower, Origin, RegistryCredentials,
-    RegistryReference,
+    self, Admitted, ComponentError, Components, Follower, RegistryCredentials, RegistryReference,
 };
 use shared_folder_host::runtime::{Contract, Validation};
 use shared_folder_host::service::{self, Service};
@@ -340,6 +339,13 @@ fn init_logging(format: LogFormat) {
             "cookie_store=warn"
                 .parse()
                 .expect("a valid logging directive"),
+        )
+        // The registry client logs its token service's answers, a bearer token in them, at
+        // debug level: kept out the same way.
+        .add_directive(
+            "oci_client=info"
+                .parse()
+                .expect("a valid logging directive"),
         );
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -463,6 +469,8 @@ async fn host_with_components(
         config.host.runtime_options(),
     )?;
     refuse_invalid(runtime.validate().await?)?;
+    // It serves: the copy a restart falls back to while the registry is away.
+    components.remember(&admitted);
     Ok((SharedFolders::new(runtime, records), components, admitted))
 }
 
@@ -540,11 +548,11 @@ async fn serve(config: HostConfig, config_path: &Path) -> Result<(), Failure> {
         .values()
         .any(|source| source.registry.as_ref().is_some_and(|r| !r.is_digest()));
     let _follower = followed.then(|| {
-        let manifest = match &serving.origin {
-            Origin::Registry { manifest, .. } => Some(manifest.clone()),
-            _ => None,
-        };
-        Follower::start(Arc::clone(&folders), Arc::clone(&components), manifest)
+        Follower::start(
+            Arc::clone(&folders),
+            Arc::clone(&components),
+            &serving.origin,
+        )
     });
     let listener = tokio::net::TcpListener::bind(config.host.listen)
         .await
@@ -625,6 +633,15 @@ async fn component_bytes(
     component: Option<&Path>,
 ) -> Result<Admitted, Failure> {
     let components = Components::new(config.host.components.clone());
+    admitted(&components, config, component).await
+}
+
+/// [`component_bytes`], from `components`.
+async fn admitted(
+    components: &Components,
+    config: &HostConfig,
+    component: Option<&Path>,
+) -> Result<Admitted, Failure> {
     let provider = &config.shared_folder.provider;
     Ok(match component {
         Some(path) => {
@@ -637,16 +654,18 @@ async fn component_bytes(
 }
 
 async fn check(config: &HostConfig, component: Option<&Path>) -> Result<(), Failure> {
-    let admitted = component_bytes(config, component).await?;
+    let components = Components::new(config.host.components.clone());
+    let admitted = admitted(&components, config, component).await?;
     println!("component: {}", admitted.origin);
     println!("trust: {}", admitted.trust);
-    let bytes = admitted.bytes;
-    // Nothing is written: no compiled component goes into the cache.
+    let bytes = &admitted.bytes;
+    // No compiled component goes into the cache (a registry's component that passes is kept
+    // below, as a start keeps it).
     let options = Options {
         cache_dir: None,
         ..config.host.runtime_options()
     };
-    let runtime = Runtime::new(config.shared_folder.clone(), &bytes, options)?;
+    let runtime = Runtime::new(config.shared_folder.clone(), bytes, options)?;
     let info = runtime.provider();
     println!(
         "configuration: ok (storage origin {})",
@@ -675,7 +694,9 @@ async fn check(config: &HostConfig, component: Option<&Path>) -> Result<(), Fail
             problem.field, problem.reason
         ),
     }
-    refuse_invalid(validation)
+    refuse_invalid(validation)?;
+    components.remember(&admitted);
+    Ok(())
 }
 
 /// A provider's refusal of its settings, as the configuration error it is.

@@ -9,7 +9,8 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{Outcome, Setup, eventually, run_binary};
+use common::publishing::{self, grafted, serves, serving, text};
+use common::{Outcome, Setup, eventually};
 use shared_folder_host::NEXTCLOUD_PROVIDER;
 use shared_folder_host::runtime::content_digest;
 use shared_folder_host::runtime::trust::Pin;
@@ -20,11 +21,7 @@ use shared_folder_test_support::{Options, StandIn, rebuilt_component};
 
 const REPOSITORY: &str = "providers/nextcloud";
 
-fn text(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 path")
-}
-
-/// Keys, signatures and pushes, through the binary's own commands.
+/// Keys, signatures and pushes to `registry`, through the binary's own commands.
 struct Publisher<'a> {
     dir: &'a Path,
     registry: &'a Registry,
@@ -32,56 +29,30 @@ struct Publisher<'a> {
 
 impl Publisher<'_> {
     async fn keygen(&self, name: &str) {
-        let made = run_binary(&[
-            "keygen",
-            "--secret-key",
-            text(&self.dir.join(format!("{name}.key"))),
-            "--public-key",
-            text(&self.dir.join(format!("{name}.pub"))),
-        ])
-        .await;
-        assert_eq!(made.code, Some(0), "{made:?}");
+        publishing::keygen(self.dir, name).await;
     }
 
     async fn signed(&self, key: &str, component: &[u8]) -> Vec<u8> {
-        let (input, output) = (self.dir.join("in.wasm"), self.dir.join("out.wasm"));
-        std::fs::write(&input, component).unwrap();
-        let _ = std::fs::remove_file(&output);
-        let key = self.dir.join(format!("{key}.key"));
-        let outcome = run_binary(&[
-            "sign",
-            "--secret-key",
-            text(&key),
-            text(&input),
-            "--output",
-            text(&output),
-        ])
-        .await;
-        assert_eq!(outcome.code, Some(0), "{outcome:?}");
-        std::fs::read(output).unwrap()
+        publishing::signed(self.dir, key, component).await
     }
 
     /// `shared-folder-host push` of `component` as `tag`.
     async fn push(&self, component: &[u8], tag: &str) -> Outcome {
-        let file = self.dir.join("push.wasm");
-        std::fs::write(&file, component).unwrap();
-        let mut args = vec![
-            "push".to_owned(),
-            text(&file).to_owned(),
-            format!("oci://{}/{REPOSITORY}:{tag}", self.registry.address()),
+        let reference = format!("oci://{}/{REPOSITORY}:{tag}", self.registry.address());
+        let mut extra = vec![
             "--ca-bundle".to_owned(),
             text(self.registry.ca_file()).to_owned(),
         ];
         if let Some((user, password)) = self.registry.credentials() {
             let credentials = self.dir.join("registry-credentials");
             std::fs::write(&credentials, format!("{user}:{password}\n")).unwrap();
-            args.extend([
+            extra.extend([
                 "--credentials-file".to_owned(),
                 text(&credentials).to_owned(),
             ]);
         }
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let pushed = run_binary(&args).await;
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        let pushed = publishing::push(self.dir, component, &reference, &extra).await;
         assert_eq!(pushed.code, Some(0), "{pushed:?}\n{}", self.registry.log());
         pushed
     }
@@ -100,25 +71,6 @@ fn host_lines(registry: &Registry, address: &str, tag: &str, extra: &str) -> Str
          [host.components.nextcloud]\nsource = \"oci://{address}/{REPOSITORY}:{tag}\"\n{credentials}",
         text(registry.ca_file())
     )
-}
-
-async fn serving(server: &common::Server) -> String {
-    let health = server.call_as(None, "GET", "/health", None).await;
-    health.json()["provider"]["digest"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-async fn serves(server: &common::Server, expected: &str, within: Duration) -> bool {
-    let start = std::time::Instant::now();
-    while start.elapsed() < within {
-        if serving(server).await == expected {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -248,19 +200,22 @@ async fn a_followed_tag_is_swapped_in_when_it_moves_while_the_registry_comes_and
     );
 }
 
-/// What `check` says of the artifact `tag` names, and whether its content stayed out of the
-/// cache.
-async fn check_tag(setup: &Setup, tag: &str, previous: &mut String, content: &[u8]) -> Outcome {
+/// What `check` says of the artifact `tag` names (the configuration's tag changed from
+/// `previous`), and whether its content was kept in the cache as `kept` says it must be.
+async fn check_tag(
+    setup: &Setup,
+    tag: &str,
+    previous: &mut String,
+    content: &[u8],
+    kept: bool,
+) -> Outcome {
     setup.edit(&format!(":{previous}\""), &format!(":{tag}\""));
     *previous = tag.to_owned();
     let outcome = setup.run("check", &[]).await;
-    let kept = setup
+    let file = setup
         .path("component-cache/registry")
         .join(format!("{}.wasm", content_digest(content)));
-    assert!(
-        !kept.exists(),
-        "{tag}: the refused component was kept in the cache"
-    );
+    assert_eq!(file.exists(), kept, "{tag}: kept in the cache? {outcome:?}");
     outcome
 }
 
@@ -285,7 +240,7 @@ async fn every_bad_artifact_is_refused_with_a_clear_error_and_nothing_kept() {
         .signed("ours", &rebuilt_component(NEXTCLOUD_PROVIDER, "good"))
         .await;
     publisher.push(&good, "good").await;
-    let accepted = check_tag_kept(&setup, "good", &mut tag, &good).await;
+    let accepted = check_tag(&setup, "good", &mut tag, &good, true).await;
     assert_eq!(accepted.code, Some(0), "{accepted:?}");
 
     // A truncated blob.
@@ -295,7 +250,7 @@ async fn every_bad_artifact_is_refused_with_a_clear_error_and_nothing_kept() {
     publisher.push(&truncated, "truncated").await;
     let blob = registry.blob_file(Pin::of(&truncated).as_str());
     std::fs::write(&blob, &truncated[..truncated.len() / 2]).unwrap();
-    let refused = check_tag(&setup, "truncated", &mut tag, &truncated).await;
+    let refused = check_tag(&setup, "truncated", &mut tag, &truncated, false).await;
     assert_refused(&refused, "truncated or changed");
 
     // A manifest of another kind of artifact (a container image's config).
@@ -316,10 +271,34 @@ async fn every_bad_artifact_is_refused_with_a_clear_error_and_nothing_kept() {
         },
     )
     .await;
-    let refused = check_tag(&setup, "image", &mut tag, &image).await;
+    let refused = check_tag(&setup, "image", &mut tag, &image, false).await;
     assert_refused(
         &refused,
         "config media type application/vnd.oci.image.config.v1+json",
+    );
+
+    // A manifest of another media type (Docker's), over a Wasm layer.
+    let docker = publisher
+        .signed("ours", &rebuilt_component(NEXTCLOUD_PROVIDER, "docker"))
+        .await;
+    push_raw(
+        &address,
+        registry.ca_pem(),
+        None,
+        &RawArtifact {
+            repository: REPOSITORY,
+            tag: "docker",
+            config_media_type: wasm_layout::CONFIG,
+            config: b"{}",
+            layers: &[(wasm_layout::LAYER, docker.clone())],
+            manifest_media_type: Some("application/vnd.docker.distribution.manifest.v2+json"),
+        },
+    )
+    .await;
+    let refused = check_tag(&setup, "docker", &mut tag, &docker, false).await;
+    assert_refused(
+        &refused,
+        "manifest media type application/vnd.docker.distribution.manifest.v2+json",
     );
 
     // A tag that points at what is no component.
@@ -338,13 +317,13 @@ async fn every_bad_artifact_is_refused_with_a_clear_error_and_nothing_kept() {
         },
     )
     .await;
-    let refused = check_tag(&setup, "module", &mut tag, &not_a_component).await;
+    let refused = check_tag(&setup, "module", &mut tag, &not_a_component, false).await;
     assert_refused(&refused, "not a WebAssembly component");
 
     // A layer over the size limit (2 MiB here).
     let large = rebuilt_component(NEXTCLOUD_PROVIDER, &"x".repeat(3 << 20));
     publisher.push(&large, "large").await;
-    let refused = check_tag(&setup, "large", &mut tag, &large).await;
+    let refused = check_tag(&setup, "large", &mut tag, &large, false).await;
     assert_refused(&refused, "its layer is");
     assert!(
         refused.stderr.contains("above the limit of 2097152 bytes"),
@@ -356,17 +335,16 @@ async fn every_bad_artifact_is_refused_with_a_clear_error_and_nothing_kept() {
         .signed("theirs", &rebuilt_component(NEXTCLOUD_PROVIDER, "theirs"))
         .await;
     publisher.push(&theirs, "theirs").await;
-    let refused = check_tag(&setup, "theirs", &mut tag, &theirs).await;
+    let refused = check_tag(&setup, "theirs", &mut tag, &theirs, false).await;
     assert_refused(&refused, "signed, but by no trusted key");
 
     // Our signature over other bytes.
     let unsigned = rebuilt_component(NEXTCLOUD_PROVIDER, "signed once");
     let genuine = publisher.signed("ours", &unsigned).await;
     let other = rebuilt_component(NEXTCLOUD_PROVIDER, "other bytes");
-    let section = &genuine[8..genuine.len() - (unsigned.len() - 8)];
-    let grafted = [&other[..8], section, &other[8..]].concat();
+    let grafted = grafted(&genuine, unsigned.len(), &other);
     publisher.push(&grafted, "grafted").await;
-    let refused = check_tag(&setup, "grafted", &mut tag, &grafted).await;
+    let refused = check_tag(&setup, "grafted", &mut tag, &grafted, false).await;
     assert_refused(&refused, "not the bytes that were signed");
 
     // A digest other than the pinned one.
@@ -381,9 +359,9 @@ async fn every_bad_artifact_is_refused_with_a_clear_error_and_nothing_kept() {
         .signed("ours", &rebuilt_component(NEXTCLOUD_PROVIDER, "pinned"))
         .await;
     publisher.push(&pinned, "pinned").await;
-    let refused = check_tag(&setup, "pinned", &mut tag, &pinned).await;
+    let refused = check_tag(&setup, "pinned", &mut tag, &pinned, false).await;
     assert_refused(&refused, &format!("not the pinned {}", Pin::of(&good)));
-    let back = check_tag_kept(&setup, "good", &mut tag, &good).await;
+    let back = check_tag(&setup, "good", &mut tag, &good, true).await;
     assert_eq!(back.code, Some(0), "{back:?}");
 
     // A redirect to another host: the client is confined to the registry it was given.
@@ -397,7 +375,7 @@ async fn every_bad_artifact_is_refused_with_a_clear_error_and_nothing_kept() {
         &format!("oci://{address}/"),
         &format!("oci://{}/", front.address()),
     );
-    let refused = check_tag(&setup, "redirected", &mut tag, &redirected).await;
+    let refused = check_tag(&setup, "redirected", &mut tag, &redirected, false).await;
     assert_refused(&refused, &format!("sent the client to {address}"));
     // Listed as one of the registry's hosts, the same redirect is followed.
     setup.edit(
@@ -410,23 +388,6 @@ async fn every_bad_artifact_is_refused_with_a_clear_error_and_nothing_kept() {
 
 fn registry_socket(registry: &Registry) -> std::net::SocketAddr {
     registry.address().parse().expect("the registry's address")
-}
-
-/// [`check_tag`] for an artifact that must be accepted and kept.
-async fn check_tag_kept(
-    setup: &Setup,
-    tag: &str,
-    previous: &mut String,
-    content: &[u8],
-) -> Outcome {
-    setup.edit(&format!(":{previous}\""), &format!(":{tag}\""));
-    *previous = tag.to_owned();
-    let outcome = setup.run("check", &[]).await;
-    let kept = setup
-        .path("component-cache/registry")
-        .join(format!("{}.wasm", content_digest(content)));
-    assert!(kept.exists(), "{tag}: not kept in the cache: {outcome:?}");
-    outcome
 }
 
 fn assert_refused(outcome: &Outcome, why: &str) {

@@ -6,59 +6,13 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
+use common::publishing::{grafted, keygen, serves, serving, signed, text};
 use common::{Setup, eventually, run_binary};
 use shared_folder_host::NEXTCLOUD_PROVIDER;
 use shared_folder_host::runtime::trust::Pin;
 use shared_folder_test_support::{Options, StandIn, rebuilt_component};
-
-fn text(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 path")
-}
-
-/// A key pair `name`.key / `name`.pub in `dir`, made by `keygen`; returns its key id.
-async fn keygen(dir: &Path, name: &str) -> String {
-    let (secret, public) = (
-        dir.join(format!("{name}.key")),
-        dir.join(format!("{name}.pub")),
-    );
-    let made = run_binary(&[
-        "keygen",
-        "--secret-key",
-        text(&secret),
-        "--public-key",
-        text(&public),
-    ])
-    .await;
-    assert_eq!(made.code, Some(0), "{made:?}");
-    made.json()["key_id"].as_str().expect("a key id").to_owned()
-}
-
-/// `component` signed by key `name` of `dir`, through `sign --output`.
-async fn signed(dir: &Path, name: &str, component: &[u8]) -> Vec<u8> {
-    let (input, output) = (dir.join("unsigned.wasm"), dir.join("signed.wasm"));
-    std::fs::write(&input, component).expect("written");
-    let key = dir.join(format!("{name}.key"));
-    let outcome = run_binary(&[
-        "sign",
-        "--secret-key",
-        text(&key),
-        text(&input),
-        "--output",
-        text(&output),
-    ])
-    .await;
-    assert_eq!(outcome.code, Some(0), "{outcome:?}");
-    std::fs::read(output).expect("the signed component")
-}
-
-/// `genuine`'s signature section (first after the header) put in front of `other`'s sections.
-fn grafted(genuine: &[u8], unsigned_length: usize, other: &[u8]) -> Vec<u8> {
-    let section = &genuine[8..genuine.len() - (unsigned_length - 8)];
-    [&other[..8], section, &other[8..]].concat()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_accepts_a_signed_component_and_says_why_it_refuses_others() {
@@ -137,10 +91,16 @@ async fn check_accepts_a_signed_component_and_says_why_it_refuses_others() {
     assert_eq!(std::fs::read(&plugin).unwrap(), component, "left as it was");
     let accepted = setup.run("check", &[]).await;
     assert_eq!(accepted.code, Some(0), "{accepted:?}");
-    // No secret key's bytes in anything printed.
+    // The secret key appears in nothing printed, in any spelling.
     let secret = std::fs::read(keys.join("ours.key")).unwrap();
-    let printed = format!("{}{}", accepted.stdout, accepted.stderr);
-    assert!(!printed.contains(&String::from_utf8_lossy(&secret[1..]).to_string()));
+    let printed = format!("{}{}{}", accepted.stdout, accepted.stderr, detached.stdout);
+    let hex: String = secret[1..33].iter().map(|b| format!("{b:02x}")).collect();
+    use base64::Engine as _;
+    let base64 = base64::engine::general_purpose::STANDARD.encode(&secret[1..33]);
+    assert!(
+        !printed.contains(&hex) && !printed.contains(&base64[..20]),
+        "{printed}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -243,14 +203,7 @@ async fn a_serving_host_refuses_an_unsigned_file_and_keeps_serving() {
     .await;
     deploy(&second);
     let second_digest = shared_folder_host::runtime::content_digest(&second);
-    let mut swapped = false;
-    for _ in 0..200 {
-        if serving(&server).await == second_digest {
-            swapped = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let swapped = serves(&server, &second_digest, Duration::from_secs(10)).await;
     assert!(swapped, "{}", server.log());
     assert!(
         server.log().contains("component signature verified"),
@@ -264,28 +217,41 @@ async fn without_trusted_keys_each_component_is_logged_once_as_unverified() {
     let standin = StandIn::start(Options::default()).await.unwrap();
     let setup = Setup::new(&standin, "plugins = \"plugins\"");
     std::fs::create_dir(setup.path("plugins")).unwrap();
-    let component = rebuilt_component(NEXTCLOUD_PROVIDER, "unverified");
-    std::fs::write(setup.path("plugins/nextcloud.wasm"), &component).unwrap();
+    let plugin = setup.path("plugins/nextcloud.wasm");
+    let first = rebuilt_component(NEXTCLOUD_PROVIDER, "unverified one");
+    std::fs::write(&plugin, &first).unwrap();
     let checked = setup.run("check", &[]).await;
     assert_eq!(checked.code, Some(0), "{checked:?}");
+    assert!(checked.stdout.contains("trust: unverified"), "{checked:?}");
+
+    // Served, then another, then the first again: two components, two lines.
+    let server = setup.serve();
+    let deploy = |bytes: &[u8]| {
+        let temporary = plugin.with_extension("tmp");
+        std::fs::write(&temporary, bytes).unwrap();
+        std::fs::rename(&temporary, &plugin).unwrap();
+    };
+    let second = rebuilt_component(NEXTCLOUD_PROVIDER, "unverified two");
+    for bytes in [&second, &first] {
+        deploy(bytes);
+        let digest = shared_folder_host::runtime::content_digest(bytes);
+        assert!(
+            serves(&server, &digest, Duration::from_secs(10)).await,
+            "{}",
+            server.log()
+        );
+    }
     assert_eq!(
-        checked.stderr.matches("component not verified").count(),
-        1,
-        "{checked:?}"
+        server.log().matches("component not verified").count(),
+        2,
+        "{}",
+        server.log()
     );
+
     // The built-in component is trusted as the binary: nothing to say.
-    std::fs::remove_file(setup.path("plugins/nextcloud.wasm")).unwrap();
+    std::fs::remove_file(&plugin).unwrap();
     let built_in = setup.run("check", &[]).await;
     assert_eq!(built_in.code, Some(0), "{built_in:?}");
     assert!(built_in.stdout.contains("trust: built in"), "{built_in:?}");
     assert!(!built_in.stderr.contains("not verified"), "{built_in:?}");
-}
-
-/// The digest of the component `server` serves.
-async fn serving(server: &common::Server) -> String {
-    let health = server.call_as(None, "GET", "/health", None).await;
-    health.json()["provider"]["digest"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
 }

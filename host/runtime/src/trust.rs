@@ -20,6 +20,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::path::Path;
 
+use crate::engine::hex;
 use sha2::{Digest as _, Sha256};
 use wasmsign2::{Module, PublicKey, PublicKeySet, Section, SectionLike, WSError};
 
@@ -176,6 +177,9 @@ pub enum Refusal {
          taken from other bytes"
     )]
     Altered,
+    /// The signature over these bytes names a trusted key, yet that key did not make it.
+    #[error("its signature names a trusted key but does not verify: forged or damaged")]
+    Forged,
     /// The signature section (or the component around it) cannot be read.
     #[error("its signature cannot be read: {0}")]
     Unreadable(String),
@@ -189,6 +193,7 @@ impl Refusal {
             Refusal::Unsigned => "unsigned",
             Refusal::UntrustedSigner { .. } => "untrusted_signer",
             Refusal::Altered => "altered",
+            Refusal::Forged => "forged",
             Refusal::Unreadable(_) => "unreadable_signature",
         }
     }
@@ -221,25 +226,27 @@ pub fn verify(
             Ok(Verdict::Signed { key_ids })
         }
         Err(WSError::NoSignatures) => Err(Refusal::Unsigned),
-        Err(WSError::VerificationFailed) => Err(why_not_verified(component, detached)),
+        Err(WSError::VerificationFailed) => Err(why_not_verified(component, detached, keys)),
         Err(other) => Err(Refusal::Unreadable(other.to_string())),
     }
 }
 
-/// Tells apart why no trusted key verified a signature: when the component's own hash is
-/// among those signed, the signature is genuine but by another key; otherwise the bytes are
-/// not those that were signed.
-fn why_not_verified(component: &[u8], detached: Option<&[u8]>) -> Refusal {
+/// Tells apart why no trusted key verified a signature, from the hashes it covers: when none
+/// is this component's, its bytes are not those signed; when the sets that cover it name a
+/// trusted key, that key's signature is forged or damaged; otherwise the signature is by a key
+/// that is not trusted.
+fn why_not_verified(component: &[u8], detached: Option<&[u8]>, keys: &TrustedKeys) -> Refusal {
     let unreadable = |e: WSError| Refusal::Unreadable(e.to_string());
     let module = match Module::deserialize(&mut &component[..]) {
         Ok(module) => module,
         Err(e) => return unreadable(e),
     };
-    let header = match detached {
-        Some(bytes) => bytes.to_vec(),
-        None => match module.sections.first() {
-            Some(Section::Custom(custom)) if custom.is_signature_header() => {
-                custom.payload().to_vec()
+    // An embedded signature covers every section after it; a detached one, every section.
+    let (header, covered) = match detached {
+        Some(bytes) => (bytes.to_vec(), &module.sections[..]),
+        None => match module.sections.split_first() {
+            Some((Section::Custom(custom), rest)) if custom.is_signature_header() => {
+                (custom.payload().to_vec(), rest)
             }
             _ => return Refusal::Unsigned,
         },
@@ -249,28 +256,32 @@ fn why_not_verified(component: &[u8], detached: Option<&[u8]>) -> Refusal {
         Err(e) => return unreadable(e),
     };
     let mut hasher = Sha256::new();
-    for section in module.sections.iter().filter(|s| !s.is_signature_header()) {
+    for section in covered {
         if let Err(e) = section.serialize(&mut hasher) {
             return unreadable(e);
         }
     }
     let hash = hasher.finalize().to_vec();
-    let signed = data.signed_hashes_set.iter();
-    if signed.clone().any(|set| set.hashes.contains(&hash)) {
-        let key_ids: HashSet<String> = signed
-            .flat_map(|set| set.signatures.iter())
-            .filter_map(|signature| signature.key_id.as_deref().map(hex))
-            .collect();
-        let mut key_ids: Vec<String> = key_ids.into_iter().collect();
-        key_ids.sort();
-        Refusal::UntrustedSigner { key_ids }
-    } else {
-        Refusal::Altered
+    let covering: Vec<_> = data
+        .signed_hashes_set
+        .iter()
+        .filter(|set| set.hashes.contains(&hash))
+        .collect();
+    if covering.is_empty() {
+        return Refusal::Altered;
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let named: HashSet<String> = covering
+        .iter()
+        .flat_map(|set| set.signatures.iter())
+        .filter_map(|signature| signature.key_id.as_deref().map(hex))
+        .collect();
+    let trusted: HashSet<String> = keys.set.items().iter().map(key_id).collect();
+    if named.iter().any(|id| trusted.contains(id)) {
+        return Refusal::Forged;
+    }
+    let mut key_ids: Vec<String> = named.into_iter().collect();
+    key_ids.sort();
+    Refusal::UntrustedSigner { key_ids }
 }
 
 #[cfg(test)]
@@ -354,6 +365,22 @@ mod tests {
         assert_eq!(
             verify(&grafted, None, Some(&keys), None),
             Err(Refusal::Altered)
+        );
+    }
+
+    #[test]
+    fn a_signature_naming_a_trusted_key_that_did_not_make_it_is_forged() {
+        let (ours, theirs) = (KeyPair::generate(), KeyPair::generate());
+        let plain = with_custom_section("x", b"payload");
+        // Signed by another key, but under our key's id.
+        let module = Module::deserialize(&mut &plain[..]).expect("a component");
+        let ours_id = ours.pk.clone().attach_default_key_id();
+        let signed = theirs.sk.sign(module, ours_id.key_id()).expect("signed");
+        let mut forged = Vec::new();
+        signed.serialize(&mut forged).expect("serialized");
+        assert_eq!(
+            verify(&forged, None, Some(&trusting(&[&ours])), None),
+            Err(Refusal::Forged)
         );
     }
 

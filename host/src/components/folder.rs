@@ -128,7 +128,18 @@ async fn reload(
             return;
         }
     };
-    let signature = tokio::fs::read(super::signature_file(file)).await.ok();
+    // A registry's component is not overridden by a file: the source named wins.
+    if components.source(name).registry.is_some() {
+        tracing::debug!(file = %file.display(), "ignored: this provider's component comes from a registry");
+        return;
+    }
+    let signature = match super::read_signature(file) {
+        Ok(signature) => signature,
+        Err(error) => {
+            tracing::warn!(%error, "the current provider keeps serving");
+            return;
+        }
+    };
     // What was refused is the component with its signature: a new signature is worth a try.
     let tried = content_digest(&[&bytes[..], signature.as_deref().unwrap_or_default()].concat());
     let digest = content_digest(&bytes);
@@ -138,7 +149,8 @@ async fn reload(
     }
     tracing::info!(file = %file.display(), bytes = bytes.len(), "component file changed; loading it");
     // Both log the refusal; `swap_provider` logs its outcome either way.
-    let swapped = match components.admit_file(name, file, bytes) {
+    let origin = super::Origin::File(file.to_owned());
+    let swapped = match components.admit(name, bytes, signature.as_deref(), origin) {
         Ok(admitted) => folders
             .runtime()
             .swap_provider(name, &admitted.bytes)

@@ -16,6 +16,9 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 
+/// How long the gate waits for the registry to accept a connection.
+const CONNECT_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A running gate; stops when dropped.
 pub(super) struct Gate {
     address: SocketAddr,
@@ -63,6 +66,15 @@ impl Gate {
         format!("http://{}", self.address)
     }
 
+    /// Forgets a refusal noted before: called as an operation starts, so that its error is
+    /// not taken for an earlier one's.
+    pub(super) fn forget(&self) {
+        self.refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+    }
+
     /// The last host the gate refused, taken (each refusal is reported once).
     pub(super) fn refused(&self) -> Option<String> {
         self.refused
@@ -94,9 +106,10 @@ async fn tunnel(
         *answer.status_mut() = StatusCode::FORBIDDEN;
         return Ok(answer);
     };
-    let upstream = match TcpStream::connect(&target).await {
-        Ok(upstream) => upstream,
-        Err(_) => {
+    let connecting = tokio::time::timeout(CONNECT_WITHIN, TcpStream::connect(&target));
+    let upstream = match connecting.await {
+        Ok(Ok(upstream)) => upstream,
+        _ => {
             let mut answer = Response::new(Empty::new());
             *answer.status_mut() = StatusCode::BAD_GATEWAY;
             return Ok(answer);

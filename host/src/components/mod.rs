@@ -15,6 +15,7 @@
 //! (`shared_folder_component_refusals_total`) and returned; what serves keeps serving.
 //! Without trusted keys, each component's first admission logs that it is unverified.
 
+mod cache;
 pub mod folder;
 mod follow;
 mod gate;
@@ -25,6 +26,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use cache::Cache;
+use registry::Registry;
 use shared_folder_runtime::metrics::component_refused;
 use shared_folder_runtime::trust::{self, Pin, Refusal, TrustedKeys, Verdict};
 
@@ -236,6 +239,19 @@ pub fn signature_file(component: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// The detached signature beside a component file, if there is one.
+pub fn read_signature(component: &Path) -> Result<Option<Vec<u8>>, ComponentError> {
+    let file = signature_file(component);
+    match std::fs::read(&file) {
+        Ok(signature) => Ok(Some(signature)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(ComponentError::Read {
+            file,
+            reason: e.to_string(),
+        }),
+    }
+}
+
 /// Where components come from and the checks they pass: one per host, shared by the plugins
 /// folder's watcher, the registry's follower, a configuration reload and the commands.
 #[derive(Debug)]
@@ -271,7 +287,7 @@ impl Components {
     pub async fn initial(&self, provider: &str) -> Result<Admitted, ComponentError> {
         let source = self.source(provider);
         if let Some(reference) = &source.registry {
-            return registry::initial(self, provider, reference, &source).await;
+            return self.pull_admitted(provider, reference).await;
         }
         if let Some(folder) = &self.settings.plugins {
             if !folder.is_dir() {
@@ -312,6 +328,88 @@ impl Components {
         }
     }
 
+    /// What `reference` names, pulled and admitted; when the registry cannot be reached, the
+    /// copy the cache kept of it, admitted again. Nothing is kept here: see [`Self::remember`].
+    async fn pull_admitted(
+        &self,
+        provider: &str,
+        reference: &RegistryReference,
+    ) -> Result<Admitted, ComponentError> {
+        let pulled = match self.registry(provider, reference).await {
+            Ok(client) => client.pull(reference).await,
+            Err(e) => Err(e),
+        };
+        let origin = |manifest: String| Origin::Registry {
+            reference: reference.to_string(),
+            manifest,
+        };
+        match pulled {
+            Ok(pulled) => self.admit(provider, pulled.bytes, None, origin(pulled.manifest)),
+            Err(FetchError::Unreachable(why)) => {
+                let cache = Cache::new(&self.settings.cache);
+                let Some(kept) = cache.recall(&reference.to_string()) else {
+                    let problem = FetchError::Unreachable(why);
+                    return Err(self.fetch_failed(provider, reference, problem));
+                };
+                tracing::warn!(provider, %reference, manifest = %kept.manifest, reason = %why, "the registry cannot be reached; serving the copy the cache kept");
+                self.admit(provider, kept.bytes, None, origin(kept.manifest))
+            }
+            Err(problem) => Err(self.fetch_failed(provider, reference, problem)),
+        }
+    }
+
+    /// A client for `provider`'s registry, as the settings configure it.
+    pub(crate) async fn registry(
+        &self,
+        provider: &str,
+        reference: &RegistryReference,
+    ) -> Result<Registry, FetchError> {
+        let source = self.source(provider);
+        Registry::connect(
+            reference,
+            self.settings.ca_bundle.as_deref(),
+            source.credentials.as_ref(),
+            &source.other_hosts,
+            self.settings.size_limit,
+        )
+        .await
+    }
+
+    /// Keeps a component from a registry in the cache once it serves (or passed `check`):
+    /// what a restart falls back to while the registry is away. Others are not kept.
+    pub fn remember(&self, admitted: &Admitted) {
+        let Origin::Registry {
+            reference,
+            manifest,
+        } = &admitted.origin
+        else {
+            return;
+        };
+        let cache = Cache::new(&self.settings.cache);
+        if let Err(error) = cache.keep(reference, manifest, &admitted.bytes) {
+            tracing::warn!(%reference, %error, "the component could not be kept in the cache");
+        }
+    }
+
+    /// A registry's answer that was not used; logged and counted when it refuses a component
+    /// (a registry that cannot be reached refuses nothing).
+    pub(crate) fn fetch_failed(
+        &self,
+        provider: &str,
+        reference: &RegistryReference,
+        problem: FetchError,
+    ) -> ComponentError {
+        let error = ComponentError::Fetch {
+            provider: provider.to_owned(),
+            reference: reference.to_string(),
+            problem,
+        };
+        if error.reason().is_some() {
+            self.log_refusal(provider, &error);
+        }
+        error
+    }
+
     /// A component file (with its detached signature `<file>.sig`, if there is one) checked
     /// for `provider`.
     pub fn admit_file(
@@ -320,16 +418,7 @@ impl Components {
         file: &Path,
         bytes: Vec<u8>,
     ) -> Result<Admitted, ComponentError> {
-        let detached = match std::fs::read(signature_file(file)) {
-            Ok(signature) => Some(signature),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => {
-                return Err(ComponentError::Read {
-                    file: signature_file(file),
-                    reason: e.to_string(),
-                });
-            }
-        };
+        let detached = read_signature(file)?;
         self.admit(
             provider,
             bytes,

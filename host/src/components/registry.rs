@@ -11,11 +11,10 @@
 //! (`gate.rs`), so a redirect to another host is refused, not followed. Credentials come
 //! from a file and appear in no log or error.
 //!
-//! A pulled component is kept in the cache (`<component_cache>/registry/`): its bytes by
-//! digest, and which manifest each reference last named. A restart while the registry is
-//! away serves that copy (admitted again) and follows the reference from there.
+//! Which source applies, admission and the cache are the parent's (`mod.rs`, `cache.rs`):
+//! this module only speaks to a registry.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::pin::Pin as Pinned;
 use std::task::{Context, Poll};
 
@@ -25,11 +24,9 @@ use oci_client::manifest::{OciDescriptor, OciManifest};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 use oci_wasm::{WASM_LAYER_MEDIA_TYPE, WASM_MANIFEST_CONFIG_MEDIA_TYPE, WASM_MANIFEST_MEDIA_TYPE};
-use sha2::{Digest as _, Sha256};
-use shared_folder_runtime::Secret;
+use shared_folder_runtime::{Secret, content_digest};
 
 use super::gate::Gate;
-use super::{Admitted, ComponentError, ComponentSettings, Components, Origin, Source};
 
 /// How long the registry may take to accept a connection, and between bytes of an answer.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -86,10 +83,36 @@ impl RegistryReference {
         self.reference.digest().is_some()
     }
 
-    /// The registry's `host:port` (443 when the reference names no port).
+    /// The registry's `host:port` (443 when the reference names no port): where the
+    /// client connects (`docker.io` is `index.docker.io`).
     pub fn authority(&self) -> String {
-        with_port(self.reference.registry())
+        with_port(self.reference.resolve_registry())
     }
+
+    /// The same repository at the manifest `digest`: what a tag named when it was resolved,
+    /// pulled as such even if the tag moves on meanwhile.
+    pub fn at(&self, digest: &str) -> RegistryReference {
+        RegistryReference {
+            text: self.text.clone(),
+            reference: self.reference.clone_with_digest(digest.to_owned()),
+        }
+    }
+}
+
+/// Checks a `registry_hosts` entry: `host` or `host:port` (an IPv6 address in brackets),
+/// nothing more; returns it with its port (443 by default).
+pub fn registry_host(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let plain = !text.is_empty()
+        && !text.contains(['/', '@', '?', '#', ' '])
+        && !text.contains("://")
+        && (text.starts_with('[') || text.matches(':').count() <= 1);
+    if !plain {
+        return Err(format!(
+            "{text:?} is not a host: write host or host:port (an IPv6 address in brackets), no scheme or path"
+        ));
+    }
+    Ok(with_port(text))
 }
 
 /// `host:port`, 443 when none is given.
@@ -132,6 +155,9 @@ impl RegistryCredentials {
         let text = std::fs::read_to_string(file)
             .map_err(|e| format!("the file it names cannot be read: {}", e.kind()))?;
         let line = text.trim_end_matches(['\n', '\r']);
+        if line.contains(['\n', '\r']) {
+            return Err("the file must hold user:password on one line, and nothing else".into());
+        }
         match line.split_once(':') {
             Some((user, password)) if !user.is_empty() && !password.is_empty() => {
                 Ok(RegistryCredentials {
@@ -151,6 +177,8 @@ impl RegistryCredentials {
 /// Why a registry's answer was not used. Nothing of it is kept.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
+    /// Not reached, or an answer that may not be the registry's last word (a 5xx, a 429, a
+    /// connection broken mid-answer): tried again later, what serves keeps serving.
     #[error("the registry cannot be reached: {0}")]
     Unreachable(String),
     #[error("the registry refused the credentials (registry_credentials_file)")]
@@ -200,7 +228,7 @@ pub struct Pulled {
     pub manifest: String,
 }
 
-/// A client of one registry, confined to it.
+/// A client of one registry, confined to it. No `Debug`: `auth` holds the password.
 pub struct Registry {
     client: Client,
     auth: RegistryAuth,
@@ -254,6 +282,7 @@ impl Registry {
 
     /// The digest of the manifest `reference` names now.
     pub async fn resolve(&self, reference: &RegistryReference) -> Result<String, FetchError> {
+        self.gate.forget();
         self.client
             .fetch_manifest_digest(&reference.reference, &self.auth)
             .await
@@ -263,6 +292,7 @@ impl Registry {
     /// Pulls the component `reference` names, checking the manifest before the layer and the
     /// layer's size and digest while and after it is read.
     pub async fn pull(&self, reference: &RegistryReference) -> Result<Pulled, FetchError> {
+        self.gate.forget();
         let (manifest, digest) = self
             .client
             .pull_manifest(&reference.reference, &self.auth)
@@ -276,9 +306,10 @@ impl Registry {
                 limit: self.limit,
             });
         }
+        // Not a byte more than the manifest said: a registry that sends more is cut off.
         let mut sink = Capped {
             bytes: Vec::with_capacity(usize::try_from(size).unwrap_or(0)),
-            limit: self.limit,
+            limit: size,
         };
         self.client
             .pull_blob(&reference.reference, layer, &mut sink)
@@ -295,7 +326,7 @@ impl Registry {
                 other => self.classify(other),
             })?;
         let bytes = sink.bytes;
-        let actual = format!("sha256:{}", hex(&Sha256::digest(&bytes)));
+        let actual = format!("sha256:{}", content_digest(&bytes));
         if actual != layer.digest || bytes.len() as u64 != size {
             return Err(FetchError::Digest(format!(
                 "{} bytes with digest {actual}; the manifest names {size} bytes with digest {}",
@@ -316,6 +347,7 @@ impl Registry {
         reference: &RegistryReference,
         component: &[u8],
     ) -> Result<String, FetchError> {
+        self.gate.forget();
         let (config, layer) = oci_wasm::WasmConfig::from_raw_component(component.to_vec(), None)
             .map_err(|e| FetchError::Layout(format!("not a component to push: {e}")))?;
         let client = oci_wasm::WasmClient::new(self.client.clone());
@@ -335,8 +367,11 @@ impl Registry {
         Ok(manifest)
     }
 
-    /// What an error of the client means; a host the gate refused first.
+    /// What an error of the client means; a host the gate refused first. What may pass (a
+    /// 5xx, a 429, a connection lost or broken mid-answer) is `Unreachable`: tried again,
+    /// never counted as a refused component.
     fn classify(&self, error: OciDistributionError) -> FetchError {
+        use oci_client::errors::OciErrorCode as Code;
         if let Some(host) = self.gate.refused() {
             return FetchError::OtherHost(host);
         }
@@ -348,36 +383,38 @@ impl Registry {
             OciDistributionError::ServerError {
                 code: 401 | 403, ..
             } => FetchError::Denied,
-            OciDistributionError::RegistryError { envelope, .. }
-                if envelope.errors.iter().any(|e| {
-                    matches!(
-                        e.code,
-                        oci_client::errors::OciErrorCode::ManifestUnknown
-                            | oci_client::errors::OciErrorCode::NameUnknown
-                            | oci_client::errors::OciErrorCode::BlobUnknown
-                    )
-                }) =>
-            {
-                FetchError::NotFound
+            OciDistributionError::ServerError { code, .. } if code == 429 || code >= 500 => {
+                FetchError::Unreachable(format!("it answered {code}"))
             }
-            OciDistributionError::RegistryError { envelope, .. }
-                if envelope.errors.iter().any(|e| {
-                    matches!(
-                        e.code,
-                        oci_client::errors::OciErrorCode::Unauthorized
-                            | oci_client::errors::OciErrorCode::Denied
-                    )
-                }) =>
-            {
-                FetchError::Denied
+            OciDistributionError::RegistryError { envelope, .. } => {
+                let codes: Vec<&Code> = envelope.errors.iter().map(|e| &e.code).collect();
+                let any = |wanted: &[Code]| codes.iter().any(|c| wanted.contains(c));
+                if any(&[
+                    Code::ManifestUnknown,
+                    Code::NameUnknown,
+                    Code::BlobUnknown,
+                    Code::NotFound,
+                ]) {
+                    FetchError::NotFound
+                } else if any(&[Code::Unauthorized, Code::Denied]) {
+                    FetchError::Denied
+                } else if any(&[Code::Toomanyrequests]) || codes.is_empty() {
+                    FetchError::Unreachable("it answered an error that may pass".into())
+                } else {
+                    FetchError::Protocol(format!("the registry answered {codes:?}"))
+                }
             }
             OciDistributionError::DigestError(e) => FetchError::Digest(e.to_string()),
-            OciDistributionError::RequestError(e) if e.is_connect() || e.is_timeout() => {
-                FetchError::Unreachable(e.to_string())
-            }
-            OciDistributionError::RequestError(e) if e.is_body() || e.is_decode() => {
-                FetchError::Digest(format!("the answer broke off: {e}"))
-            }
+            OciDistributionError::RequestError(e) => match e.status() {
+                Some(status) if status.as_u16() == 404 => FetchError::NotFound,
+                Some(status) if matches!(status.as_u16(), 401 | 403) => FetchError::Denied,
+                Some(status) if status.is_client_error() && status.as_u16() != 429 => {
+                    FetchError::Protocol(format!("it answered {status}"))
+                }
+                // 5xx, 429, and no answer at all (connect, timeout, broken off mid-body).
+                _ => FetchError::Unreachable(e.to_string()),
+            },
+            OciDistributionError::IoError(e) => FetchError::Unreachable(e.to_string()),
             OciDistributionError::ManifestParsingError(e) => FetchError::Layout(e),
             OciDistributionError::UnsupportedMediaTypeError(e)
             | OciDistributionError::IncompatibleLayerMediaTypeError(e) => FetchError::Layout(e),
@@ -447,148 +484,6 @@ impl tokio::io::AsyncWrite for Capped {
     }
 }
 
-/// The component `provider` starts with from `reference`: pulled and admitted, and kept in
-/// the cache; when the registry cannot be reached, the copy the cache kept of it.
-pub(super) async fn initial(
-    components: &Components,
-    provider: &str,
-    reference: &RegistryReference,
-    source: &Source,
-) -> Result<Admitted, ComponentError> {
-    let settings = components.settings();
-    let fetched = match connect(settings, source, reference).await {
-        Ok(registry) => registry.pull(reference).await,
-        Err(e) => Err(e),
-    };
-    match fetched {
-        Ok(pulled) => admit(components, provider, reference, pulled),
-        Err(FetchError::Unreachable(why)) => match Cache::new(settings).recall(reference) {
-            Some(kept) => {
-                tracing::warn!(provider, %reference, manifest = %kept.manifest, reason = %why, "the registry cannot be reached; serving the copy the cache kept");
-                let origin = Origin::Registry {
-                    reference: reference.to_string(),
-                    manifest: kept.manifest,
-                };
-                components.admit(provider, kept.bytes, None, origin)
-            }
-            None => Err(ComponentError::Fetch {
-                provider: provider.to_owned(),
-                reference: reference.to_string(),
-                problem: FetchError::Unreachable(why),
-            }),
-        },
-        Err(problem) => {
-            let error = ComponentError::Fetch {
-                provider: provider.to_owned(),
-                reference: reference.to_string(),
-                problem,
-            };
-            components.log_refusal(provider, &error);
-            Err(error)
-        }
-    }
-}
-
-/// A client for `source`'s registry as the settings configure it.
-pub(super) async fn connect(
-    settings: &ComponentSettings,
-    source: &Source,
-    reference: &RegistryReference,
-) -> Result<Registry, FetchError> {
-    Registry::connect(
-        reference,
-        settings.ca_bundle.as_deref(),
-        source.credentials.as_ref(),
-        &source.other_hosts,
-        settings.size_limit,
-    )
-    .await
-}
-
-/// Admits what was pulled and keeps it in the cache.
-pub(super) fn admit(
-    components: &Components,
-    provider: &str,
-    reference: &RegistryReference,
-    pulled: Pulled,
-) -> Result<Admitted, ComponentError> {
-    let origin = Origin::Registry {
-        reference: reference.to_string(),
-        manifest: pulled.manifest.clone(),
-    };
-    let admitted = components.admit(provider, pulled.bytes, None, origin)?;
-    if let Err(e) =
-        Cache::new(components.settings()).keep(reference, &pulled.manifest, &admitted.bytes)
-    {
-        tracing::warn!(%reference, error = %e, "the pulled component could not be kept in the cache");
-    }
-    Ok(admitted)
-}
-
-/// Pulled components on disk: `<sha256 hex>.wasm` by content, and per reference a file
-/// naming the manifest and the content it last resolved to.
-struct Cache {
-    folder: PathBuf,
-}
-
-/// What the cache kept of a reference.
-struct Kept {
-    manifest: String,
-    bytes: Vec<u8>,
-}
-
-impl Cache {
-    fn new(settings: &ComponentSettings) -> Cache {
-        Cache {
-            folder: settings.cache.join("registry"),
-        }
-    }
-
-    fn reference_file(&self, reference: &RegistryReference) -> PathBuf {
-        let name = hex(&Sha256::digest(reference.to_string().as_bytes()));
-        self.folder.join("refs").join(name)
-    }
-
-    /// Keeps `bytes` as what `reference` named (manifest `manifest`); each file is written
-    /// whole (a temporary file renamed) or not at all.
-    fn keep(
-        &self,
-        reference: &RegistryReference,
-        manifest: &str,
-        bytes: &[u8],
-    ) -> std::io::Result<()> {
-        let content = hex(&Sha256::digest(bytes));
-        std::fs::create_dir_all(self.folder.join("refs"))?;
-        write_whole(&self.folder.join(format!("{content}.wasm")), bytes)?;
-        write_whole(
-            &self.reference_file(reference),
-            format!("{manifest}\n{content}\n").as_bytes(),
-        )
-    }
-
-    /// What `reference` last named, if its bytes are still there and still hash right.
-    fn recall(&self, reference: &RegistryReference) -> Option<Kept> {
-        let text = std::fs::read_to_string(self.reference_file(reference)).ok()?;
-        let mut lines = text.lines();
-        let (manifest, content) = (lines.next()?.to_owned(), lines.next()?);
-        if content.len() != 64 || !content.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        let bytes = std::fs::read(self.folder.join(format!("{content}.wasm"))).ok()?;
-        (hex(&Sha256::digest(&bytes)) == content).then_some(Kept { manifest, bytes })
-    }
-}
-
-fn write_whole(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let partial = file.with_extension("partial");
-    std::fs::write(&partial, bytes)?;
-    std::fs::rename(&partial, file)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -603,6 +498,14 @@ mod tests {
         let digest = RegistryReference::parse(&digest).expect("a digest");
         assert_eq!(digest.authority(), "127.0.0.1:5000");
         assert!(digest.is_digest());
+        assert_eq!(
+            registry_host("auth.example.com").as_deref(),
+            Ok("auth.example.com:443")
+        );
+        assert_eq!(registry_host("[::1]:5000").as_deref(), Ok("[::1]:5000"));
+        for wrong in ["https://auth.example.com", "::1", "host/path", ""] {
+            assert!(registry_host(wrong).is_err(), "{wrong}");
+        }
         for wrong in [
             "registry.example.com/acme:1",
             "oci://acme:1",
@@ -622,32 +525,10 @@ mod tests {
         assert_eq!(credentials.user, "robot");
         assert_eq!(credentials.password.expose(), "s3cret-Passw0rd");
         assert!(!format!("{credentials:?}").contains("s3cret"));
+        std::fs::write(&file, "robot:one\ntwo\n").expect("written");
+        assert!(RegistryCredentials::read(&file).is_err());
         std::fs::write(&file, "no-colon\n").expect("written");
         let refused = RegistryCredentials::read(&file).expect_err("refused");
         assert!(!refused.contains("no-colon"), "{refused}");
-    }
-
-    #[test]
-    fn the_cache_gives_back_only_what_still_hashes_right() {
-        let dir = tempfile::tempdir().expect("a folder");
-        let settings = ComponentSettings::built_in_only(dir.path().to_owned());
-        let cache = Cache::new(&settings);
-        let reference = RegistryReference::parse("oci://localhost:5000/acme:1").expect("a tag");
-        assert!(cache.recall(&reference).is_none());
-        cache
-            .keep(&reference, "sha256:m", b"component")
-            .expect("kept");
-        let kept = cache.recall(&reference).expect("recalled");
-        assert_eq!(
-            (kept.manifest.as_str(), kept.bytes.as_slice()),
-            ("sha256:m", &b"component"[..])
-        );
-        let content = hex(&Sha256::digest(b"component"));
-        std::fs::write(
-            dir.path().join(format!("registry/{content}.wasm")),
-            b"changed",
-        )
-        .expect("changed");
-        assert!(cache.recall(&reference).is_none());
     }
 }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // Each test file uses its own part of this.
 
+pub mod publishing;
 pub mod sessions;
 
 use std::io::{BufRead, BufReader};
