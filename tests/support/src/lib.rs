@@ -8,6 +8,7 @@
 //! depends on the host: Cargo allows that cycle for tests).
 
 pub mod client;
+mod debian;
 pub mod opencloud;
 pub mod postgres;
 pub mod public_link;

@@ -465,52 +465,15 @@ fn find() -> Option<PathBuf> {
 /// systemd that start is normally refused (`policy-rc.d`) or fails harmlessly. The tests
 /// never use that service: each runs its own registry, as whoever runs the tests.
 fn install() -> PathBuf {
-    let advice = "the OCI registry `docker-registry` (CNCF distribution) was not found at \
-                  /usr/bin/docker-registry nor on PATH; install it, e.g. Debian's package \
-                  `docker-registry` (apt-get install docker-registry)";
-    if !running_as_root() || !Path::new("/usr/bin/apt-get").exists() {
-        panic!("{advice}");
-    }
-    let lock = File::create(INSTALL_LOCK)
-        .and_then(|file| file.lock().map(|()| file))
-        .unwrap_or_else(|e| panic!("{advice} (cannot take the lock {INSTALL_LOCK}: {e})"));
-    // Another process may have installed it while this one waited for the lock.
-    if let Some(program) = find() {
-        return program;
-    }
-    eprintln!("OCI registry for the tests: installing Debian's `{PACKAGE}` (one-time set-up)");
-    let install = ["install", "-y", "--no-install-recommends", PACKAGE];
-    if !apt_get(&install) {
-        eprintln!("OCI registry for the tests: apt-get install failed; apt-get update, then again");
-        if !apt_get(&["update"]) || !apt_get(&install) {
-            panic!("{advice} (apt-get failed, see above)");
-        }
-    }
-    drop(lock);
-    find().unwrap_or_else(|| panic!("{advice} (installed, yet not found)"))
-}
-
-/// Runs apt-get with its output on this process's stderr, where cargo shows it.
-fn apt_get(args: &[&str]) -> bool {
-    eprintln!("OCI registry for the tests: apt-get {}", args.join(" "));
-    Command::new("apt-get")
-        .args(args)
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .stdout(std::io::stderr())
-        .status()
-        .is_ok_and(|status| status.success())
-}
-
-/// Whether this process is root. Asked of `id` once: the crate has no libc binding, and this
-/// is not hot.
-fn running_as_root() -> bool {
-    static ROOT: OnceLock<bool> = OnceLock::new();
-    *ROOT.get_or_init(|| {
-        Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|out| out.status.success() && out.stdout.trim_ascii() == b"0")
-    })
+    let package = crate::debian::Package {
+        name: PACKAGE,
+        purpose: "OCI registry for the tests",
+        advice: "the OCI registry `docker-registry` (CNCF distribution) was not found at \
+                 /usr/bin/docker-registry nor on PATH; install it, e.g. Debian's package \
+                 `docker-registry` (apt-get install docker-registry)",
+        lock: INSTALL_LOCK,
+    };
+    crate::debian::install(&package, find)
 }
 
 /// A TLS front to a [`Registry`], on a free loopback port with the registry's certificate

@@ -2,10 +2,10 @@
 //! first time when we may (as `tools/guest-build` installs the `wasm32-wasip2` target): a fresh
 //! CI machine has no PostgreSQL, and the tests must not depend on a hand-made set-up.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
+
+use crate::debian::Package;
 
 /// The programs a test server needs, all from one installation (an `initdb` of one version
 /// and a `postgres` of another refuse each other's data directory).
@@ -57,41 +57,15 @@ fn complete(bin: &Path) -> bool {
     PROGRAMS.iter().all(|program| bin.join(program).is_file())
 }
 
-/// Installs Debian's `postgresql` with apt-get, as root only, one process at a time.
+/// Installs Debian's `postgresql` (see [`crate::debian`]).
 fn install() -> PathBuf {
-    let advice = "PostgreSQL's server programs (initdb, postgres) were not found in \
-                  /usr/lib/postgresql/*/bin nor on PATH; install them, e.g. Debian's package \
-                  `postgresql` (apt-get install postgresql)";
-    if !super::running_as_root() || !Path::new("/usr/bin/apt-get").exists() {
-        panic!("{advice}");
-    }
-    let lock = File::create(INSTALL_LOCK)
-        .and_then(|file| file.lock().map(|()| file))
-        .unwrap_or_else(|e| panic!("{advice} (cannot take the lock {INSTALL_LOCK}: {e})"));
-    // Another process may have installed it while this one waited for the lock.
-    if let Some(bin) = find() {
-        return bin;
-    }
-    eprintln!("PostgreSQL for the tests: installing Debian's `postgresql` (one-time set-up)");
-    if !apt_get(&["install", "-y", "--no-install-recommends", "postgresql"]) {
-        eprintln!("PostgreSQL for the tests: apt-get install failed; apt-get update, then again");
-        if !apt_get(&["update"])
-            || !apt_get(&["install", "-y", "--no-install-recommends", "postgresql"])
-        {
-            panic!("{advice} (apt-get failed, see above)");
-        }
-    }
-    drop(lock);
-    find().unwrap_or_else(|| panic!("{advice} (installed, yet not found)"))
-}
-
-/// Runs apt-get with its output on this process's stderr, where cargo shows it.
-fn apt_get(args: &[&str]) -> bool {
-    eprintln!("PostgreSQL for the tests: apt-get {}", args.join(" "));
-    Command::new("apt-get")
-        .args(args)
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .stdout(std::io::stderr())
-        .status()
-        .is_ok_and(|status| status.success())
+    let package = Package {
+        name: "postgresql",
+        purpose: "PostgreSQL for the tests",
+        advice: "PostgreSQL's server programs (initdb, postgres) were not found in \
+                 /usr/lib/postgresql/*/bin nor on PATH; install them, e.g. Debian's package \
+                 `postgresql` (apt-get install postgresql)",
+        lock: INSTALL_LOCK,
+    };
+    crate::debian::install(&package, find)
 }

@@ -13,9 +13,10 @@ mod server;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
 use rand::Rng;
+
+use crate::debian::running_as_root;
 
 pub use server::Postgres;
 
@@ -32,18 +33,6 @@ const SUPERUSER: &str = "postgres";
 /// The system user Debian's package creates; the server runs as it when the tests run as root
 /// (PostgreSQL refuses to run as root).
 const SYSTEM_USER: &str = "postgres";
-
-/// Whether this process is root. Asked of `id` once: the crate has no libc binding, and this
-/// is not hot.
-fn running_as_root() -> bool {
-    static ROOT: OnceLock<bool> = OnceLock::new();
-    *ROOT.get_or_init(|| {
-        Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|out| out.status.success() && out.stdout.trim_ascii() == b"0")
-    })
-}
 
 /// `program` from the PostgreSQL installation, run as the server's user: as [`SYSTEM_USER`]
 /// when we are root (`setpriv` execs in place, so the child we hold *is* the program, and a
