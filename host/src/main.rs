@@ -26,7 +26,7 @@
 //!     {"component","signature","key_id","digest"}
 //! shared-folder-host push COMPONENT oci://REGISTRY/REPOSITORY:TAG [--ca-bundle FILE]
 //!         [--credentials-file FILE]
-//!     {"reference","manifest","digest"}       (the layout `wkg oci push` writes)
+//!     {"reference","manifest","digest","signed"} (the layout `wkg oci push` writes)
 //! ```
 //!
 //! Results go to stdout as JSON; errors to stderr with a non-zero exit code: 1 when the
@@ -658,6 +658,9 @@ async fn check(config: &HostConfig, component: Option<&Path>) -> Result<(), Fail
     let admitted = admitted(&components, config, component).await?;
     println!("component: {}", admitted.origin);
     println!("trust: {}", admitted.trust);
+    if let Some(pin) = components.source(&config.shared_folder.provider).pin {
+        println!("pin: {pin} (the component is that file)");
+    }
     let bytes = &admitted.bytes;
     // No compiled component goes into the cache (a registry's component that passes is kept
     // below, as a start keeps it).
@@ -672,7 +675,7 @@ async fn check(config: &HostConfig, component: Option<&Path>) -> Result<(), Fail
         config.shared_folder.url.origin()
     );
     println!(
-        "provider {:?}: {} bytes, sha256 {}",
+        "provider {:?}: {} bytes, sha256:{}",
         info.name,
         bytes.len(),
         info.digest
@@ -819,10 +822,19 @@ fn push(
             code: 1,
             message: format!("{reference}: {e}"),
         })?;
+    let signed = shared_folder_host::runtime::trust::is_signed(&bytes);
+    if !signed {
+        eprintln!(
+            "warning: {} carries no embedded signature: a host with [host].trusted_keys refuses it \
+             (sign it first: shared-folder-host sign)",
+            component.display()
+        );
+    }
     print_json(&json!({
         "reference": reference.to_string(),
         "manifest": manifest,
         "digest": shared_folder_host::runtime::trust::Pin::of(&bytes).to_string(),
+        "signed": signed,
     }));
     Ok(())
 }

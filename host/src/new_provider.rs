@@ -290,6 +290,20 @@ configuration names (`shared-folder-host conformance --help`). For a local test 
 plain `http://`, add `allow_plain_http = true` to the configuration's `[host]` table.
 
 To install the component, copy it into the host's plugins folder as `{name}.wasm`.
+
+## Sign and ship it
+
+Hosts that set `[host].trusted_keys` serve only signed components. Make a key pair once (the
+`.key` stays with you, off the hosts; the `.pub` goes to the operators), then sign each build
+and hand out the signed file, or push it to a registry the hosts follow:
+
+```sh
+shared-folder-host keygen --secret-key {name}.key --public-key {name}.pub
+shared-folder-host sign --secret-key {name}.key {component} --output {name}.wasm
+shared-folder-host push {name}.wasm oci://REGISTRY/REPOSITORY:TAG   # prints the digest to pin
+```
+
+The host's README, "Shipping providers you can trust", has the rest.
 "#
     )
 }

@@ -157,10 +157,15 @@ async fn a_followed_tag_is_swapped_in_when_it_moves_while_the_registry_comes_and
         registry: &registry,
     };
 
-    // An unsigned build on the tag is refused; the signed one keeps serving.
-    publisher
+    // An unsigned build on the tag is refused; the signed one keeps serving. (`push` warns.)
+    let pushed = publisher
         .push(&rebuilt_component(NEXTCLOUD_PROVIDER, "unsigned"), "stable")
         .await;
+    assert_eq!(pushed.json()["signed"], false, "{pushed:?}");
+    assert!(
+        pushed.stderr.contains("carries no embedded signature"),
+        "{pushed:?}"
+    );
     assert!(
         eventually(Duration::from_secs(10), || server
             .log()
@@ -234,6 +239,16 @@ async fn every_bad_artifact_is_refused_with_a_clear_error_and_nothing_kept() {
     publisher.keygen("ours").await;
     publisher.keygen("theirs").await;
     let mut tag = "first".to_owned();
+
+    // A registry whose CA is not given: the certificate is named as the problem.
+    let no_ca = format!("oci://{address}/{REPOSITORY}:no-ca");
+    let refused = publishing::push(&keys, b"\0asm\x0d\0\x01\0", &no_ca, &[]).await;
+    assert_eq!(refused.code, Some(1), "{refused:?}");
+    assert!(
+        refused.stderr.contains("certificate is not trusted")
+            && refused.stderr.contains("--ca-bundle"),
+        "{refused:?}"
+    );
 
     // The good case first: accepted, and kept in the cache.
     let good = publisher

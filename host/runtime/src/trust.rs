@@ -199,6 +199,15 @@ impl Refusal {
     }
 }
 
+/// Whether `component` carries an embedded signature (whoever made it).
+pub fn is_signed(component: &[u8]) -> bool {
+    Module::init_from_reader(&mut &component[..])
+        .and_then(Module::iterate)
+        .ok()
+        .and_then(|mut sections| sections.next())
+        .is_some_and(|first| first.is_ok_and(|section| section.is_signature_header()))
+}
+
 /// Checks `component` against `pin` (when given), then its signature — embedded, or the
 /// `detached` one — against `keys` (when given; `None`: [`Verdict::Unverified`]).
 pub fn verify(
@@ -382,6 +391,14 @@ mod tests {
             verify(&forged, None, Some(&trusting(&[&ours])), None),
             Err(Refusal::Forged)
         );
+    }
+
+    #[test]
+    fn a_signature_section_is_seen_whoever_made_it() {
+        let plain = with_custom_section("x", b"payload");
+        assert!(!is_signed(&plain));
+        assert!(is_signed(&signed(&KeyPair::generate(), &plain)));
+        assert!(!is_signed(b"not wasm"));
     }
 
     #[test]

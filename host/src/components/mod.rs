@@ -506,6 +506,6 @@ impl Components {
         if let Some(reason) = error.reason() {
             component_refused(provider, reason);
         }
-        tracing::warn!(provider, %error, "component refused; what serves keeps serving");
+        tracing::warn!(provider, %error, "component refused: nothing of it is used (a component that serves keeps serving)");
     }
 }

@@ -181,6 +181,11 @@ pub enum FetchError {
     /// connection broken mid-answer): tried again later, what serves keeps serving.
     #[error("the registry cannot be reached: {0}")]
     Unreachable(String),
+    #[error(
+        "the registry's certificate is not trusted ({0}): give its CA in [host].ca_bundle \
+         (push: --ca-bundle)"
+    )]
+    Certificate(String),
     #[error("the registry refused the credentials (registry_credentials_file)")]
     Denied,
     #[error("the registry has no such tag or digest")]
@@ -210,7 +215,10 @@ impl FetchError {
     /// no refusal of a component).
     pub fn reason(&self) -> Option<&'static str> {
         match self {
-            FetchError::Unreachable(_) | FetchError::Denied | FetchError::NotFound => None,
+            FetchError::Unreachable(_)
+            | FetchError::Certificate(_)
+            | FetchError::Denied
+            | FetchError::NotFound => None,
             FetchError::Layout(_) => Some("media_type"),
             FetchError::TooLarge { .. } => Some("too_large"),
             FetchError::Digest(_) => Some("blob_digest"),
@@ -405,6 +413,9 @@ impl Registry {
                 }
             }
             OciDistributionError::DigestError(e) => FetchError::Digest(e.to_string()),
+            OciDistributionError::RequestError(e) if certificate_problem(&e).is_some() => {
+                FetchError::Certificate(certificate_problem(&e).unwrap_or_default())
+            }
             OciDistributionError::RequestError(e) => match e.status() {
                 Some(status) if status.as_u16() == 404 => FetchError::NotFound,
                 Some(status) if matches!(status.as_u16(), 401 | 403) => FetchError::Denied,
@@ -424,6 +435,25 @@ impl Registry {
             other => FetchError::Protocol(other.to_string()),
         }
     }
+}
+
+/// The TLS refusal of the registry's certificate in `error`'s chain, if that is what failed
+/// (the client says only that the request could not be sent).
+fn certificate_problem(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        let tls = error.downcast_ref::<rustls::Error>().or_else(|| {
+            error
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if let Some(rustls::Error::InvalidCertificate(why)) = tls {
+            return Some(format!("{why:?}"));
+        }
+        next = error.source();
+    }
+    None
 }
 
 /// The one `application/wasm` layer of a Wasm component's manifest.
