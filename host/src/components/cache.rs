@@ -10,7 +10,6 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest as _, Sha256};
 use shared_folder_runtime::content_digest;
 
 /// The registry part of the component cache.
@@ -32,9 +31,13 @@ impl Cache {
         }
     }
 
-    fn reference_file(&self, reference: &str) -> PathBuf {
-        let name = format!("{:x}", Sha256::digest(reference.as_bytes()));
-        self.folder.join("refs").join(name)
+    /// The folder of the reference files, and a reference's file name in it.
+    fn refs(&self) -> PathBuf {
+        self.folder.join("refs")
+    }
+
+    fn reference_name(reference: &str) -> String {
+        content_digest(reference.as_bytes())
     }
 
     /// Keeps `bytes` as what `reference` named (manifest `manifest`).
@@ -45,20 +48,17 @@ impl Cache {
         bytes: &[u8],
     ) -> std::io::Result<()> {
         let content = content_digest(bytes);
-        let refs = self.folder.join("refs");
+        let refs = self.refs();
         std::fs::create_dir_all(&refs)?;
         write_whole(&self.folder, &format!("{content}.wasm"), bytes)?;
-        let name = self
-            .reference_file(reference)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = Self::reference_name(reference);
         write_whole(&refs, &name, format!("{manifest}\n{content}\n").as_bytes())
     }
 
     /// What `reference` last named, if its bytes are still there and still hash right.
     pub(super) fn recall(&self, reference: &str) -> Option<Kept> {
-        let text = std::fs::read_to_string(self.reference_file(reference)).ok()?;
+        let text =
+            std::fs::read_to_string(self.refs().join(Self::reference_name(reference))).ok()?;
         let mut lines = text.lines();
         let (manifest, content) = (lines.next()?.to_owned(), lines.next()?);
         if content.len() != 64 || !content.bytes().all(|b| b.is_ascii_hexdigit()) {

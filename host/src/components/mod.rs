@@ -241,12 +241,16 @@ pub fn signature_file(component: &Path) -> PathBuf {
 
 /// The detached signature beside a component file, if there is one.
 pub fn read_signature(component: &Path) -> Result<Option<Vec<u8>>, ComponentError> {
-    let file = signature_file(component);
-    match std::fs::read(&file) {
-        Ok(signature) => Ok(Some(signature)),
+    read_if_there(&signature_file(component))
+}
+
+/// `file`'s bytes; `None` when there is no such file.
+fn read_if_there(file: &Path) -> Result<Option<Vec<u8>>, ComponentError> {
+    match std::fs::read(file) {
+        Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(ComponentError::Read {
-            file,
+            file: file.to_owned(),
             reason: e.to_string(),
         }),
     }
@@ -297,18 +301,9 @@ impl Components {
                 });
             }
             let file = component_file(folder, provider);
-            match std::fs::read(&file) {
-                Ok(bytes) => {
-                    tracing::info!(provider, file = %file.display(), "provider from the plugins folder");
-                    return self.admit_file(provider, &file, bytes);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(ComponentError::Read {
-                        file,
-                        reason: e.to_string(),
-                    });
-                }
+            if let Some(bytes) = read_if_there(&file)? {
+                tracing::info!(provider, file = %file.display(), "provider from the plugins folder");
+                return self.admit_file(provider, &file, bytes);
             }
         }
         let Some(bytes) = built_in(provider) else {
