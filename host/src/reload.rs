@@ -121,8 +121,8 @@ pub async fn reload(folders: &SharedFolders, path: &Path, components: &Component
         return;
     }
     let provider = &config.shared_folder.provider;
-    let component = match components.initial(provider).await {
-        Ok(admitted) => admitted.bytes,
+    let admitted = match components.initial(provider).await {
+        Ok(admitted) => admitted,
         Err(error) => {
             tracing::warn!(%error, "configuration not reloaded; what served keeps serving");
             return;
@@ -130,9 +130,11 @@ pub async fn reload(folders: &SharedFolders, path: &Path, components: &Component
     };
     // `reconfigure` logs its outcome either way.
     if let Ok(info) = runtime
-        .reconfigure(config.shared_folder.clone(), &component)
+        .reconfigure(config.shared_folder.clone(), &admitted.bytes)
         .await
     {
+        // It serves: a registry's component is kept, as at start.
+        components.remember(&admitted);
         tracing::info!(provider = %info.name, origin = %config.shared_folder.url.origin(), "configuration reloaded: new rooms go to this storage");
     }
 }
