@@ -9,6 +9,7 @@
 
 pub mod client;
 mod debian;
+mod local;
 pub mod opencloud;
 pub mod postgres;
 pub mod public_link;

@@ -17,7 +17,7 @@
 
 use std::fs::File;
 use std::io::Write as _;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, OnceLock};
@@ -27,7 +27,8 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use rand::Rng as _;
+
+use crate::local::{free_port, new_password, temporary_root};
 
 /// Debian's package holding the registry.
 const PACKAGE: &str = "docker-registry";
@@ -409,33 +410,6 @@ fn write(path: &Path, contents: &str) {
 fn read(log: &Path) -> String {
     std::fs::read_to_string(log)
         .unwrap_or_else(|e| format!("(the log {} is unreadable: {e})", log.display()))
-}
-
-/// A port no one listens on at this moment (the kernel's choice for port 0).
-fn free_port() -> u16 {
-    TcpListener::bind(("127.0.0.1", 0))
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free loopback port")
-}
-
-/// A password: alphanumeric, so it needs no quoting anywhere.
-fn new_password() -> String {
-    rand::rng()
-        .sample_iter(rand::distr::Alphanumeric)
-        .take(24)
-        .map(char::from)
-        .collect()
-}
-
-/// Where the temporary folders go: `/tmp` when there is one, as for [`crate::postgres`].
-fn temporary_root() -> PathBuf {
-    let tmp = Path::new("/tmp");
-    if tmp.is_dir() {
-        tmp.to_path_buf()
-    } else {
-        std::env::temp_dir()
-    }
 }
 
 /// The registry program; installed once per machine if missing.

@@ -11,12 +11,10 @@
 mod binaries;
 mod server;
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 
-use rand::Rng;
-
 use crate::debian::running_as_root;
+use crate::local::{new_password, temporary_root};
 
 pub use server::Postgres;
 
@@ -113,30 +111,10 @@ fn run(mut command: Command, stdin: &str, what: &str) -> String {
     stdout
 }
 
-/// A password for [`ROLE`]: alphanumeric, so it needs no quoting in SQL nor in a URL.
-fn new_password() -> String {
-    rand::rng()
-        .sample_iter(rand::distr::Alphanumeric)
-        .take(24)
-        .map(char::from)
-        .collect()
-}
-
-/// Where the temporary folders go: `/tmp` when there is one, since the server's unix socket
-/// lives there (a socket path is limited to 107 bytes, which a long `TMPDIR` can exceed) and
-/// the `postgres` user must be able to reach it (not so under `/root`).
-fn temporary_root() -> std::path::PathBuf {
-    let tmp = Path::new("/tmp");
-    if tmp.is_dir() {
-        tmp.to_path_buf()
-    } else {
-        std::env::temp_dir()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn a_server_serves_a_new_database_and_wants_the_password_over_tcp() {

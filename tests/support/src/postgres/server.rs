@@ -1,10 +1,11 @@
 //! The server process: initialised, started on a free port, waited for, stopped.
 
 use std::fs::File;
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::local::free_port;
 
 use super::{
     DATABASE, ROLE, SUPERUSER, SYSTEM_USER, as_server_user, client, new_password, psql_client, run,
@@ -196,14 +197,6 @@ fn start_on_a_free_port(folder: &Path) -> (Child, u16) {
     );
 }
 
-/// A port no one listens on at this moment (the kernel's choice for port 0).
-fn free_port() -> u16 {
-    TcpListener::bind(("127.0.0.1", 0))
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free loopback port")
-}
-
 fn spawn(folder: &Path, port: u16, log: &Path) -> Child {
     let log_file = File::create(log).expect("the server's log file");
     let mut postgres = as_server_user("postgres");
@@ -287,6 +280,7 @@ fn read(log: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::TcpListener;
 
     #[test]
     fn a_port_taken_meanwhile_is_told_apart_from_a_failure() {
