@@ -61,6 +61,18 @@ impl Deletion {
     }
 }
 
+/// What the records must hold for a room that [`SharedFolders::recover`] takes over; when
+/// they hold something else (they changed since an audit), nothing is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    /// No row at all: a folder the records do not know.
+    Nothing,
+    /// A ready record, to be replaced.
+    Folder,
+    /// Either.
+    Either,
+}
+
 pub struct SharedFolders {
     runtime: Runtime,
     /// The records, which also hold rooms for one operation at a time (on every host that
@@ -311,6 +323,37 @@ impl SharedFolders {
                 Ok(Purge::RecordDropped)
             }
         }
+    }
+
+    /// Takes `room`'s folder over as the storage has it (the provider's `recover`: links kept
+    /// with new passwords, a missing one made, the files untouched) and writes its record, for
+    /// a folder the records do not know or know wrongly (`repair`). The room's sessions get
+    /// the new view. Done under the room's lock, only while the records hold what `expected`
+    /// says; never through a pending create, which a recovery could purge with the files.
+    pub async fn recover(&self, room: &str, expected: Expected) -> Result<FolderRecord, HostError> {
+        check_room_id(room)?;
+        let _room = self.records.lock_room(room).await?;
+        let state = self.records.get(room).await?;
+        let holds = match (&state, expected) {
+            (None, Expected::Nothing | Expected::Either) => true,
+            (Some(RoomState::Ready(_)), Expected::Folder | Expected::Either) => true,
+            _ => false,
+        };
+        if !holds {
+            return Err(HostError::RecordChanged {
+                room: room.to_owned(),
+                holds: match state {
+                    None => "no record",
+                    Some(RoomState::Ready(_)) => "a record",
+                    Some(RoomState::Pending { .. }) => "a create under way",
+                    Some(RoomState::Deleting(_)) => "a delete under way",
+                },
+            });
+        }
+        let record = self.runtime.recover(room).await?;
+        self.records.adopt(&record).await?;
+        tracing::info!(room, path = %record.path, "shared folder recovered from the storage: its links have new passwords");
+        Ok(record)
     }
 
     /// Has the provider that made `record` delete its folder and links, then forgets the room.

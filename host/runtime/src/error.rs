@@ -87,6 +87,17 @@ pub enum CallError {
     /// A fresh instance could not be made (e.g. its memory is above the limit).
     #[error("provider could not be instantiated: {0}")]
     Instantiation(String),
+    /// The component's contract version has no such function (`list-folders` and `recover` came in
+    /// 0.4); nothing was called.
+    #[error(
+        "the provider's contract {contract} has no `{function}` (it came in 0.4): update the provider to a build of contract 0.4"
+    )]
+    NotOffered {
+        /// The function asked for.
+        function: &'static str,
+        /// The component's version.
+        contract: crate::contract::Contract,
+    },
 }
 
 /// An error of the runtime's API: which provider, which room, and what went wrong.
@@ -197,6 +208,8 @@ pub enum ErrorKind {
     Protocol,
     /// The host's folder records could not be read or written.
     Records,
+    /// The provider's contract version does not offer what was asked (`list-folders`, `recover`).
+    NotOffered,
 }
 
 impl ErrorKind {
@@ -220,7 +233,8 @@ impl ErrorKind {
             | ErrorKind::Instantiation
             | ErrorKind::Unauthorized
             | ErrorKind::AlreadyExists
-            | ErrorKind::Records => false,
+            | ErrorKind::Records
+            | ErrorKind::NotOffered => false,
         }
     }
 }
@@ -244,6 +258,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Protocol => "protocol",
             ErrorKind::Records => "records",
+            ErrorKind::NotOffered => "not offered",
         };
         f.write_str(word)
     }
@@ -268,6 +283,7 @@ impl CallError {
             CallError::TimedOut(_) => ErrorKind::Deadline,
             CallError::Unusable(_) => ErrorKind::Unusable,
             CallError::Instantiation(_) => ErrorKind::Instantiation,
+            CallError::NotOffered { .. } => ErrorKind::NotOffered,
         }
     }
 }

@@ -406,22 +406,7 @@ impl Records {
     /// lost): the caller must then undo what the provider made.
     pub async fn finish_create(&self, record: &FolderRecord) -> Result<(), RecordsError> {
         let room = record.room.as_str();
-        let written = Written {
-            maker: &record.maker,
-            path: &record.path,
-            handle: &record.handle,
-            read_url: &record.read.url,
-            read_password: self
-                .keys
-                .seal(room, Link::Read, record.read.password.expose()),
-            read_write_url: &record.read_write.url,
-            read_write_password: self.keys.seal(
-                room,
-                Link::ReadWrite,
-                record.read_write.password.expose(),
-            ),
-            created_at: i64::try_from(record.created_at_unix).unwrap_or(i64::MAX),
-        };
+        let written = self.written(record);
         let finished = match &self.store {
             Store::Sqlite(db) => db.finish_create(room, &written),
             Store::Postgres(db) => db.finish_create(room, &written).await,
@@ -436,6 +421,60 @@ impl Records {
             self.announce_here(RoomEvent::folder(room));
         }
         Ok(())
+    }
+
+    /// Every room the records hold a row for (a folder, a create or a delete under way), in
+    /// order.
+    pub async fn rooms(&self) -> Result<Vec<String>, RecordsError> {
+        match &self.store {
+            Store::Sqlite(db) => db.rooms(),
+            Store::Postgres(db) => db.rooms().await,
+        }
+        .map_err(|m| self.error(m))
+    }
+
+    /// Writes `record` as the room's folder, whether the room had no record or a ready one (a
+    /// repair: a folder recovered from the storage), and the room's sessions hear of it. Never
+    /// through a pending create, which a recovery would purge — with the folder's files. Refused
+    /// while a create or delete of the room is under way.
+    pub async fn adopt(&self, record: &FolderRecord) -> Result<(), RecordsError> {
+        let room = record.room.as_str();
+        let written = self.written(record);
+        let adopted = match &self.store {
+            Store::Sqlite(db) => db.adopt(room, &written),
+            Store::Postgres(db) => db.adopt(room, &written).await,
+        }
+        .map_err(|m| self.error(m))?;
+        if !adopted {
+            return Err(self.error(format!(
+                "room {room:?} has a create or delete under way; its record was left as it is"
+            )));
+        }
+        if let Store::Sqlite(_) = self.store {
+            self.announce_here(RoomEvent::folder(room));
+        }
+        Ok(())
+    }
+
+    /// What the stores write of `record`, its passwords sealed.
+    fn written<'a>(&self, record: &'a FolderRecord) -> Written<'a> {
+        let room = record.room.as_str();
+        Written {
+            maker: &record.maker,
+            path: &record.path,
+            handle: &record.handle,
+            read_url: &record.read.url,
+            read_password: self
+                .keys
+                .seal(room, Link::Read, record.read.password.expose()),
+            read_write_url: &record.read_write.url,
+            read_write_password: self.keys.seal(
+                room,
+                Link::ReadWrite,
+                record.read_write.password.expose(),
+            ),
+            created_at: i64::try_from(record.created_at_unix).unwrap_or(i64::MAX),
+        }
     }
 
     /// Notes that a delete of `room`'s folder starts now: from here on the record is not

@@ -278,6 +278,65 @@ impl Postgres {
             .map_err(describe)
     }
 
+    /// Every room with a row, in order.
+    pub async fn rooms(&self) -> Result<Vec<String>, String> {
+        let client = self.client().await?;
+        let rows = client
+            .query("SELECT room FROM folders ORDER BY room", &[])
+            .await
+            .map_err(describe)?;
+        rows.iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<_, tokio_postgres::Error>>()
+            .map_err(describe)
+    }
+
+    /// Writes a ready record for `room`, whether it had none or a ready one, and announces it,
+    /// in one statement; whether it did (a create or delete under way is left alone).
+    pub async fn adopt(&self, room: &str, written: &Written<'_>) -> Result<bool, String> {
+        let maker = written.maker;
+        let event = RoomEvent::folder(room).payload();
+        let client = self.client().await?;
+        client
+            .execute(
+                "WITH written AS (
+                     INSERT INTO folders (room, provider, contract, digest, storage, account, state, path, handle,
+                     read_url, read_password, read_write_url, read_write_password, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, 'ready', $7, $8, $9, $10, $11, $12, $13)
+                     ON CONFLICT (room) DO UPDATE SET provider = excluded.provider,
+                         contract = excluded.contract, digest = excluded.digest,
+                         storage = excluded.storage, account = excluded.account,
+                         path = excluded.path, handle = excluded.handle,
+                         read_url = excluded.read_url, read_password = excluded.read_password,
+                         read_write_url = excluded.read_write_url,
+                         read_write_password = excluded.read_write_password,
+                         created_at = excluded.created_at
+                     WHERE folders.state = 'ready'
+                     RETURNING room)
+                 SELECT pg_notify($14, $15) FROM written",
+                &[
+                    &room,
+                    &maker.provider,
+                    &maker.contract.to_string(),
+                    &maker.digest,
+                    &maker.storage,
+                    &maker.account,
+                    &written.path,
+                    &written.handle,
+                    &written.read_url,
+                    &written.read_password,
+                    &written.read_write_url,
+                    &written.read_write_password,
+                    &written.created_at,
+                    &CHANNEL,
+                    &event,
+                ],
+            )
+            .await
+            .map(|rows| rows > 0)
+            .map_err(describe)
+    }
+
     /// Marks a ready record as being deleted and announces it, in one statement; whether it
     /// was ready.
     pub async fn begin_delete(&self, room: &str) -> Result<bool, String> {

@@ -157,6 +157,53 @@ impl Sqlite {
         .map(|changed| changed > 0)
     }
 
+    /// Every room with a row, in order.
+    pub fn rooms(&self) -> Result<Vec<String>, String> {
+        self.run(|db| {
+            let mut query = db.prepare("SELECT room FROM folders ORDER BY room")?;
+            let rooms = query.query_map([], |row| row.get(0))?;
+            rooms.collect()
+        })
+    }
+
+    /// Writes a ready record for `room`, whether it had none or a ready one; whether it did (a
+    /// create or delete under way is left alone).
+    pub fn adopt(&self, room: &str, written: &Written<'_>) -> Result<bool, String> {
+        let maker = written.maker;
+        self.run(|db| {
+            db.execute(
+                "INSERT INTO folders (room, provider, contract, digest, storage, account, state, path, handle,
+                     read_url, read_password, read_write_url, read_write_password, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'ready', ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                 ON CONFLICT (room) DO UPDATE SET provider = excluded.provider,
+                     contract = excluded.contract, digest = excluded.digest,
+                     storage = excluded.storage, account = excluded.account, path = excluded.path,
+                     handle = excluded.handle, read_url = excluded.read_url,
+                     read_password = excluded.read_password,
+                     read_write_url = excluded.read_write_url,
+                     read_write_password = excluded.read_write_password,
+                     created_at = excluded.created_at
+                 WHERE folders.state = 'ready'",
+                params![
+                    room,
+                    maker.provider,
+                    maker.contract.to_string(),
+                    maker.digest,
+                    maker.storage,
+                    maker.account,
+                    written.path,
+                    written.handle,
+                    written.read_url,
+                    written.read_password,
+                    written.read_write_url,
+                    written.read_write_password,
+                    written.created_at,
+                ],
+            )
+        })
+        .map(|changed| changed > 0)
+    }
+
     /// Whether a ready record became a deleting one.
     pub fn begin_delete(&self, room: &str) -> Result<bool, String> {
         self.run(|db| {

@@ -103,6 +103,7 @@ impl From<HostError> for ApiError {
             | ErrorKind::Unusable
             | ErrorKind::Instantiation => (S::INTERNAL_SERVER_ERROR, "provider_failed"),
             ErrorKind::Records => (S::INTERNAL_SERVER_ERROR, "records"),
+            ErrorKind::NotOffered => (S::NOT_IMPLEMENTED, "not_offered"),
         };
         ApiError::new(status, code, error.to_string())
     }

@@ -30,6 +30,57 @@ struct ShareData {
     id: Option<String>,
     url: Option<String>,
     permissions: Option<u32>,
+    share_type: Option<u32>,
+    /// The shared folder's path below the account's root, `/a/b/room`.
+    path: Option<String>,
+    /// NextCloud: the link's password hash, `null` without one.
+    password: Option<String>,
+    /// ownCloud (and NextCloud before 15): the link's password hash, `null` without one.
+    share_with: Option<String>,
+}
+
+impl ShareData {
+    /// The share as a password-protected public link granting exactly read or read-write,
+    /// if it is one.
+    fn protected_link(self) -> Option<ListedLink> {
+        (self.share_type? == PUBLIC_LINK_TYPE).then_some(())?;
+        let permissions = self.permissions? & REQUESTED_BITS;
+        (permissions == READ || permissions == READ_WRITE).then_some(())?;
+        let hashed = |p: &Option<String>| p.as_deref().is_some_and(|p| !p.is_empty());
+        (hashed(&self.password) || hashed(&self.share_with)).then_some(())?;
+        Some(ListedLink {
+            id: self.id.filter(|id| !id.is_empty())?,
+            url: self
+                .url
+                .filter(|url| url.starts_with("http://") || url.starts_with("https://"))?,
+            permissions,
+            path: self.path.unwrap_or_default(),
+        })
+    }
+}
+
+/// `share_type` of a public link, as a listing gives it (a number).
+const PUBLIC_LINK_TYPE: u32 = 3;
+
+/// A password-protected public link of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedLink {
+    pub id: String,
+    pub url: String,
+    /// [`READ`] or [`READ_WRITE`].
+    pub permissions: u32,
+    /// The folder's path below the account's root, `/a/b/room`.
+    pub path: String,
+}
+
+impl ListedLink {
+    /// Whether this link is older than `other`: NextCloud's and ownCloud's share ids count up.
+    pub fn older_than(&self, other: &ListedLink) -> bool {
+        match (self.id.parse::<u64>(), other.id.parse::<u64>()) {
+            (Ok(mine), Ok(theirs)) => mine < theirs,
+            _ => self.id < other.id,
+        }
+    }
 }
 
 /// The password generator's answer (docs/nextcloud-behaviour.md, "Password policy";
@@ -97,6 +148,26 @@ pub fn create_share(
 /// folder does not exist; recording 07 [1], [3]).
 pub fn list_shares(settings: &Settings, path: &str) -> Request {
     request("GET", shares_path(settings), &[("path", path)])
+}
+
+/// `GET …/shares?path=<path>&subfiles=true`: the account's shares on what lies directly
+/// inside that folder (docs/nextcloud-behaviour.md, "Listing the rooms' folders and their
+/// links"); 404 when the folder does not exist.
+pub fn list_shares_inside(settings: &Settings, path: &str) -> Request {
+    request(
+        "GET",
+        shares_path(settings),
+        &[("path", path), ("subfiles", "true")],
+    )
+    .limit(crate::webdav::LISTING_LIMIT)
+}
+
+/// `PUT …/shares/<id>` with a new `password`: the link keeps its token, URL, permissions and
+/// expiry (docs/nextcloud-behaviour.md, "Changing a link's password").
+pub fn set_password(settings: &Settings, id: &str, password: &str) -> Request {
+    let id = paths::encode_segment(id);
+    request("PUT", format!("{}/{id}", shares_path(settings)), &[])
+        .form_body(&[("password", password)])
 }
 
 /// `DELETE …/shares/<id>`.
@@ -205,6 +276,26 @@ pub fn share_ids(response: &Response) -> Result<Vec<String>, Error> {
         Err(Error::NotFound(_)) => Ok(Vec::new()),
         Err(error) => Err(error),
     }
+}
+
+/// The password-protected public links of a listing that grant exactly read or read-write;
+/// `None` when the listed folder does not exist (404).
+pub fn protected_links(response: &Response) -> Result<Option<Vec<ListedLink>>, Error> {
+    match data::<Vec<ShareData>>(response) {
+        Ok(shares) => Ok(Some(
+            shares
+                .into_iter()
+                .filter_map(ShareData::protected_link)
+                .collect(),
+        )),
+        Err(Error::NotFound(_)) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// Whether a password change was taken: any success the share API phrased.
+pub fn password_set(response: &Response) -> Result<(), Error> {
+    data::<serde::de::IgnoredAny>(response).map(drop)
 }
 
 /// Whether a share's DELETE left it gone: deleted now (200), or already gone (404, whatever

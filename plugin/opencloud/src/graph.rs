@@ -220,6 +220,56 @@ pub struct Listed {
     pub kind: Option<String>,
     pub display_name: Option<String>,
     pub url: Option<String>,
+    /// `hasPassword`, when the listing says.
+    pub has_password: Option<bool>,
+}
+
+impl Listed {
+    /// The link's kind and URL if it is a password-protected link of either kind, whoever made
+    /// it (`list-folders`, `recover`).
+    pub fn protected(&self) -> Option<(Kind, &str)> {
+        (self.has_password == Some(true)).then_some(())?;
+        let kind = [Kind::View, Kind::Edit]
+            .into_iter()
+            .find(|kind| self.kind.as_deref() == Some(kind.as_str()))?;
+        Some((kind, self.url.as_deref()?))
+    }
+}
+
+#[derive(Serialize)]
+struct SetPassword<'a> {
+    password: &'a str,
+}
+
+/// `POST …/items/{i}/permissions/{p}/setPassword` (docs/opencloud-behaviour.md, "Changing a
+/// link's password"): the link keeps its id and URL.
+pub fn set_password(
+    settings: &Settings,
+    drive: &DriveId,
+    item: &ItemId,
+    link: &LinkId,
+    password: &str,
+) -> Request {
+    // Only a body over 1 MiB fails to encode; an empty one is refused by the server.
+    let json = json::encode(&SetPassword { password }).unwrap_or_default();
+    Request::new(
+        "POST",
+        format!(
+            "{}/permissions/{}/setPassword",
+            item_path(settings, drive, item),
+            ids::encode(link.as_str())
+        ),
+    )
+    .header("accept", "application/json")
+    .json_body(json)
+}
+
+/// Whether a password change was taken: 200 with the permission.
+pub fn password_set(response: &Response) -> Result<(), Error> {
+    match response.status {
+        200..=299 => Ok(()),
+        _ => Err(error(response)),
+    }
 }
 
 /// The links among an item's permissions (those with a `link` facet); none when the item is
@@ -243,6 +293,7 @@ pub fn links(response: &Response) -> Result<Vec<Listed>, Error> {
             kind: link.kind,
             display_name: link.display_name,
             url: web_url(link.web_url),
+            has_password: permission.has_password,
         });
     }
     Ok(links)

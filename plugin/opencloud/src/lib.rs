@@ -54,10 +54,13 @@ pub mod settings;
 pub mod spaces;
 
 use alloc::string::String;
+use alloc::vec::Vec;
 use bindings::exports::shared_folder::provider::provider::Guest;
 use errors::{ConfigError, Error};
 use handle::Handle;
-use provider_kit::bindings::shared_folder::provider::types::{Settings, SharedFolder};
+use provider_kit::bindings::shared_folder::provider::types::{
+    Access, FoundFolder, Settings, SharedFolder,
+};
 use provider_kit::created::{self, JsonHandle};
 
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
@@ -90,6 +93,35 @@ impl Guest for OpencloudProvider {
     fn purge(settings: Settings, room: String) -> Result<(), Error> {
         let settings = settings::read(&settings)?;
         opencloud::purge(&settings, &room)
+    }
+
+    fn list_folders(settings: Settings) -> Result<Vec<FoundFolder>, Error> {
+        let settings = settings::read(&settings)?;
+        Ok(opencloud::list(&settings)?
+            .into_iter()
+            .map(|found| {
+                let links = found.links.into_iter().map(|(kind, url)| {
+                    let access = match kind {
+                        graph::Kind::Edit => Access::ReadWrite,
+                        graph::Kind::View => Access::Read,
+                    };
+                    (access, url)
+                });
+                created::found_folder(&found.folder, links)
+            })
+            .collect())
+    }
+
+    fn recover(settings: Settings, room: String) -> Result<SharedFolder, Error> {
+        let settings = settings::read(&settings)?;
+        let made = opencloud::recover(&settings, &room)?;
+        let handle = Handle::of(&made).encode();
+        Ok(created::shared_folder(
+            &made.folder,
+            made.read,
+            made.read_write,
+            handle,
+        ))
     }
 }
 

@@ -193,6 +193,131 @@ pub fn purge(settings: &Settings, room: &str) -> Result<(), Error> {
     empty_trash_of(settings, &drive, &folder)
 }
 
+/// A room's folder [`list`] found: where, and its password-protected links.
+pub struct Found {
+    pub folder: FolderPath,
+    pub links: Vec<(Kind, String)>,
+}
+
+/// How many permission listings [`list`] has in flight at once.
+const LISTINGS_IN_FLIGHT: usize = 16;
+
+/// The folders directly under `directory` and their links: `GET me/drive`, a `Depth: 1`
+/// PROPFIND of the directory (each folder's item id with it), then each folder's permissions,
+/// [`LISTINGS_IN_FLIGHT`] at a time. A directory that does not exist has no folders; a folder
+/// whose name cannot be a room id is not a room's and is left out.
+pub fn list(settings: &Settings) -> Result<Vec<Found>, Error> {
+    let directory = FolderPath::directory(&settings.directory);
+    let drive = graph::drive(&send(settings, &graph::my_drive(settings))?)?;
+    let listing = send(settings, &spaces::list(settings, &drive, &directory))?;
+    let Some(folders) = spaces::folders(settings, &drive, &directory, &listing)? else {
+        return Ok(Vec::new());
+    };
+    let folders: Vec<(FolderPath, ItemId)> = folders
+        .into_iter()
+        .filter_map(|(name, item)| {
+            Some((FolderPath::for_room(&settings.directory, &name).ok()?, item))
+        })
+        .collect();
+    let mut found = Vec::with_capacity(folders.len());
+    for batch in folders.chunks(LISTINGS_IN_FLIGHT) {
+        let requests: Vec<Request> = batch
+            .iter()
+            .map(|(_, item)| graph::list_permissions(settings, &drive, item))
+            .collect();
+        let requests: Vec<&Request> = requests.iter().collect();
+        for ((folder, _), answer) in batch
+            .iter()
+            .zip(http::send_each(&settings.origin, &requests))
+        {
+            let links = graph::links(&answer?)?
+                .iter()
+                .filter_map(|link| link.protected().map(|(kind, url)| (kind, url.to_owned())))
+                .collect();
+            found.push(Found {
+                folder: folder.clone(),
+                links,
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// Takes `room`'s folder over as it is: `GET me/drive` and the password policy together, HEAD
+/// of the folder (404: there is no folder, `not-found`), its permissions listed; the first
+/// password-protected link of each kind gets a new password in place (`setPassword`), a
+/// missing one is made (with the settings' expiry); both are returned as [`create`] returns
+/// them. Nothing is deleted, so a recover that fails midway leaves what the next one takes
+/// over: a link made before the failure is found then, and gets a new password like any other.
+pub fn recover(settings: &Settings, room: &str) -> Result<Created, Error> {
+    let folder = FolderPath::for_room(&settings.directory, room)?;
+    let expiration = settings
+        .expiry_days
+        .map(|days| expiry::days_from_today(days).map(graph::expiration))
+        .transpose()?;
+    let [drive, capabilities] = http::send_all(
+        &settings.origin,
+        [&graph::my_drive(settings), &policy::capabilities(settings)],
+    );
+    let drive = graph::drive(&drive?)?;
+    let recipe = policy::policy(&capabilities?)?.recipe()?;
+    let head = send(settings, &spaces::head(settings, &drive, &folder))?;
+    let Some(item) = spaces::item_id(&head, &drive)? else {
+        return Err(Error::NotFound(format!(
+            "there is no folder {:?}",
+            folder.display()
+        )));
+    };
+    let listed = graph::links(&send(
+        settings,
+        &graph::list_permissions(settings, &drive, &item),
+    )?)?;
+    let links = Links {
+        settings,
+        drive: &drive,
+        item: &item,
+        expiration: expiration.as_deref(),
+    };
+    let recovered = |kind: Kind| -> Result<Link, Error> {
+        let password = recipe.generate()?;
+        let existing = listed.iter().find_map(|link| {
+            let (found, url) = link.protected()?;
+            (found == kind).then(|| (link.id.clone(), url.to_owned()))
+        });
+        let link = match existing {
+            Some((id, url)) => {
+                let set = send(
+                    settings,
+                    &graph::set_password(settings, &drive, &item, &id, &password),
+                )
+                .and_then(|answer| graph::password_set(&answer));
+                set.map(|()| graph::Link { id, url })
+            }
+            None => {
+                let answer = send(settings, &links.request(kind, &password));
+                links.finish(kind, &password, answer)
+            }
+        };
+        match link {
+            Ok(link) => Ok(Link {
+                id: link.id,
+                url: link.url,
+                password,
+            }),
+            Err(error) => Err(errors::redact(error, &password)),
+        }
+    };
+    let read_write = recovered(Kind::Edit)?;
+    let read = recovered(Kind::View)?;
+    Ok(Created {
+        drive,
+        item,
+        folder,
+        read,
+        read_write,
+    })
+}
+
 /// MKCOL the room's folder; on 409, its missing ancestors outermost first, then it again.
 fn make_folder(settings: &Settings, drive: &DriveId, folder: &FolderPath) -> Result<(), Error> {
     if make_room_folder(settings, drive, folder)? == Made::Created {
