@@ -34,6 +34,9 @@ macro_rules! every_provider {
     )*};
 }
 
+#[path = "every_provider/recovery.rs"]
+mod recovery;
+
 every_provider!(
     create_and_delete,
     delete_from_trash_leaves_nothing_in_the_trash_bin,

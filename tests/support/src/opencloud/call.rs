@@ -41,6 +41,13 @@ pub(super) enum Route {
         item: String,
         permission: String,
     },
+    /// `/graph/v1beta1/drives/{d}/items/{i}/permissions/{p}/setPassword` (API-NOTES §3.7;
+    /// docs/opencloud-behaviour.md, "Changing a link's password").
+    SetPassword {
+        drive: String,
+        item: String,
+        permission: String,
+    },
     /// `/graph/v1beta1/drives/{d}/items/{i}` (API-NOTES §6).
     Item {
         drive: String,
@@ -119,6 +126,21 @@ impl Route {
                 "permissions",
                 _,
             ] => Route::Permission {
+                drive: owned(3),
+                item: owned(5),
+                permission: owned(7),
+            },
+            [
+                "graph",
+                "v1beta1",
+                "drives",
+                _,
+                "items",
+                _,
+                "permissions",
+                _,
+                "setPassword",
+            ] => Route::SetPassword {
                 drive: owned(3),
                 item: owned(5),
                 permission: owned(7),

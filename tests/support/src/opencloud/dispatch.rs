@@ -177,7 +177,10 @@ impl Call<'_> {
             | Route::Children { .. }
             | Route::MyRootChildren
             | Route::Item { .. } => self.graph(world),
-            Route::CreateLink { .. } | Route::Permissions { .. } | Route::Permission { .. } => {
+            Route::CreateLink { .. }
+            | Route::Permissions { .. }
+            | Route::Permission { .. }
+            | Route::SetPassword { .. } => {
                 self.links(world)
             }
             Route::Space { space, path } => self.space_dav(world, space, path),

@@ -136,6 +136,14 @@ impl Call<'_> {
                 },
                 "DELETE",
             ) => self.delete_permission(world, drive, item, permission),
+            (
+                Route::SetPassword {
+                    drive,
+                    item,
+                    permission,
+                },
+                "POST",
+            ) => self.set_password(world, drive, item, permission),
             _ => answers::empty(405),
         }
     }
@@ -333,6 +341,65 @@ impl Call<'_> {
         }
         links.remove(index);
         answers::empty(204)
+    }
+}
+
+/// `setPassword`'s body: `{"password": "…"}`, nothing else.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetPassword {
+    password: String,
+}
+
+impl Call<'_> {
+    /// A link's new password, in place: its id, token and URL stay; the policy and bcrypt's
+    /// limit apply as at `createLink` (API-NOTES §3.7, §4; docs/opencloud-behaviour.md,
+    /// "Changing a link's password").
+    fn set_password(
+        &self,
+        world: &mut World,
+        drive: &str,
+        item: &str,
+        permission_id: &str,
+    ) -> Answer {
+        let item = match self.item_param(drive, item) {
+            Ok(item) => item,
+            Err((status, message)) => return answers::odata(status, message),
+        };
+        if let Err((status, message)) = self.stat(world, &item) {
+            return answers::odata(status, message);
+        }
+        let Ok(SetPassword { password }) = serde_json::from_slice(&self.body) else {
+            return answers::odata(400, "invalid body schema definition");
+        };
+        let Some(link) = world
+            .drive
+            .links
+            .iter_mut()
+            .find(|link| link.id == permission_id)
+        else {
+            return answers::odata(
+                404,
+                &format!("error: not found: opaque_id:\"{permission_id}\""),
+            );
+        };
+        if ParsedId::parse(&link.item_id).as_ref() != Some(&item) {
+            return answers::odata(400, "permissionID and itemID do not match");
+        }
+        if password.is_empty() {
+            return answers::odata(400, "password protection is enforced");
+        }
+        if let Some(refusal) = self.shared.options.password_policy.refusal(&password) {
+            return answers::odata(400, &refusal);
+        }
+        if password.len() > BCRYPT_MAX_BYTES {
+            return answers::odata(
+                500,
+                "error persisting public share:could not hash share password: bcrypt: password length exceeds 72 bytes",
+            );
+        }
+        link.password = Some(password);
+        answers::json(200, &permission(link))
     }
 }
 
