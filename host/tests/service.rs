@@ -27,7 +27,7 @@ async fn rest_calls_answer_as_opentalk_does() {
     let health = server.call_as(None, "GET", "/health", None).await;
     assert_eq!(health.status, 200);
     assert_eq!(health.json()["provider"]["name"], "nextcloud");
-    assert_eq!(health.json()["provider"]["contract"], "0.3");
+    assert_eq!(health.json()["provider"]["contract"], "0.4");
 
     // No token, or a wrong one: 401 with a JSON body, nothing done.
     for token in [None, Some("wrong-token-0123456789")] {
