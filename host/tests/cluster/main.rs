@@ -16,5 +16,6 @@ mod common;
 
 mod cluster;
 mod creates;
+mod drill;
 mod load;
 mod signaling;
