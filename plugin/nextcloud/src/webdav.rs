@@ -46,8 +46,8 @@ pub fn folders(
         207 => {
             let text = core::str::from_utf8(&response.body)
                 .map_err(|_| Error::Protocol("a WebDAV listing that is not UTF-8".into()))?;
-            multistatus::folders(text, &dav_path(settings, folder))
-                .map(Some)
+            multistatus::listing(text, &folder.display())
+                .map(|listing| Some(listing.folders))
                 .ok_or_else(|| Error::Protocol("a WebDAV listing NextCloud did not write".into()))
         }
         404 => Ok(None),

@@ -7,6 +7,7 @@
 //! except for a DELETE, which it counts as WebDAV and answers with Sabre-style XML, its tags
 //! capitalised (`<s:Message>`; docs/opencloud-behaviour.md, "Authentication"): both are read.
 
+use alloc::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::errors::{self, Error};
@@ -282,8 +283,13 @@ pub fn links(response: &Response) -> Result<Vec<Listed>, Error> {
     }
     let listing: Permissions = json::parse(&response.body)
         .ok_or_else(|| Error::Protocol("the permissions listing is not readable".into()))?;
+    listed(listing.value.unwrap_or_default())
+}
+
+/// The links among `permissions` (those with a `link` facet).
+fn listed(permissions: Vec<Permission>) -> Result<Vec<Listed>, Error> {
     let mut links = Vec::new();
-    for permission in listing.value.unwrap_or_default() {
+    for permission in permissions {
         let Some(link) = permission.link else {
             continue;
         };
@@ -297,6 +303,50 @@ pub fn links(response: &Response) -> Result<Vec<Listed>, Error> {
         });
     }
     Ok(links)
+}
+
+/// `GET {base}/graph/v1beta1/me/drive/sharedByMe`: every item of the account that has a link,
+/// at any depth, each with its links (docs/opencloud-behaviour.md, "Listing the rooms' folders
+/// and their links"). Folders whose links were all deleted are not in it.
+pub fn shared_by_me(settings: &Settings) -> Request {
+    get(format!(
+        "{}/graph/v1beta1/me/drive/sharedByMe",
+        settings.origin.base_path
+    ))
+    .limit(SHARED_LISTING_LIMIT)
+}
+
+/// Largest `sharedByMe` answer read: some 10,000 items with two links each.
+const SHARED_LISTING_LIMIT: usize = 16 << 20;
+
+#[derive(Deserialize)]
+struct SharedItems {
+    value: Option<Vec<SharedItem>>,
+}
+
+#[derive(Deserialize)]
+struct SharedItem {
+    id: Option<String>,
+    folder: Option<serde::de::IgnoredAny>,
+    permissions: Option<Vec<Permission>>,
+}
+
+/// From `sharedByMe`'s answer, every folder that has links, by its item id (as OpenCloud
+/// wrote it, as the PROPFIND's `oc:fileid` names it too), with its links.
+pub fn shared_folders(response: &Response) -> Result<BTreeMap<String, Vec<Listed>>, Error> {
+    if response.status != 200 {
+        return Err(error(response));
+    }
+    let items: SharedItems = json::parse(&response.body)
+        .ok_or_else(|| Error::Protocol("the sharedByMe listing is not readable".into()))?;
+    let mut found = BTreeMap::new();
+    for item in items.value.unwrap_or_default() {
+        let (Some(id), Some(_)) = (item.id, item.folder) else {
+            continue;
+        };
+        found.insert(id, listed(item.permissions.unwrap_or_default())?);
+    }
+    Ok(found)
 }
 
 /// The link of `kind` that this provider made, recognised by its type and `displayName`, if a

@@ -199,48 +199,38 @@ pub struct Found {
     pub links: Vec<(Kind, String)>,
 }
 
-/// How many permission listings [`list`] has in flight at once.
-const LISTINGS_IN_FLIGHT: usize = 16;
-
-/// The folders directly under `directory` and their links: `GET me/drive`, a `Depth: 1`
-/// PROPFIND of the directory (each folder's item id with it), then each folder's permissions,
-/// [`LISTINGS_IN_FLIGHT`] at a time. A directory that does not exist has no folders; a folder
-/// whose name cannot be a room id is not a room's and is left out.
+/// The folders directly under `directory` and their links, in three requests however many
+/// rooms: `GET me/drive`, a `Depth: 1` PROPFIND of the directory (each folder's item id with
+/// it), and `sharedByMe` (every item with links, each with its links), matched by item id. A
+/// directory that does not exist has no folders; a folder whose name cannot be a room id is
+/// not a room's and is left out.
 pub fn list(settings: &Settings) -> Result<Vec<Found>, Error> {
     let directory = FolderPath::directory(&settings.directory);
     let drive = graph::drive(&send(settings, &graph::my_drive(settings))?)?;
-    let listing = send(settings, &spaces::list(settings, &drive, &directory))?;
-    let Some(folders) = spaces::folders(settings, &drive, &directory, &listing)? else {
+    let [listing, shared] = http::send_all(
+        &settings.origin,
+        [
+            &spaces::list(settings, &drive, &directory),
+            &graph::shared_by_me(settings),
+        ],
+    );
+    let Some((_, folders)) = spaces::folders(&drive, &directory, &listing?)? else {
         return Ok(Vec::new());
     };
-    let folders: Vec<(FolderPath, ItemId)> = folders
+    let shared = graph::shared_folders(&shared?)?;
+    Ok(folders
         .into_iter()
         .filter_map(|(name, item)| {
-            Some((FolderPath::for_room(&settings.directory, &name).ok()?, item))
-        })
-        .collect();
-    let mut found = Vec::with_capacity(folders.len());
-    for batch in folders.chunks(LISTINGS_IN_FLIGHT) {
-        let requests: Vec<Request> = batch
-            .iter()
-            .map(|(_, item)| graph::list_permissions(settings, &drive, item))
-            .collect();
-        let requests: Vec<&Request> = requests.iter().collect();
-        for ((folder, _), answer) in batch
-            .iter()
-            .zip(http::send_each(&settings.origin, &requests))
-        {
-            let links = graph::links(&answer?)?
-                .iter()
+            let folder = FolderPath::for_room(&settings.directory, &name).ok()?;
+            let links = shared
+                .get(item.as_str())
+                .into_iter()
+                .flatten()
                 .filter_map(|link| link.protected().map(|(kind, url)| (kind, url.to_owned())))
                 .collect();
-            found.push(Found {
-                folder: folder.clone(),
-                links,
-            });
-        }
-    }
-    Ok(found)
+            Some(Found { folder, links })
+        })
+        .collect())
 }
 
 /// Takes `room`'s folder over as it is: `GET me/drive` and the password policy together, HEAD

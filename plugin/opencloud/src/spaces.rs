@@ -65,14 +65,13 @@ pub fn list(settings: &Settings, drive: &DriveId, folder: &FolderPath) -> Reques
         .limit(MAX_TRASH_LISTING)
 }
 
-/// The folders a [`list`] answer names inside `folder`, each with its item id; `None` when
-/// `folder` does not exist (404).
+/// What a [`list`] answer says of `folder`: its own item id, and the folders inside with
+/// theirs; `None` when `folder` does not exist (404).
 pub fn folders(
-    settings: &Settings,
     drive: &DriveId,
     folder: &FolderPath,
     response: &Response,
-) -> Result<Option<Vec<(String, ItemId)>>, Error> {
+) -> Result<Option<(Option<ItemId>, Vec<(String, ItemId)>)>, Error> {
     match response.status {
         207 => {}
         404 => return Ok(None),
@@ -80,18 +79,25 @@ pub fn folders(
     }
     let unreadable = || Error::Protocol("a WebDAV listing OpenCloud did not write".into());
     let text = core::str::from_utf8(&response.body).map_err(|_| unreadable())?;
-    let listed =
-        multistatus::folders(text, &dav_path(settings, drive, folder)).ok_or_else(unreadable)?;
-    listed
+    let listing = multistatus::listing(text, &folder.display()).ok_or_else(unreadable)?;
+    let item = |id: Option<String>, what: &str| {
+        let id = id.unwrap_or_default();
+        ItemId::parse_in(drive, &id).ok_or_else(|| ids::unreadable(what, &id))
+    };
+    // The space's root has no item id of its own kind (`<drive>!<space>`): its folders' links
+    // are then found by their own ids alone.
+    let itself = item(listing.itself.file_id, "the listed folder's oc:fileid").ok();
+    let inside = listing
+        .folders
         .into_iter()
         .map(|found| {
-            let id = found.file_id.unwrap_or_default();
-            let item = ItemId::parse_in(drive, &id)
-                .ok_or_else(|| ids::unreadable("a listed folder's oc:fileid", &id))?;
-            Ok((found.name, item))
+            Ok((
+                found.name,
+                item(found.file_id, "a listed folder's oc:fileid")?,
+            ))
         })
-        .collect::<Result<Vec<_>, Error>>()
-        .map(Some)
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok(Some((itself, inside)))
 }
 
 pub fn delete(settings: &Settings, drive: &DriveId, folder: &FolderPath) -> Request {

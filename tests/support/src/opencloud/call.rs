@@ -17,6 +17,9 @@ pub(super) enum Route {
     MyDrive,
     /// `/graph/v1.0/me/drives`, `/graph/v1beta1/me/drives` (API-NOTES §3.1, §6).
     MyDrives,
+    /// `/graph/v1beta1/me/drive/sharedByMe` (docs/opencloud-behaviour.md, "Listing the rooms'
+    /// folders and their links").
+    SharedByMe,
     /// `/graph/v1.0/drives/{d}/items/{i}/children`; only `v1.0` serves it
     /// (docs/opencloud-behaviour.md, "Listing children").
     Children {
@@ -101,6 +104,7 @@ impl Route {
         match s.as_slice() {
             ["graph", "v1.0", "me", "drive"] => Route::MyDrive,
             ["graph", "v1.0" | "v1beta1", "me", "drives"] => Route::MyDrives,
+            ["graph", "v1beta1", "me", "drive", "sharedByMe"] => Route::SharedByMe,
             // v1beta1 has no children, nor has `drives/{id}/root/children` (404 page not found;
             // docs/opencloud-behaviour.md, "Listing children").
             ["graph", "v1.0", "drives", _, "items", _, "children"] => Route::Children {
@@ -202,6 +206,8 @@ impl Route {
                 | Route::CreateLink { .. }
                 | Route::Permissions { .. }
                 | Route::Permission { .. }
+                | Route::SetPassword { .. }
+                | Route::SharedByMe
                 | Route::Item { .. }
         )
     }

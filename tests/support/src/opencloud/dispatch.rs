@@ -180,9 +180,8 @@ impl Call<'_> {
             Route::CreateLink { .. }
             | Route::Permissions { .. }
             | Route::Permission { .. }
-            | Route::SetPassword { .. } => {
-                self.links(world)
-            }
+            | Route::SetPassword { .. }
+            | Route::SharedByMe => self.links(world),
             Route::Space { space, path } => self.space_dav(world, space, path),
             Route::TrashBin {
                 bin,

@@ -144,6 +144,7 @@ impl Call<'_> {
                 },
                 "POST",
             ) => self.set_password(world, drive, item, permission),
+            (Route::SharedByMe, "GET") => shared_by_me(world),
             _ => answers::empty(405),
         }
     }
@@ -344,6 +345,47 @@ impl Call<'_> {
     }
 }
 
+/// `sharedByMe`: every item of the drive that has a link, at any depth, with its links inline
+/// and where it is (`parentReference`); an item whose links were all deleted is not in it
+/// (docs/opencloud-behaviour.md, "Listing the rooms' folders and their links").
+fn shared_by_me(world: &World) -> Answer {
+    let drive = &world.drive;
+    let mut items: Vec<(String, Vec<&Link>)> = Vec::new();
+    for link in &drive.links {
+        match items.iter_mut().find(|(id, _)| *id == link.item_id) {
+            Some((_, links)) => links.push(link),
+            None => items.push((link.item_id.clone(), vec![link])),
+        }
+    }
+    let value: Vec<Value> = items
+        .into_iter()
+        .filter_map(|(id, links)| {
+            let opaque = ParsedId::parse(&id)?.opaque;
+            let path = drive.path_of(&opaque)?;
+            let parent = super::drive::parent(&path).to_owned();
+            let parent_opaque = drive.get(&parent)?.opaque.clone();
+            let mut item = json!({
+                "id": id,
+                "name": path.rsplit('/').next().unwrap_or_default(),
+                "parentReference": {
+                    "driveId": drive.drive_id(),
+                    "driveType": "personal",
+                    "id": drive.graph_item_id(&parent_opaque),
+                    "path": format!("/{parent}"),
+                },
+                "permissions": links.into_iter().map(permission).collect::<Vec<_>>(),
+            });
+            if drive.is_folder(&path) {
+                item["folder"] = json!({});
+            } else {
+                item["file"] = json!({});
+            }
+            Some(item)
+        })
+        .collect();
+    answers::json(200, &json!({ "value": value }))
+}
+
 /// `setPassword`'s body: `{"password": "…"}`, nothing else.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -380,7 +422,7 @@ impl Call<'_> {
         else {
             return answers::odata(
                 404,
-                &format!("error: not found: opaque_id:\"{permission_id}\""),
+                &format!("error: not found: no shares found by id:opaque_id:\"{permission_id}\""),
             );
         };
         if ParsedId::parse(&link.item_id).as_ref() != Some(&item) {
