@@ -146,6 +146,8 @@ pub struct Records {
     /// [`Records::subscribe`] started the listener).
     events: broadcast::Sender<RoomEvent>,
     listening: OnceLock<()>,
+    /// The rooms' versions of this process's events (SQLite; PostgreSQL keeps them).
+    versions: Mutex<std::collections::HashMap<String, u64>>,
     /// Whether room events of every host reach this process yet (at once on SQLite).
     listened: tokio::sync::watch::Sender<bool>,
     /// Operations on one room in this process run one at a time.
@@ -255,6 +257,7 @@ impl Records {
             location,
             events: broadcast::channel(events::CAPACITY).0,
             listening: OnceLock::new(),
+            versions: Mutex::default(),
             listened: tokio::sync::watch::Sender::new(false),
             rooms: RoomLocks::default(),
         }
@@ -302,9 +305,36 @@ impl Records {
     }
 
     /// Sends `event` to this process's sessions (events that are not announced on a shared
-    /// database).
+    /// database), at its room's next version, which this process counts.
     pub(crate) fn announce_here(&self, event: RoomEvent) {
+        let event = match event.room() {
+            Some(room) => {
+                let mut versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
+                let version = versions.entry(room.to_owned()).or_insert(0);
+                *version += 1;
+                let version = *version;
+                // Sent while counted, so that the events of a room leave in their order.
+                let _ = self.events.send(event.at(version));
+                return;
+            }
+            None => event,
+        };
         let _ = self.events.send(event);
+    }
+
+    /// The version of `room`'s last event (0 before any): a session that reads it before the
+    /// room's state has seen every event up to it in that state (events.rs).
+    pub async fn room_version(&self, room: &str) -> Result<u64, RecordsError> {
+        match &self.store {
+            Store::Sqlite(_) => Ok(self
+                .versions
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(room)
+                .copied()
+                .unwrap_or(0)),
+            Store::Postgres(db) => db.room_version(room).await.map_err(|m| self.error(m)),
+        }
     }
 
     /// What the records hold for `room`.

@@ -35,6 +35,26 @@ mod embedded {
     refinery::embed_migrations!("src/records/migrations/postgres");
 }
 
+/// The part of a statement that raises the version of the room its CTE `written` returned
+/// (events.rs: a room's events carry its version), in the same statement as the write.
+macro_rules! raise_room_version {
+    () => {
+        "raised AS (
+             INSERT INTO room_versions AS v (room, version) SELECT room, 1 FROM written
+             ON CONFLICT (room) DO UPDATE SET version = v.version + 1
+             RETURNING room, version)"
+    };
+}
+
+/// A folder event's notification payload, as `RoomEvent::parse` reads it, at the version
+/// `raised` returned.
+macro_rules! folder_event {
+    () => {
+        "json_build_object('folder',
+             json_build_object('room', raised.room, 'version', raised.version))::text"
+    };
+}
+
 /// The connections to one PostgreSQL database.
 pub struct Postgres {
     /// For statements: each one is short.
@@ -243,18 +263,24 @@ impl Postgres {
     /// whether it did (the row is not there when recovery purged the create meanwhile).
     pub async fn finish_create(&self, room: &str, written: &Written<'_>) -> Result<bool, String> {
         let maker = written.maker;
-        let event = RoomEvent::folder(room).payload();
         let client = self.client().await?;
         client
             .execute(
-                "WITH written AS (
+                concat!(
+                    "WITH written AS (
                      UPDATE folders SET provider = $2, contract = $3, digest = $4,
                          storage = $5, account = $6, state = 'ready', path = $7, handle = $8,
                          read_url = $9, read_password = $10, read_write_url = $11,
                          read_write_password = $12, created_at = $13
                      WHERE room = $1 AND state = 'pending'
-                     RETURNING room)
-                 SELECT pg_notify($14, $15) FROM written",
+                     RETURNING room),
+                 ",
+                    raise_room_version!(),
+                    "
+                 SELECT pg_notify($14, ",
+                    folder_event!(),
+                    ") FROM raised"
+                ),
                 &[
                     &room,
                     &maker.provider,
@@ -270,12 +296,30 @@ impl Postgres {
                     &written.read_write_password,
                     &written.created_at,
                     &CHANNEL,
-                    &event,
                 ],
             )
             .await
             .map(|rows| rows > 0)
             .map_err(describe)
+    }
+
+    /// The room's version: that of its last event (0 before any).
+    pub async fn room_version(&self, room: &str) -> Result<u64, String> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT version FROM room_versions WHERE room = $1",
+                &[&room],
+            )
+            .await
+            .map_err(describe)?;
+        match row {
+            Some(row) => {
+                let version: i64 = row.try_get(0).map_err(describe)?;
+                Ok(u64::try_from(version).unwrap_or(0))
+            }
+            None => Ok(0),
+        }
     }
 
     /// Every room with a row, in order.
@@ -295,10 +339,10 @@ impl Postgres {
     /// in one statement; whether it did (a create or delete under way is left alone).
     pub async fn adopt(&self, room: &str, written: &Written<'_>) -> Result<bool, String> {
         let maker = written.maker;
-        let event = RoomEvent::folder(room).payload();
         let client = self.client().await?;
         client
             .execute(
+                concat!(
                 "WITH written AS (
                      INSERT INTO folders (room, provider, contract, digest, storage, account, state, path, handle,
                      read_url, read_password, read_write_url, read_write_password, created_at)
@@ -312,8 +356,9 @@ impl Postgres {
                          read_write_password = excluded.read_write_password,
                          created_at = excluded.created_at
                      WHERE folders.state = 'ready'
-                     RETURNING room)
-                 SELECT pg_notify($14, $15) FROM written",
+                     RETURNING room),
+                 ", raise_room_version!(), "
+                 SELECT pg_notify($14, ", folder_event!(), ") FROM raised"),
                 &[
                     &room,
                     &maker.provider,
@@ -329,7 +374,6 @@ impl Postgres {
                     &written.read_write_password,
                     &written.created_at,
                     &CHANNEL,
-                    &event,
                 ],
             )
             .await
@@ -340,15 +384,21 @@ impl Postgres {
     /// Marks a ready record as being deleted and announces it, in one statement; whether it
     /// was ready.
     pub async fn begin_delete(&self, room: &str) -> Result<bool, String> {
-        let event = RoomEvent::folder(room).payload();
         let client = self.client().await?;
         client
             .execute(
-                "WITH changed AS (
+                concat!(
+                    "WITH written AS (
                      UPDATE folders SET state = 'deleting' WHERE room = $1 AND state = 'ready'
-                     RETURNING room)
-                 SELECT pg_notify($2, $3) FROM changed",
-                &[&room, &CHANNEL, &event],
+                     RETURNING room),
+                 ",
+                    raise_room_version!(),
+                    "
+                 SELECT pg_notify($2, ",
+                    folder_event!(),
+                    ") FROM raised"
+                ),
+                &[&room, &CHANNEL],
             )
             .await
             .map(|rows| rows > 0)

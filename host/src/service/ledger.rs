@@ -188,11 +188,22 @@ async fn change_role(
         .await
         .map_err(describe)?;
     if before != role {
+        // The room's version, raised in this transaction (events.rs).
+        let raised = transaction
+            .query_one(
+                "INSERT INTO room_versions AS v (room, version) VALUES ($1, 1)
+                 ON CONFLICT (room) DO UPDATE SET version = v.version + 1 RETURNING version",
+                &[&room],
+            )
+            .await
+            .map_err(describe)?;
+        let version: i64 = raised.try_get(0).map_err(describe)?;
         let event = RoomEvent::Role {
             room: room.to_owned(),
             participant: participant.to_owned(),
             before,
             after: role,
+            version: u64::try_from(version).unwrap_or(0),
         };
         transaction
             .execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &event.payload()])

@@ -114,7 +114,7 @@ pub fn list(settings: &Settings) -> Result<Vec<Found>, Error> {
             &ocs::list_shares_inside(settings, &directory.share_path()),
         ],
     );
-    let Some(folders) = webdav::folders(settings, &directory, &listing?)? else {
+    let Some(folders) = webdav::folders(&directory, &listing?)? else {
         return Ok(Vec::new());
     };
     let links = ocs::protected_links(&shares?)?.unwrap_or_default();

@@ -38,7 +38,6 @@ pub const LISTING_LIMIT: usize = 16 << 20;
 /// The folders a [`list`] answer names inside `folder`; `None` when `folder` does not exist
 /// (404).
 pub fn folders(
-    settings: &Settings,
     folder: &FolderPath,
     response: &Response,
 ) -> Result<Option<Vec<multistatus::Folder>>, Error> {

@@ -214,7 +214,7 @@ pub fn list(settings: &Settings) -> Result<Vec<Found>, Error> {
             &graph::shared_by_me(settings),
         ],
     );
-    let Some((_, folders)) = spaces::folders(&drive, &directory, &listing?)? else {
+    let Some(folders) = spaces::folders(&drive, &directory, &listing?)? else {
         return Ok(Vec::new());
     };
     let shared = graph::shared_folders(&shared?)?;

@@ -65,13 +65,13 @@ pub fn list(settings: &Settings, drive: &DriveId, folder: &FolderPath) -> Reques
         .limit(MAX_TRASH_LISTING)
 }
 
-/// What a [`list`] answer says of `folder`: its own item id, and the folders inside with
-/// theirs; `None` when `folder` does not exist (404).
+/// The folders a [`list`] answer names inside `folder`, each with its item id; `None` when
+/// `folder` does not exist (404).
 pub fn folders(
     drive: &DriveId,
     folder: &FolderPath,
     response: &Response,
-) -> Result<Option<(Option<ItemId>, Vec<(String, ItemId)>)>, Error> {
+) -> Result<Option<Vec<(String, ItemId)>>, Error> {
     match response.status {
         207 => {}
         404 => return Ok(None),
@@ -84,20 +84,15 @@ pub fn folders(
         let id = id.unwrap_or_default();
         ItemId::parse_in(drive, &id).ok_or_else(|| ids::unreadable(what, &id))
     };
-    // The space's root has no item id of its own kind (`<drive>!<space>`): its folders' links
-    // are then found by their own ids alone.
-    let itself = item(listing.itself.file_id, "the listed folder's oc:fileid").ok();
-    let inside = listing
+    listing
         .folders
         .into_iter()
         .map(|found| {
-            Ok((
-                found.name,
-                item(found.file_id, "a listed folder's oc:fileid")?,
-            ))
+            let id = item(found.file_id, "a listed folder's oc:fileid")?;
+            Ok((found.name, id))
         })
-        .collect::<Result<Vec<_>, Error>>()?;
-    Ok(Some((itself, inside)))
+        .collect::<Result<Vec<_>, Error>>()
+        .map(Some)
 }
 
 pub fn delete(settings: &Settings, drive: &DriveId, folder: &FolderPath) -> Request {
