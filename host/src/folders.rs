@@ -334,11 +334,14 @@ impl SharedFolders {
         check_room_id(room)?;
         let _room = self.records.lock_room(room).await?;
         let state = self.records.get(room).await?;
-        let holds = match (&state, expected) {
-            (None, Expected::Nothing | Expected::Either) => true,
-            (Some(RoomState::Ready(_)), Expected::Folder | Expected::Either) => true,
-            _ => false,
-        };
+        let holds = matches!(
+            (&state, expected),
+            (None, Expected::Nothing | Expected::Either)
+                | (
+                    Some(RoomState::Ready(_)),
+                    Expected::Folder | Expected::Either
+                )
+        );
         if !holds {
             return Err(HostError::RecordChanged {
                 room: room.to_owned(),
