@@ -123,6 +123,8 @@ pub(crate) struct Stored {
 /// What a backend writes (passwords already sealed; link fields empty for a pending row).
 pub(crate) struct Written<'a> {
     maker: &'a Maker,
+    /// The maker's contract version, as the `contract` column holds it.
+    contract: String,
     path: &'a str,
     handle: &'a str,
     read_url: &'a str,
@@ -415,6 +417,7 @@ impl Records {
     pub async fn begin_create(&self, room: &str, maker: &Maker) -> Result<(), RecordsError> {
         let written = Written {
             maker,
+            contract: maker.contract.to_string(),
             path: "",
             handle: "",
             read_url: "",
@@ -491,6 +494,7 @@ impl Records {
         let room = record.room.as_str();
         Written {
             maker: &record.maker,
+            contract: record.maker.contract.to_string(),
             path: &record.path,
             handle: &record.handle,
             read_url: &record.read.url,

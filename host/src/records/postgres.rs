@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::broadcast;
 use tokio_postgres::AsyncMessage;
 use tokio_postgres::config::SslMode;
+use tokio_postgres::types::ToSql;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{Stored, Unfinished, Written};
@@ -53,6 +54,28 @@ macro_rules! folder_event {
         "json_build_object('folder',
              json_build_object('room', raised.room, 'version', raised.version))::text"
     };
+}
+
+/// The values of a record's columns, `$1`…`$13` in the order the statements that write a
+/// record name them: room, maker (provider, contract, digest, storage, account), path,
+/// handle, the links and their sealed passwords, when it was made.
+fn record_values<'a>(room: &'a &'a str, written: &'a Written<'a>) -> [&'a (dyn ToSql + Sync); 13] {
+    let maker = written.maker;
+    [
+        room,
+        &maker.provider,
+        &written.contract,
+        &maker.digest,
+        &maker.storage,
+        &maker.account,
+        &written.path,
+        &written.handle,
+        &written.read_url,
+        &written.read_password,
+        &written.read_write_url,
+        &written.read_write_password,
+        &written.created_at,
+    ]
 }
 
 /// The connections to one PostgreSQL database.
@@ -247,7 +270,7 @@ impl Postgres {
                 &[
                     &room,
                     &maker.provider,
-                    &maker.contract.to_string(),
+                    &written.contract,
                     &maker.digest,
                     &maker.storage,
                     &maker.account,
@@ -262,7 +285,6 @@ impl Postgres {
     /// Turns the room's pending row into the record and announces it, in one statement;
     /// whether it did (the row is not there when recovery purged the create meanwhile).
     pub async fn finish_create(&self, room: &str, written: &Written<'_>) -> Result<bool, String> {
-        let maker = written.maker;
         let client = self.client().await?;
         client
             .execute(
@@ -281,22 +303,7 @@ impl Postgres {
                     folder_event!(),
                     ") FROM raised"
                 ),
-                &[
-                    &room,
-                    &maker.provider,
-                    &maker.contract.to_string(),
-                    &maker.digest,
-                    &maker.storage,
-                    &maker.account,
-                    &written.path,
-                    &written.handle,
-                    &written.read_url,
-                    &written.read_password,
-                    &written.read_write_url,
-                    &written.read_write_password,
-                    &written.created_at,
-                    &CHANNEL,
-                ],
+                &[record_values(&room, written).as_slice(), &[&CHANNEL]].concat(),
             )
             .await
             .map(|rows| rows > 0)
@@ -338,7 +345,6 @@ impl Postgres {
     /// Writes a ready record for `room`, whether it had none or a ready one, and announces it,
     /// in one statement; whether it did (a create or delete under way is left alone).
     pub async fn adopt(&self, room: &str, written: &Written<'_>) -> Result<bool, String> {
-        let maker = written.maker;
         let client = self.client().await?;
         client
             .execute(
@@ -359,22 +365,7 @@ impl Postgres {
                      RETURNING room),
                  ", raise_room_version!(), "
                  SELECT pg_notify($14, ", folder_event!(), ") FROM raised"),
-                &[
-                    &room,
-                    &maker.provider,
-                    &maker.contract.to_string(),
-                    &maker.digest,
-                    &maker.storage,
-                    &maker.account,
-                    &written.path,
-                    &written.handle,
-                    &written.read_url,
-                    &written.read_password,
-                    &written.read_write_url,
-                    &written.read_write_password,
-                    &written.created_at,
-                    &CHANNEL,
-                ],
+                &[record_values(&room, written).as_slice(), &[&CHANNEL]].concat(),
             )
             .await
             .map(|rows| rows > 0)

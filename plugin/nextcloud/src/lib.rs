@@ -70,14 +70,7 @@ impl Guest for NextcloudProvider {
 
     fn create(settings: Settings, room: String) -> Result<SharedFolder, Error> {
         let settings = settings::Settings::from_wit(&settings)?;
-        let made = nextcloud::create(&settings, &room)?;
-        let handle = Handle::of(&made).encode();
-        Ok(created::shared_folder(
-            &made.folder,
-            made.read,
-            made.read_write,
-            handle,
-        ))
+        Ok(shared_folder(nextcloud::create(&settings, &room)?))
     }
 
     fn delete(settings: Settings, room: String, handle: String) -> Result<(), Error> {
@@ -111,15 +104,14 @@ impl Guest for NextcloudProvider {
 
     fn recover(settings: Settings, room: String) -> Result<SharedFolder, Error> {
         let settings = settings::Settings::from_wit(&settings)?;
-        let made = nextcloud::recover(&settings, &room)?;
-        let handle = Handle::of(&made).encode();
-        Ok(created::shared_folder(
-            &made.folder,
-            made.read,
-            made.read_write,
-            handle,
-        ))
+        Ok(shared_folder(nextcloud::recover(&settings, &room)?))
     }
+}
+
+/// What `create` and `recover` return: the folder, its links, and the handle `delete` reads.
+fn shared_folder(made: nextcloud::Created) -> SharedFolder {
+    let handle = Handle::of(&made).encode();
+    created::shared_folder(&made.folder, made.read, made.read_write, handle)
 }
 
 // Exported only in the component; the native build exists for the unit tests.

@@ -74,14 +74,7 @@ impl Guest for OpencloudProvider {
 
     fn create(settings: Settings, room: String) -> Result<SharedFolder, Error> {
         let settings = settings::read(&settings)?;
-        let made = opencloud::create(&settings, &room)?;
-        let handle = Handle::of(&made).encode();
-        Ok(created::shared_folder(
-            &made.folder,
-            made.read,
-            made.read_write,
-            handle,
-        ))
+        Ok(shared_folder(opencloud::create(&settings, &room)?))
     }
 
     fn delete(settings: Settings, room: String, handle: String) -> Result<(), Error> {
@@ -114,15 +107,14 @@ impl Guest for OpencloudProvider {
 
     fn recover(settings: Settings, room: String) -> Result<SharedFolder, Error> {
         let settings = settings::read(&settings)?;
-        let made = opencloud::recover(&settings, &room)?;
-        let handle = Handle::of(&made).encode();
-        Ok(created::shared_folder(
-            &made.folder,
-            made.read,
-            made.read_write,
-            handle,
-        ))
+        Ok(shared_folder(opencloud::recover(&settings, &room)?))
     }
+}
+
+/// What `create` and `recover` return: the folder, its links, and the handle `delete` reads.
+fn shared_folder(made: opencloud::Created) -> SharedFolder {
+    let handle = Handle::of(&made).encode();
+    created::shared_folder(&made.folder, made.read, made.read_write, handle)
 }
 
 // Exported only in the component; the native build exists for the unit tests.
