@@ -1075,6 +1075,18 @@ mod tests {
     }
 
     #[test]
+    fn list_folders_leaves_out_a_folder_no_room_id_can_name() {
+        let settings = settings();
+        let fake = Fake::default()
+            .with_folder("room-1", &[("1", Access::Read, 1)])
+            .with_folder("notes\u{7}", &[])
+            .with_folder("a\\b", &[]);
+        let listed = list_folders_on(&fake, &settings).unwrap();
+        let rooms: Vec<&str> = listed.iter().map(|l| l.room.as_str()).collect();
+        assert_eq!(rooms, ["room-1"]);
+    }
+
+    #[test]
     fn recover_gives_the_oldest_link_of_each_kind_a_new_password_in_place() {
         let settings = settings();
         // Listed newest first, so the oldest is not simply the first of its kind.
