@@ -146,6 +146,8 @@ pub fn expiration(date: Date) -> String {
 #[derive(Deserialize)]
 struct Permission {
     id: Option<String>,
+    #[serde(rename = "createdDateTime")]
+    created: Option<String>,
     #[serde(rename = "hasPassword")]
     has_password: Option<bool>,
     link: Option<LinkFacet>,
@@ -223,6 +225,8 @@ pub struct Listed {
     pub url: Option<String>,
     /// `hasPassword`, when the listing says.
     pub has_password: Option<bool>,
+    /// `createdDateTime` (RFC 3339, UTC), when the listing says.
+    pub created: Option<String>,
 }
 
 impl Listed {
@@ -235,6 +239,26 @@ impl Listed {
             .find(|kind| self.kind.as_deref() == Some(kind.as_str()))?;
         Some((kind, self.url.as_deref()?))
     }
+}
+
+/// The oldest password-protected link of `kind` among `links`, with its URL: by
+/// `createdDateTime` (RFC 3339 in UTC, so compared as text; a link without one last), then id.
+/// OpenCloud lists an item's links in no stable order (docs/opencloud-behaviour.md, "Listing
+/// the rooms' folders and their links").
+pub fn oldest(links: &[Listed], kind: Kind) -> Option<(&Listed, &str)> {
+    links
+        .iter()
+        .filter_map(|link| {
+            let (found, url) = link.protected()?;
+            (found == kind).then_some((link, url))
+        })
+        .min_by_key(|(link, _)| {
+            (
+                link.created.is_none(),
+                link.created.as_deref(),
+                link.id.as_str(),
+            )
+        })
 }
 
 #[derive(Serialize)]
@@ -300,6 +324,7 @@ fn listed(permissions: Vec<Permission>) -> Result<Vec<Listed>, Error> {
             display_name: link.display_name,
             url: web_url(link.web_url),
             has_password: permission.has_password,
+            created: permission.created,
         });
     }
     Ok(links)
@@ -418,6 +443,36 @@ pub fn error(response: &Response) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn listed(id: &str, kind: &str, created: Option<&str>, password: bool) -> Listed {
+        Listed {
+            id: LinkId::parse(id).unwrap(),
+            kind: Some(kind.into()),
+            display_name: None,
+            url: Some(format!("https://cloud.example.com/s/{id}")),
+            has_password: Some(password),
+            created: created.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn the_oldest_protected_link_of_a_kind_is_chosen_whatever_the_listing_order() {
+        let links = [
+            listed("newer", "view", Some("2026-12-07T12:19:09Z"), true),
+            listed("edit", "edit", Some("2026-12-01T00:00:00Z"), true),
+            listed("open", "view", Some("2026-01-01T00:00:00Z"), false),
+            listed("older", "view", Some("2026-12-07T12:19:08Z"), true),
+            listed("undated", "view", None, true),
+        ];
+        let (link, url) = oldest(&links, Kind::View).unwrap();
+        assert_eq!(link.id.as_str(), "older");
+        assert_eq!(url, "https://cloud.example.com/s/older");
+        assert_eq!(oldest(&links, Kind::Edit).unwrap().0.id.as_str(), "edit");
+        assert!(
+            oldest(&links[2..3], Kind::View).is_none(),
+            "a link without a password"
+        );
+    }
     use provider_kit::settings::{Origin, Scheme};
     use provider_kit::testing::minimal;
 

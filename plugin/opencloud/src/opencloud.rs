@@ -234,8 +234,9 @@ pub fn list(settings: &Settings) -> Result<Vec<Found>, Error> {
 }
 
 /// Takes `room`'s folder over as it is: `GET me/drive` and the password policy together, HEAD
-/// of the folder (404: there is no folder, `not-found`), its permissions listed; the first
-/// password-protected link of each kind gets a new password in place (`setPassword`), a
+/// of the folder (404: there is no folder, `not-found`), its permissions listed; the oldest
+/// password-protected link of each kind (by `createdDateTime`) gets a new password in place
+/// (`setPassword`), a
 /// missing one is made (with the settings' expiry); both are returned as [`create`] returns
 /// them. Nothing is deleted, so a recover that fails midway leaves what the next one takes
 /// over: a link made before the failure is found then, and gets a new password like any other.
@@ -270,10 +271,8 @@ pub fn recover(settings: &Settings, room: &str) -> Result<Created, Error> {
     };
     let recovered = |kind: Kind| -> Result<Link, Error> {
         let password = recipe.generate()?;
-        let existing = listed.iter().find_map(|link| {
-            let (found, url) = link.protected()?;
-            (found == kind).then(|| (link.id.clone(), url.to_owned()))
-        });
+        let existing =
+            graph::oldest(&listed, kind).map(|(link, url)| (link.id.clone(), url.to_owned()));
         let link = match existing {
             Some((id, url)) => {
                 let set = send(
