@@ -10,24 +10,25 @@
 //!
 //! | finding | repair |
 //! |---|---|
-//! | a folder without a record | the provider's `recover` (links kept, new passwords, a missing link made), then the record written |
-//! | a folder without a record and without any link | left alone: nothing shows a create made it |
-//! | a record without a folder | the delete finished (links, trash), the record dropped; the room's sessions hear `deleted` |
+//! | a folder without a record, with a link of each kind (as every folder `create` made has) | the provider's `recover` (links kept, new passwords), then the record written |
+//! | a folder without a record, without a link of each kind | left alone: nothing shows a create made it (`recover --room` takes it over on purpose) |
+//! | a record without a folder | the record dropped, nothing sent to the storage (a folder in the trash bin stays there, with its files and links, and is found by the next audit if restored); the room's sessions hear `deleted` |
 //! | a record's link missing on the folder, or not the one on the folder | `recover`, then the record replaced; the room's sessions get the new view |
 //!
-//! Nothing is ever deleted that holds files: a folder is only recovered, and a record without
-//! a folder is finished only once `recover` says again, under the room's lock, that there is
-//! no folder. Rooms with a create or delete under way are skipped (`reconcile` finishes them),
-//! and so are records made with other `[shared_folder]` settings than those serving (their
-//! folders are not under this listing).
+//! Nothing on the storage is ever deleted. The records are read before the storage is listed,
+//! so a room made meanwhile shows as a folder without a record, never as a record without a
+//! folder; and each finding is acted on under the room's lock only while the records still
+//! hold what the audit read (the same record, or none). Rooms with a create or delete under
+//! way are skipped (`reconcile` finishes them), and so are records made with other
+//! `[shared_folder]` settings than those serving (their folders are not under this listing).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
-use shared_folder_runtime::{ErrorKind, FolderRecord, FoundFolder, LinkAccess};
+use shared_folder_runtime::{FolderRecord, FoundFolder, LinkAccess};
 
 use crate::error::HostError;
-use crate::folders::{Deletion, Expected, SharedFolders};
+use crate::folders::{Expected, SharedFolders};
 use crate::records::RoomState;
 
 /// What differs between the records and the storage for one room.
@@ -41,9 +42,11 @@ pub enum Finding {
         room: String,
         /// Where the folder is.
         location: String,
-        /// How many password-protected links it has (0: nothing shows a create made it, and
-        /// `repair` leaves it alone).
+        /// How many password-protected links it has.
         links: usize,
+        /// Whether it has one of each kind, as every folder `create` made does; without,
+        /// nothing shows a create made it, and `repair` leaves it alone.
+        complete: bool,
     },
     /// The records have a folder the storage does not (deleted after the backup): the
     /// participants' links are dead.
@@ -105,8 +108,13 @@ impl Finding {
     pub fn detail(&self) -> String {
         match self {
             Finding::FolderWithoutRecord {
-                location, links: 0, ..
-            } => format!("{location}: no record, no link (repair leaves it)"),
+                location,
+                links,
+                complete: false,
+                ..
+            } => format!(
+                "{location}: no record; {links} link(s), not one of each kind (repair leaves it)"
+            ),
             Finding::FolderWithoutRecord {
                 location, links, ..
             } => format!("{location}: no record; {links} link(s)"),
@@ -144,6 +152,9 @@ pub struct Audit {
     pub other_settings: Vec<String>,
     /// The differences, by room.
     pub findings: Vec<Finding>,
+    /// The handle of each record compared, by room: what `repair` checks is still there.
+    #[serde(skip)]
+    handles: BTreeMap<String, String>,
 }
 
 impl Audit {
@@ -218,10 +229,19 @@ impl Audit {
 }
 
 /// Compares the records with what the serving provider lists under `directory`. Changes
-/// nothing. A provider of a contract before 0.4 cannot list: [`ErrorKind::NotOffered`].
+/// nothing. A provider of a contract before 0.4 cannot list: `ErrorKind::NotOffered`.
 pub async fn audit(folders: &SharedFolders) -> Result<Audit, HostError> {
     let runtime = folders.runtime();
     let serving = runtime.serving().maker();
+    // The records first: a room made while the storage is listed is then a folder without a
+    // record (which its repair finds recorded, and leaves), never a record without a folder.
+    let records = folders.records();
+    let mut states = Vec::new();
+    for room in records.rooms().await? {
+        if let Some(state) = records.get(&room).await? {
+            states.push((room, state));
+        }
+    }
     let found: BTreeMap<String, FoundFolder> = runtime
         .list_folders()
         .await?
@@ -232,13 +252,8 @@ pub async fn audit(folders: &SharedFolders) -> Result<Audit, HostError> {
         folders: found.len(),
         ..Audit::default()
     };
-    let records = folders.records();
-    let mut known = BTreeSet::new();
-    for room in records.rooms().await? {
-        let Some(state) = records.get(&room).await? else {
-            continue; // deleted since it was listed
-        };
-        known.insert(room.clone());
+    let known: BTreeSet<String> = states.iter().map(|(room, _)| room.clone()).collect();
+    for (room, state) in states {
         let record = match state {
             RoomState::Pending { .. } | RoomState::Deleting(_) => {
                 audit.unfinished.push(room);
@@ -253,18 +268,21 @@ pub async fn audit(folders: &SharedFolders) -> Result<Audit, HostError> {
         audit.records += 1;
         match found.get(&room) {
             None => audit.findings.push(Finding::RecordWithoutFolder {
-                room,
+                room: room.clone(),
                 location: record.path.clone(),
             }),
             Some(folder) => audit.findings.extend(link_findings(&record, folder)),
         }
+        audit.handles.insert(room, record.handle);
     }
     for (room, folder) in &found {
         if !known.contains(room) {
+            let has = |access| folder.links.iter().any(|l| l.access == access);
             audit.findings.push(Finding::FolderWithoutRecord {
                 room: room.clone(),
                 location: folder.location.clone(),
                 links: folder.links.len(),
+                complete: has(LinkAccess::Read) && has(LinkAccess::ReadWrite),
             });
         }
     }
@@ -348,8 +366,9 @@ pub enum Outcome {
     /// The folder was taken over: its links have new passwords, the record is written and the
     /// room's sessions got the new view.
     Recovered,
-    /// The delete was finished and the record dropped; the room's sessions heard `deleted`.
-    Deleted,
+    /// The record was dropped (nothing sent to the storage); the room's sessions heard
+    /// `deleted`.
+    Dropped,
     /// Not acted on, and why.
     Left(String),
     /// The repair failed; the room is as it was, for the next repair.
@@ -369,9 +388,11 @@ pub async fn repair(folders: &SharedFolders, audit: &Audit) -> Vec<Repaired> {
             continue;
         }
         let outcome = match finding {
-            Finding::FolderWithoutRecord { links: 0, .. } => Outcome::Left(
-                "a folder without any link: nothing shows a create made it; take it over with \
-                 `shared-folder-host recover --room ROOM`, or remove it by hand"
+            Finding::FolderWithoutRecord {
+                complete: false, ..
+            } => Outcome::Left(
+                "the folder has not a link of each kind: nothing shows a create made it; take \
+                 it over with `shared-folder-host recover --room ROOM`, or leave it"
                     .into(),
             ),
             Finding::FolderWithoutRecord { .. } => {
@@ -380,7 +401,18 @@ pub async fn repair(folders: &SharedFolders, audit: &Audit) -> Vec<Repaired> {
             Finding::LinkMissing { .. } | Finding::LinkDead { .. } => {
                 recovered(folders.recover(room, Expected::Folder).await)
             }
-            Finding::RecordWithoutFolder { .. } => finish_delete(folders, room).await,
+            Finding::RecordWithoutFolder { .. } => {
+                match folders
+                    .forget_missing(room, audit.handles.get(room).map_or("", String::as_str))
+                    .await
+                {
+                    Ok(()) => Outcome::Dropped,
+                    Err(error @ HostError::RecordChanged { .. }) => {
+                        Outcome::Left(error.to_string())
+                    }
+                    Err(error) => Outcome::Failed(error.to_string()),
+                }
+            }
         };
         match &outcome {
             Outcome::Left(reason) | Outcome::Failed(reason) => {
@@ -409,7 +441,7 @@ pub fn repairs_table(repaired: &[Repaired]) -> String {
     for r in repaired {
         let (outcome, reason) = match &r.outcome {
             Outcome::Recovered => ("recovered", ""),
-            Outcome::Deleted => ("deleted", ""),
+            Outcome::Dropped => ("dropped", ""),
             Outcome::Left(reason) => ("left", reason.as_str()),
             Outcome::Failed(reason) => ("failed", reason.as_str()),
         };
@@ -426,20 +458,5 @@ fn recovered(result: Result<FolderRecord, HostError>) -> Outcome {
         Ok(_) => Outcome::Recovered,
         Err(error @ HostError::RecordChanged { .. }) => Outcome::Left(error.to_string()),
         Err(error) => Outcome::Failed(error.to_string()),
-    }
-}
-
-/// A record without a folder: once `recover` says again, under the room's lock, that there is
-/// no folder (not-found), the delete is finished; a folder that is there after all is
-/// recovered instead.
-async fn finish_delete(folders: &SharedFolders, room: &str) -> Outcome {
-    match folders.recover(room, Expected::Folder).await {
-        Err(error) if error.kind() == ErrorKind::NotFound => {
-            match folders.delete(room, false).await {
-                Ok(Deletion::Deleted | Deletion::NoFolder) => Outcome::Deleted,
-                Ok(Deletion::RecordOnly(error)) | Err(error) => Outcome::Failed(error.to_string()),
-            }
-        }
-        other => recovered(other),
     }
 }

@@ -116,11 +116,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Audit, then fix each difference: a folder without a record is recovered (links kept,
-    /// new passwords) and recorded, a record without a folder has its delete finished, a
-    /// missing or dead link is recovered; the rooms' sessions get their new view. Never deletes
-    /// a folder. Without --apply, only says what it would do. Exits 0 when records and storage
-    /// agree afterwards, 4 when not.
+    /// Audit, then fix each difference: a folder without a record (with a link of each kind)
+    /// is recovered (links kept, new passwords) and recorded, a record without a folder is
+    /// dropped, a missing or dead link is recovered; the rooms' sessions get their new view.
+    /// Deletes nothing on the storage. Without --apply, only says what it would do. Exits 0
+    /// when records and storage agree afterwards, 4 when not.
     Repair {
         #[arg(long)]
         config: PathBuf,

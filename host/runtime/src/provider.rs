@@ -442,13 +442,8 @@ fn listed(found: &[FoundFolder]) -> Result<(), String> {
     }
     let mut rooms = std::collections::HashSet::new();
     for (n, folder) in found.iter().enumerate() {
-        if folder.room.is_empty()
-            || folder.room.len() > MAX_FIELD
-            || folder.room.chars().any(char::is_control)
-        {
-            return Err(format!(
-                "folder {n}: room is empty, too long or has control characters"
-            ));
+        if let Err(reason) = crate::room_id::check(&folder.room) {
+            return Err(format!("folder {n}: {reason}"));
         }
         if !rooms.insert(folder.room.as_str()) {
             return Err(format!("folder {n}: its room is named twice"));

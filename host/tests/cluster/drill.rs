@@ -163,7 +163,7 @@ async fn a_restored_database_is_audited_and_repaired_without_losing_a_file() {
         })
         .collect();
     let expected = [
-        ("deleted-since", "deleted"),
+        ("deleted-since", "dropped"),
         ("link-deleted", "recovered"),
         ("made-since", "recovered"),
         ("made-since-2", "recovered"),

@@ -177,13 +177,23 @@ pub fn recover(settings: &Settings, room: &str) -> Result<Created, Error> {
             }
         }
     };
-    let read = recovered(ocs::READ)?;
-    let read_write = recovered(ocs::READ_WRITE)?;
+    let read = recovered(ocs::READ).map_err(found_before)?;
+    let read_write = recovered(ocs::READ_WRITE).map_err(found_before)?;
     Ok(Created {
         folder,
         read,
         read_write,
     })
+}
+
+/// An error of a step after the folder was found: `not-found` from `recover` means one thing,
+/// that there is no folder, so a 404 of a later step (a link deleted meanwhile) is the
+/// storage's answer as it is.
+fn found_before(error: Error) -> Error {
+    match error {
+        Error::NotFound(message) => errors::remote(404, &message),
+        other => other,
+    }
 }
 
 /// Gives `link` a new password, in place. If NextCloud's password policy refuses ours, asks

@@ -159,7 +159,7 @@ pub fn list_shares_inside(settings: &Settings, path: &str) -> Request {
         shares_path(settings),
         &[("path", path), ("subfiles", "true")],
     )
-    .limit(crate::webdav::LISTING_LIMIT)
+    .limit(crate::http::MAX_LISTING)
 }
 
 /// `PUT …/shares/<id>` with a new `password`: the link keeps its token, URL, permissions and

@@ -29,11 +29,8 @@ pub fn list(settings: &Settings, folder: &FolderPath) -> Request {
         .header("depth", "1")
         .header("content-type", "application/xml; charset=utf-8")
         .body(multistatus::PROPFIND_FOLDERS.as_bytes().to_vec())
-        .limit(LISTING_LIMIT)
+        .limit(crate::http::MAX_LISTING)
 }
-
-/// Largest listing read: some 40,000 folders.
-pub const LISTING_LIMIT: usize = 16 << 20;
 
 /// The folders a [`list`] answer names inside `folder`; `None` when `folder` does not exist
 /// (404).

@@ -338,11 +338,8 @@ pub fn shared_by_me(settings: &Settings) -> Request {
         "{}/graph/v1beta1/me/drive/sharedByMe",
         settings.origin.base_path
     ))
-    .limit(SHARED_LISTING_LIMIT)
+    .limit(crate::http::MAX_LISTING)
 }
-
-/// Largest `sharedByMe` answer read: some 10,000 items with two links each.
-const SHARED_LISTING_LIMIT: usize = 16 << 20;
 
 #[derive(Deserialize)]
 struct SharedItems {

@@ -259,10 +259,9 @@ pub fn recover(settings: &Settings, room: &str) -> Result<Created, Error> {
             folder.display()
         )));
     };
-    let listed = graph::links(&send(
-        settings,
-        &graph::list_permissions(settings, &drive, &item),
-    )?)?;
+    let listed = send(settings, &graph::list_permissions(settings, &drive, &item))
+        .and_then(|answer| graph::links(&answer))
+        .map_err(found_before)?;
     let links = Links {
         settings,
         drive: &drive,
@@ -296,8 +295,8 @@ pub fn recover(settings: &Settings, room: &str) -> Result<Created, Error> {
             Err(error) => Err(errors::redact(error, &password)),
         }
     };
-    let read_write = recovered(Kind::Edit)?;
-    let read = recovered(Kind::View)?;
+    let read_write = recovered(Kind::Edit).map_err(found_before)?;
+    let read = recovered(Kind::View).map_err(found_before)?;
     Ok(Created {
         drive,
         item,
@@ -305,6 +304,16 @@ pub fn recover(settings: &Settings, room: &str) -> Result<Created, Error> {
         read,
         read_write,
     })
+}
+
+/// An error of a step after the folder was found: `not-found` from `recover` means one thing,
+/// that there is no folder, so a 404 of a later step (a link deleted meanwhile) is the
+/// storage's answer as it is.
+fn found_before(error: Error) -> Error {
+    match error {
+        Error::NotFound(message) => errors::remote(404, &message),
+        other => other,
+    }
 }
 
 /// MKCOL the room's folder; on 409, its missing ancestors outermost first, then it again.

@@ -62,7 +62,7 @@ pub fn list(settings: &Settings, drive: &DriveId, folder: &FolderPath) -> Reques
         .header("depth", "1")
         .header("content-type", "application/xml; charset=utf-8")
         .body(multistatus::PROPFIND_FOLDERS.as_bytes().to_vec())
-        .limit(MAX_TRASH_LISTING)
+        .limit(crate::http::MAX_LISTING)
 }
 
 /// The folders a [`list`] answer names inside `folder`, each with its item id; `None` when

@@ -144,7 +144,8 @@ async fn repair_brings_records_and_storage_to_agreement(kind: Kind) {
             Finding::FolderWithoutRecord {
                 room: "by-hand".into(),
                 location: path("by-hand"),
-                links: 0
+                links: 0,
+                complete: false,
             },
             Finding::RecordWithoutFolder {
                 room: "gone".into(),
@@ -161,7 +162,8 @@ async fn repair_brings_records_and_storage_to_agreement(kind: Kind) {
             Finding::FolderWithoutRecord {
                 room: "unrecorded".into(),
                 location: path("unrecorded"),
-                links: 2
+                links: 2,
+                complete: true,
             },
         ]
     );
@@ -179,7 +181,7 @@ async fn repair_brings_records_and_storage_to_agreement(kind: Kind) {
     assert_eq!(
         outcomes[1..],
         [
-            ("gone", &Outcome::Deleted),
+            ("gone", &Outcome::Dropped),
             ("lost-link", &Outcome::Recovered),
             ("replaced-link", &Outcome::Recovered),
             ("unrecorded", &Outcome::Recovered),
@@ -208,4 +210,89 @@ async fn repair_brings_records_and_storage_to_agreement(kind: Kind) {
     let adopted = host.recover("by-hand", Expected::Either).await.unwrap();
     assert_eq!(adopted.path, path("by-hand"));
     assert!(audit::audit(&host).await.unwrap().agrees());
+}
+
+every_provider!(repair_never_touches_the_storage_for_what_it_cannot_be_sure_of);
+
+/// What repair leaves alone: a folder in the trash bin (its files and links stay there, to be
+/// restored), a folder without a link of each kind, and any room whose records changed since
+/// the audit — a room made again meanwhile, a record written by a create finishing.
+async fn repair_never_touches_the_storage_for_what_it_cannot_be_sure_of(kind: Kind) {
+    let standin = AnyStandIn::start(kind).await;
+    let host = standin
+        .host()
+        .line("delete_from_trash = true")
+        .records(Records::in_memory().unwrap())
+        .build();
+    for room in ["trashed", "one-link", "made-again", "finished-meanwhile"] {
+        host.create(room).await.unwrap();
+    }
+    let trashed = host.folder("trashed").await.unwrap().unwrap();
+    let put = standin
+        .use_link(&trashed.read_write, "PUT", "keep.txt", b"restorable")
+        .await
+        .unwrap();
+    assert!(matches!(put, 201 | 204), "{put}");
+    standin.move_to_trash(&path("trashed"));
+    standin.remove_links(&path("one-link"), true);
+    host.records().remove("one-link").await.unwrap();
+    standin.remove(&path("made-again"));
+    let finishing = host.folder("finished-meanwhile").await.unwrap().unwrap();
+    host.records().remove("finished-meanwhile").await.unwrap();
+
+    let found = audit::audit(&host).await.unwrap();
+    let kinds: Vec<(&str, &str)> = found
+        .findings
+        .iter()
+        .map(|f| (f.room(), f.kind()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("finished-meanwhile", "folder_without_record"),
+            ("made-again", "record_without_folder"),
+            ("one-link", "folder_without_record"),
+            ("trashed", "record_without_folder"),
+        ]
+    );
+    // Between the audit and the repair: the room is made again, and a create finishes.
+    assert!(host.delete("made-again", false).await.unwrap().deleted());
+    let again = host.create("made-again").await.unwrap().record;
+    host.records().adopt(&finishing).await.unwrap();
+
+    let repaired = audit::repair(&host, &found).await;
+    let outcomes: Vec<(&str, bool)> = repaired
+        .iter()
+        .map(|r| (r.room.as_str(), matches!(r.outcome, Outcome::Left(_))))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("finished-meanwhile", true),
+            ("made-again", true),
+            ("one-link", true),
+            ("trashed", false),
+        ],
+        "{repaired:?}"
+    );
+    assert!(matches!(repaired[3].outcome, Outcome::Dropped));
+    // The trash bin still holds the folder, and nothing of it was purged.
+    assert!(
+        standin
+            .trash_locations()
+            .iter()
+            .any(|l| l.trim_matches('/') == path("trashed")),
+        "{:?}",
+        standin.trash_locations()
+    );
+    assert_eq!(host.folder("trashed").await.unwrap(), None);
+    // The room made again and the create that finished kept their folders, links and passwords.
+    for record in [&again, &finishing] {
+        assert!(standin.folder_exists(&record.path));
+        for link in [&record.read, &record.read_write] {
+            let status = standin.use_link(link, "PROPFIND", "", b"").await.unwrap();
+            assert_eq!(status, 207, "{}: {}", record.room, link.url);
+        }
+    }
+    assert!(standin.folder_exists(&path("one-link")));
 }
