@@ -103,6 +103,19 @@ impl Cluster {
             .collect()
     }
 
+    /// How many connections the hosts' role holds on the database server now
+    /// (`pg_stat_activity`).
+    pub fn server_connections(&self) -> u64 {
+        let count = self.sql(&format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE usename = '{}'",
+            shared_folder_test_support::postgres::ROLE
+        ));
+        count
+            .trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("count(*) is {count:?}: {e}"))
+    }
+
     /// How many link shares the stand-in holds, on any folder.
     pub fn shares(&self) -> usize {
         self.standin.storage().shares.len()

@@ -73,6 +73,20 @@ async fn a_thousand_rooms_through_two_hosts_with_faults() {
     let cluster = Arc::new(Cluster::start("thousand_rooms", options, "").await);
     let hosts = [Arc::new(cluster.serve()), Arc::new(cluster.serve())];
 
+    // The database connections the hosts hold, sampled while the load runs.
+    let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = tokio::spawn({
+        let (cluster, sampling) = (Arc::clone(&cluster), Arc::clone(&sampling));
+        async move {
+            let mut most = 0;
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                most = most.max(cluster.server_connections());
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            most
+        }
+    });
+
     let started = Instant::now();
     let mut random = SplitMix(SEED);
     let permits = Arc::new(Semaphore::new(IN_FLIGHT));
@@ -104,6 +118,8 @@ async fn a_thousand_rooms_through_two_hosts_with_faults() {
         all.push(run.expect("a room's task"));
     }
     let elapsed = started.elapsed();
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let connections = sampler.await.expect("the sampler");
 
     let created = all.iter().filter(|r| r.created).count();
     let deleted = all.iter().filter(|r| r.deleted).count();
@@ -143,6 +159,11 @@ async fn a_thousand_rooms_through_two_hosts_with_faults() {
         left_at_once.1,
         elapsed.as_secs_f64(),
         rooms as f64 / elapsed.as_secs_f64(),
+    );
+    println!(
+        "database connections of the hosts' role (pg_stat_activity, sampled every 200 ms): \
+         at most {connections} for 2 hosts ({:.1} per host)",
+        connections as f64 / 2.0
     );
     println!("failed attempts: {failed:?}");
 
