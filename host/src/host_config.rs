@@ -7,6 +7,9 @@
 //! database = "shared-folders.sqlite3" # the folder records: an SQLite file, or a
 //! #   "postgres://user@host:5432/db" URL shared by several hosts (no password in it; below)
 //! # database_password_file = "/run/secrets/db"  # PostgreSQL's password (or database_password_env)
+//! # database_listen_url = "postgres://user@db-server:5432/db" # when `database` is a PgBouncer
+//! #   (transaction mode): the server itself, for the one LISTEN connection of each host
+//! # room_lease = 30                   # seconds a dead host's rooms stay held (renewed every third)
 //! # records_key_file = "/run/secrets/records-key" # keys sealing share passwords at rest (or
 //! #   records_key_env): base64 32-byte keys, one per line, the first seals. Required with
 //! #   PostgreSQL; an SQLite file without one gets `<database>.key` beside it
@@ -53,8 +56,8 @@ use crate::components::registry::registry_host;
 use crate::components::{
     ComponentSettings, DEFAULT_SIZE_LIMIT, RegistryCredentials, RegistryReference, Source,
 };
-use crate::records::Database;
 use crate::records::sealing::{KeyError, Keys};
+use crate::records::{Database, LeaseTiming};
 use serde::de::{self, Deserializer};
 use shared_folder_runtime::trust::{Pin, TrustedKeys};
 use shared_folder_runtime::{
@@ -117,6 +120,8 @@ struct HostTable {
     database: Option<NonEmpty>,
     database_password_file: Option<NonEmpty>,
     database_password_env: Option<NonEmpty>,
+    database_listen_url: Option<NonEmpty>,
+    room_lease: Option<Positive>,
     records_key_file: Option<NonEmpty>,
     records_key_env: Option<NonEmpty>,
     component_cache: Option<NonEmpty>,
@@ -359,6 +364,19 @@ impl HostTable {
             base,
             env,
         )?;
+        let is_postgres = self.database.as_ref().is_some_and(|d| {
+            let url = d.0.trim();
+            url.starts_with("postgres://") || url.starts_with("postgresql://")
+        });
+        let postgres_only = [
+            ("database_listen_url", self.database_listen_url.is_some()),
+            ("room_lease", self.room_lease.is_some()),
+        ];
+        if let Some((field, _)) = postgres_only.iter().find(|(_, given)| *given)
+            && !is_postgres
+        {
+            return Err(host_error(field, "is for a postgres:// database only"));
+        }
         let Some(NonEmpty(database)) = &self.database else {
             if password.is_some() {
                 return Err(host_error(
@@ -384,10 +402,23 @@ impl HostTable {
         if let Err(problem) = crate::records::postgres::check_url(url) {
             return Err(host_error("database", problem));
         }
+        let listen_url = match &self.database_listen_url {
+            Some(NonEmpty(listen)) => {
+                let listen = listen.trim();
+                if let Err(problem) = crate::records::postgres::check_url(listen) {
+                    return Err(host_error("database_listen_url", problem));
+                }
+                Some(listen.to_owned())
+            }
+            None => None,
+        };
+        let lease = Duration::from_secs(self.room_lease.as_ref().map_or(30, |n| n.0));
         Ok(Database::Postgres {
             url: url.to_owned(),
+            listen_url,
             password,
             ca_bundle: self.ca_bundle.as_ref().map(|p| base.join(&p.0)),
+            leases: LeaseTiming::lasting(lease),
         })
     }
 

@@ -112,7 +112,7 @@ impl From<SignalingError> for ApiError {
     fn from(error: SignalingError) -> Self {
         let code = match error {
             SignalingError::Random(_) => "random",
-            SignalingError::Database(_) => "records",
+            SignalingError::Database(_) | SignalingError::DatabaseUnavailable(_) => "records",
         };
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code, error.to_string())
     }

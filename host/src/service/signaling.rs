@@ -30,7 +30,7 @@ use shared_folder_runtime::roles::{self, Role};
 
 use super::ledger;
 use crate::events::RoomEvent;
-use crate::records::{Records, RoomState};
+use crate::records::{Records, RoomState, StoreError};
 
 /// A message to one session, already serialised.
 pub type Outgoing = String;
@@ -50,6 +50,18 @@ pub enum SignalingError {
     Random(String),
     #[error("signaling state in the database: {0}")]
     Database(String),
+    /// The database could not be reached: asking again later may succeed.
+    #[error("signaling state in the database: {0}")]
+    DatabaseUnavailable(String),
+}
+
+impl From<StoreError> for SignalingError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(message) => SignalingError::DatabaseUnavailable(message),
+            StoreError::Failed(message) => SignalingError::Database(message),
+        }
+    }
 }
 
 struct Ticket {
@@ -132,7 +144,7 @@ impl Signaling {
         if let Some(postgres) = self.records().postgres() {
             ledger::issue(postgres, &ticket, &admission, self.ticket_ttl)
                 .await
-                .map_err(SignalingError::Database)?;
+                .map_err(SignalingError::from)?;
             return Ok(ticket);
         }
         let (room, participant, role) = (
@@ -172,7 +184,7 @@ impl Signaling {
         if let Some(postgres) = self.records().postgres() {
             return ledger::redeem(postgres, ticket, room)
                 .await
-                .map_err(SignalingError::Database);
+                .map_err(SignalingError::from);
         }
         let Some(ticket) = self.lock().tickets.remove(ticket) else {
             return Ok(None);
@@ -219,7 +231,7 @@ impl Signaling {
         match self.records().postgres() {
             Some(postgres) => ledger::role(postgres, room, participant)
                 .await
-                .map_err(SignalingError::Database),
+                .map_err(SignalingError::from),
             None => Ok(role_in(&self.lock(), room, participant)),
         }
     }
@@ -235,7 +247,7 @@ impl Signaling {
         if let Some(postgres) = self.records().postgres() {
             return ledger::set_role(postgres, room, participant, role)
                 .await
-                .map_err(SignalingError::Database);
+                .map_err(SignalingError::from);
         }
         let mut rooms = self.lock();
         let event = change_role(&mut rooms, room, participant, role);
@@ -254,7 +266,7 @@ impl Signaling {
         match self.records().postgres() {
             Some(postgres) => ledger::forget_stale(postgres)
                 .await
-                .map_err(SignalingError::Database),
+                .map_err(SignalingError::from),
             None => Ok(0),
         }
     }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use shared_folder_test_support::{Fault, FaultRule, Options, StandIn, Step};
 use tokio::sync::Semaphore;
 
-use crate::cluster::{Cluster, folder, path};
+use crate::cluster::{Cluster, Route, folder, path};
 use crate::common::{Server, eventually};
 
 /// Rooms in the run, unless `CLUSTER_ROOMS` says otherwise.
@@ -70,7 +70,8 @@ async fn a_thousand_rooms_through_two_hosts_with_faults() {
         lock_rate: LOCK_RATE,
         ..Options::default()
     };
-    let cluster = Arc::new(Cluster::start("thousand_rooms", options, "").await);
+    let route = Route::from_env();
+    let cluster = Arc::new(Cluster::start_on(route, "thousand_rooms", options, "").await);
     let hosts = [Arc::new(cluster.serve()), Arc::new(cluster.serve())];
 
     // The database connections the hosts hold, sampled while the load runs.
@@ -147,7 +148,7 @@ async fn a_thousand_rooms_through_two_hosts_with_faults() {
     let records = cluster.records();
 
     println!(
-        "cluster load: {rooms} rooms through 2 hosts, {IN_FLIGHT} in flight: {created} created, \
+        "cluster load ({route:?}): {rooms} rooms through 2 hosts, {IN_FLIGHT} in flight: {created} created, \
          {deleted} deleted, {} failed attempts retried ({armed} faults armed, {} answers 423), \
          {lost} lost, orphans {} folders {} shares (at once {} / {}), {records} records left; \
          {:.1} s ({:.0} rooms/s)",

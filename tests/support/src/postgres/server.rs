@@ -143,7 +143,7 @@ impl Drop for Postgres {
 }
 
 /// Makes `folder` the system user's: `initdb` writes there as that user.
-fn give_to_system_user(folder: &Path) {
+pub(super) fn give_to_system_user(folder: &Path) {
     let status = Command::new("chown")
         .arg(format!("{SYSTEM_USER}:"))
         .arg(folder)
