@@ -40,6 +40,7 @@ impl HostError {
             }
             HostError::RoomHasRecord(_) => ErrorKind::AlreadyExists,
             HostError::NoFolder(_) => ErrorKind::NoFolder,
+            HostError::Records(error) if error.unavailable() => ErrorKind::RecordsUnavailable,
             HostError::Records(_) => ErrorKind::Records,
         }
     }

@@ -267,7 +267,8 @@ fn exit_code(kind: ErrorKind) -> u8 {
         | ErrorKind::Transport
         | ErrorKind::Timeout
         | ErrorKind::Protocol
-        | ErrorKind::Records => 1,
+        | ErrorKind::Records
+        | ErrorKind::RecordsUnavailable => 1,
     }
 }
 

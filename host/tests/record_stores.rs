@@ -284,6 +284,53 @@ async fn on_postgresql_a_room_and_recovery_have_one_holder_across_hosts() {
     assert!(b.try_lock_recovery().await.unwrap().is_some());
 }
 
+#[tokio::test]
+async fn a_host_whose_lease_was_taken_over_changes_the_room_no_more() {
+    let stores = Stores::new().await;
+    // Leases of a second that are never renewed: A's runs out while it works.
+    let database = shared_folder_host::Database::Postgres {
+        url: stores.url.clone(),
+        listen_url: None,
+        password: Some(Secret::new(stores.postgres.password())),
+        ca_bundle: None,
+        leases: shared_folder_host::LeaseTiming {
+            duration: Duration::from_secs(1),
+            renew_every: Duration::from_secs(3600),
+        },
+    };
+    let a = Records::open_database(&database, keys(&[1])).await.unwrap();
+    let b = Records::open_database(&database, keys(&[1])).await.unwrap();
+
+    let held = a.lock_room("room").await.unwrap();
+    a.begin_create("room", &maker()).await.unwrap();
+    assert!(
+        b.try_lock_room("room").await.unwrap().is_none(),
+        "A holds it"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let taken = b
+        .try_lock_room("room")
+        .await
+        .unwrap()
+        .expect("B takes the room over once A's lease ran out");
+    // A, not knowing, finishes its create: refused, so that the folder B's recovery purges is
+    // never on record; the row stays pending for B.
+    assert!(a.finish_create(&record("room")).await.is_err());
+    assert!(matches!(
+        b.get("room").await.unwrap(),
+        Some(RoomState::Pending { .. })
+    ));
+    // B purges and the room is made again; A's late clean-up does not remove the new row.
+    b.remove("room").await.unwrap();
+    b.begin_create("room", &maker()).await.unwrap();
+    a.remove("room").await.unwrap();
+    assert!(matches!(
+        b.get("room").await.unwrap(),
+        Some(RoomState::Pending { .. })
+    ));
+    drop((held, taken));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_pgbouncer_in_transaction_mode_hosts_keep_no_session_state() {
     const HOSTS: usize = 4;

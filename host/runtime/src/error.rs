@@ -197,6 +197,9 @@ pub enum ErrorKind {
     Protocol,
     /// The host's folder records could not be read or written.
     Records,
+    /// The host's folder records could not be reached (the database is down, restarting, or
+    /// has no connection free now): the same call may succeed later.
+    RecordsUnavailable,
 }
 
 impl ErrorKind {
@@ -220,7 +223,8 @@ impl ErrorKind {
             | ErrorKind::Instantiation
             | ErrorKind::Unauthorized
             | ErrorKind::AlreadyExists
-            | ErrorKind::Records => false,
+            | ErrorKind::Records
+            | ErrorKind::RecordsUnavailable => false,
         }
     }
 }
@@ -244,6 +248,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Protocol => "protocol",
             ErrorKind::Records => "records",
+            ErrorKind::RecordsUnavailable => "records unavailable",
         };
         f.write_str(word)
     }

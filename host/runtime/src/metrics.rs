@@ -205,6 +205,7 @@ pub fn outcome(kind: ErrorKind) -> &'static str {
         ErrorKind::Timeout => "timeout",
         ErrorKind::Protocol => "protocol",
         ErrorKind::Records => "records",
+        ErrorKind::RecordsUnavailable => "records_unavailable",
     }
 }
 
@@ -220,6 +221,7 @@ mod tests {
             ErrorKind::Remote(500),
             ErrorKind::AlreadyExists,
             ErrorKind::Records,
+            ErrorKind::RecordsUnavailable,
         ] {
             let word = outcome(kind);
             assert!(

@@ -18,7 +18,7 @@ use std::time::Duration;
 use deadpool_postgres::Pool;
 use tokio_postgres::types::Type;
 
-use super::StoreError;
+use super::{StoreError, bounded};
 
 /// How long a lease lasts unless renewed, and how often its holder renews it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,8 +60,9 @@ pub(crate) struct Leases {
     pool: Pool,
     holder: String,
     timing: LeaseTiming,
-    /// Grants held now, by grant: the lease's name. What the renewal renews.
-    held: Mutex<HashMap<i64, String>>,
+    /// Grants held now (until their `Lease` drops), by grant: the lease's name, and whether
+    /// it was found lost (run out and taken over: no longer renewed).
+    held: Mutex<HashMap<i64, Held>>,
 }
 
 impl Leases {
@@ -91,10 +92,11 @@ impl Leases {
             // meanwhile releases it.
             written: true,
         };
-        let client = self.pool.get().await?;
-        let row = client
-            .query_typed_opt(
-                "WITH before AS (SELECT holder FROM leases WHERE name = $1)
+        let row = bounded(async {
+            let client = self.pool.get().await?;
+            Ok(client
+                .query_typed_opt(
+                    "WITH before AS (SELECT holder FROM leases WHERE name = $1)
                  INSERT INTO leases (name, holder, grant_id, expires_at)
                  VALUES ($1, $2, $3, clock_timestamp() + make_interval(secs => $4))
                  ON CONFLICT (name) DO UPDATE
@@ -102,14 +104,16 @@ impl Leases {
                          expires_at = EXCLUDED.expires_at
                      WHERE leases.expires_at <= clock_timestamp()
                  RETURNING (SELECT holder FROM before)",
-                &[
-                    (&name, Type::TEXT),
-                    (&self.holder, Type::TEXT),
-                    (&lease.grant, Type::INT8),
-                    (&self.timing.duration.as_secs_f64(), Type::FLOAT8),
-                ],
-            )
-            .await?;
+                    &[
+                        (&name, Type::TEXT),
+                        (&self.holder, Type::TEXT),
+                        (&lease.grant, Type::INT8),
+                        (&self.timing.duration.as_secs_f64(), Type::FLOAT8),
+                    ],
+                )
+                .await?)
+        })
+        .await?;
         let Some(row) = row else {
             lease.written = false;
             return Ok(None);
@@ -118,7 +122,13 @@ impl Leases {
         if let Some(before) = before {
             tracing::info!(lease = name, holder = %before, "took over a lease that ran out");
         }
-        self.held_grants().insert(lease.grant, name.to_owned());
+        self.held_grants().insert(
+            lease.grant,
+            Held {
+                name: name.to_owned(),
+                lost: false,
+            },
+        );
         Ok(Some(lease))
     }
 
@@ -134,31 +144,49 @@ impl Leases {
         }
     }
 
-    fn held_grants(&self) -> std::sync::MutexGuard<'_, HashMap<i64, String>> {
+    /// The grant of the lease `name` this process holds, if it does (also when it was found
+    /// lost: statements fenced by it then change nothing).
+    pub(crate) fn grant(&self, name: &str) -> Option<i64> {
+        self.held_grants()
+            .iter()
+            .find(|(_, held)| held.name == name)
+            .map(|(grant, _)| *grant)
+    }
+
+    fn held_grants(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Held>> {
         self.held.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Renews every lease held; the grants renewed. A lease that ran out and was not taken
     /// over is still this host's grant, and is renewed: nobody else worked on its room.
     async fn renew_held(&self, grants: &[i64]) -> Result<Vec<i64>, StoreError> {
-        let client = self.pool.get().await?;
-        let rows = client
-            .query_typed(
-                "UPDATE leases SET expires_at = clock_timestamp() + make_interval(secs => $3)
+        let rows = bounded(async {
+            let client = self.pool.get().await?;
+            Ok(client
+                .query_typed(
+                    "UPDATE leases SET expires_at = clock_timestamp() + make_interval(secs => $3)
                  WHERE holder = $1 AND grant_id = ANY($2)
                  RETURNING grant_id",
-                &[
-                    (&self.holder, Type::TEXT),
-                    (&grants, Type::INT8_ARRAY),
-                    (&self.timing.duration.as_secs_f64(), Type::FLOAT8),
-                ],
-            )
-            .await?;
+                    &[
+                        (&self.holder, Type::TEXT),
+                        (&grants, Type::INT8_ARRAY),
+                        (&self.timing.duration.as_secs_f64(), Type::FLOAT8),
+                    ],
+                )
+                .await?)
+        })
+        .await?;
         Ok(rows
             .iter()
             .map(|row| row.try_get(0))
             .collect::<Result<_, _>>()?)
     }
+}
+
+/// A grant this process holds.
+struct Held {
+    name: String,
+    lost: bool,
 }
 
 /// A lease held; released on drop.
@@ -191,7 +219,7 @@ impl Drop for Lease {
                     .await?;
                 Ok::<_, StoreError>(())
             };
-            if let Err(error) = released.await {
+            if let Err(error) = bounded(released).await {
                 tracing::warn!(lease = %name, %error, "could not release a lease; it runs out");
             }
         });
@@ -209,7 +237,12 @@ async fn renew(leases: Weak<Leases>) {
         let Some(leases) = leases.upgrade() else {
             return;
         };
-        let grants: Vec<i64> = leases.held_grants().keys().copied().collect();
+        let grants: Vec<i64> = leases
+            .held_grants()
+            .iter()
+            .filter(|(_, held)| !held.lost)
+            .map(|(grant, _)| *grant)
+            .collect();
         if grants.is_empty() {
             wait = every;
             continue;
@@ -221,10 +254,11 @@ async fn renew(leases: Weak<Leases>) {
                 for grant in grants.iter().filter(|g| !renewed.contains(g)) {
                     // Released meanwhile, or run out (and maybe taken over by another host):
                     // renewing it no more.
-                    if let Some(name) = held.remove(grant) {
+                    if let Some(held) = held.get_mut(grant) {
+                        held.lost = true;
                         tracing::warn!(
-                            lease = %name,
-                            "a lease ran out before it was renewed: another host may take it over"
+                            lease = %held.name,
+                            "a lease ran out and was taken over before it was renewed"
                         );
                     }
                 }

@@ -150,6 +150,25 @@ impl From<deadpool_postgres::PoolError> for StoreError {
     }
 }
 
+/// How long a statement (with the wait for its connection) may take before the database
+/// counts as unavailable: a PgBouncer that cannot reach the server keeps statements waiting
+/// (its `query_wait_timeout` is 2 minutes by default), and a caller is better answered
+/// "unavailable, try again" than kept waiting.
+pub(crate) const STATEMENT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `work` (a statement, or a few), bounded by [`STATEMENT_WAIT`].
+pub(crate) async fn bounded<T>(
+    work: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    tokio::time::timeout(STATEMENT_WAIT, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(StoreError::Unavailable(format!(
+                "no answer within {STATEMENT_WAIT:?}"
+            )))
+        })
+}
+
 /// A PostgreSQL error with the server's own message and code, when it sent one.
 pub fn describe(error: tokio_postgres::Error) -> String {
     match error.as_db_error() {
@@ -394,7 +413,7 @@ impl Records {
     pub async fn get(&self, room: &str) -> Result<Option<RoomState>, RecordsError> {
         let stored = match &self.store {
             Store::Sqlite(db) => db.get(room).map_err(StoreError::from),
-            Store::Postgres(db) => db.get(room).await,
+            Store::Postgres(db) => bounded(db.get(room)).await,
         }
         .map_err(|m| self.error(m))?;
         stored.map(|s| self.room_state(room, s)).transpose()
@@ -449,7 +468,7 @@ impl Records {
     pub async fn unfinished(&self) -> Result<Vec<Unfinished>, RecordsError> {
         match &self.store {
             Store::Sqlite(db) => db.unfinished().map_err(StoreError::from),
-            Store::Postgres(db) => db.unfinished().await,
+            Store::Postgres(db) => bounded(db.unfinished()).await,
         }
         .map_err(|m| self.error(m))
     }
@@ -458,7 +477,7 @@ impl Records {
     pub async fn count(&self) -> Result<u64, RecordsError> {
         match &self.store {
             Store::Sqlite(db) => db.count().map_err(StoreError::from),
-            Store::Postgres(db) => db.count().await,
+            Store::Postgres(db) => bounded(db.count()).await,
         }
         .map(|n| n.try_into().unwrap_or(0))
         .map_err(|m| self.error(m))
@@ -478,7 +497,7 @@ impl Records {
         };
         match &self.store {
             Store::Sqlite(db) => db.begin_create(room, &written).map_err(StoreError::from),
-            Store::Postgres(db) => db.begin_create(room, &written).await,
+            Store::Postgres(db) => bounded(db.begin_create(room, &written)).await,
         }
         .map_err(|m| self.error(m))
     }
@@ -507,7 +526,7 @@ impl Records {
         };
         let finished = match &self.store {
             Store::Sqlite(db) => db.finish_create(room, &written).map_err(StoreError::from),
-            Store::Postgres(db) => db.finish_create(room, &written).await,
+            Store::Postgres(db) => bounded(db.finish_create(room, &written)).await,
         }
         .map_err(|m| self.error(m))?;
         if !finished {
@@ -531,8 +550,7 @@ impl Records {
                 }
                 Ok(())
             }
-            Store::Postgres(db) => db
-                .begin_delete(room)
+            Store::Postgres(db) => bounded(db.begin_delete(room))
                 .await
                 .map(drop)
                 .map_err(|m| self.error(m)),
@@ -543,7 +561,7 @@ impl Records {
     pub async fn remove(&self, room: &str) -> Result<(), RecordsError> {
         match &self.store {
             Store::Sqlite(db) => db.remove(room).map_err(StoreError::from),
-            Store::Postgres(db) => db.remove(room).await,
+            Store::Postgres(db) => bounded(db.remove(room)).await,
         }
         .map_err(|m| self.error(m))
     }
@@ -552,7 +570,7 @@ impl Records {
     pub async fn ping(&self) -> Result<(), RecordsError> {
         match &self.store {
             Store::Sqlite(db) => db.ping().map_err(StoreError::from),
-            Store::Postgres(db) => db.ping().await,
+            Store::Postgres(db) => bounded(db.ping()).await,
         }
         .map_err(|m| self.error(m))
     }
@@ -563,7 +581,7 @@ impl Records {
     pub async fn rekey(&self) -> Result<usize, RecordsError> {
         let rows = match &self.store {
             Store::Sqlite(db) => db.passwords().map_err(StoreError::from),
-            Store::Postgres(db) => db.passwords().await,
+            Store::Postgres(db) => bounded(db.passwords()).await,
         }
         .map_err(|m| self.error(m))?;
         let mut sealed = 0;
@@ -587,7 +605,7 @@ impl Records {
                 Store::Sqlite(db) => db
                     .replace_passwords(&room, before, after)
                     .map_err(StoreError::from),
-                Store::Postgres(db) => db.replace_passwords(&room, before, after).await,
+                Store::Postgres(db) => bounded(db.replace_passwords(&room, before, after)).await,
             }
             .map_err(|m| self.error(m))?;
             sealed += usize::from(replaced);

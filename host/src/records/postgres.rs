@@ -207,7 +207,12 @@ impl Postgres {
     }
 
     /// Turns the room's pending row into the record and announces it, in one statement;
-    /// whether it did (the row is not there when recovery purged the create meanwhile).
+    /// whether it did (the row is not there when recovery purged the create meanwhile). When
+    /// this process holds the room's lease, only while it still does: a host whose lease ran
+    /// out (the database away longer than a lease) and was taken over by another host's
+    /// recovery, which purges the room, must not record a folder that purge removes. (The
+    /// lease's row is locked meanwhile, so a takeover waits for this statement, or this
+    /// statement sees it.)
     pub async fn finish_create(
         &self,
         room: &str,
@@ -215,6 +220,8 @@ impl Postgres {
     ) -> Result<bool, StoreError> {
         let maker = written.maker;
         let event = RoomEvent::folder(room).payload();
+        let lease = room_lease(room);
+        let grant = self.leases.grant(&lease);
         let client = self.client().await?;
         let rows = client
             .query_typed(
@@ -224,6 +231,9 @@ impl Postgres {
                          read_url = $9, read_password = $10, read_write_url = $11,
                          read_write_password = $12, created_at = $13
                      WHERE room = $1 AND state = 'pending'
+                         AND ($17::BIGINT IS NULL OR EXISTS (
+                             SELECT 1 FROM leases WHERE name = $16 AND grant_id = $17
+                             FOR SHARE))
                      RETURNING room)
                  SELECT pg_notify($14, $15) FROM written",
                 &[
@@ -242,6 +252,8 @@ impl Postgres {
                     (&written.created_at, Type::INT8),
                     (&CHANNEL, Type::TEXT),
                     (&event, Type::TEXT),
+                    (&lease, Type::TEXT),
+                    (&grant, Type::INT8),
                 ],
             )
             .await?;
@@ -249,32 +261,50 @@ impl Postgres {
     }
 
     /// Marks a ready record as being deleted and announces it, in one statement; whether it
-    /// was ready.
+    /// was ready (and, under this process's lease of the room, whether that is still held).
     pub async fn begin_delete(&self, room: &str) -> Result<bool, StoreError> {
         let event = RoomEvent::folder(room).payload();
+        let lease = room_lease(room);
+        let grant = self.leases.grant(&lease);
         let client = self.client().await?;
         let rows = client
             .query_typed(
                 "WITH changed AS (
                      UPDATE folders SET state = 'deleting' WHERE room = $1 AND state = 'ready'
+                         AND ($5::BIGINT IS NULL OR EXISTS (
+                             SELECT 1 FROM leases WHERE name = $4 AND grant_id = $5
+                             FOR SHARE))
                      RETURNING room)
                  SELECT pg_notify($2, $3) FROM changed",
                 &[
                     (&room, Type::TEXT),
                     (&CHANNEL, Type::TEXT),
                     (&event, Type::TEXT),
+                    (&lease, Type::TEXT),
+                    (&grant, Type::INT8),
                 ],
             )
             .await?;
         Ok(!rows.is_empty())
     }
 
+    /// Forgets the room's row — when this process holds the room's lease, only while it
+    /// still does (see [`Postgres::finish_create`]): a host whose lease was taken over must not
+    /// remove the row of a create another host made since.
     pub async fn remove(&self, room: &str) -> Result<(), StoreError> {
+        let lease = room_lease(room);
+        let grant = self.leases.grant(&lease);
         let client = self.client().await?;
         client
             .execute_typed(
-                "DELETE FROM folders WHERE room = $1",
-                &[(&room, Type::TEXT)],
+                "DELETE FROM folders WHERE room = $1
+                     AND ($3::BIGINT IS NULL OR EXISTS (
+                         SELECT 1 FROM leases WHERE name = $2 AND grant_id = $3 FOR SHARE))",
+                &[
+                    (&room, Type::TEXT),
+                    (&lease, Type::TEXT),
+                    (&grant, Type::INT8),
+                ],
             )
             .await?;
         Ok(())
@@ -445,6 +475,9 @@ pub async fn listen(
                     Ok(()) => {
                         wait = Duration::from_millis(200);
                         if *listening.borrow() {
+                            tracing::info!(
+                                "listening for room events again; bringing sessions up to date"
+                            );
                             let _ = events.send(RoomEvent::Resync);
                         } else {
                             listening.send_replace(true);

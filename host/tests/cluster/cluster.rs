@@ -113,6 +113,11 @@ impl Cluster {
         self.setup.run_with_env(command, args, &self.env()).await
     }
 
+    /// The database server (to stop and start it again).
+    pub fn server(&self) -> &Postgres {
+        &self.postgres
+    }
+
     /// Runs `sql` in the hosts' database as the superuser: `psql -At`'s output.
     pub fn sql(&self, sql: &str) -> String {
         tokio::task::block_in_place(|| self.postgres.psql(&self.database, sql))

@@ -109,7 +109,8 @@ async fn a_thousand_rooms_through_two_hosts_with_faults() {
         let deleter = Arc::clone(&hosts[(i + usize::from(i % 3 == 0)) % 2]);
         let cluster = Arc::clone(&cluster);
         runs.spawn(async move {
-            let run = room(&creator, &deleter, &cluster.standin, &format!("room-{i}")).await;
+            let name = format!("room-{i}");
+            let run = room(&creator, &deleter, &cluster.standin, &name, KEEP_TRYING).await;
             drop(permit);
             run
         });
@@ -193,19 +194,25 @@ async fn a_thousand_rooms_through_two_hosts_with_faults() {
 }
 
 /// What one room went through.
-struct RoomRun {
-    room: String,
-    created: bool,
-    deleted: bool,
+pub struct RoomRun {
+    pub room: String,
+    pub created: bool,
+    pub deleted: bool,
     /// Answered 2xx, but the stand-in did not hold the folder and both links right after.
-    not_stored: bool,
+    pub not_stored: bool,
     /// Failed attempts, as `<call> <status> <code>`.
-    failures: Vec<String>,
+    pub failures: Vec<String>,
 }
 
 /// Creates `room` through `creator` until that succeeds, checks the storage, then deletes
-/// it through `deleter` until that succeeds.
-async fn room(creator: &Server, deleter: &Server, standin: &StandIn, room: &str) -> RoomRun {
+/// it through `deleter` until that succeeds; each for at most `keep_trying`.
+pub async fn room(
+    creator: &Server,
+    deleter: &Server,
+    standin: &StandIn,
+    room: &str,
+    keep_trying: Duration,
+) -> RoomRun {
     let mut run = RoomRun {
         room: room.to_owned(),
         created: false,
@@ -214,7 +221,7 @@ async fn room(creator: &Server, deleter: &Server, standin: &StandIn, room: &str)
         failures: Vec::new(),
     };
     let started = Instant::now();
-    while started.elapsed() < KEEP_TRYING {
+    while started.elapsed() < keep_trying {
         let reply = creator.call("PUT", &folder(room), None).await;
         if matches!(reply.status, 200 | 201) {
             let view = reply.json();
@@ -237,7 +244,7 @@ async fn room(creator: &Server, deleter: &Server, standin: &StandIn, room: &str)
         return run;
     }
     let started = Instant::now();
-    while started.elapsed() < KEEP_TRYING {
+    while started.elapsed() < keep_trying {
         let reply = deleter.call("DELETE", &folder(room), None).await;
         if reply.status == 204 {
             run.deleted = true;

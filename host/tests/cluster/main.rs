@@ -17,4 +17,5 @@ mod common;
 mod cluster;
 mod creates;
 mod load;
+mod restart;
 mod signaling;

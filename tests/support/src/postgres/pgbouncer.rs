@@ -97,6 +97,16 @@ impl PgBouncer {
     pub fn folder(&self) -> &Path {
         self.folder.path()
     }
+
+    /// What PgBouncer logged so far.
+    pub fn log(&self) -> String {
+        read(
+            &self
+                .folder
+                .path()
+                .join(format!("pgbouncer-{}.log", self.port)),
+        )
+    }
 }
 
 impl Drop for PgBouncer {
@@ -122,7 +132,6 @@ fn write_configuration(folder: &Path, server_port: u16, port: u16, log: &Path) -
          pool_mode = transaction\n\
          default_pool_size = {POOL_SIZE}\n\
          max_client_conn = 1000\n\
-         server_login_retry = 1\n\
          logfile = {log}\n\
          pidfile =\n",
         users = folder.join("users.txt").display(),
