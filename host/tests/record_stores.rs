@@ -284,6 +284,27 @@ async fn on_postgresql_a_room_and_recovery_have_one_holder_across_hosts() {
     assert!(b.try_lock_recovery().await.unwrap().is_some());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosts_starting_at_once_on_a_new_database_all_migrate_it() {
+    const HOSTS: usize = 6;
+    let stores = Stores::new().await;
+    let password = Secret::new(stores.postgres.password());
+    let mut starting = tokio::task::JoinSet::new();
+    for _ in 0..HOSTS {
+        let (url, password) = (stores.url.clone(), password.clone());
+        starting.spawn(async move { Records::connect(&url, Some(&password), keys(&[1])).await });
+    }
+    while let Some(started) = starting.join_next().await {
+        let records = started.expect("a host's task").expect("the host starts");
+        records.ping().await.unwrap();
+    }
+    let versions = stores.postgres.psql(
+        "records",
+        "SELECT string_agg(version::text, ',' ORDER BY version) FROM refinery_schema_history",
+    );
+    assert_eq!(versions.trim(), "1,2,3");
+}
+
 #[tokio::test]
 async fn a_host_whose_lease_was_taken_over_changes_the_room_no_more() {
     let stores = Stores::new().await;
