@@ -708,6 +708,43 @@ mod tests {
     }
 
     #[test]
+    fn behind_pgbouncer_listen_goes_to_the_server_and_leases_last_as_set() {
+        let config = with_host(
+            "database = \"postgres://sf@pgbouncer:6432/folders\"\n\
+             database_listen_url = \"postgres://sf@db:5432/folders\"\n\
+             database_password_env = \"DB_PASSWORD\"\nrecords_key_env = \"RECORDS_KEY\"\n\
+             room_lease = 12",
+        )
+        .unwrap();
+        let Database::Postgres {
+            url,
+            listen_url,
+            leases,
+            ..
+        } = &config.host.database
+        else {
+            panic!("not PostgreSQL: {:?}", config.host.database);
+        };
+        assert_eq!(url, "postgres://sf@pgbouncer:6432/folders");
+        assert_eq!(listen_url.as_deref(), Some("postgres://sf@db:5432/folders"));
+        assert_eq!(*leases, LeaseTiming::lasting(Duration::from_secs(12)));
+        assert_eq!(leases.renew_every, Duration::from_secs(4));
+        // By default: LISTEN on `database`, 30 s leases renewed every 10 s.
+        let config = with_host(
+            "database = \"postgres://sf@db:5432/folders\"\nrecords_key_env = \"RECORDS_KEY\"",
+        )
+        .unwrap();
+        let Database::Postgres {
+            listen_url, leases, ..
+        } = &config.host.database
+        else {
+            panic!("not PostgreSQL");
+        };
+        assert_eq!(*listen_url, None);
+        assert_eq!(leases.renew_every, Duration::from_secs(10));
+    }
+
+    #[test]
     fn database_mistakes_name_their_field_and_show_no_secret() {
         let cases = [
             (
@@ -742,6 +779,16 @@ mod tests {
             (
                 "database = \"folders.sqlite3\"\ndatabase_password_env = \"DB_PASSWORD\"",
                 "[host].database",
+            ),
+            (
+                "database = \"folders.sqlite3\"\ndatabase_listen_url = \"postgres://sf@db/f\"",
+                "[host].database_listen_url",
+            ),
+            ("room_lease = 10", "[host].room_lease"),
+            (
+                "database = \"postgres://sf@pgbouncer/folders\"\nrecords_key_env = \"RECORDS_KEY\"\n\
+                 database_listen_url = \"postgres://sf:hunter2-Passw0rd@db/folders\"",
+                "[host].database_listen_url",
             ),
         ];
         for (lines, field) in cases {
