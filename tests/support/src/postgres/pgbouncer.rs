@@ -43,6 +43,13 @@ impl PgBouncer {
     /// database. Installs Debian's `pgbouncer` first if needed and allowed; panics with its
     /// log when it does not start.
     pub fn start(postgres: &Postgres) -> PgBouncer {
+        Self::start_with_pool(postgres, POOL_SIZE)
+    }
+
+    /// As [`PgBouncer::start`], with `pool` server connections per database: few, and
+    /// consecutive transactions of one client rarely find the same server connection again
+    /// (what breaks a statement prepared in one and executed in the next).
+    pub fn start_with_pool(postgres: &Postgres, pool: usize) -> PgBouncer {
         let folder = tempfile::Builder::new()
             .prefix("shared-folder-pgbouncer-")
             .tempdir_in(temporary_root())
@@ -63,7 +70,7 @@ impl PgBouncer {
         for _ in 0..PORT_ATTEMPTS {
             let port = free_port();
             let log = folder.path().join(format!("pgbouncer-{port}.log"));
-            let ini = write_configuration(folder.path(), postgres.port(), port, &log);
+            let ini = write_configuration(folder.path(), postgres.port(), port, pool, &log);
             let mut process = spawn(&ini, &log);
             match wait_until_ready(&mut process, port, &log) {
                 Ready::Yes => {
@@ -118,7 +125,13 @@ impl Drop for PgBouncer {
 
 /// PgBouncer's configuration, in `folder`: listening on `port`, before the server on
 /// `server_port`.
-fn write_configuration(folder: &Path, server_port: u16, port: u16, log: &Path) -> PathBuf {
+fn write_configuration(
+    folder: &Path,
+    server_port: u16,
+    port: u16,
+    pool: usize,
+    log: &Path,
+) -> PathBuf {
     let ini = folder.join(format!("pgbouncer-{port}.ini"));
     let text = format!(
         "[databases]\n\
@@ -130,7 +143,7 @@ fn write_configuration(folder: &Path, server_port: u16, port: u16, log: &Path) -
          auth_type = scram-sha-256\n\
          auth_file = {users}\n\
          pool_mode = transaction\n\
-         default_pool_size = {POOL_SIZE}\n\
+         default_pool_size = {pool}\n\
          max_client_conn = 1000\n\
          logfile = {log}\n\
          pidfile =\n",
