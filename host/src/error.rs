@@ -18,10 +18,14 @@ pub enum HostError {
     /// adopt it.
     #[error(
         "{source} — the storage holds a folder for room {room:?} that no record here knows of \
-         (left by an older database, or made by hand); if no meeting owns it, \
+         (left by an older database, or made by hand): `shared-folder-host audit` names it and \
+         `repair --apply` takes it over, files and links kept; if no meeting owns it, \
          `shared-folder-host purge --config FILE --room {room}` removes it with its files"
     )]
     FolderWithoutRecord { room: String, source: Error },
+    /// A repair found the records changed since its audit; nothing was done.
+    #[error("room {room:?}: the records hold {holds} now, not what the audit found; audit again")]
+    RecordChanged { room: String, holds: &'static str },
     /// A purge of a room that has a record (`--force` purges it anyway).
     #[error(
         "room {0:?} has a shared folder on record: delete it, or purge with --force to remove \
@@ -38,7 +42,9 @@ impl HostError {
             HostError::Runtime(error) | HostError::FolderWithoutRecord { source: error, .. } => {
                 error.kind()
             }
-            HostError::RoomHasRecord(_) => ErrorKind::AlreadyExists,
+            HostError::RoomHasRecord(_) | HostError::RecordChanged { .. } => {
+                ErrorKind::AlreadyExists
+            }
             HostError::NoFolder(_) => ErrorKind::NoFolder,
             HostError::Records(error) if error.unavailable() => ErrorKind::RecordsUnavailable,
             HostError::Records(_) => ErrorKind::Records,

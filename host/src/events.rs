@@ -6,6 +6,11 @@
 //! PostgreSQL announce them on the database (`records/postgres.rs`), and each host's listener
 //! hands them to its sessions. Either way the sessions get them from one
 //! [`tokio::sync::broadcast`] channel, and look up what to send when they do.
+//!
+//! Each room's events carry its **version**, raised by the write that announces them (on
+//! PostgreSQL in the same statement, so the versions of a room follow the order its writes
+//! committed in). A session that joined knowing version N has seen every event up to N in
+//! what it was shown, and is sent none of them again ([`RoomEvent::version`]).
 
 use serde::{Deserialize, Serialize};
 use shared_folder_runtime::roles::Role;
@@ -22,7 +27,12 @@ pub const CAPACITY: usize = 4096;
 pub enum RoomEvent {
     /// The room's folder record was written or began to be deleted: each session is sent its
     /// view of the folder as it is now, or that it is gone.
-    Folder { room: String },
+    Folder {
+        room: String,
+        /// The room's version this write raised it to; 0: not known (always delivered).
+        #[serde(default)]
+        version: u64,
+    },
     /// A participant's role changed: their sessions in the room are sent the view of their
     /// new role, if their moderator status changed.
     Role {
@@ -30,6 +40,9 @@ pub enum RoomEvent {
         participant: String,
         before: Role,
         after: Role,
+        /// As for `Folder`.
+        #[serde(default)]
+        version: u64,
     },
     /// Events may have been missed (the database connection was lost, or the fan-out fell
     /// behind): every session is sent its view again.
@@ -37,10 +50,36 @@ pub enum RoomEvent {
 }
 
 impl RoomEvent {
+    /// A folder event without its version (given when it is announced).
     pub fn folder(room: &str) -> Self {
         RoomEvent::Folder {
             room: room.to_owned(),
+            version: 0,
         }
+    }
+
+    /// The room it is about (none for `Resync`).
+    pub fn room(&self) -> Option<&str> {
+        match self {
+            RoomEvent::Folder { room, .. } | RoomEvent::Role { room, .. } => Some(room),
+            RoomEvent::Resync => None,
+        }
+    }
+
+    /// The room's version it carries: 0 when not known (`Resync`, or a host before versions).
+    pub fn version(&self) -> u64 {
+        match self {
+            RoomEvent::Folder { version, .. } | RoomEvent::Role { version, .. } => *version,
+            RoomEvent::Resync => 0,
+        }
+    }
+
+    /// The same event at `version`.
+    pub fn at(mut self, at: u64) -> Self {
+        if let RoomEvent::Folder { version, .. } | RoomEvent::Role { version, .. } = &mut self {
+            *version = at;
+        }
+        self
     }
 
     /// The event as a notification payload (well under PostgreSQL's 8000 bytes: room ids and
@@ -63,16 +102,27 @@ mod tests {
     fn events_travel_as_json_and_back() {
         for event in [
             RoomEvent::folder("room-1"),
+            RoomEvent::folder("room-1").at(7),
             RoomEvent::Role {
                 room: "room-1".into(),
                 participant: "p\"1".into(),
                 before: Role::Participant,
                 after: Role::Moderator,
+                version: 3,
             },
             RoomEvent::Resync,
         ] {
             assert_eq!(RoomEvent::parse(&event.payload()), Some(event));
         }
         assert_eq!(RoomEvent::parse("{\"other\":1}"), None);
+        // What PostgreSQL builds (`records/postgres.rs`), and a host before versions sent.
+        assert_eq!(
+            RoomEvent::parse("{\"folder\" : {\"room\" : \"r\", \"version\" : 12}}"),
+            Some(RoomEvent::folder("r").at(12))
+        );
+        assert_eq!(
+            RoomEvent::parse("{\"folder\":{\"room\":\"r\"}}"),
+            Some(RoomEvent::folder("r"))
+        );
     }
 }

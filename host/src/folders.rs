@@ -61,6 +61,18 @@ impl Deletion {
     }
 }
 
+/// What the records must hold for a room that [`SharedFolders::recover`] takes over; when
+/// they hold something else (they changed since an audit), nothing is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    /// No row at all: a folder the records do not know.
+    Nothing,
+    /// A ready record, to be replaced.
+    Folder,
+    /// Either.
+    Either,
+}
+
 pub struct SharedFolders {
     runtime: Runtime,
     /// The records, which also hold rooms for one operation at a time (on every host that
@@ -314,6 +326,73 @@ impl SharedFolders {
                 Ok(Purge::RecordDropped)
             }
         }
+    }
+
+    /// Takes `room`'s folder over as the storage has it (the provider's `recover`: links kept
+    /// with new passwords, a missing one made, the files untouched) and writes its record, for
+    /// a folder the records do not know or know wrongly (`repair`). The room's sessions get
+    /// the new view. Done under the room's lock, only while the records hold what `expected`
+    /// says; never through a pending create, which a recovery could purge with the files.
+    pub async fn recover(&self, room: &str, expected: Expected) -> Result<FolderRecord, HostError> {
+        check_room_id(room)?;
+        let _room = self.records.lock_room(room).await?;
+        let state = self.records.get(room).await?;
+        let holds = matches!(
+            (&state, expected),
+            (None, Expected::Nothing | Expected::Either)
+                | (
+                    Some(RoomState::Ready(_)),
+                    Expected::Folder | Expected::Either
+                )
+        );
+        if !holds {
+            return Err(HostError::RecordChanged {
+                room: room.to_owned(),
+                holds: match state {
+                    None => "no record",
+                    Some(RoomState::Ready(_)) => "a record",
+                    Some(RoomState::Pending { .. }) => "a create under way",
+                    Some(RoomState::Deleting(_)) => "a delete under way",
+                },
+            });
+        }
+        let record = self.runtime.recover(room).await?;
+        if let Err(error) = self.records.adopt(&record).await {
+            // The links' old passwords no longer open them, and the new ones are not kept.
+            tracing::error!(room, %error, "the recovered folder's links have new passwords that could not be recorded: run the repair again");
+            return Err(error.into());
+        }
+        tracing::info!(room, path = %record.path, "shared folder recovered from the storage: its links have new passwords");
+        warn_about_foreign_links(self.runtime.serving().config().url.origin(), &record);
+        Ok(record)
+    }
+
+    /// Drops `room`'s record, whose folder an audit found gone from the storage, without a
+    /// word to the storage: a folder in the trash bin stays there with its files and links
+    /// (restored, the next audit finds it and `recover` takes it over). The room's sessions
+    /// hear it is gone. Done under the room's lock only while the record is the one the audit
+    /// read (`handle`).
+    pub async fn forget_missing(&self, room: &str, handle: &str) -> Result<(), HostError> {
+        check_room_id(room)?;
+        let _room = self.records.lock_room(room).await?;
+        match self.records.get(room).await? {
+            Some(RoomState::Ready(record)) if record.handle == handle => {}
+            other => {
+                return Err(HostError::RecordChanged {
+                    room: room.to_owned(),
+                    holds: match other {
+                        None => "no record",
+                        Some(RoomState::Ready(_)) => "another record",
+                        Some(RoomState::Pending { .. }) => "a create under way",
+                        Some(RoomState::Deleting(_)) => "a delete under way",
+                    },
+                });
+            }
+        }
+        self.records.begin_delete(room).await?;
+        self.records.remove(room).await?;
+        tracing::warn!(room, "record dropped: its folder is not on the storage");
+        Ok(())
     }
 
     /// Has the provider that made `record` delete its folder and links, then forgets the room.

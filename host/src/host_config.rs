@@ -31,6 +31,8 @@
 //! memory_limit_mib = 64               # per provider instance
 //! ticket_ttl = 300                    # seconds a signaling ticket stays valid
 //! reconcile_interval = 60             # seconds between clean-ups of lost creates (serve)
+//! audit_interval = 3600               # seconds between audits of records against the storage
+//! #   (serve; the metric shared_folder_audit_findings); 0: none
 //! shutdown_grace = 30                 # seconds calls in flight get at shutdown
 //! log_format = "text"                 # or "json"
 //!
@@ -101,6 +103,9 @@ pub struct HostSection {
     pub ticket_ttl: Duration,
     /// How often `serve` purges creates whose clean-up failed (the storage was away).
     pub reconcile_interval: Duration,
+    /// Between two audits of the records against the storage while serving (`audit`'s
+    /// metric); `None`: no audits.
+    pub audit_interval: Option<Duration>,
     pub shutdown_grace: Duration,
     pub log_format: LogFormat,
 }
@@ -138,6 +143,7 @@ struct HostTable {
     memory_limit_mib: Option<Mebibytes>,
     ticket_ttl: Option<Positive>,
     reconcile_interval: Option<Positive>,
+    audit_interval: Option<u64>,
     shutdown_grace: Option<Positive>,
     log_format: Option<LogFormat>,
     trusted_keys: Option<Vec<NonEmpty>>,
@@ -243,6 +249,11 @@ impl HostConfig {
             },
             ticket_ttl: seconds(&table.ticket_ttl, 300),
             reconcile_interval: seconds(&table.reconcile_interval, 60),
+            audit_interval: match table.audit_interval {
+                None => Some(Duration::from_secs(3600)),
+                Some(0) => None,
+                Some(n) => Some(Duration::from_secs(n)),
+            },
             shutdown_grace: seconds(&table.shutdown_grace, 30),
             log_format: table.log_format.unwrap_or(LogFormat::Text),
         };
@@ -817,6 +828,7 @@ mod tests {
         assert!(!host.allow_plain_http);
         assert!(host.storage_session);
         assert_eq!(host.reconcile_interval, Duration::from_secs(60));
+        assert_eq!(host.audit_interval, Some(Duration::from_secs(3600)));
         assert_eq!(host.listen.to_string(), "127.0.0.1:8080");
         assert!(host.api_tokens.is_empty());
         assert_eq!(host.limits, Limits::default());

@@ -52,8 +52,8 @@ use shared_folder_host::components::{
 use shared_folder_host::runtime::{Contract, Validation};
 use shared_folder_host::service::{self, Service};
 use shared_folder_host::{
-    Database, Deletion, ErrorKind, HostConfig, HostError, LogFormat, Options, Purge, Reconciled,
-    Records, Role, Runtime, SharedFolders, reload, signing,
+    Database, Deletion, ErrorKind, Expected, HostConfig, HostError, LogFormat, Options, Purge,
+    Reconciled, Records, Role, Runtime, SharedFolders, audit, reload, signing,
 };
 
 #[derive(Parser)]
@@ -105,6 +105,40 @@ enum Command {
         /// Also when the room has a record: purge the storage and drop the record.
         #[arg(long)]
         force: bool,
+    },
+    /// Compare the records with the storage (contract 0.4's list-folders): folders without a
+    /// record, records without a folder, a folder whose link is missing or is not the recorded
+    /// one. Changes nothing. Exits 0 when they agree, 4 when they differ.
+    Audit {
+        #[arg(long)]
+        config: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Audit, then fix each difference: a folder without a record (with a link of each kind)
+    /// is recovered (links kept, new passwords) and recorded, a record without a folder is
+    /// dropped, a missing or dead link is recovered; the rooms' sessions get their new view.
+    /// Deletes nothing on the storage. Without --apply, only says what it would do. Exits 0
+    /// when records and storage agree afterwards, 4 when not.
+    Repair {
+        #[arg(long)]
+        config: PathBuf,
+        /// Do it (without: a dry run).
+        #[arg(long)]
+        apply: bool,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take one room's folder over as the storage has it: its links get new passwords (a
+    /// missing one is made), the files stay, and the record is written (replaced if there was
+    /// one). For a folder `repair` leaves alone.
+    Recover {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        room: String,
     },
     /// Try the contract's promises on a provider against the configured storage: create, each
     /// role's view, the links as participants use them (NextCloud, ownCloud, OpenCloud),
@@ -268,7 +302,8 @@ fn exit_code(kind: ErrorKind) -> u8 {
         | ErrorKind::Timeout
         | ErrorKind::Protocol
         | ErrorKind::Records
-        | ErrorKind::RecordsUnavailable => 1,
+        | ErrorKind::RecordsUnavailable
+        | ErrorKind::NotOffered => 1,
     }
 }
 
@@ -303,6 +338,9 @@ fn main() -> ExitCode {
         | Command::Access { config, .. }
         | Command::Delete { config, .. }
         | Command::Purge { config, .. }
+        | Command::Audit { config, .. }
+        | Command::Repair { config, .. }
+        | Command::Recover { config, .. }
         | Command::Conformance { config, .. }
         | Command::Serve { config }
         | Command::Preflight { config, .. }
@@ -393,6 +431,44 @@ async fn run(command: Command, config: HostConfig) -> Result<(), Failure> {
                 Purge::RecordDropped => "dropped",
             };
             print_json(&json!({"room": room, "purged": true, "record": record}));
+        }
+        Command::Audit { json, .. } => {
+            let audit = audit::audit(&host(&config).await?).await?;
+            print_audit(&audit, json);
+            disagreement(&audit)?;
+        }
+        Command::Repair { apply, json, .. } => {
+            let folders = host(&config).await?;
+            let found = audit::audit(&folders).await?;
+            if !apply {
+                print_audit(&found, json);
+                if !json && !found.agrees() {
+                    println!("a dry run: `repair --apply` fixes what it can");
+                }
+                return disagreement(&found);
+            }
+            let repaired = audit::repair(&folders, &found).await;
+            let after = audit::audit(&folders).await?;
+            if json {
+                print_json(&json!({"repaired": repaired, "after": after}));
+            } else {
+                print!("{}", audit::repairs_table(&repaired));
+                print_audit(&after, false);
+            }
+            disagreement(&after)?;
+        }
+        Command::Recover { room, .. } => {
+            let record = host(&config)
+                .await?
+                .recover(&room, Expected::Either)
+                .await?;
+            print_json(&json!({
+                "room": record.room,
+                "path": record.path,
+                "provider": record.maker.provider,
+                "read": record.read,
+                "read_write": record.read_write,
+            }));
         }
         Command::Conformance { component, .. } => {
             let admitted = component_bytes(&config, component.as_deref()).await?;
@@ -585,6 +661,10 @@ async fn serve(config: HostConfig, config_path: &Path) -> Result<(), Failure> {
         Arc::clone(&service),
         config.host.reconcile_interval,
     ));
+    let auditor = config
+        .host
+        .audit_interval
+        .map(|every| tokio::spawn(audit::keep_auditing(Arc::clone(&service.folders), every)));
     tracing::info!(%address, "serving");
     // A line on stdout that scripts (and the tests) can wait for.
     println!("listening on http://{address}");
@@ -601,6 +681,9 @@ async fn serve(config: HostConfig, config_path: &Path) -> Result<(), Failure> {
     })?;
     // A purge cut short here stays pending for the next start.
     reconciler.abort();
+    if let Some(auditor) = auditor {
+        auditor.abort();
+    }
     tracing::info!("stopped");
     Ok(())
 }
@@ -737,6 +820,29 @@ fn print_findings(config: &HostConfig, findings: &[preflight::Finding]) {
         count(preflight::Level::Problem),
         count(preflight::Level::Warning)
     );
+}
+
+/// An audit as JSON or as the table.
+fn print_audit(audit: &audit::Audit, json: bool) {
+    if json {
+        print_json(&json!(audit));
+    } else {
+        print!("{}", audit.table());
+    }
+}
+
+/// Exit 4 when the records and the storage differ.
+fn disagreement(audit: &audit::Audit) -> Result<(), Failure> {
+    if audit.agrees() {
+        return Ok(());
+    }
+    Err(Failure {
+        code: 4,
+        message: format!(
+            "the records and the storage differ in {} place(s)",
+            audit.findings.len()
+        ),
+    })
 }
 
 fn print_json(value: &serde_json::Value) {

@@ -4,8 +4,8 @@
 //! Every file of the template is embedded in the binary (the WIT contract and the guest runtime,
 //! symlinks in the repository, as the files they point to), with the package renamed
 //! `<name>-provider` and `TemplateProvider` renamed `<Name>Provider`; a `README.md` for the new
-//! crate and a `.gitignore` come with it. The old contract (`wit/v0.2.0/`) is left out: a new
-//! provider is written against the current one.
+//! crate and a `.gitignore` come with it. The older contracts (`wit/v0.2.0/`, `wit/v0.3.0/`) are left
+//! out: a new provider is written against the current one.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -255,10 +255,10 @@ fn readme(name: &str) -> String {
 A shared-folder provider for {name}: a WebAssembly component (`wasm32-wasip2`) that the
 shared-folder host runs for each meeting room. Made with `shared-folder-host new-provider`
 from the provider template; the storage's own calls are still to be written in
-`src/storage.rs` (until then `create`, `delete` and `purge` fail with `remote` 501). The guide
+`src/storage.rs` (until then every function but `validate` fails with `remote` 501). The guide
 is `docs/writing-a-provider.md` in the shared-folder repository.
 
-This crate stands alone: `wit/` is the contract (`shared-folder:provider@0.3.0`, with the WASI
+This crate stands alone: `wit/` is the contract (`shared-folder:provider@0.4.0`, with the WASI
 packages it uses in `wit/deps/`), and `src/guest_runtime.rs` the allocator, `cabi_realloc` and
 panic handler the `no_std` component needs. Do not edit `wit/provider.wit`.
 
@@ -314,7 +314,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     /// The template's directories that do not go into a new crate: the old contract.
-    const LEFT_OUT: &[&str] = &["wit/v0.2.0"];
+    const LEFT_OUT: &[&str] = &["wit/v0.2.0", "wit/v0.3.0"];
 
     fn template_dir() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugin/template")
@@ -403,6 +403,7 @@ mod tests {
             assert!(meta.is_file(), "{file} is not a plain file");
         }
         assert!(!dir.join("wit/v0.2.0").exists());
+        assert!(!dir.join("wit/v0.3.0").exists());
         let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
         assert!(readme.contains("acme_cloud_provider.wasm"));
         assert!(readme.contains("rustup target add wasm32-wasip2"));

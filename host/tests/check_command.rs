@@ -44,7 +44,7 @@ fn a_good_configuration_and_the_built_in_component_pass() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("contract: shared-folder:provider@0.3.x — served by this host"),
+        stdout.contains("contract: shared-folder:provider@0.4.x — served by this host"),
         "{stdout}"
     );
     assert!(
@@ -134,7 +134,7 @@ fn the_provider_template_fits_the_current_contract_and_validates() {
     ]);
     assert!(ok, "{stderr}");
     assert!(
-        stdout.contains("contract: shared-folder:provider@0.3.x — served by this host"),
+        stdout.contains("contract: shared-folder:provider@0.4.x — served by this host"),
         "{stdout}"
     );
     assert!(

@@ -42,7 +42,7 @@ async fn create_access_delete_follow_the_contract() {
     );
     assert_eq!(folder["room"], "room-1");
     assert_eq!(folder["provider"], "nextcloud");
-    assert_eq!(folder["contract"], "0.3");
+    assert_eq!(folder["contract"], "0.4");
     assert_eq!(folder["path"], "opentalk/meetings/room-1");
     let shares = standin.shares_on("opentalk/meetings/room-1");
     for (kind, permissions) in [("read", 17), ("read_write", 31)] {

@@ -1,12 +1,13 @@
-//! Both contract versions in one host: a component built against 0.2.0 (kept as it was
-//! deployed, `tests/artifacts/`) beside the 0.3.0 providers, each record deleted by the
-//! provider, contract and settings that made it — after swaps, reloads and restarts.
+//! Three contract versions in one host: a component built against 0.2.0 (kept as it was
+//! deployed, `tests/artifacts/`), the fixture of 0.3.0, beside the 0.4.0 providers, each record
+//! deleted by the provider, contract and settings that made it — after swaps, reloads and
+//! restarts; and what an older component is asked that it cannot do.
 
 use shared_folder_harness::{
     FIXTURE_PROVIDER, NEXTCLOUD_PROVIDER, NEXTCLOUD_PROVIDER_0_2, Options, StandIn, TestHost,
 };
 use shared_folder_host::runtime::{Contract, Validation};
-use shared_folder_host::{Records, RoomState};
+use shared_folder_host::{ErrorKind, Expected, Records, RoomState};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_0_2_component_still_loads_creates_and_deletes() {
@@ -43,7 +44,7 @@ async fn a_0_2_component_still_loads_creates_and_deletes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_components_of_two_contract_versions_serve_one_host_and_each_deletes_its_own() {
+async fn three_components_of_three_contract_versions_serve_one_host_and_each_deletes_its_own() {
     let standin = StandIn::start(Options::default()).await.unwrap();
     let host = TestHost::on(&standin)
         .component(NEXTCLOUD_PROVIDER_0_2)
@@ -55,7 +56,7 @@ async fn three_components_of_two_contract_versions_serve_one_host_and_each_delet
         .swap_provider("nextcloud", NEXTCLOUD_PROVIDER)
         .await
         .unwrap();
-    assert_eq!(current.contract, Contract::V0_3);
+    assert_eq!(current.contract, Contract::V0_4);
     let new = host.create("room-0-3").await.unwrap().record;
 
     host.runtime()
@@ -69,7 +70,7 @@ async fn three_components_of_two_contract_versions_serve_one_host_and_each_delet
         makers.map(|m| (m.provider.as_str(), m.contract)),
         [
             ("nextcloud", Contract::V0_2),
-            ("nextcloud", Contract::V0_3),
+            ("nextcloud", Contract::V0_4),
             ("fixture", Contract::V0_3)
         ]
     );
@@ -142,7 +143,7 @@ async fn a_0_2_record_is_deleted_by_the_upgraded_provider_of_its_name() {
     let host = TestHost::on(&standin)
         .records(Records::open(&database).unwrap())
         .build();
-    assert_eq!(host.runtime().provider().contract, Contract::V0_3);
+    assert_eq!(host.runtime().provider().contract, Contract::V0_4);
     assert!(host.delete("room", false).await.unwrap().deleted());
     assert!(!standin.folder_exists(&made.path));
     assert!(standin.storage().shares.is_empty());
@@ -253,4 +254,32 @@ async fn after_a_restart_a_handle_goes_to_its_own_account_only() {
     assert!(host.delete("room", false).await.unwrap().deleted());
     assert!(!first.folder_exists(&made.path));
     assert!(first.storage().shares.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_component_asked_to_list_or_recover_says_it_cannot_and_nothing_is_sent() {
+    let standin = StandIn::start(Options::default()).await.unwrap();
+    for (name, component, contract) in [
+        ("nextcloud", NEXTCLOUD_PROVIDER_0_2, Contract::V0_2),
+        ("fixture", FIXTURE_PROVIDER, Contract::V0_3),
+    ] {
+        let host = TestHost::on(&standin)
+            .provider(name)
+            .component(component)
+            .build();
+        standin.forget_seen();
+        let listed = host.runtime().list_folders().await.unwrap_err();
+        assert_eq!(listed.kind(), ErrorKind::NotOffered, "{listed}");
+        let message = listed.to_string();
+        assert!(
+            message.contains(&format!("contract {contract} has no `list-folders`")),
+            "{message}"
+        );
+        let recovered = host.recover("room", Expected::Either).await.unwrap_err();
+        assert_eq!(recovered.kind(), ErrorKind::NotOffered, "{recovered}");
+        let audited = shared_folder_host::audit::audit(&host).await.unwrap_err();
+        assert_eq!(audited.kind(), ErrorKind::NotOffered, "{audited}");
+        assert!(standin.seen().is_empty(), "nothing was sent");
+        assert_eq!(host.room_state("room").await.unwrap(), None);
+    }
 }

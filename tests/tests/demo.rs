@@ -78,7 +78,7 @@ async fn the_demo_runs_against_either_provider() {
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(output.status.success(), "{provider}: {output:?}");
         assert!(
-            stdout.contains(&format!("provider \"{provider}\", contract 0.3")),
+            stdout.contains(&format!("provider \"{provider}\", contract 0.4")),
             "{stdout}"
         );
         assert!(stdout.contains("Switch storage while serving"), "{stdout}");

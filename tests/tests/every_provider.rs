@@ -34,6 +34,9 @@ macro_rules! every_provider {
     )*};
 }
 
+#[path = "every_provider/recovery.rs"]
+mod recovery;
+
 every_provider!(
     create_and_delete,
     delete_from_trash_leaves_nothing_in_the_trash_bin,
@@ -85,7 +88,7 @@ async fn create_and_delete(kind: Kind) {
     let host = standin.host().line("expiry = 7").build();
     let record = host.create("room-1").await.unwrap().record;
     assert_eq!(record.maker.provider, kind.provider());
-    assert_eq!(record.maker.contract, Contract::V0_3);
+    assert_eq!(record.maker.contract, Contract::V0_4);
     assert_eq!(record.path, format!("{DIRECTORY}/room-1"));
     assert!(standin.folder_exists(&record.path));
 

@@ -87,6 +87,17 @@ pub enum CallError {
     /// A fresh instance could not be made (e.g. its memory is above the limit).
     #[error("provider could not be instantiated: {0}")]
     Instantiation(String),
+    /// The component's contract version has no such function (`list-folders` and `recover` came in
+    /// 0.4); nothing was called.
+    #[error(
+        "the provider's contract {contract} has no `{function}` (it came in 0.4): update the provider to a build of contract 0.4"
+    )]
+    NotOffered {
+        /// The function asked for.
+        function: &'static str,
+        /// The component's version.
+        contract: crate::contract::Contract,
+    },
 }
 
 /// An error of the runtime's API: which provider, which room, and what went wrong.
@@ -200,6 +211,8 @@ pub enum ErrorKind {
     /// The host's folder records could not be reached (the database is down, restarting, or
     /// has no connection free now): the same call may succeed later.
     RecordsUnavailable,
+    /// The provider's contract version does not offer what was asked (`list-folders`, `recover`).
+    NotOffered,
 }
 
 impl ErrorKind {
@@ -224,7 +237,8 @@ impl ErrorKind {
             | ErrorKind::Unauthorized
             | ErrorKind::AlreadyExists
             | ErrorKind::Records
-            | ErrorKind::RecordsUnavailable => false,
+            | ErrorKind::RecordsUnavailable
+            | ErrorKind::NotOffered => false,
         }
     }
 }
@@ -249,6 +263,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Protocol => "protocol",
             ErrorKind::Records => "records",
             ErrorKind::RecordsUnavailable => "records unavailable",
+            ErrorKind::NotOffered => "not offered",
         };
         f.write_str(word)
     }
@@ -273,6 +288,7 @@ impl CallError {
             CallError::TimedOut(_) => ErrorKind::Deadline,
             CallError::Unusable(_) => ErrorKind::Unusable,
             CallError::Instantiation(_) => ErrorKind::Instantiation,
+            CallError::NotOffered { .. } => ErrorKind::NotOffered,
         }
     }
 }

@@ -99,7 +99,10 @@ pub mod trust;
 
 pub use config::{SharedFolderConfig, StorageUrl, from_toml};
 pub use connections::{ConnectionSettings, Connections, TlsError, tls_config};
-pub use contract::{Contract, FieldProblem, ProviderError, Setting, SettingValue};
+pub use contract::{
+    Contract, FieldProblem, FoundFolder, FoundLink, LinkAccess, ProviderError, Setting,
+    SettingValue,
+};
 pub use credentials::{Credentials, TokenSource};
 pub use engine::content_digest;
 pub use error::{CallError, ConfigError, Error, ErrorKind, LoadError};

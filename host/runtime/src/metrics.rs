@@ -91,6 +91,8 @@ pub(crate) enum Operation {
     Create,
     Delete,
     Purge,
+    List,
+    Recover,
 }
 
 impl Operation {
@@ -100,6 +102,8 @@ impl Operation {
             Operation::Create => "create",
             Operation::Delete => "delete",
             Operation::Purge => "purge",
+            Operation::List => "list",
+            Operation::Recover => "recover",
         }
     }
 }
@@ -206,6 +210,7 @@ pub fn outcome(kind: ErrorKind) -> &'static str {
         ErrorKind::Protocol => "protocol",
         ErrorKind::Records => "records",
         ErrorKind::RecordsUnavailable => "records_unavailable",
+        ErrorKind::NotOffered => "not_offered",
     }
 }
 

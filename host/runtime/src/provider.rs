@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use wasmtime::{Store, UpdateDeadline};
 
-use crate::contract::{Contract, Created, FieldProblem, ProviderError, Setting, v0_2, v0_3};
+use crate::contract::{
+    Contract, Created, FieldProblem, FoundFolder, ProviderError, Setting, v0_2, v0_3, v0_4,
+};
 use crate::engine::{ContentDigest, ProviderEngine};
 use crate::error::{CallError, LoadError};
 use crate::folder::FolderRecord;
@@ -51,6 +53,29 @@ pub enum Validation {
 enum Bindings {
     V0_2(v0_2::SharedFolderProviderPre<CallState>),
     V0_3(v0_3::SharedFolderProviderPre<CallState>),
+    V0_4(v0_4::SharedFolderProviderPre<CallState>),
+}
+
+/// The call of a contract function in the bindings of the component's version: `$older` for
+/// 0.2 (with `$old` its pre-instantiated component), `$body` for the versions whose functions
+/// of one name take the same arguments (0.3 on), with `$pre` the pre-instantiated component and
+/// `$contract` the version's module (`settings`, `created`).
+macro_rules! by_version {
+    ($bindings:expr, v0_2: |$old:pat_param| $older:expr, since_0_3: |$pre:ident, $contract:ident| $body:expr) => {
+        match $bindings {
+            Bindings::V0_2($old) => $older,
+            Bindings::V0_3($pre) => {
+                #[allow(unused_imports)]
+                use v0_3 as $contract;
+                $body
+            }
+            Bindings::V0_4($pre) => {
+                #[allow(unused_imports)]
+                use v0_4 as $contract;
+                $body
+            }
+        }
+    };
 }
 
 pub struct Provider {
@@ -88,6 +113,9 @@ impl Provider {
             ),
             Contract::V0_3 => Bindings::V0_3(
                 v0_3::SharedFolderProviderPre::new(instance_pre).map_err(wrong_world)?,
+            ),
+            Contract::V0_4 => Bindings::V0_4(
+                v0_4::SharedFolderProviderPre::new(instance_pre).map_err(wrong_world)?,
             ),
         };
         Ok(Provider {
@@ -131,27 +159,24 @@ impl Provider {
             outbound: None,
             ..limits.clone()
         };
-        match &self.bindings {
-            Bindings::V0_2(_) => Ok(Validation::NotOffered),
-            Bindings::V0_3(pre) => {
-                let settings = v0_3::settings(settings);
-                let call = within(limits.deadline, async {
-                    let mut store = self.store(&limits);
-                    let guest = self.instantiate(pre.instantiate_async(&mut store)).await?;
-                    trapped(
-                        guest
-                            .shared_folder_provider_provider()
-                            .call_validate(&mut store, &settings)
-                            .await,
-                    )
-                });
-                let answer = self.measured(Operation::Validate, call).await?;
-                Ok(match answer {
-                    Ok(()) => Validation::Valid,
-                    Err(problem) => Validation::Invalid(problem.into()),
-                })
-            }
-        }
+        by_version!(&self.bindings, v0_2: |_| Ok(Validation::NotOffered), since_0_3: |pre, contract| {
+            let settings = contract::settings(settings);
+            let call = within(limits.deadline, async {
+                let mut store = self.store(&limits);
+                let guest = self.instantiate(pre.instantiate_async(&mut store)).await?;
+                trapped(
+                    guest
+                        .shared_folder_provider_provider()
+                        .call_validate(&mut store, &settings)
+                        .await,
+                )
+            });
+            let answer = self.measured(Operation::Validate, call).await?;
+            Ok(match answer {
+                Ok(()) => Validation::Valid,
+                Err(problem) => Validation::Invalid(problem.into()),
+            })
+        })
     }
 
     pub async fn create(
@@ -162,26 +187,23 @@ impl Provider {
     ) -> Result<Created, CallError> {
         let call = within(limits.deadline, async {
             let mut store = self.store(limits);
-            match &self.bindings {
-                Bindings::V0_2(pre) => {
-                    let guest = self.instantiate(pre.instantiate_async(&mut store)).await?;
-                    let answer = guest
-                        .shared_folder_provider_provider()
-                        .call_create(&mut store, &v0_2::settings(settings), room)
-                        .await;
-                    let folder = provider_result(answer)?;
-                    v0_2::usable(&folder).map_err(CallError::Unusable)?;
-                    Ok(v0_2::created(folder))
-                }
-                Bindings::V0_3(pre) => {
-                    let guest = self.instantiate(pre.instantiate_async(&mut store)).await?;
-                    let answer = guest
-                        .shared_folder_provider_provider()
-                        .call_create(&mut store, &v0_3::settings(settings), room)
-                        .await;
-                    Ok(v0_3::created(provider_result(answer)?))
-                }
-            }
+            by_version!(&self.bindings, v0_2: |pre| {
+                let guest = self.instantiate(pre.instantiate_async(&mut store)).await?;
+                let answer = guest
+                    .shared_folder_provider_provider()
+                    .call_create(&mut store, &v0_2::settings(settings), room)
+                    .await;
+                let folder = provider_result(answer)?;
+                v0_2::usable(&folder).map_err(CallError::Unusable)?;
+                Ok(v0_2::created(folder))
+            }, since_0_3: |pre, contract| {
+                let guest = self.instantiate(pre.instantiate_async(&mut store)).await?;
+                let answer = guest
+                    .shared_folder_provider_provider()
+                    .call_create(&mut store, &contract::settings(settings), room)
+                    .await;
+                Ok(contract::created(provider_result(answer)?))
+            })
         });
         // A folder the host cannot use is the call's failure too.
         let checked = async {
@@ -202,30 +224,27 @@ impl Provider {
     ) -> Result<(), CallError> {
         let call = within(limits.deadline, async {
             let mut store = self.store(limits);
-            match &self.bindings {
-                Bindings::V0_2(pre) => {
-                    let folder = v0_2::folder(record).map_err(CallError::Unusable)?;
-                    let guest = self.instantiate(pre.instantiate_async(&mut store)).await?;
-                    let answer = guest
-                        .shared_folder_provider_provider()
-                        .call_delete(&mut store, &v0_2::settings(settings), &folder)
-                        .await;
-                    provider_result(answer)
-                }
-                Bindings::V0_3(pre) => {
-                    let guest = self.instantiate(pre.instantiate_async(&mut store)).await?;
-                    let answer = guest
-                        .shared_folder_provider_provider()
-                        .call_delete(
-                            &mut store,
-                            &v0_3::settings(settings),
-                            &record.room,
-                            &record.handle,
-                        )
-                        .await;
-                    provider_result(answer)
-                }
-            }
+            by_version!(&self.bindings, v0_2: |pre| {
+                let folder = v0_2::folder(record).map_err(CallError::Unusable)?;
+                let guest = self.instantiate(pre.instantiate_async(&mut store)).await?;
+                let answer = guest
+                    .shared_folder_provider_provider()
+                    .call_delete(&mut store, &v0_2::settings(settings), &folder)
+                    .await;
+                provider_result(answer)
+            }, since_0_3: |pre, contract| {
+                let guest = self.instantiate(pre.instantiate_async(&mut store)).await?;
+                let answer = guest
+                    .shared_folder_provider_provider()
+                    .call_delete(
+                        &mut store,
+                        &contract::settings(settings),
+                        &record.room,
+                        &record.handle,
+                    )
+                    .await;
+                provider_result(answer)
+            })
         });
         self.measured(Operation::Delete, call).await
     }
@@ -239,42 +258,96 @@ impl Provider {
     ) -> Result<(), CallError> {
         let call = within(limits.deadline, async {
             let mut store = self.store(limits);
-            match &self.bindings {
-                Bindings::V0_2(pre) => {
-                    let guest = self.instantiate(pre.instantiate_async(&mut store)).await?;
-                    let answer = guest
-                        .shared_folder_provider_provider()
-                        .call_purge(&mut store, &v0_2::settings(settings), room)
-                        .await;
-                    provider_result(answer)
-                }
-                Bindings::V0_3(pre) => {
-                    let guest = self.instantiate(pre.instantiate_async(&mut store)).await?;
-                    let answer = guest
-                        .shared_folder_provider_provider()
-                        .call_purge(&mut store, &v0_3::settings(settings), room)
-                        .await;
-                    provider_result(answer)
-                }
-            }
+            by_version!(&self.bindings, v0_2: |pre| {
+                let guest = self.instantiate(pre.instantiate_async(&mut store)).await?;
+                let answer = guest
+                    .shared_folder_provider_provider()
+                    .call_purge(&mut store, &v0_2::settings(settings), room)
+                    .await;
+                provider_result(answer)
+            }, since_0_3: |pre, contract| {
+                let guest = self.instantiate(pre.instantiate_async(&mut store)).await?;
+                let answer = guest
+                    .shared_folder_provider_provider()
+                    .call_purge(&mut store, &contract::settings(settings), room)
+                    .await;
+                provider_result(answer)
+            })
         });
         self.measured(Operation::Purge, call).await
+    }
+
+    /// The rooms' folders on the storage, with their links (contract 0.4's `list-folders`).
+    pub async fn list(
+        &self,
+        limits: &CallLimits,
+        settings: &[Setting],
+    ) -> Result<Vec<FoundFolder>, CallError> {
+        let Bindings::V0_4(pre) = &self.bindings else {
+            return Err(self.not_offered("list-folders"));
+        };
+        let call = within(limits.deadline, async {
+            let mut store = self.store(limits);
+            let guest = self.instantiate(pre.instantiate_async(&mut store)).await?;
+            let answer = guest
+                .shared_folder_provider_provider()
+                .call_list_folders(&mut store, &v0_4::settings(settings))
+                .await;
+            Ok(v0_4::found(provider_result(answer)?))
+        });
+        let checked = async {
+            let found = call.await?;
+            listed(&found).map_err(CallError::Unusable)?;
+            Ok(found)
+        };
+        self.measured(Operation::List, checked).await
+    }
+
+    /// Takes `room`'s folder over as it is on the storage, its links with new passwords
+    /// (contract 0.4's `recover`); checked as a created folder is.
+    pub async fn recover(
+        &self,
+        limits: &CallLimits,
+        settings: &[Setting],
+        room: &str,
+    ) -> Result<Created, CallError> {
+        let Bindings::V0_4(pre) = &self.bindings else {
+            return Err(self.not_offered("recover"));
+        };
+        let call = within(limits.deadline, async {
+            let mut store = self.store(limits);
+            let guest = self.instantiate(pre.instantiate_async(&mut store)).await?;
+            let answer = guest
+                .shared_folder_provider_provider()
+                .call_recover(&mut store, &v0_4::settings(settings), room)
+                .await;
+            Ok(v0_4::created(provider_result(answer)?))
+        });
+        let checked = async {
+            let created = call.await?;
+            usable(&created).map_err(CallError::Unusable)?;
+            Ok(created)
+        };
+        self.measured(Operation::Recover, checked).await
+    }
+
+    /// The error for a function this component's contract version does not have.
+    fn not_offered(&self, function: &'static str) -> CallError {
+        CallError::NotOffered {
+            function,
+            contract: self.contract,
+        }
     }
 
     /// Makes a fresh instance, as every call does, and drops it without calling it.
     pub async fn instantiate_only(&self, limits: &CallLimits) -> Result<(), CallError> {
         within(limits.deadline, async {
             let mut store = self.store(limits);
-            match &self.bindings {
-                Bindings::V0_2(pre) => self
-                    .instantiate(pre.instantiate_async(&mut store))
-                    .await
-                    .map(drop),
-                Bindings::V0_3(pre) => self
-                    .instantiate(pre.instantiate_async(&mut store))
-                    .await
-                    .map(drop),
-            }
+            by_version!(&self.bindings, v0_2: |pre| {
+                self.instantiate(pre.instantiate_async(&mut store)).await.map(drop)
+            }, since_0_3: |pre, _contract| {
+                self.instantiate(pre.instantiate_async(&mut store)).await.map(drop)
+            })
         })
         .await
     }
@@ -283,10 +356,7 @@ impl Provider {
     /// never returns cannot hold a thread, and the deadline can stop it.
     fn store(&self, limits: &CallLimits) -> Store<CallState> {
         let state = CallState::new(limits.outbound.clone(), limits.sandbox);
-        let engine = match &self.bindings {
-            Bindings::V0_2(pre) => pre.engine(),
-            Bindings::V0_3(pre) => pre.engine(),
-        };
+        let engine = by_version!(&self.bindings, v0_2: |pre| pre.engine(), since_0_3: |pre, _contract| pre.engine());
         let mut store = Store::new(engine, state);
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(1);
@@ -349,19 +419,56 @@ fn usable(folder: &Created) -> Result<(), String> {
     for (which, share) in [("read", &folder.read), ("read_write", &folder.read_write)] {
         text(&format!("{which}.password"), &share.password, MAX_FIELD)?;
         text(&format!("{which}.url"), &share.url, MAX_URL)?;
-        let url: http::Uri = share
-            .url
-            .parse()
-            .map_err(|_| format!("{which}.url is not a URL"))?;
-        if !matches!(url.scheme_str(), Some("http" | "https")) || url.host().is_none() {
-            return Err(format!("{which}.url is not an http(s) URL"));
-        }
+        link_url(&share.url).map_err(|e| format!("{which}.url {e}"))?;
     }
     if folder.read.url == folder.read_write.url {
         return Err("read and read_write are the same link".into());
     }
     if folder.read.password == folder.read_write.password {
         return Err("read and read_write have the same password".into());
+    }
+    Ok(())
+}
+
+/// Most folders a `list` may name (a host reads every one into memory).
+const MAX_FOUND: usize = 100_000;
+
+/// Checks what `list` returned before the host compares it with its records: each folder's
+/// room id and location as a created folder's, each link's URL, one folder per room. The
+/// message names the field and the folder's position, never a value.
+fn listed(found: &[FoundFolder]) -> Result<(), String> {
+    if found.len() > MAX_FOUND {
+        return Err(format!("more than {MAX_FOUND} folders"));
+    }
+    let mut rooms = std::collections::HashSet::new();
+    for (n, folder) in found.iter().enumerate() {
+        if let Err(reason) = crate::room_id::check(&folder.room) {
+            return Err(format!("folder {n}: {reason}"));
+        }
+        if !rooms.insert(folder.room.as_str()) {
+            return Err(format!("folder {n}: its room is named twice"));
+        }
+        if folder.location.len() > MAX_FIELD || folder.location.chars().any(char::is_control) {
+            return Err(format!(
+                "folder {n}: location is too long or has control characters"
+            ));
+        }
+        for (l, link) in folder.links.iter().enumerate() {
+            link_url(&link.url).map_err(|e| format!("folder {n}, link {l}: url {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether `url` can be shown as a link: an http(s) URL with a host, of at most [`MAX_URL`]
+/// bytes, without control characters.
+fn link_url(url: &str) -> Result<(), &'static str> {
+    if url.is_empty() || url.len() > MAX_URL || url.chars().any(char::is_control) {
+        return Err("is empty, too long or has control characters");
+    }
+    let parsed: http::Uri = url.parse().map_err(|_| "is not a URL")?;
+    if !matches!(parsed.scheme_str(), Some("http" | "https")) || parsed.host().is_none() {
+        return Err("is not an http(s) URL");
     }
     Ok(())
 }
@@ -404,9 +511,12 @@ mod tests {
     #[test]
     fn the_built_in_providers_fit_the_current_contract() {
         let engine = ProviderEngine::with_options(EngineOptions::default()).unwrap();
-        let provider = Provider::load(&engine, "nextcloud", crate::NEXTCLOUD_PROVIDER).unwrap();
-        assert_eq!(provider.digest().len(), 64);
-        assert_eq!(provider.contract(), Contract::V0_3);
+        for component in [crate::NEXTCLOUD_PROVIDER, crate::OPENCLOUD_PROVIDER] {
+            let provider = Provider::load(&engine, "built-in", component).unwrap();
+            assert_eq!(provider.digest().len(), 64);
+            assert_eq!(provider.contract(), Contract::V0_4);
+            assert!(provider.contract().lists_and_recovers());
+        }
     }
 
     fn created() -> Created {

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::config::SharedFolderConfig;
 use crate::connections::{ConnectionSettings, Connections};
+use crate::contract::FoundFolder;
 use crate::engine::{EngineOptions, ProviderEngine};
 use crate::error::{CallError, ConfigError, Error, LoadError};
 use crate::faults::FaultPlan;
@@ -289,6 +290,33 @@ impl Runtime {
             .purge(&storage.calls, &storage.config.settings, room)
             .await
             .map_err(|source| call_failed(&provider, room, source))
+    }
+
+    /// Asks the current provider which rooms have a folder under `directory` on the storage,
+    /// with each folder's links (contract 0.4's `list-folders`; an older provider's contract
+    /// has none: [`crate::ErrorKind::NotOffered`]). Nothing changes on the storage.
+    pub async fn list_folders(&self) -> Result<Vec<FoundFolder>, Error> {
+        let Serving { storage, provider } = self.serving();
+        provider
+            .list(&storage.calls, &storage.config.settings)
+            .await
+            .map_err(|source| call_failed(&provider, "", source))
+    }
+
+    /// Has the current provider take `room`'s folder over as it is on the storage (contract
+    /// 0.4's `recover`): the folder and its files stay, its links get new passwords (a missing
+    /// one is made), and the record returned is as [`Runtime::create`]'s, made by what serves
+    /// now. For a folder the records do not know (or know wrongly): a database restored from a
+    /// backup.
+    pub async fn recover(&self, room: &str) -> Result<FolderRecord, Error> {
+        check_room_id(room)?;
+        let serving = self.serving();
+        let Serving { storage, provider } = &serving;
+        let recovered = provider
+            .recover(&storage.calls, &storage.config.settings, room)
+            .await
+            .map_err(|source| call_failed(provider, room, source))?;
+        Ok(FolderRecord::new(room, serving.maker(), recovered))
     }
 
     /// Makes a fresh instance of the current provider, as every call does, and drops it

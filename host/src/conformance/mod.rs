@@ -9,6 +9,7 @@
 //! or has its connection reset — no proxy between host and storage.
 
 mod faults;
+mod recovery;
 mod storage;
 
 use std::sync::Arc;
@@ -301,6 +302,8 @@ pub async fn run(
     run.check("each role's view", roles);
     let kept_file = links(&mut run, &record).await;
     expiry(&mut run, config, &record).await;
+    // From here on the links open with the passwords `recover` gave them.
+    let record = recovery::recovery(&mut run, record, kept_file).await;
 
     let again = run.runtime.create(&room).await;
     let refused = match again {

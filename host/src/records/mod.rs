@@ -228,6 +228,8 @@ pub(crate) struct Stored {
 /// What a backend writes (passwords already sealed; link fields empty for a pending row).
 pub(crate) struct Written<'a> {
     maker: &'a Maker,
+    /// The maker's contract version, as the `contract` column holds it.
+    contract: String,
     path: &'a str,
     handle: &'a str,
     read_url: &'a str,
@@ -251,6 +253,8 @@ pub struct Records {
     /// [`Records::subscribe`] started the listener).
     events: broadcast::Sender<RoomEvent>,
     listening: OnceLock<()>,
+    /// The rooms' versions of this process's events (SQLite; PostgreSQL keeps them).
+    versions: Mutex<std::collections::HashMap<String, u64>>,
     /// Whether room events of every host reach this process yet (at once on SQLite).
     listened: tokio::sync::watch::Sender<bool>,
     /// Operations on one room in this process run one at a time.
@@ -357,6 +361,7 @@ impl Records {
             location,
             events: broadcast::channel(events::CAPACITY).0,
             listening: OnceLock::new(),
+            versions: Mutex::default(),
             listened: tokio::sync::watch::Sender::new(false),
             rooms: RoomLocks::default(),
         }
@@ -404,9 +409,38 @@ impl Records {
     }
 
     /// Sends `event` to this process's sessions (events that are not announced on a shared
-    /// database).
+    /// database), at its room's next version, which this process counts.
     pub(crate) fn announce_here(&self, event: RoomEvent) {
+        let event = match event.room() {
+            Some(room) => {
+                let mut versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
+                let version = versions.entry(room.to_owned()).or_insert(0);
+                *version += 1;
+                let version = *version;
+                // Sent while counted, so that the events of a room leave in their order.
+                let _ = self.events.send(event.at(version));
+                return;
+            }
+            None => event,
+        };
         let _ = self.events.send(event);
+    }
+
+    /// The version of `room`'s last event (0 before any): a session that reads it before the
+    /// room's state has seen every event up to it in that state (events.rs).
+    pub async fn room_version(&self, room: &str) -> Result<u64, RecordsError> {
+        match &self.store {
+            Store::Sqlite(_) => Ok(self
+                .versions
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(room)
+                .copied()
+                .unwrap_or(0)),
+            Store::Postgres(db) => bounded(db.room_version(room))
+                .await
+                .map_err(|m| self.error(m)),
+        }
     }
 
     /// What the records hold for `room`.
@@ -487,6 +521,7 @@ impl Records {
     pub async fn begin_create(&self, room: &str, maker: &Maker) -> Result<(), RecordsError> {
         let written = Written {
             maker,
+            contract: maker.contract.to_string(),
             path: "",
             handle: "",
             read_url: "",
@@ -508,22 +543,7 @@ impl Records {
     /// lost): the caller must then undo what the provider made.
     pub async fn finish_create(&self, record: &FolderRecord) -> Result<(), RecordsError> {
         let room = record.room.as_str();
-        let written = Written {
-            maker: &record.maker,
-            path: &record.path,
-            handle: &record.handle,
-            read_url: &record.read.url,
-            read_password: self
-                .keys
-                .seal(room, Link::Read, record.read.password.expose()),
-            read_write_url: &record.read_write.url,
-            read_write_password: self.keys.seal(
-                room,
-                Link::ReadWrite,
-                record.read_write.password.expose(),
-            ),
-            created_at: i64::try_from(record.created_at_unix).unwrap_or(i64::MAX),
-        };
+        let written = self.written(record);
         let finished = match &self.store {
             Store::Sqlite(db) => db.finish_create(room, &written).map_err(StoreError::from),
             Store::Postgres(db) => bounded(db.finish_create(room, &written)).await,
@@ -538,6 +558,61 @@ impl Records {
             self.announce_here(RoomEvent::folder(room));
         }
         Ok(())
+    }
+
+    /// Every room the records hold a row for (a folder, a create or a delete under way), in
+    /// order.
+    pub async fn rooms(&self) -> Result<Vec<String>, RecordsError> {
+        match &self.store {
+            Store::Sqlite(db) => db.rooms().map_err(StoreError::from),
+            Store::Postgres(db) => bounded(db.rooms()).await,
+        }
+        .map_err(|m| self.error(m))
+    }
+
+    /// Writes `record` as the room's folder, whether the room had no record or a ready one (a
+    /// repair: a folder recovered from the storage), and the room's sessions hear of it. Never
+    /// through a pending create, which a recovery would purge — with the folder's files. Refused
+    /// while a create or delete of the room is under way.
+    pub async fn adopt(&self, record: &FolderRecord) -> Result<(), RecordsError> {
+        let room = record.room.as_str();
+        let written = self.written(record);
+        let adopted = match &self.store {
+            Store::Sqlite(db) => db.adopt(room, &written).map_err(StoreError::from),
+            Store::Postgres(db) => bounded(db.adopt(room, &written)).await,
+        }
+        .map_err(|m| self.error(m))?;
+        if !adopted {
+            return Err(self.error(format!(
+                "room {room:?} has a create or delete under way; its record was left as it is"
+            )));
+        }
+        if let Store::Sqlite(_) = self.store {
+            self.announce_here(RoomEvent::folder(room));
+        }
+        Ok(())
+    }
+
+    /// What the stores write of `record`, its passwords sealed.
+    fn written<'a>(&self, record: &'a FolderRecord) -> Written<'a> {
+        let room = record.room.as_str();
+        Written {
+            maker: &record.maker,
+            contract: record.maker.contract.to_string(),
+            path: &record.path,
+            handle: &record.handle,
+            read_url: &record.read.url,
+            read_password: self
+                .keys
+                .seal(room, Link::Read, record.read.password.expose()),
+            read_write_url: &record.read_write.url,
+            read_write_password: self.keys.seal(
+                room,
+                Link::ReadWrite,
+                record.read_write.password.expose(),
+            ),
+            created_at: i64::try_from(record.created_at_unix).unwrap_or(i64::MAX),
+        }
     }
 
     /// Notes that a delete of `room`'s folder starts now: from here on the record is not

@@ -34,7 +34,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::sync::broadcast;
 use tokio_postgres::AsyncMessage;
 use tokio_postgres::config::SslMode;
-use tokio_postgres::types::Type;
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::leases::{Lease, LeaseTiming, Leases};
@@ -43,6 +43,51 @@ use crate::events::{CHANNEL, RoomEvent};
 
 mod embedded {
     refinery::embed_migrations!("src/records/migrations/postgres");
+}
+
+/// The part of a statement that raises the version of the room its CTE `written` returned
+/// (events.rs: a room's events carry its version), in the same statement as the write.
+macro_rules! raise_room_version {
+    () => {
+        "raised AS (
+             INSERT INTO room_versions AS v (room, version) SELECT room, 1 FROM written
+             ON CONFLICT (room) DO UPDATE SET version = v.version + 1
+             RETURNING room, version)"
+    };
+}
+
+/// A folder event's notification payload, as `RoomEvent::parse` reads it, at the version
+/// `raised` returned.
+macro_rules! folder_event {
+    () => {
+        "json_build_object('folder',
+             json_build_object('room', raised.room, 'version', raised.version))::text"
+    };
+}
+
+/// The values of a record's columns with their types, `$1`…`$13` in the order the statements
+/// that write a record name them: room, maker (provider, contract, digest, storage, account),
+/// path, handle, the links and their sealed passwords, when it was made.
+fn record_values<'a>(
+    room: &'a &'a str,
+    written: &'a Written<'a>,
+) -> [(&'a (dyn ToSql + Sync), Type); 13] {
+    let maker = written.maker;
+    [
+        (room, Type::TEXT),
+        (&maker.provider, Type::TEXT),
+        (&written.contract, Type::TEXT),
+        (&maker.digest, Type::TEXT),
+        (&maker.storage, Type::TEXT),
+        (&maker.account, Type::TEXT),
+        (&written.path, Type::TEXT),
+        (&written.handle, Type::TEXT),
+        (&written.read_url, Type::TEXT),
+        (&written.read_password, Type::TEXT),
+        (&written.read_write_url, Type::TEXT),
+        (&written.read_write_password, Type::TEXT),
+        (&written.created_at, Type::INT8),
+    ]
 }
 
 /// The connections to one PostgreSQL database.
@@ -195,7 +240,7 @@ impl Postgres {
                 &[
                     (&room, Type::TEXT),
                     (&maker.provider, Type::TEXT),
-                    (&maker.contract.to_string(), Type::TEXT),
+                    (&written.contract, Type::TEXT),
                     (&maker.digest, Type::TEXT),
                     (&maker.storage, Type::TEXT),
                     (&maker.account, Type::TEXT),
@@ -218,43 +263,101 @@ impl Postgres {
         room: &str,
         written: &Written<'_>,
     ) -> Result<bool, StoreError> {
-        let maker = written.maker;
-        let event = RoomEvent::folder(room).payload();
         let lease = room_lease(room);
         let grant = self.leases.grant(&lease);
         let client = self.client().await?;
         let rows = client
             .query_typed(
-                "WITH written AS (
+                concat!(
+                    "WITH written AS (
                      UPDATE folders SET provider = $2, contract = $3, digest = $4,
                          storage = $5, account = $6, state = 'ready', path = $7, handle = $8,
                          read_url = $9, read_password = $10, read_write_url = $11,
                          read_write_password = $12, created_at = $13
                      WHERE room = $1 AND state = 'pending'
-                         AND ($17::BIGINT IS NULL OR EXISTS (
-                             SELECT 1 FROM leases WHERE name = $16 AND grant_id = $17
+                         AND ($16::BIGINT IS NULL OR EXISTS (
+                             SELECT 1 FROM leases WHERE name = $15 AND grant_id = $16
                              FOR SHARE))
-                     RETURNING room)
-                 SELECT pg_notify($14, $15) FROM written",
+                     RETURNING room),
+                 ",
+                    raise_room_version!(),
+                    "
+                 SELECT pg_notify($14, ",
+                    folder_event!(),
+                    ") FROM raised"
+                ),
                 &[
-                    (&room, Type::TEXT),
-                    (&maker.provider, Type::TEXT),
-                    (&maker.contract.to_string(), Type::TEXT),
-                    (&maker.digest, Type::TEXT),
-                    (&maker.storage, Type::TEXT),
-                    (&maker.account, Type::TEXT),
-                    (&written.path, Type::TEXT),
-                    (&written.handle, Type::TEXT),
-                    (&written.read_url, Type::TEXT),
-                    (&written.read_password, Type::TEXT),
-                    (&written.read_write_url, Type::TEXT),
-                    (&written.read_write_password, Type::TEXT),
-                    (&written.created_at, Type::INT8),
-                    (&CHANNEL, Type::TEXT),
-                    (&event, Type::TEXT),
-                    (&lease, Type::TEXT),
-                    (&grant, Type::INT8),
-                ],
+                    record_values(&room, written).as_slice(),
+                    &[
+                        (&CHANNEL, Type::TEXT),
+                        (&lease, Type::TEXT),
+                        (&grant, Type::INT8),
+                    ],
+                ]
+                .concat(),
+            )
+            .await?;
+        Ok(!rows.is_empty())
+    }
+
+    /// The room's version: that of its last event (0 before any).
+    pub async fn room_version(&self, room: &str) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_typed_opt(
+                "SELECT version FROM room_versions WHERE room = $1",
+                &[(&room, Type::TEXT)],
+            )
+            .await?;
+        match row {
+            Some(row) => {
+                let version: i64 = row.try_get(0)?;
+                Ok(u64::try_from(version).unwrap_or(0))
+            }
+            None => Ok(0),
+        }
+    }
+
+    /// Every room with a row, in order.
+    pub async fn rooms(&self) -> Result<Vec<String>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query_typed("SELECT room FROM folders ORDER BY room", &[])
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<_, tokio_postgres::Error>>()?)
+    }
+
+    /// Writes a ready record for `room`, whether it had none or a ready one, and announces it,
+    /// in one statement; whether it did (a create or delete under way is left alone).
+    pub async fn adopt(&self, room: &str, written: &Written<'_>) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query_typed(
+                concat!(
+                "WITH written AS (
+                     INSERT INTO folders (room, provider, contract, digest, storage, account, state, path, handle,
+                     read_url, read_password, read_write_url, read_write_password, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, 'ready', $7, $8, $9, $10, $11, $12, $13)
+                     ON CONFLICT (room) DO UPDATE SET provider = excluded.provider,
+                         contract = excluded.contract, digest = excluded.digest,
+                         storage = excluded.storage, account = excluded.account,
+                         path = excluded.path, handle = excluded.handle,
+                         read_url = excluded.read_url, read_password = excluded.read_password,
+                         read_write_url = excluded.read_write_url,
+                         read_write_password = excluded.read_write_password,
+                         created_at = excluded.created_at
+                     WHERE folders.state = 'ready'
+                     RETURNING room),
+                 ", raise_room_version!(), "
+                 SELECT pg_notify($14, ", folder_event!(), ") FROM raised"),
+                &[
+                    record_values(&room, written).as_slice(),
+                    &[(&CHANNEL, Type::TEXT)],
+                ]
+                .concat(),
             )
             .await?;
         Ok(!rows.is_empty())
@@ -263,23 +366,28 @@ impl Postgres {
     /// Marks a ready record as being deleted and announces it, in one statement; whether it
     /// was ready (and, under this process's lease of the room, whether that is still held).
     pub async fn begin_delete(&self, room: &str) -> Result<bool, StoreError> {
-        let event = RoomEvent::folder(room).payload();
         let lease = room_lease(room);
         let grant = self.leases.grant(&lease);
         let client = self.client().await?;
         let rows = client
             .query_typed(
-                "WITH changed AS (
+                concat!(
+                    "WITH written AS (
                      UPDATE folders SET state = 'deleting' WHERE room = $1 AND state = 'ready'
-                         AND ($5::BIGINT IS NULL OR EXISTS (
-                             SELECT 1 FROM leases WHERE name = $4 AND grant_id = $5
+                         AND ($4::BIGINT IS NULL OR EXISTS (
+                             SELECT 1 FROM leases WHERE name = $3 AND grant_id = $4
                              FOR SHARE))
-                     RETURNING room)
-                 SELECT pg_notify($2, $3) FROM changed",
+                     RETURNING room),
+                 ",
+                    raise_room_version!(),
+                    "
+                 SELECT pg_notify($2, ",
+                    folder_event!(),
+                    ") FROM raised"
+                ),
                 &[
                     (&room, Type::TEXT),
                     (&CHANNEL, Type::TEXT),
-                    (&event, Type::TEXT),
                     (&lease, Type::TEXT),
                     (&grant, Type::INT8),
                 ],

@@ -115,7 +115,7 @@ impl Sqlite {
                 params![
                     room,
                     maker.provider,
-                    maker.contract.to_string(),
+                    written.contract,
                     maker.digest,
                     maker.storage,
                     maker.account,
@@ -129,7 +129,6 @@ impl Sqlite {
     /// Whether the room's pending row became the record (it is not there when recovery
     /// purged the create meanwhile).
     pub fn finish_create(&self, room: &str, written: &Written<'_>) -> Result<bool, String> {
-        let maker = written.maker;
         self.run(|db| {
             db.execute(
                 "UPDATE folders SET provider = ?2, contract = ?3, digest = ?4, storage = ?5,
@@ -137,21 +136,39 @@ impl Sqlite {
                      read_password = ?10, read_write_url = ?11, read_write_password = ?12,
                      created_at = ?13
                  WHERE room = ?1 AND state = 'pending'",
-                params![
-                    room,
-                    maker.provider,
-                    maker.contract.to_string(),
-                    maker.digest,
-                    maker.storage,
-                    maker.account,
-                    written.path,
-                    written.handle,
-                    written.read_url,
-                    written.read_password,
-                    written.read_write_url,
-                    written.read_write_password,
-                    written.created_at,
-                ],
+                record_values(&room, written),
+            )
+        })
+        .map(|changed| changed > 0)
+    }
+
+    /// Every room with a row, in order.
+    pub fn rooms(&self) -> Result<Vec<String>, String> {
+        self.run(|db| {
+            let mut query = db.prepare("SELECT room FROM folders ORDER BY room")?;
+            let rooms = query.query_map([], |row| row.get(0))?;
+            rooms.collect()
+        })
+    }
+
+    /// Writes a ready record for `room`, whether it had none or a ready one; whether it did (a
+    /// create or delete under way is left alone).
+    pub fn adopt(&self, room: &str, written: &Written<'_>) -> Result<bool, String> {
+        self.run(|db| {
+            db.execute(
+                "INSERT INTO folders (room, provider, contract, digest, storage, account, state, path, handle,
+                     read_url, read_password, read_write_url, read_write_password, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'ready', ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                 ON CONFLICT (room) DO UPDATE SET provider = excluded.provider,
+                     contract = excluded.contract, digest = excluded.digest,
+                     storage = excluded.storage, account = excluded.account, path = excluded.path,
+                     handle = excluded.handle, read_url = excluded.read_url,
+                     read_password = excluded.read_password,
+                     read_write_url = excluded.read_write_url,
+                     read_write_password = excluded.read_write_password,
+                     created_at = excluded.created_at
+                 WHERE folders.state = 'ready'",
+                record_values(&room, written),
             )
         })
         .map(|changed| changed > 0)
@@ -276,4 +293,25 @@ fn create_private(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path).map(drop)
+}
+
+/// The values of a record's columns, `?1`…`?13` in the order the statements that write a
+/// record name them (as `postgres.rs` does).
+fn record_values<'a>(room: &'a &'a str, written: &'a Written<'a>) -> [&'a dyn rusqlite::ToSql; 13] {
+    let maker = written.maker;
+    [
+        room,
+        &maker.provider,
+        &written.contract,
+        &maker.digest,
+        &maker.storage,
+        &maker.account,
+        &written.path,
+        &written.handle,
+        &written.read_url,
+        &written.read_password,
+        &written.read_write_url,
+        &written.read_write_password,
+        &written.created_at,
+    ]
 }

@@ -197,11 +197,21 @@ async fn change_role(
         )
         .await?;
     if before != role {
+        // The room's version, raised in this transaction (events.rs).
+        let raised = transaction
+            .query_typed_one(
+                "INSERT INTO room_versions AS v (room, version) VALUES ($1, 1)
+                 ON CONFLICT (room) DO UPDATE SET version = v.version + 1 RETURNING version",
+                &[(&room, Type::TEXT)],
+            )
+            .await?;
+        let version: i64 = raised.try_get(0)?;
         let event = RoomEvent::Role {
             room: room.to_owned(),
             participant: participant.to_owned(),
             before,
             after: role,
+            version: u64::try_from(version).unwrap_or(0),
         };
         transaction
             .execute_typed(

@@ -89,6 +89,16 @@ fn build() -> Result<PrometheusHandle, MetricsError> {
         .map_err(|e| MetricsError::OtherRecorder(e.to_string()))?;
     runtime_metrics::describe();
     describe_gauge!(
+        crate::audit::FINDINGS,
+        Unit::Count,
+        "Differences between the records and the storage by kind, from the last audit (serve, every [host].audit_interval)."
+    );
+    ::metrics::describe_counter!(
+        crate::audit::AUDITS,
+        Unit::Count,
+        "Audits of the records against the storage while serving, by outcome (agrees, differs, failed)."
+    );
+    describe_gauge!(
         WEBSOCKET_SESSIONS,
         Unit::Count,
         "Participants' open WebSocket sessions."

@@ -122,6 +122,7 @@ impl From<HostError> for ApiError {
             ErrorKind::Records => (S::INTERNAL_SERVER_ERROR, "records"),
             // The database is away (restarting, say): the caller may try again soon.
             ErrorKind::RecordsUnavailable => return ApiError::database_unavailable(error),
+            ErrorKind::NotOffered => (S::NOT_IMPLEMENTED, "not_offered"),
         };
         ApiError::new(status, code, error.to_string())
     }

@@ -32,8 +32,13 @@ use super::ledger;
 use crate::events::RoomEvent;
 use crate::records::{Records, RoomState, StoreError, bounded};
 
-/// A message to one session, already serialised.
-pub type Outgoing = String;
+/// A message to one session, already serialised, with the room version of the event it comes
+/// from (0 for none: a resynchronisation): a session skips what it has seen (events.rs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub text: String,
+    pub version: u64,
+}
 
 /// What a ticket grants: one join of one room as one participant with one role.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,6 +240,15 @@ impl Signaling {
         (membership, receiver)
     }
 
+    /// The version of `room`'s last event: what a session that reads it before the room's
+    /// state has seen (events.rs).
+    pub async fn room_version(&self, room: &str) -> Result<u64, SignalingError> {
+        self.records()
+            .room_version(room)
+            .await
+            .map_err(|e| SignalingError::Database(e.to_string()))
+    }
+
     /// The participant's role in `room` now.
     pub async fn role(&self, room: &str, participant: &str) -> Result<Role, SignalingError> {
         match self.records().postgres() {
@@ -325,8 +339,10 @@ impl Signaling {
 
     /// Sends this host's sessions what `event` means for each of them.
     async fn deliver(&self, event: RoomEvent) {
+        let version = event.version();
+        let outgoing = |text: String| Outgoing { text, version };
         match event {
-            RoomEvent::Folder { room } => {
+            RoomEvent::Folder { room, .. } => {
                 let sessions = self.sessions(&room, None);
                 if sessions.is_empty() {
                     return;
@@ -343,9 +359,9 @@ impl Signaling {
                                 continue;
                             }
                         },
-                        None => shared_folder_message(json!({"message": "deleted"})),
+                        None => deleted(),
                     };
-                    let _ = to_client.send(message);
+                    let _ = to_client.send(outgoing(message));
                 }
             }
             RoomEvent::Role {
@@ -353,6 +369,7 @@ impl Signaling {
                 participant,
                 before,
                 after,
+                ..
             } => {
                 let sessions = self.sessions(&room, Some(&participant));
                 if sessions.is_empty() {
@@ -373,7 +390,7 @@ impl Signaling {
                 if let Some(access) = roles::update_on_role_change(&folder, before, after) {
                     let message = updated(access);
                     for (_, to_client) in sessions {
-                        let _ = to_client.send(message.clone());
+                        let _ = to_client.send(outgoing(message.clone()));
                     }
                 }
             }
@@ -396,9 +413,9 @@ impl Signaling {
                                     continue;
                                 }
                             },
-                            None => shared_folder_message(json!({"message": "deleted"})),
+                            None => deleted(),
                         };
-                        let _ = to_client.send(message);
+                        let _ = to_client.send(outgoing(message));
                     }
                 }
                 // The database answers LISTEN again before it answers everything (a PgBouncer
@@ -475,6 +492,7 @@ fn change_role(rooms: &mut Rooms, room: &str, participant: &str, role: Role) -> 
         participant: participant.to_owned(),
         before,
         after: role,
+        version: 0,
     })
 }
 
@@ -500,7 +518,7 @@ fn role_in(rooms: &Rooms, room: &str, participant: &str) -> Role {
 }
 
 /// `join_success` for a participant with `role`, with their view of `folder` if there is one.
-pub fn join_success(participant: &str, role: Role, folder: Option<&FolderRecord>) -> Outgoing {
+pub fn join_success(participant: &str, role: Role, folder: Option<&FolderRecord>) -> String {
     let mut payload = json!({"message": "join_success", "id": participant, "role": role});
     if let Some(folder) = folder {
         payload["shared_folder"] = view(roles::access(folder, role));
@@ -509,18 +527,23 @@ pub fn join_success(participant: &str, role: Role, folder: Option<&FolderRecord>
 }
 
 /// `updated` with a participant's view.
-pub fn updated(access: roles::Access) -> Outgoing {
+pub fn updated(access: roles::Access) -> String {
     let mut payload = view(access);
     payload["message"] = json!("updated");
     shared_folder_message(payload)
 }
 
+/// `deleted`: the room's folder is gone (or, for a session that joined without one, none).
+pub fn deleted() -> String {
+    shared_folder_message(json!({"message": "deleted"}))
+}
+
 /// An error answer to something a client sent.
-pub fn error(code: &str) -> Outgoing {
+pub fn error(code: &str) -> String {
     shared_folder_message(json!({"message": "error", "error": code}))
 }
 
-fn shared_folder_message(payload: Value) -> Outgoing {
+fn shared_folder_message(payload: Value) -> String {
     json!({"namespace": "shared_folder", "payload": payload}).to_string()
 }
 
@@ -582,6 +605,7 @@ mod tests {
             .await
             .expect("a message within 5 s")
             .expect("the session is open")
+            .text
     }
 
     /// Deletes room "r"'s folder; the next message `to` gets must say so. Events arrive in

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::Service;
 use super::rest::ApiError;
-use super::signaling::{self, Admission};
+use super::signaling::{self, Admission, Outgoing};
 use shared_folder_runtime::roles;
 
 #[derive(Deserialize)]
@@ -55,19 +55,25 @@ async fn session(service: Arc<Service>, admission: Admission, mut socket: WebSoc
     } = admission;
     let (_membership, mut to_client) = service.signaling.join(&room, &participant);
     tracing::info!(room, participant, "participant joined");
+    // The room's version first, then its state: every event up to that version is in what
+    // the session is shown, and it is sent none of them (a later one may be too: its view is
+    // then the one the session holds, and that is not sent again either).
+    let seen = service.signaling.room_version(&room).await;
     let (role, folder) = (
         service.signaling.role(&room, &participant).await,
         service.folders.folder(&room).await,
     );
-    // The view this session holds: a room event computes the view from the room's state when
-    // it is sent, so an event that reaches the session after its join (or twice) brings the
-    // view it holds already, which is not sent again.
-    let (welcome, mut holds) = match (role, folder) {
-        (Ok(role), Ok(folder)) => (
+    let (welcome, mut shown) = match (seen, role, folder) {
+        (Ok(seen), Ok(role), Ok(folder)) => (
             signaling::join_success(&participant, role, folder.as_ref()),
-            folder
-                .as_ref()
-                .map(|folder| signaling::updated(roles::access(folder, role))),
+            Shown {
+                // A room without a folder: the session holds "none", which `deleted` says too.
+                holds: match &folder {
+                    Some(folder) => signaling::updated(roles::access(folder, role)),
+                    None => signaling::deleted(),
+                },
+                seen,
+            },
         ),
         _ => {
             let close = closing(close_code::ERROR, "the room's state could not be read");
@@ -81,9 +87,10 @@ async fn session(service: Arc<Service>, admission: Admission, mut socket: WebSoc
     let close = loop {
         tokio::select! {
             outgoing = to_client.recv() => match outgoing {
-                Some(text) if holds.as_ref() == Some(&text) => {}
-                Some(text) => {
-                    holds = Some(text.clone());
+                Some(out) => {
+                    let Some(text) = shown.pass(out) else {
+                        continue;
+                    };
                     if socket.send(Message::Text(text.into())).await.is_err() {
                         break None;
                     }
@@ -107,6 +114,30 @@ async fn session(service: Arc<Service>, admission: Admission, mut socket: WebSoc
     };
     let _ = socket.send(Message::Close(close)).await;
     tracing::info!(room, participant, "participant left");
+}
+
+/// What a session has been shown: the view it holds, and the room version it has seen up to.
+#[derive(Debug)]
+struct Shown {
+    holds: String,
+    seen: u64,
+}
+
+impl Shown {
+    /// Whether the session is sent `out`, and what: nothing from an event it has seen (up to
+    /// the version it joined at, or one it got since — events.rs), nor the view it holds (a
+    /// resynchronisation, or an event whose view the session got with an earlier one).
+    fn pass(&mut self, out: Outgoing) -> Option<String> {
+        if out.version != 0 && out.version <= self.seen {
+            return None;
+        }
+        self.seen = self.seen.max(out.version);
+        if out.text == self.holds {
+            return None;
+        }
+        self.holds = out.text.clone();
+        Some(out.text)
+    }
 }
 
 fn closing(code: u16, reason: &'static str) -> CloseFrame {
@@ -153,5 +184,53 @@ async fn answer(service: &Service, room: &str, participant: &str, text: &str) ->
         },
         Ok(None) => signaling::error("no_shared_folder"),
         Err(_) => signaling::error("internal"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn out(text: &str, version: u64) -> Outgoing {
+        Outgoing {
+            text: text.into(),
+            version,
+        }
+    }
+
+    #[test]
+    fn a_session_is_sent_nothing_older_than_its_join_nor_twice() {
+        // Joined at version 4, shown the moderator view.
+        let mut shown = Shown {
+            holds: "moderator".into(),
+            seen: 4,
+        };
+        // An event of before the join arrives late, bringing what the room looks like now
+        // (a demotion already made): not sent, it is the demotion's event's to say.
+        assert_eq!(shown.pass(out("participant", 3)), None);
+        assert_eq!(shown.pass(out("participant", 4)), None);
+        // The demotion's own event.
+        assert_eq!(
+            shown.pass(out("participant", 5)),
+            Some("participant".into())
+        );
+        // Seen since: not again, whatever it brings.
+        assert_eq!(shown.pass(out("moderator", 5)), None);
+        // A later event with the view the session holds; then a resynchronisation of it.
+        assert_eq!(shown.pass(out("participant", 6)), None);
+        assert_eq!(shown.pass(out("participant", 0)), None);
+        assert_eq!(shown.pass(out("deleted", 0)), Some("deleted".into()));
+        assert_eq!(shown.pass(out("moderator", 7)), Some("moderator".into()));
+    }
+
+    #[test]
+    fn a_session_that_joined_without_a_folder_is_not_told_it_is_deleted() {
+        let mut shown = Shown {
+            holds: signaling::deleted(),
+            seen: 0,
+        };
+        // A host before versions: the delete's event, late.
+        assert_eq!(shown.pass(out(&signaling::deleted(), 0)), None);
+        assert_eq!(shown.pass(out("view", 1)), Some("view".into()));
     }
 }

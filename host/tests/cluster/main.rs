@@ -16,6 +16,7 @@ mod common;
 
 mod cluster;
 mod creates;
+mod drill;
 mod load;
 mod restart;
 mod signaling;

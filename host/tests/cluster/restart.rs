@@ -40,9 +40,6 @@ async fn a_thousand_rooms_while_the_database_restarts_and_is_away() {
     assert_eq!(made.status, 201, "{}", made.text());
     let (mut on_a, _) = sessions::join(&hosts[0], KEPT, "alice", "moderator").await;
     let (mut on_b, _) = sessions::join(&hosts[1], KEPT, "bob", "moderator").await;
-    for session in [&mut on_a, &mut on_b] {
-        sessions::settled(session, Duration::from_millis(500)).await;
-    }
 
     let started_rooms = Arc::new(AtomicUsize::new(0));
     let began = Instant::now();
@@ -171,9 +168,6 @@ async fn sessions_are_brought_up_to_date_after_a_restart() {
     assert_eq!(made.status, 201, "{}", made.text());
     let (mut on_a, _) = sessions::join(&hosts[0], KEPT, "alice", "moderator").await;
     let (mut on_b, _) = sessions::join(&hosts[1], KEPT, "bob", "moderator").await;
-    for session in [&mut on_a, &mut on_b] {
-        sessions::settled(session, Duration::from_millis(500)).await;
-    }
     change_unannounced(&cluster, "-moved");
     tokio::task::block_in_place(|| cluster.server().stop());
     // A call while the server is away: PgBouncer fails to log in to it, and then refuses

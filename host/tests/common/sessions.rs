@@ -68,18 +68,6 @@ pub async fn next(socket: &mut Socket) -> Value {
     }
 }
 
-/// The text messages that arrive until none has for `quiet`, as JSON (a session may be sent
-/// its view again when a room event reaches its host after it joined).
-pub async fn settled(socket: &mut Socket, quiet: Duration) -> Vec<Value> {
-    let mut messages = Vec::new();
-    while let Ok(Some(Ok(message))) = tokio::time::timeout(quiet, socket.next()).await {
-        if let Message::Text(text) = message {
-            messages.push(serde_json::from_str(&text).expect("JSON"));
-        }
-    }
-    messages
-}
-
 /// Whether nothing at all arrives within `wait`.
 pub async fn nothing_within(socket: &mut Socket, wait: Duration) -> bool {
     tokio::time::timeout(wait, socket.next()).await.is_err()

@@ -599,6 +599,182 @@ pub async fn recovery(server: &RealServer, findings: &mut Findings) {
     );
 }
 
+/// What a database restored from a backup and hands on the storage leave, found by `audit` and
+/// put right by `repair --apply` (contract 0.4's `list-folders` and `recover` on this server):
+/// a folder without a record (with a file in it), a link deleted by hand, a folder deleted by
+/// hand (into the trash bin, where repair leaves it).
+pub async fn repair(server: &RealServer, findings: &mut Findings) {
+    let setup = setup(server, "repair");
+    let directory = format!("{}/repair", server.root);
+    let mut views = std::collections::BTreeMap::new();
+    for room in ["kept", "unrecorded", "link-lost", "gone"] {
+        let created = run(server, &setup, "create", &["--room", room]).await;
+        findings.expect(
+            created.code == Some(0),
+            format!("create {room} exits 0{}", failed_with(&created)),
+        );
+        if created.code != Some(0) {
+            return;
+        }
+        views.insert(room, json_of(&created));
+    }
+    let dav = dav(server);
+    let (url, password) = link(&views["unrecorded"], "read_write");
+    let upload = public_link::request(dav, &url, &password, "PUT", "minutes.txt", b"kept").await;
+    findings.expect(
+        matches!(upload, Ok((201 | 204, _))),
+        format!(
+            "a file uploaded into the room to be unrecorded: {:?}",
+            status(&upload)
+        ),
+    );
+    // The records lose a room; a read-only link and a folder go by hand.
+    let forgotten = match shared_folder_host::Records::open(&setup.path("shared-folders.sqlite3")) {
+        Ok(records) => records
+            .remove("unrecorded")
+            .await
+            .map_err(|e| e.to_string()),
+        Err(error) => Err(error.to_string()),
+    };
+    findings.expect(
+        forgotten.is_ok(),
+        format!("the record dropped: {forgotten:?}"),
+    );
+    let removed = server
+        .remove_links(&format!("{directory}/link-lost"), false)
+        .await;
+    findings.expect(
+        removed.is_ok(),
+        format!("the read-only link deleted by hand: {removed:?}"),
+    );
+    let gone = server
+        .request(
+            "DELETE",
+            &server.dav(&format!("{directory}/gone")),
+            &[],
+            b"",
+        )
+        .await
+        .map(|r| r.status);
+    findings.expect(
+        matches!(gone, Ok(204)),
+        format!("the folder deleted by hand: {gone:?}"),
+    );
+
+    let audit = run(server, &setup, "audit", &["--json"]).await;
+    let found: Vec<String> = json_of(&audit)["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["room"].as_str().unwrap_or("?"),
+                f["kind"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    findings.expect(
+        audit.code == Some(4)
+            && found
+                == [
+                    "gone record_without_folder",
+                    "link-lost link_missing",
+                    "unrecorded folder_without_record",
+                ],
+        format!(
+            "audit names the three differences (exit 4): {found:?}{}",
+            failed_with(&audit)
+        ),
+    );
+    let repair = run(server, &setup, "repair", &["--apply", "--json"]).await;
+    let outcomes: Vec<String> = json_of(&repair)["repaired"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["room"].as_str().unwrap_or("?"),
+                r["outcome"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    findings.expect(
+        repair.code == Some(0)
+            && outcomes
+                == [
+                    "gone dropped",
+                    "link-lost recovered",
+                    "unrecorded recovered",
+                ],
+        format!(
+            "repair --apply: {outcomes:?}, then in agreement (exit 0){}",
+            failed_with(&repair)
+        ),
+    );
+    for room in ["kept", "unrecorded", "link-lost"] {
+        let access = run(
+            server,
+            &setup,
+            "access",
+            &["--room", room, "--role", "moderator"],
+        )
+        .await;
+        let view = json_of(&access);
+        for which in ["read", "read_write"] {
+            let (url, password) = link(&view, which);
+            let opened = public_link::request(dav, &url, &password, "PROPFIND", "", b"").await;
+            findings.expect(
+                matches!(opened, Ok((207, _))),
+                format!(
+                    "{room}: the {which} link opens with the recorded password: {:?}",
+                    status(&opened)
+                ),
+            );
+        }
+        if room == "link-lost" {
+            findings.expect(
+                view["read_write"]["url"] == views[room]["read_write"]["url"],
+                "link-lost: the read-write link kept its URL",
+            );
+        }
+    }
+    let view = json_of(
+        &run(
+            server,
+            &setup,
+            "access",
+            &["--room", "unrecorded", "--role", "participant"],
+        )
+        .await,
+    );
+    let (url, password) = link(&view, "read");
+    let file = public_link::request(dav, &url, &password, "GET", "minutes.txt", b"").await;
+    findings.expect(
+        matches!(&file, Ok((200, body)) if body == b"kept"),
+        format!("unrecorded: the file is still there: {:?}", status(&file)),
+    );
+    let trash = server
+        .trash_below(&format!("{directory}/gone"))
+        .await
+        .unwrap_or_default();
+    findings.expect(
+        !trash.is_empty(),
+        "gone: its folder is still in the trash bin, to be restored",
+    );
+    for room in ["kept", "unrecorded", "link-lost"] {
+        let deleted = run(server, &setup, "delete", &["--room", room]).await;
+        findings.expect(
+            deleted.code == Some(0),
+            format!("delete {room} exits 0{}", failed_with(&deleted)),
+        );
+    }
+    server.empty_trash_of(&directory).await;
+}
+
 pub async fn cycles(server: &RealServer, findings: &mut Findings) {
     const CYCLES: usize = 100;
     const IN_FLIGHT: usize = 8;

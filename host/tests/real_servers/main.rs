@@ -49,12 +49,13 @@ use std::time::Instant;
 use servers::RealServer;
 
 /// The checks, in the order they run and appear in the matrix.
-const CHECKS: [&str; 7] = [
+const CHECKS: [&str; 8] = [
     "preflight",
     "contract",
     "links",
     "service",
     "recovery",
+    "repair",
     "cycles",
     "leftovers",
 ];
@@ -168,6 +169,7 @@ async fn run_all(server: &RealServer) -> Vec<Findings> {
             "links" => checks::links(server, &mut findings).await,
             "service" => checks::service(server, &mut findings).await,
             "recovery" => checks::recovery(server, &mut findings).await,
+            "repair" => checks::repair(server, &mut findings).await,
             "cycles" => checks::cycles(server, &mut findings).await,
             _ => checks::leftovers(server, &mut findings).await,
         }

@@ -288,6 +288,42 @@ impl RealServer {
         }
     }
 
+    /// Deletes the links of one kind (read-write when `writable`) on the folder `path`, as the
+    /// account's owner would by hand.
+    pub async fn remove_links(&self, path: &str, writable: bool) -> Result<(), String> {
+        for link in self.links_on(path).await? {
+            let target = match self.kind {
+                Kind::NextCloud | Kind::OwnCloud => {
+                    let write = link["permissions"].as_u64().unwrap_or(0) & 15 == 15;
+                    if write != writable {
+                        continue;
+                    }
+                    let id = link["id"].as_str().unwrap_or_default();
+                    format!("ocs/v2.php/apps/files_sharing/api/v1/shares/{id}?format=json")
+                }
+                Kind::OpenCloud => {
+                    if (link["link"]["type"] == "edit") != writable {
+                        continue;
+                    }
+                    let item = self.opencloud_item(path).await?.unwrap_or_default();
+                    format!(
+                        "graph/v1beta1/drives/{}/items/{}/permissions/{}",
+                        encode_path(&self.drive_id().await?),
+                        encode_path(&item),
+                        encode_path(link["id"].as_str().unwrap_or_default())
+                    )
+                }
+            };
+            let reply = self
+                .request("DELETE", &target, &[("ocs-apirequest", "true")], b"")
+                .await?;
+            if !matches!(reply.status, 200 | 204) {
+                return Err(format!("DELETE {target}: {}", reply.status));
+            }
+        }
+        Ok(())
+    }
+
     /// The expiry of a link as [`RealServer::links_on`] gave it, as `YYYY-MM-DD`.
     pub fn link_expiry(&self, link: &Value) -> Option<String> {
         let text = match self.kind {

@@ -1,10 +1,12 @@
-//! What `create` returns, and the handle `delete` gets back (contract 0.3): the parts every
-//! provider builds the same way.
+//! What `create` (and `recover`) return, the handle `delete` gets back, and the folders
+//! `list-folders` finds (contract 0.4): the parts every provider builds the same way.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::bindings::shared_folder::provider::types::{ConfigError, Share, SharedFolder};
+use crate::bindings::shared_folder::provider::types::{
+    Access, ConfigError, FoundFolder, FoundLink, Share, SharedFolder,
+};
 use crate::errors::Error;
 use crate::json;
 use crate::paths::FolderPath;
@@ -41,6 +43,22 @@ pub fn shared_folder<Id>(
         read: read.share(),
         read_write: read_write.share(),
         handle,
+    }
+}
+
+/// A folder `list-folders` found: the room is the folder's name, its location the path as
+/// `create` gives it, and its password-protected links with what each allows.
+pub fn found_folder(
+    folder: &FolderPath,
+    links: impl IntoIterator<Item = (Access, String)>,
+) -> FoundFolder {
+    FoundFolder {
+        room: folder.segments().last().cloned().unwrap_or_default(),
+        location: folder.display(),
+        links: links
+            .into_iter()
+            .map(|(access, url)| FoundLink { url, access })
+            .collect(),
     }
 }
 

@@ -23,6 +23,10 @@ use crate::settings::{Origin, Scheme};
 /// ([`Request::limit`]); the storages' answers here are a few KiB.
 const MAX_BODY: usize = 1 << 20;
 
+/// The largest listing a provider reads ([`Request::limit`]): a directory's folders, or the
+/// links under it, of some ten thousand rooms.
+pub const MAX_LISTING: usize = 16 << 20;
+
 /// Bytes written to an output stream per call (the WASI contract allows at least 4096).
 const WRITE_CHUNK: usize = 4096;
 

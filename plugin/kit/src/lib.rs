@@ -1,6 +1,6 @@
 //! What every shared-folder provider component needs, whatever storage it speaks to.
 //!
-//! A provider (contract `shared-folder:provider@0.3.0`, `wit/provider.wit`) is a `no_std`
+//! A provider (contract `shared-folder:provider@0.4.0`, `wit/provider.wit`) is a `no_std`
 //! WebAssembly component that reaches its storage only through `wasi:http`, makes passwords
 //! from `wasi:random` and reads the time from `wasi:clocks`. This crate holds the code that does
 //! not depend on which storage it is:
@@ -55,7 +55,7 @@ pub mod bindings {
                 import wasi:random/random@0.2.12;
                 import wasi:clocks/wall-clock@0.2.12;
                 import wasi:clocks/monotonic-clock@0.2.12;
-                import shared-folder:provider/types@0.3.0;
+                import shared-folder:provider/types@0.4.0;
             }
         ",
         world: "provider-kit:kit/kit",
@@ -83,7 +83,7 @@ macro_rules! provider_bindings {
                 "wasi:random/random@0.2.12": provider_kit::bindings::wasi::random::random,
                 "wasi:clocks/wall-clock@0.2.12": provider_kit::bindings::wasi::clocks::wall_clock,
                 "wasi:clocks/monotonic-clock@0.2.12": provider_kit::bindings::wasi::clocks::monotonic_clock,
-                "shared-folder:provider/types@0.3.0": provider_kit::bindings::shared_folder::provider::types,
+                "shared-folder:provider/types@0.4.0": provider_kit::bindings::shared_folder::provider::types,
             },
         });
     };
@@ -105,6 +105,7 @@ pub mod errors;
 pub mod expiry;
 pub mod http;
 pub mod json;
+pub mod multistatus;
 pub mod ocs;
 pub mod password;
 pub mod paths;

@@ -73,6 +73,14 @@ impl FolderPath {
         Ok(FolderPath { segments })
     }
 
+    /// The configured directory itself (the account's root when `directory` is empty), whose
+    /// folders are the rooms'.
+    pub fn directory(directory: &[String]) -> Self {
+        FolderPath {
+            segments: directory.to_vec(),
+        }
+    }
+
     /// Reads back a path that `create` returned, refusing any that is not a room folder
     /// directly inside the configured directory, so that `delete` cannot be pointed at
     /// anything else.

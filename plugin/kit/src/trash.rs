@@ -4,6 +4,7 @@
 //! of it is the hrefs of the entries a room's folder left: the folder, and files deleted from
 //! inside it before.
 
+use crate::multistatus::{elements, unescape_into};
 use crate::prelude::*;
 use percent_encoding::percent_decode_str;
 
@@ -68,50 +69,4 @@ fn listing(text: &str, location: &str) -> Option<Vec<(String, String)>> {
         entries.push((href, origin));
     }
     Some(entries)
-}
-
-/// The contents of each `<name>…</name>` in `xml`, in order; `None` for one left open.
-fn elements<'a>(xml: &'a str, name: &str) -> impl Iterator<Item = Option<&'a str>> {
-    let open = format!("<{name}>");
-    let close = format!("</{name}>");
-    let mut rest = Some(xml);
-    core::iter::from_fn(move || {
-        let text = rest?;
-        let start = text.find(&open)? + open.len();
-        let Some(end) = text[start..].find(&close) else {
-            rest = None;
-            return Some(None);
-        };
-        rest = Some(&text[start + end + close.len()..]);
-        Some(Some(&text[start..start + end]))
-    })
-}
-
-/// Appends `text` with XML's entity and character references resolved.
-fn unescape_into(text: &str, out: &mut String) -> Option<()> {
-    let mut rest = text;
-    while let Some(at) = rest.find('&') {
-        out.push_str(&rest[..at]);
-        let end = rest[at..].find(';')? + at;
-        let entity = &rest[at + 1..end];
-        let c = match entity {
-            "amp" => '&',
-            "lt" => '<',
-            "gt" => '>',
-            "quot" => '"',
-            "apos" => '\'',
-            _ => {
-                let number = entity.strip_prefix('#')?;
-                let code = match number.strip_prefix('x') {
-                    Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                    None => number.parse().ok()?,
-                };
-                char::from_u32(code)?
-            }
-        };
-        out.push(c);
-        rest = &rest[end + 1..];
-    }
-    out.push_str(rest);
-    Some(())
 }

@@ -1,6 +1,6 @@
 //! The NextCloud shared-folder provider.
 //!
-//! A WebAssembly component (world `shared-folder-provider` of contract 0.3, see `wit/provider.wit`) that creates
+//! A WebAssembly component (world `shared-folder-provider` of contract 0.4, see `wit/provider.wit`) that creates
 //! a meeting room's folder over WebDAV and its two public links over the OCS share API, and
 //! deletes them again. It talks to NextCloud only through `wasi:http`; the host adds the
 //! account's credentials to each request, so the password never enters this component.
@@ -11,7 +11,8 @@
 //! - [`password`]: share passwords from the host's CSPRNG (`wasi:random`);
 //! - [`webdav`] and [`ocs`]: NextCloud's two APIs, answers turned into typed errors;
 //! - [`trash`]: the trash bin, where deleted folders land, and their removal from it;
-//! - [`nextcloud`]: the create, delete and purge procedures, with clean-up on failure;
+//! - [`nextcloud`]: the create, delete and purge procedures, with clean-up on failure, and
+//!   the listing and recovery of the rooms' folders;
 //! - [`handle`]: what `delete` gets back to find the folder and its links (path, share ids).
 //!
 //! What is not NextCloud's comes from `plugin/kit` (crate `provider-kit`), shared with the
@@ -50,10 +51,13 @@ pub mod trash;
 pub mod webdav;
 
 use alloc::string::String;
+use alloc::vec::Vec;
 use bindings::exports::shared_folder::provider::provider::Guest;
 use errors::{ConfigError, Error};
 use handle::Handle;
-use provider_kit::bindings::shared_folder::provider::types::{Settings, SharedFolder};
+use provider_kit::bindings::shared_folder::provider::types::{
+    Access, FoundFolder, Settings, SharedFolder,
+};
 use provider_kit::created::{self, JsonHandle};
 
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
@@ -66,14 +70,7 @@ impl Guest for NextcloudProvider {
 
     fn create(settings: Settings, room: String) -> Result<SharedFolder, Error> {
         let settings = settings::Settings::from_wit(&settings)?;
-        let made = nextcloud::create(&settings, &room)?;
-        let handle = Handle::of(&made).encode();
-        Ok(created::shared_folder(
-            &made.folder,
-            made.read,
-            made.read_write,
-            handle,
-        ))
+        Ok(shared_folder(nextcloud::create(&settings, &room)?))
     }
 
     fn delete(settings: Settings, room: String, handle: String) -> Result<(), Error> {
@@ -86,6 +83,35 @@ impl Guest for NextcloudProvider {
         let settings = settings::Settings::from_wit(&settings)?;
         nextcloud::purge(&settings, &room)
     }
+
+    fn list_folders(settings: Settings) -> Result<Vec<FoundFolder>, Error> {
+        let settings = settings::Settings::from_wit(&settings)?;
+        Ok(nextcloud::list(&settings)?
+            .into_iter()
+            .map(|found| {
+                let links = found.links.into_iter().map(|link| {
+                    let access = if link.permissions == ocs::READ_WRITE {
+                        Access::ReadWrite
+                    } else {
+                        Access::Read
+                    };
+                    (access, link.url)
+                });
+                created::found_folder(&found.folder, links)
+            })
+            .collect())
+    }
+
+    fn recover(settings: Settings, room: String) -> Result<SharedFolder, Error> {
+        let settings = settings::Settings::from_wit(&settings)?;
+        Ok(shared_folder(nextcloud::recover(&settings, &room)?))
+    }
+}
+
+/// What `create` and `recover` return: the folder, its links, and the handle `delete` reads.
+fn shared_folder(made: nextcloud::Created) -> SharedFolder {
+    let handle = Handle::of(&made).encode();
+    created::shared_folder(&made.folder, made.read, made.read_write, handle)
 }
 
 // Exported only in the component; the native build exists for the unit tests.

@@ -95,6 +95,133 @@ pub fn purge(settings: &Settings, room: &str) -> Result<(), Error> {
     delete_folder(settings, &folder)
 }
 
+/// A room's folder [`list`] found, with its password-protected links.
+pub struct Found {
+    pub folder: FolderPath,
+    pub links: Vec<ocs::ListedLink>,
+}
+
+/// The folders directly under `directory` and their links: a `Depth: 1` PROPFIND of the
+/// directory and the shares inside it, together — two requests, however many rooms. A
+/// directory that does not exist has no folders; a folder whose name cannot be a room id (see
+/// `provider_kit::paths`) is not a room's and is left out.
+pub fn list(settings: &Settings) -> Result<Vec<Found>, Error> {
+    let directory = FolderPath::directory(&settings.directory);
+    let [listing, shares] = http::send_all(
+        &settings.origin,
+        [
+            &webdav::list(settings, &directory),
+            &ocs::list_shares_inside(settings, &directory.share_path()),
+        ],
+    );
+    let Some(folders) = webdav::folders(&directory, &listing?)? else {
+        return Ok(Vec::new());
+    };
+    let links = ocs::protected_links(&shares?)?.unwrap_or_default();
+    Ok(folders
+        .into_iter()
+        .filter_map(|found| FolderPath::for_room(&settings.directory, &found.name).ok())
+        .map(|folder| {
+            let path = folder.share_path();
+            let links = links
+                .iter()
+                .filter(|link| link.path.trim_end_matches('/') == path)
+                .cloned()
+                .collect();
+            Found { folder, links }
+        })
+        .collect())
+}
+
+/// Takes `room`'s folder over as it is: its links listed (404: there is no folder,
+/// `not-found`), the oldest of each kind given a new password in place, a missing one made
+/// (with the settings' expiry), and both returned as [`create`] returns them. Nothing is
+/// deleted, so a recover that fails midway leaves what the next one takes over: a link made
+/// before the failure is found then, and gets a new password like any other.
+pub fn recover(settings: &Settings, room: &str) -> Result<Created, Error> {
+    let folder = FolderPath::for_room(&settings.directory, room)?;
+    let path = folder.share_path();
+    let listing = send(settings, &ocs::list_shares(settings, &path))?;
+    let Some(links) = ocs::protected_links(&listing)? else {
+        return Err(Error::NotFound(format!(
+            "there is no folder {:?}",
+            folder.display()
+        )));
+    };
+    let expire_date = settings
+        .expiry_days
+        .map(|days| expiry::days_from_today(days).map(expiry::iso_date))
+        .transpose()?;
+    let request = ShareRequest {
+        settings,
+        path: &path,
+        expire_date: expire_date.as_deref(),
+    };
+    let recovered = |permissions: u32| {
+        let oldest = links
+            .iter()
+            .filter(|link| link.permissions == permissions)
+            .reduce(|oldest, link| {
+                if link.older_than(oldest) {
+                    link
+                } else {
+                    oldest
+                }
+            });
+        match oldest {
+            Some(link) => new_password(settings, link),
+            None => {
+                let password = password::generate();
+                let answer = send(settings, &request.request(permissions, &password));
+                request.finish(permissions, password, answer)
+            }
+        }
+    };
+    let read = recovered(ocs::READ).map_err(found_before)?;
+    let read_write = recovered(ocs::READ_WRITE).map_err(found_before)?;
+    Ok(Created {
+        folder,
+        read,
+        read_write,
+    })
+}
+
+/// An error of a step after the folder was found: `not-found` from `recover` means one thing,
+/// that there is no folder, so a 404 of a later step (a link deleted meanwhile) is the
+/// storage's answer as it is.
+fn found_before(error: Error) -> Error {
+    match error {
+        Error::NotFound(message) => errors::remote(404, &message),
+        other => other,
+    }
+}
+
+/// Gives `link` a new password, in place. If NextCloud's password policy refuses ours, asks
+/// the server for one it accepts and tries once more, as a create does.
+fn new_password(settings: &Settings, link: &ocs::ListedLink) -> Result<Link, Error> {
+    let password = password::generate();
+    let set = |password: &str| {
+        send(settings, &ocs::set_password(settings, &link.id, password))
+            .and_then(|answer| ocs::password_set(&answer))
+    };
+    let password = match set(&password) {
+        Ok(()) => password,
+        Err(error) if ocs::is_password_rejection(&error) => {
+            let Ok(password) = server_password(settings) else {
+                return Err(errors::redact(error, &password));
+            };
+            set(&password).map_err(|error| errors::redact(error, &password))?;
+            password
+        }
+        Err(error) => return Err(errors::redact(error, &password)),
+    };
+    Ok(Link {
+        id: link.id.clone(),
+        url: link.url.clone(),
+        password,
+    })
+}
+
 /// MKCOL the folder; on 409, create the missing ancestors level by level and try again.
 fn make_folder(settings: &Settings, folder: &FolderPath) -> Result<(), Error> {
     let exists = || Error::AlreadyExists(format!("folder {:?} exists already", folder.display()));

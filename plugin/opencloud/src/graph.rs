@@ -7,6 +7,7 @@
 //! except for a DELETE, which it counts as WebDAV and answers with Sabre-style XML, its tags
 //! capitalised (`<s:Message>`; docs/opencloud-behaviour.md, "Authentication"): both are read.
 
+use alloc::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::errors::{self, Error};
@@ -145,6 +146,8 @@ pub fn expiration(date: Date) -> String {
 #[derive(Deserialize)]
 struct Permission {
     id: Option<String>,
+    #[serde(rename = "createdDateTime")]
+    created: Option<String>,
     #[serde(rename = "hasPassword")]
     has_password: Option<bool>,
     link: Option<LinkFacet>,
@@ -220,6 +223,78 @@ pub struct Listed {
     pub kind: Option<String>,
     pub display_name: Option<String>,
     pub url: Option<String>,
+    /// `hasPassword`, when the listing says.
+    pub has_password: Option<bool>,
+    /// `createdDateTime` (RFC 3339, UTC), when the listing says.
+    pub created: Option<String>,
+}
+
+impl Listed {
+    /// The link's kind and URL if it is a password-protected link of either kind, whoever made
+    /// it (`list-folders`, `recover`).
+    pub fn protected(&self) -> Option<(Kind, &str)> {
+        (self.has_password == Some(true)).then_some(())?;
+        let kind = [Kind::View, Kind::Edit]
+            .into_iter()
+            .find(|kind| self.kind.as_deref() == Some(kind.as_str()))?;
+        Some((kind, self.url.as_deref()?))
+    }
+}
+
+/// The oldest password-protected link of `kind` among `links`, with its URL: by
+/// `createdDateTime` (RFC 3339 in UTC, so compared as text; a link without one last), then id.
+/// OpenCloud lists an item's links in no stable order (docs/opencloud-behaviour.md, "Listing
+/// the rooms' folders and their links").
+pub fn oldest(links: &[Listed], kind: Kind) -> Option<(&Listed, &str)> {
+    links
+        .iter()
+        .filter_map(|link| {
+            let (found, url) = link.protected()?;
+            (found == kind).then_some((link, url))
+        })
+        .min_by_key(|(link, _)| {
+            (
+                link.created.is_none(),
+                link.created.as_deref(),
+                link.id.as_str(),
+            )
+        })
+}
+
+#[derive(Serialize)]
+struct SetPassword<'a> {
+    password: &'a str,
+}
+
+/// `POST …/items/{i}/permissions/{p}/setPassword` (docs/opencloud-behaviour.md, "Changing a
+/// link's password"): the link keeps its id and URL.
+pub fn set_password(
+    settings: &Settings,
+    drive: &DriveId,
+    item: &ItemId,
+    link: &LinkId,
+    password: &str,
+) -> Request {
+    // Only a body over 1 MiB fails to encode; an empty one is refused by the server.
+    let json = json::encode(&SetPassword { password }).unwrap_or_default();
+    Request::new(
+        "POST",
+        format!(
+            "{}/permissions/{}/setPassword",
+            item_path(settings, drive, item),
+            ids::encode(link.as_str())
+        ),
+    )
+    .header("accept", "application/json")
+    .json_body(json)
+}
+
+/// Whether a password change was taken: 200 with the permission.
+pub fn password_set(response: &Response) -> Result<(), Error> {
+    match response.status {
+        200..=299 => Ok(()),
+        _ => Err(error(response)),
+    }
 }
 
 /// The links among an item's permissions (those with a `link` facet); none when the item is
@@ -232,8 +307,13 @@ pub fn links(response: &Response) -> Result<Vec<Listed>, Error> {
     }
     let listing: Permissions = json::parse(&response.body)
         .ok_or_else(|| Error::Protocol("the permissions listing is not readable".into()))?;
+    listed(listing.value.unwrap_or_default())
+}
+
+/// The links among `permissions` (those with a `link` facet).
+fn listed(permissions: Vec<Permission>) -> Result<Vec<Listed>, Error> {
     let mut links = Vec::new();
-    for permission in listing.value.unwrap_or_default() {
+    for permission in permissions {
         let Some(link) = permission.link else {
             continue;
         };
@@ -243,9 +323,52 @@ pub fn links(response: &Response) -> Result<Vec<Listed>, Error> {
             kind: link.kind,
             display_name: link.display_name,
             url: web_url(link.web_url),
+            has_password: permission.has_password,
+            created: permission.created,
         });
     }
     Ok(links)
+}
+
+/// `GET {base}/graph/v1beta1/me/drive/sharedByMe`: every item of the account that has a link,
+/// at any depth, each with its links (docs/opencloud-behaviour.md, "Listing the rooms' folders
+/// and their links"). Folders whose links were all deleted are not in it.
+pub fn shared_by_me(settings: &Settings) -> Request {
+    get(format!(
+        "{}/graph/v1beta1/me/drive/sharedByMe",
+        settings.origin.base_path
+    ))
+    .limit(crate::http::MAX_LISTING)
+}
+
+#[derive(Deserialize)]
+struct SharedItems {
+    value: Option<Vec<SharedItem>>,
+}
+
+#[derive(Deserialize)]
+struct SharedItem {
+    id: Option<String>,
+    folder: Option<serde::de::IgnoredAny>,
+    permissions: Option<Vec<Permission>>,
+}
+
+/// From `sharedByMe`'s answer, every folder that has links, by its item id (as OpenCloud
+/// wrote it, as the PROPFIND's `oc:fileid` names it too), with its links.
+pub fn shared_folders(response: &Response) -> Result<BTreeMap<String, Vec<Listed>>, Error> {
+    if response.status != 200 {
+        return Err(error(response));
+    }
+    let items: SharedItems = json::parse(&response.body)
+        .ok_or_else(|| Error::Protocol("the sharedByMe listing is not readable".into()))?;
+    let mut found = BTreeMap::new();
+    for item in items.value.unwrap_or_default() {
+        let (Some(id), Some(_)) = (item.id, item.folder) else {
+            continue;
+        };
+        found.insert(id, listed(item.permissions.unwrap_or_default())?);
+    }
+    Ok(found)
 }
 
 /// The link of `kind` that this provider made, recognised by its type and `displayName`, if a
@@ -317,6 +440,36 @@ pub fn error(response: &Response) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn listed(id: &str, kind: &str, created: Option<&str>, password: bool) -> Listed {
+        Listed {
+            id: LinkId::parse(id).unwrap(),
+            kind: Some(kind.into()),
+            display_name: None,
+            url: Some(format!("https://cloud.example.com/s/{id}")),
+            has_password: Some(password),
+            created: created.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn the_oldest_protected_link_of_a_kind_is_chosen_whatever_the_listing_order() {
+        let links = [
+            listed("newer", "view", Some("2026-12-07T12:19:09Z"), true),
+            listed("edit", "edit", Some("2026-12-01T00:00:00Z"), true),
+            listed("open", "view", Some("2026-01-01T00:00:00Z"), false),
+            listed("older", "view", Some("2026-12-07T12:19:08Z"), true),
+            listed("undated", "view", None, true),
+        ];
+        let (link, url) = oldest(&links, Kind::View).unwrap();
+        assert_eq!(link.id.as_str(), "older");
+        assert_eq!(url, "https://cloud.example.com/s/older");
+        assert_eq!(oldest(&links, Kind::Edit).unwrap().0.id.as_str(), "edit");
+        assert!(
+            oldest(&links[2..3], Kind::View).is_none(),
+            "a link without a password"
+        );
+    }
     use provider_kit::settings::{Origin, Scheme};
     use provider_kit::testing::minimal;
 

@@ -54,10 +54,13 @@ pub mod settings;
 pub mod spaces;
 
 use alloc::string::String;
+use alloc::vec::Vec;
 use bindings::exports::shared_folder::provider::provider::Guest;
 use errors::{ConfigError, Error};
 use handle::Handle;
-use provider_kit::bindings::shared_folder::provider::types::{Settings, SharedFolder};
+use provider_kit::bindings::shared_folder::provider::types::{
+    Access, FoundFolder, Settings, SharedFolder,
+};
 use provider_kit::created::{self, JsonHandle};
 
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
@@ -71,14 +74,7 @@ impl Guest for OpencloudProvider {
 
     fn create(settings: Settings, room: String) -> Result<SharedFolder, Error> {
         let settings = settings::read(&settings)?;
-        let made = opencloud::create(&settings, &room)?;
-        let handle = Handle::of(&made).encode();
-        Ok(created::shared_folder(
-            &made.folder,
-            made.read,
-            made.read_write,
-            handle,
-        ))
+        Ok(shared_folder(opencloud::create(&settings, &room)?))
     }
 
     fn delete(settings: Settings, room: String, handle: String) -> Result<(), Error> {
@@ -91,6 +87,34 @@ impl Guest for OpencloudProvider {
         let settings = settings::read(&settings)?;
         opencloud::purge(&settings, &room)
     }
+
+    fn list_folders(settings: Settings) -> Result<Vec<FoundFolder>, Error> {
+        let settings = settings::read(&settings)?;
+        Ok(opencloud::list(&settings)?
+            .into_iter()
+            .map(|found| {
+                let links = found.links.into_iter().map(|(kind, url)| {
+                    let access = match kind {
+                        graph::Kind::Edit => Access::ReadWrite,
+                        graph::Kind::View => Access::Read,
+                    };
+                    (access, url)
+                });
+                created::found_folder(&found.folder, links)
+            })
+            .collect())
+    }
+
+    fn recover(settings: Settings, room: String) -> Result<SharedFolder, Error> {
+        let settings = settings::read(&settings)?;
+        Ok(shared_folder(opencloud::recover(&settings, &room)?))
+    }
+}
+
+/// What `create` and `recover` return: the folder, its links, and the handle `delete` reads.
+fn shared_folder(made: opencloud::Created) -> SharedFolder {
+    let handle = Handle::of(&made).encode();
+    created::shared_folder(&made.folder, made.read, made.read_write, handle)
 }
 
 // Exported only in the component; the native build exists for the unit tests.

@@ -193,6 +193,129 @@ pub fn purge(settings: &Settings, room: &str) -> Result<(), Error> {
     empty_trash_of(settings, &drive, &folder)
 }
 
+/// A room's folder [`list`] found: where, and its password-protected links.
+pub struct Found {
+    pub folder: FolderPath,
+    pub links: Vec<(Kind, String)>,
+}
+
+/// The folders directly under `directory` and their links, in three requests however many
+/// rooms: `GET me/drive`, a `Depth: 1` PROPFIND of the directory (each folder's item id with
+/// it), and `sharedByMe` (every item with links, each with its links), matched by item id. A
+/// directory that does not exist has no folders; a folder whose name cannot be a room id is
+/// not a room's and is left out.
+pub fn list(settings: &Settings) -> Result<Vec<Found>, Error> {
+    let directory = FolderPath::directory(&settings.directory);
+    let drive = graph::drive(&send(settings, &graph::my_drive(settings))?)?;
+    let [listing, shared] = http::send_all(
+        &settings.origin,
+        [
+            &spaces::list(settings, &drive, &directory),
+            &graph::shared_by_me(settings),
+        ],
+    );
+    let Some(folders) = spaces::folders(&drive, &directory, &listing?)? else {
+        return Ok(Vec::new());
+    };
+    let shared = graph::shared_folders(&shared?)?;
+    Ok(folders
+        .into_iter()
+        .filter_map(|(name, item)| {
+            let folder = FolderPath::for_room(&settings.directory, &name).ok()?;
+            let links = shared
+                .get(item.as_str())
+                .into_iter()
+                .flatten()
+                .filter_map(|link| link.protected().map(|(kind, url)| (kind, url.to_owned())))
+                .collect();
+            Some(Found { folder, links })
+        })
+        .collect())
+}
+
+/// Takes `room`'s folder over as it is: `GET me/drive` and the password policy together, HEAD
+/// of the folder (404: there is no folder, `not-found`), its permissions listed; the oldest
+/// password-protected link of each kind (by `createdDateTime`) gets a new password in place
+/// (`setPassword`), a
+/// missing one is made (with the settings' expiry); both are returned as [`create`] returns
+/// them. Nothing is deleted, so a recover that fails midway leaves what the next one takes
+/// over: a link made before the failure is found then, and gets a new password like any other.
+pub fn recover(settings: &Settings, room: &str) -> Result<Created, Error> {
+    let folder = FolderPath::for_room(&settings.directory, room)?;
+    let expiration = settings
+        .expiry_days
+        .map(|days| expiry::days_from_today(days).map(graph::expiration))
+        .transpose()?;
+    let [drive, capabilities] = http::send_all(
+        &settings.origin,
+        [&graph::my_drive(settings), &policy::capabilities(settings)],
+    );
+    let drive = graph::drive(&drive?)?;
+    let recipe = policy::policy(&capabilities?)?.recipe()?;
+    let head = send(settings, &spaces::head(settings, &drive, &folder))?;
+    let Some(item) = spaces::item_id(&head, &drive)? else {
+        return Err(Error::NotFound(format!(
+            "there is no folder {:?}",
+            folder.display()
+        )));
+    };
+    let listed = send(settings, &graph::list_permissions(settings, &drive, &item))
+        .and_then(|answer| graph::links(&answer))
+        .map_err(found_before)?;
+    let links = Links {
+        settings,
+        drive: &drive,
+        item: &item,
+        expiration: expiration.as_deref(),
+    };
+    let recovered = |kind: Kind| -> Result<Link, Error> {
+        let password = recipe.generate()?;
+        let existing =
+            graph::oldest(&listed, kind).map(|(link, url)| (link.id.clone(), url.to_owned()));
+        let link = match existing {
+            Some((id, url)) => {
+                let set = send(
+                    settings,
+                    &graph::set_password(settings, &drive, &item, &id, &password),
+                )
+                .and_then(|answer| graph::password_set(&answer));
+                set.map(|()| graph::Link { id, url })
+            }
+            None => {
+                let answer = send(settings, &links.request(kind, &password));
+                links.finish(kind, &password, answer)
+            }
+        };
+        match link {
+            Ok(link) => Ok(Link {
+                id: link.id,
+                url: link.url,
+                password,
+            }),
+            Err(error) => Err(errors::redact(error, &password)),
+        }
+    };
+    let read_write = recovered(Kind::Edit).map_err(found_before)?;
+    let read = recovered(Kind::View).map_err(found_before)?;
+    Ok(Created {
+        drive,
+        item,
+        folder,
+        read,
+        read_write,
+    })
+}
+
+/// An error of a step after the folder was found: `not-found` from `recover` means one thing,
+/// that there is no folder, so a 404 of a later step (a link deleted meanwhile) is the
+/// storage's answer as it is.
+fn found_before(error: Error) -> Error {
+    match error {
+        Error::NotFound(message) => errors::remote(404, &message),
+        other => other,
+    }
+}
+
 /// MKCOL the room's folder; on 409, its missing ancestors outermost first, then it again.
 fn make_folder(settings: &Settings, drive: &DriveId, folder: &FolderPath) -> Result<(), Error> {
     if make_room_folder(settings, drive, folder)? == Made::Created {

@@ -50,9 +50,15 @@ impl Handle {
         }
     }
 
-    /// The handle as JSON text; a `protocol` error when it would exceed [`MAX_BYTES`] (the
-    /// storage's ids are that long).
+    /// The handle as JSON text; a `protocol` error when a link's id is empty (the storage's
+    /// answer did not give one), or when it would exceed [`MAX_BYTES`] (the storage's ids are
+    /// that long): never a handle that [`Handle::read`] would refuse.
     pub fn encode(&self) -> Result<String, Error> {
+        if self.read.is_empty() || self.read_write.is_empty() {
+            return Err(Error::Protocol(
+                "the storage gave no id for a link, which the handle needs".into(),
+            ));
+        }
         // JSON writes a byte as at most six (`\u00XX`); the rest is keys and punctuation.
         let size = 64 + 6 * (self.path.len() + self.read.len() + self.read_write.len());
         let mut buffer = vec![0u8; size];
@@ -197,6 +203,18 @@ mod tests {
                 ),
                 "{text:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_handle_without_a_links_id_is_not_written() {
+        let settings = settings("meetings");
+        let folder = FolderPath::for_room(&settings.directory, "room-1").unwrap();
+        for (read, read_write) in [("", "18"), ("17", "")] {
+            assert!(matches!(
+                Handle::new(&folder, read, read_write).encode(),
+                Err(Error::Protocol(_))
+            ));
         }
     }
 

@@ -5,7 +5,8 @@
 //! where a storage system's own API would be called is in [`storage`], and each of those
 //! functions returns the contract's `remote` error with status 501 and the message "the
 //! template provider has no storage calls yet: …". So `validate` works as it is, while
-//! `create`, `delete` and `purge` fail with that error until the storage calls are written.
+//! `create`, `delete`, `purge`, `list-folders` and `recover` fail with that error until the
+//! storage calls are written.
 //!
 //! Everything around those calls is real and meant to be kept:
 //! - [`settings`]: the `[shared_folder]` table → [`settings::Settings`], every problem naming
@@ -18,10 +19,12 @@
 //! - [`handle`]: what `create` hands the host for `delete` (JSON), read back and checked
 //!   against the room;
 //! - [`procedures`]: `create` (all or nothing), `delete` (links before the folder, already
-//!   gone counts as deleted) and `purge`, written against [`storage`];
+//!   gone counts as deleted), `purge`, `list-folders` (the folders under the directory with
+//!   their links) and `recover` (a room's folder taken over: new passwords in place, a missing
+//!   link made, a handle as `create`'s), written against [`storage`];
 //! - [`errors`]: constructors of the contract's `error`, redaction of secrets.
 //!
-//! The contract is `wit/provider.wit` (package `shared-folder:provider@0.3.0`); the guide is
+//! The contract is `wit/provider.wit` (package `shared-folder:provider@0.4.0`); the guide is
 //! `docs/writing-a-provider.md`; a complete provider is `plugin/nextcloud/`.
 //!
 //! The component is `no_std` (with `alloc`, see `guest_runtime.rs`): Rust's `std` on
@@ -65,8 +68,11 @@ pub mod settings;
 pub mod storage;
 
 use alloc::string::String;
+use alloc::vec::Vec;
 use bindings::exports::shared_folder::provider::provider::Guest;
-use bindings::shared_folder::provider::types::{ConfigError, Error, Settings, Share, SharedFolder};
+use bindings::shared_folder::provider::types::{
+    Access, ConfigError, Error, FoundFolder, FoundLink, Settings, Share, SharedFolder,
+};
 
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 struct TemplateProvider;
@@ -79,17 +85,7 @@ impl Guest for TemplateProvider {
 
     fn create(settings: Settings, room: String) -> Result<SharedFolder, Error> {
         let settings = settings::Settings::from_wit(&settings).map_err(Error::InvalidConfig)?;
-        let created = procedures::create(&settings, &room)?;
-        let share = |link: procedures::Link| Share {
-            url: link.url,
-            password: link.password,
-        };
-        Ok(SharedFolder {
-            location: created.folder.display(),
-            handle: created.handle,
-            read: share(created.read),
-            read_write: share(created.read_write),
-        })
+        procedures::create(&settings, &room).map(shared_folder)
     }
 
     fn delete(settings: Settings, room: String, handle: String) -> Result<(), Error> {
@@ -100,6 +96,48 @@ impl Guest for TemplateProvider {
     fn purge(settings: Settings, room: String) -> Result<(), Error> {
         let settings = settings::Settings::from_wit(&settings).map_err(Error::InvalidConfig)?;
         procedures::purge(&settings, &room)
+    }
+
+    fn list_folders(settings: Settings) -> Result<Vec<FoundFolder>, Error> {
+        let settings = settings::Settings::from_wit(&settings).map_err(Error::InvalidConfig)?;
+        let found = procedures::list_folders(&settings)?;
+        Ok(found
+            .into_iter()
+            .map(|listed| FoundFolder {
+                room: listed.room,
+                location: listed.folder.display(),
+                links: listed
+                    .links
+                    .into_iter()
+                    .map(|link| FoundLink {
+                        url: link.url,
+                        access: match link.access {
+                            storage::Access::Read => Access::Read,
+                            storage::Access::ReadWrite => Access::ReadWrite,
+                        },
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+
+    fn recover(settings: Settings, room: String) -> Result<SharedFolder, Error> {
+        let settings = settings::Settings::from_wit(&settings).map_err(Error::InvalidConfig)?;
+        procedures::recover(&settings, &room).map(shared_folder)
+    }
+}
+
+/// What `create` made, or `recover` took over, as the contract returns it.
+fn shared_folder(created: procedures::Created) -> SharedFolder {
+    let share = |link: procedures::Link| Share {
+        url: link.url,
+        password: link.password,
+    };
+    SharedFolder {
+        location: created.folder.display(),
+        handle: created.handle,
+        read: share(created.read),
+        read_write: share(created.read_write),
     }
 }
 

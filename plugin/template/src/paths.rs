@@ -6,7 +6,7 @@
 //! refused with `invalid-room`, never rewritten, so two rooms can never share a folder. Add
 //! what the storage forbids besides (some refuse `:` or a trailing `.`).
 
-use crate::errors::Error;
+use crate::errors::{self, Error};
 use crate::prelude::*;
 
 /// `segment` written as one URL path segment: every byte but RFC 3986's unreserved ones
@@ -78,6 +78,24 @@ impl FolderPath {
         Ok(FolderPath { segments })
     }
 
+    /// The folder `name` directly under `directory`, as the storage listed it (for
+    /// `list-folders`): any name the storage may have, as long as it is one folder name — a
+    /// name that is empty, `.`, `..` or holds a `/` would point elsewhere, and is a `protocol`
+    /// error (the storage's answer was not read right). Unlike [`FolderPath::for_room`] it
+    /// accepts a name no room id can be (`a\b`, one with a control character, or longer than
+    /// 255 bytes): such a folder is there all the same, and is not a room's (`list-folders`
+    /// leaves it out, with [`check_segment`]).
+    pub fn listed(directory: &[String], name: &str) -> Result<Self, Error> {
+        if name.is_empty() || name == "." || name == ".." || name.contains('/') {
+            return Err(Error::Protocol(errors::clip(&format!(
+                "the storage listed {name:?} as a folder's name"
+            ))));
+        }
+        let mut segments = directory.to_vec();
+        segments.push(name.to_owned());
+        Ok(FolderPath { segments })
+    }
+
     /// The folder names, outermost first; the last is the room's.
     pub fn segments(&self) -> &[String] {
         &self.segments
@@ -135,6 +153,25 @@ mod tests {
             );
         }
         assert!(FolderPath::for_room(&dir, &"x".repeat(MAX_SEGMENT_BYTES)).is_ok());
+    }
+
+    #[test]
+    fn a_listed_name_is_one_folder_under_the_directory() {
+        let dir = directory(&["meetings"]);
+        for name in ["room-1", "a\\b", "a\tb", &"x".repeat(MAX_SEGMENT_BYTES + 1)] {
+            let folder = FolderPath::listed(&dir, name).unwrap();
+            assert_eq!(folder.segments(), ["meetings", name]);
+        }
+        assert_eq!(
+            FolderPath::listed(&dir, "room-1").unwrap(),
+            FolderPath::for_room(&dir, "room-1").unwrap()
+        );
+        for name in ["", ".", "..", "a/b", "/", "../x"] {
+            assert!(
+                matches!(FolderPath::listed(&dir, name), Err(Error::Protocol(_))),
+                "{name:?} was accepted"
+            );
+        }
     }
 
     #[test]

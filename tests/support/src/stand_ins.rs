@@ -213,6 +213,18 @@ impl AnyStandIn {
         }
     }
 
+    /// Deletes the links of one kind (read-write when `writable`) on the folder at `path`, as
+    /// the account's owner would by hand.
+    pub fn remove_links(&self, path: &str, writable: bool) {
+        let path = path.trim_matches('/');
+        match self {
+            AnyStandIn::NextCloud(s) => s.remove_shares(path, |share| share.can(4) == writable),
+            AnyStandIn::OpenCloud(s) => {
+                s.remove_links(path, |link| (link.link_type == "edit") == writable)
+            }
+        }
+    }
+
     /// Removes what is at `path` for good.
     pub fn remove(&self, path: &str) {
         match self {

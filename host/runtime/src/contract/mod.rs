@@ -3,12 +3,13 @@
 //!
 //! A component is served by the version of `shared-folder:provider/provider` it exports
 //! ([`Contract::of`]), as Zed's extension host picks a bindings module per extension API
-//! version: [`v0_3`] (the current contract, `wit/provider.wit`) and [`v0_2`]
-//! (`wit/v0.2.0/provider.wit`, for components built before 0.3). Each module converts between
-//! its generated types and the ones below.
+//! version: [`v0_4`] (the current contract, `wit/provider.wit`), [`v0_3`]
+//! (`wit/v0.3.0/provider.wit`) and [`v0_2`] (`wit/v0.2.0/provider.wit`), for components built
+//! before. Each module converts between its generated types and the ones below.
 
 pub(crate) mod v0_2;
 pub(crate) mod v0_3;
+pub(crate) mod v0_4;
 
 use std::fmt;
 
@@ -29,11 +30,20 @@ pub enum Contract {
     /// `shared-folder:provider@0.3.x`: `create` returns a handle that `delete` gets back,
     /// and `validate` checks settings without contacting the storage.
     V0_3,
+    /// `shared-folder:provider@0.4.x`: `list` names the rooms' folders on the storage and
+    /// `recover` takes one over (audit and repair).
+    V0_4,
 }
 
 impl Contract {
     /// Every version served, oldest first.
-    pub const ALL: [Contract; 2] = [Contract::V0_2, Contract::V0_3];
+    pub const ALL: [Contract; 3] = [Contract::V0_2, Contract::V0_3, Contract::V0_4];
+
+    /// Whether components of this version can be asked what is on the storage (`list`) and
+    /// to take a folder over (`recover`): from 0.4 on.
+    pub fn lists_and_recovers(self) -> bool {
+        self >= Contract::V0_4
+    }
 
     /// The version `component` exports the provider interface of.
     pub fn of(engine: &Engine, component: &Component) -> Result<Contract, LoadError> {
@@ -68,7 +78,7 @@ impl Contract {
         }
     }
 
-    /// The version of `0.2.x` or `0.3.x` text; `None` for any other.
+    /// The version of `0.2.x`, `0.3.x` or `0.4.x` text; `None` for any other.
     pub fn parse(version: &str) -> Option<Contract> {
         let mut parts = version.split('.');
         let (major, minor) = (parts.next()?, parts.next()?);
@@ -80,11 +90,12 @@ impl Contract {
         match (major, minor) {
             ("0", "2") => Some(Contract::V0_2),
             ("0", "3") => Some(Contract::V0_3),
+            ("0", "4") => Some(Contract::V0_4),
             _ => None,
         }
     }
 
-    /// The versions served, for messages: `0.2, 0.3`.
+    /// The versions served, for messages: `0.2, 0.3, 0.4`.
     pub fn served() -> String {
         Contract::ALL
             .iter()
@@ -99,6 +110,7 @@ impl fmt::Display for Contract {
         f.write_str(match self {
             Contract::V0_2 => "0.2",
             Contract::V0_3 => "0.3",
+            Contract::V0_4 => "0.4",
         })
     }
 }
@@ -147,6 +159,35 @@ pub struct Created {
     /// What `delete` gets back: the provider's handle (0.3), or what the host keeps for a 0.2
     /// provider ([`v0_2::Handle`]).
     pub handle: String,
+}
+
+/// What a public link lets its holder do (the contract's `access`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LinkAccess {
+    /// Read only: the link every participant sees.
+    Read,
+    /// Read and write: the link moderators see.
+    ReadWrite,
+}
+
+/// A password-protected public link `list` found on a folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundLink {
+    /// Its public URL.
+    pub url: String,
+    /// What it lets its holder do.
+    pub access: LinkAccess,
+}
+
+/// A folder `list` found under `directory`, with its links.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundFolder {
+    /// The room it is for: the folder's name.
+    pub room: String,
+    /// Where it is, for people.
+    pub location: String,
+    /// Its password-protected public links of either kind.
+    pub links: Vec<FoundLink>,
 }
 
 /// A problem with one field of `[shared_folder]`, as a provider reports it.
@@ -265,6 +306,27 @@ macro_rules! convert_values {
 }
 pub(crate) use convert_values;
 
+/// `create`'s result of the versions with a handle (0.3 on), in the host's terms; written once
+/// per version by [`convert_handled_folder`].
+macro_rules! convert_handled_folder {
+    () => {
+        /// What `create` (or `recover`) returned, in the host's terms.
+        pub(crate) fn created(folder: wit::SharedFolder) -> $crate::contract::Created {
+            let link = |share: wit::Share| $crate::contract::CreatedLink {
+                url: share.url,
+                password: share.password,
+            };
+            $crate::contract::Created {
+                location: folder.location,
+                read: link(folder.read),
+                read_write: link(folder.read_write),
+                handle: folder.handle,
+            }
+        }
+    };
+}
+pub(crate) use convert_handled_folder;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,9 +336,10 @@ mod tests {
         assert_eq!(Contract::parse("0.2.0"), Some(Contract::V0_2));
         assert_eq!(Contract::parse("0.2.7"), Some(Contract::V0_2));
         assert_eq!(Contract::parse("0.3.0"), Some(Contract::V0_3));
+        assert_eq!(Contract::parse("0.4.2"), Some(Contract::V0_4));
         for other in [
             "0.1.0",
-            "0.4.0",
+            "0.5.0",
             "1.3.0",
             "0.3",
             "0.3.x",
@@ -286,6 +349,6 @@ mod tests {
         ] {
             assert_eq!(Contract::parse(other), None, "{other}");
         }
-        assert_eq!(Contract::served(), "0.2, 0.3");
+        assert_eq!(Contract::served(), "0.2, 0.3, 0.4");
     }
 }

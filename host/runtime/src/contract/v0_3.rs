@@ -1,7 +1,8 @@
-//! Contract 0.3 (`wit/provider.wit`), the current one: bindings and conversions.
+//! Contract 0.3 (`wit/v0.3.0/provider.wit`), served for components built before 0.4:
+//! bindings and conversions.
 
 wasmtime::component::bindgen!({
-    path: "../../wit",
+    path: "../../wit/v0.3.0",
     world: "shared-folder-provider",
     exports: { default: async },
     with: {
@@ -12,20 +13,5 @@ wasmtime::component::bindgen!({
     },
 });
 
-use crate::contract::{Created, CreatedLink};
-
 crate::contract::convert_values!(self::shared_folder::provider::types);
-
-/// What `create` returned, in the host's terms.
-pub(crate) fn created(folder: wit::SharedFolder) -> Created {
-    let link = |share: wit::Share| CreatedLink {
-        url: share.url,
-        password: share.password,
-    };
-    Created {
-        location: folder.location,
-        read: link(folder.read),
-        read_write: link(folder.read_write),
-        handle: folder.handle,
-    }
-}
+crate::contract::convert_handled_folder!();

@@ -17,6 +17,9 @@ pub(super) enum Route {
     MyDrive,
     /// `/graph/v1.0/me/drives`, `/graph/v1beta1/me/drives` (API-NOTES §3.1, §6).
     MyDrives,
+    /// `/graph/v1beta1/me/drive/sharedByMe` (docs/opencloud-behaviour.md, "Listing the rooms'
+    /// folders and their links").
+    SharedByMe,
     /// `/graph/v1.0/drives/{d}/items/{i}/children`; only `v1.0` serves it
     /// (docs/opencloud-behaviour.md, "Listing children").
     Children {
@@ -37,6 +40,13 @@ pub(super) enum Route {
     },
     /// `/graph/v1beta1/drives/{d}/items/{i}/permissions/{p}` (API-NOTES §3.7).
     Permission {
+        drive: String,
+        item: String,
+        permission: String,
+    },
+    /// `/graph/v1beta1/drives/{d}/items/{i}/permissions/{p}/setPassword` (API-NOTES §3.7;
+    /// docs/opencloud-behaviour.md, "Changing a link's password").
+    SetPassword {
         drive: String,
         item: String,
         permission: String,
@@ -94,6 +104,7 @@ impl Route {
         match s.as_slice() {
             ["graph", "v1.0", "me", "drive"] => Route::MyDrive,
             ["graph", "v1.0" | "v1beta1", "me", "drives"] => Route::MyDrives,
+            ["graph", "v1beta1", "me", "drive", "sharedByMe"] => Route::SharedByMe,
             // v1beta1 has no children, nor has `drives/{id}/root/children` (404 page not found;
             // docs/opencloud-behaviour.md, "Listing children").
             ["graph", "v1.0", "drives", _, "items", _, "children"] => Route::Children {
@@ -119,6 +130,21 @@ impl Route {
                 "permissions",
                 _,
             ] => Route::Permission {
+                drive: owned(3),
+                item: owned(5),
+                permission: owned(7),
+            },
+            [
+                "graph",
+                "v1beta1",
+                "drives",
+                _,
+                "items",
+                _,
+                "permissions",
+                _,
+                "setPassword",
+            ] => Route::SetPassword {
                 drive: owned(3),
                 item: owned(5),
                 permission: owned(7),
@@ -180,6 +206,8 @@ impl Route {
                 | Route::CreateLink { .. }
                 | Route::Permissions { .. }
                 | Route::Permission { .. }
+                | Route::SetPassword { .. }
+                | Route::SharedByMe
                 | Route::Item { .. }
         )
     }

@@ -177,9 +177,11 @@ impl Call<'_> {
             | Route::Children { .. }
             | Route::MyRootChildren
             | Route::Item { .. } => self.graph(world),
-            Route::CreateLink { .. } | Route::Permissions { .. } | Route::Permission { .. } => {
-                self.links(world)
-            }
+            Route::CreateLink { .. }
+            | Route::Permissions { .. }
+            | Route::Permission { .. }
+            | Route::SetPassword { .. }
+            | Route::SharedByMe => self.links(world),
             Route::Space { space, path } => self.space_dav(world, space, path),
             Route::TrashBin {
                 bin,

@@ -136,6 +136,15 @@ impl Call<'_> {
                 },
                 "DELETE",
             ) => self.delete_permission(world, drive, item, permission),
+            (
+                Route::SetPassword {
+                    drive,
+                    item,
+                    permission,
+                },
+                "POST",
+            ) => self.set_password(world, drive, item, permission),
+            (Route::SharedByMe, "GET") => shared_by_me(world),
             _ => answers::empty(405),
         }
     }
@@ -333,6 +342,106 @@ impl Call<'_> {
         }
         links.remove(index);
         answers::empty(204)
+    }
+}
+
+/// `sharedByMe`: every item of the drive that has a link, at any depth, with its links inline
+/// and where it is (`parentReference`); an item whose links were all deleted is not in it
+/// (docs/opencloud-behaviour.md, "Listing the rooms' folders and their links").
+fn shared_by_me(world: &World) -> Answer {
+    let drive = &world.drive;
+    let mut items: Vec<(String, Vec<&Link>)> = Vec::new();
+    for link in &drive.links {
+        match items.iter_mut().find(|(id, _)| *id == link.item_id) {
+            Some((_, links)) => links.push(link),
+            None => items.push((link.item_id.clone(), vec![link])),
+        }
+    }
+    let value: Vec<Value> = items
+        .into_iter()
+        .filter_map(|(id, links)| {
+            let opaque = ParsedId::parse(&id)?.opaque;
+            let path = drive.path_of(&opaque)?;
+            let parent = super::drive::parent(&path).to_owned();
+            let parent_opaque = drive.get(&parent)?.opaque.clone();
+            let mut item = json!({
+                "id": id,
+                "name": path.rsplit('/').next().unwrap_or_default(),
+                "parentReference": {
+                    "driveId": drive.drive_id(),
+                    "driveType": "personal",
+                    "id": drive.graph_item_id(&parent_opaque),
+                    "path": format!("/{parent}"),
+                },
+                "permissions": links.into_iter().map(permission).collect::<Vec<_>>(),
+            });
+            if drive.is_folder(&path) {
+                item["folder"] = json!({});
+            } else {
+                item["file"] = json!({});
+            }
+            Some(item)
+        })
+        .collect();
+    answers::json(200, &json!({ "value": value }))
+}
+
+/// `setPassword`'s body: `{"password": "…"}`, nothing else.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetPassword {
+    password: String,
+}
+
+impl Call<'_> {
+    /// A link's new password, in place: its id, token and URL stay; the policy and bcrypt's
+    /// limit apply as at `createLink` (API-NOTES §3.7, §4; docs/opencloud-behaviour.md,
+    /// "Changing a link's password").
+    fn set_password(
+        &self,
+        world: &mut World,
+        drive: &str,
+        item: &str,
+        permission_id: &str,
+    ) -> Answer {
+        let item = match self.item_param(drive, item) {
+            Ok(item) => item,
+            Err((status, message)) => return answers::odata(status, message),
+        };
+        if let Err((status, message)) = self.stat(world, &item) {
+            return answers::odata(status, message);
+        }
+        let Ok(SetPassword { password }) = serde_json::from_slice(&self.body) else {
+            return answers::odata(400, "invalid body schema definition");
+        };
+        let Some(link) = world
+            .drive
+            .links
+            .iter_mut()
+            .find(|link| link.id == permission_id)
+        else {
+            return answers::odata(
+                404,
+                &format!("error: not found: no shares found by id:opaque_id:\"{permission_id}\""),
+            );
+        };
+        if ParsedId::parse(&link.item_id).as_ref() != Some(&item) {
+            return answers::odata(400, "permissionID and itemID do not match");
+        }
+        if password.is_empty() {
+            return answers::odata(400, "password protection is enforced");
+        }
+        if let Some(refusal) = self.shared.options.password_policy.refusal(&password) {
+            return answers::odata(400, &refusal);
+        }
+        if password.len() > BCRYPT_MAX_BYTES {
+            return answers::odata(
+                500,
+                "error persisting public share:could not hash share password: bcrypt: password length exceeds 72 bytes",
+            );
+        }
+        link.password = Some(password);
+        answers::json(200, &permission(link))
     }
 }
 

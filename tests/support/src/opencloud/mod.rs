@@ -238,6 +238,18 @@ impl OpenCloudStandIn {
             .collect()
     }
 
+    /// Deletes the links on what is at `path` that `which` picks, as the account's owner would.
+    pub fn remove_links(&self, path: &str, which: impl Fn(&Link) -> bool) {
+        let Some(item) = self.item_id(path) else {
+            return;
+        };
+        self.shared
+            .world()
+            .drive
+            .links
+            .retain(|link| link.item_id != item || !which(link));
+    }
+
     /// Every link stored, in the order they were made, including those whose folder was deleted
     /// (docs/opencloud-behaviour.md, "Deleting the folder").
     pub fn links(&self) -> Vec<Link> {

@@ -297,6 +297,19 @@ pub fn status(status: u16) -> Answer {
 
 /// A 207 listing of `entries` (href, is-folder, size) (docs/nextcloud-behaviour.md, "Folders and
 /// files over WebDAV"; recording `02`).
+/// A path for an href as NextCloud writes it: each segment percent-encoded (everything but
+/// letters, digits and `-._~`), the escapes in lower-case hex, `/` kept
+/// (docs/nextcloud-behaviour.md, "Listing the rooms' folders and their links").
+pub fn href_path(path: &str) -> String {
+    const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'/');
+    lower_case_escapes(&percent_encoding::utf8_percent_encode(path, UNRESERVED).to_string())
+}
+
 pub fn multistatus(entries: &[(String, bool, usize)]) -> Answer {
     let mut body = String::from(
         "<?xml version=\"1.0\"?>\n<d:multistatus xmlns:d=\"DAV:\" xmlns:s=\"http://sabredav.org/ns\" xmlns:oc=\"http://owncloud.org/ns\" xmlns:nc=\"http://nextcloud.org/ns\">",

@@ -278,6 +278,16 @@ impl StandIn {
             .collect()
     }
 
+    /// Deletes the shares on `path` that `which` picks, as the account's owner would.
+    pub fn remove_shares(&self, path: &str, which: impl Fn(&LinkShare) -> bool) {
+        let path = path.trim_matches('/');
+        self.shared
+            .world()
+            .storage
+            .shares
+            .retain(|_, share| share.path != path || !which(share));
+    }
+
     /// Creates a folder directly (as a user of NextCloud would), for tests of conflicts.
     pub fn make_folder(&self, path: &str) {
         let mut world = self.shared.world();

@@ -202,20 +202,41 @@ impl Call<'_> {
         }
     }
 
+    /// `GET …/shares`: the account's shares; with `path`, those on exactly that file or
+    /// folder, and with `subfiles=true` too, those on what lies directly inside that folder
+    /// (docs/nextcloud-behaviour.md, "Listing the rooms' folders and their links").
     fn list_shares(&self, world: &World) -> Answer {
-        let path = form_urlencoded::parse(self.query.as_bytes())
-            .find(|(k, _)| k == "path")
-            .map(|(_, v)| v.trim_matches('/').to_owned());
+        let query = |name: &str| {
+            form_urlencoded::parse(self.query.as_bytes())
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        };
+        let path = query("path").map(|p| p.trim_matches('/').to_owned());
+        let subfiles = query("subfiles").as_deref() == Some("true");
         if let Some(path) = &path
             && world.storage.get(path).is_none()
         {
             return answers::ocs_error(404, "Wrong path, file/folder does not exist");
         }
+        if let Some(path) = &path
+            && subfiles
+            && !world.storage.is_folder(path)
+        {
+            return answers::ocs_error(400, "Not a directory");
+        }
+        let inside = |share_path: &str, folder: &str| {
+            let parent = share_path.rsplit_once('/').map_or("", |(parent, _)| parent);
+            parent == folder
+        };
         let shares: Vec<Value> = world
             .storage
             .shares
             .values()
-            .filter(|s| path.as_ref().is_none_or(|p| s.path == *p))
+            .filter(|s| match &path {
+                None => true,
+                Some(p) if subfiles => inside(&s.path, p),
+                Some(p) => s.path == *p,
+            })
             .map(|s| self.share_json(&world.storage, s))
             .collect();
         answers::ocs_ok(Value::Array(shares))

@@ -94,7 +94,7 @@ impl Call<'_> {
         };
         let href = |p: &str| {
             let rel = p.strip_prefix(relative_to).unwrap_or(p).trim_matches('/');
-            format!("{href_base}/{rel}")
+            format!("{href_base}/{}", answers::href_path(rel))
         };
         // A folder's href ends with `/`, a file's does not.
         let entry = |p: &str, n: &Node| match n {
