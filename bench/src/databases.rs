@@ -12,7 +12,7 @@
 //!   the pending row, the full record; the lock, a read, the mark, the removal), and creates
 //!   per second with many in flight;
 //! - two hosts on one PostgreSQL against one host on it: creates per second with the rooms
-//!   split between them, and with each room created through both at once (the advisory lock
+//!   split between them, and with each room created through both at once (the room's lease
 //!   makes one of them wait and return the folder the other made). Both hosts run in this
 //!   process (each its own runtime and its own connections), so they share the machine's cores
 //!   with each other and with the server: here two hosts cannot be faster than one; what the

@@ -46,6 +46,7 @@ impl HostError {
                 ErrorKind::AlreadyExists
             }
             HostError::NoFolder(_) => ErrorKind::NoFolder,
+            HostError::Records(error) if error.unavailable() => ErrorKind::RecordsUnavailable,
             HostError::Records(_) => ErrorKind::Records,
         }
     }

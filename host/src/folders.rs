@@ -200,8 +200,11 @@ impl SharedFolders {
         };
         if let Err(error) = self.records.finish_create(&record).await {
             // Unrecorded, the folder would be an orphan: undo it (the room stays pending if
-            // that fails, for a later purge).
-            if self.runtime.delete(&record).await.is_ok() {
+            // that fails, for a later purge). Unless the database did not answer: then the
+            // record may be written all the same (its answer lost, or the statement run once
+            // the database is back), and the folder stays — a record written keeps it, a row
+            // left pending is purged with it later.
+            if !error.unavailable() && self.runtime.delete(&record).await.is_ok() {
                 let _ = self.records.remove(room).await;
             }
             return Err(error.into());

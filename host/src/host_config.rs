@@ -7,6 +7,9 @@
 //! database = "shared-folders.sqlite3" # the folder records: an SQLite file, or a
 //! #   "postgres://user@host:5432/db" URL shared by several hosts (no password in it; below)
 //! # database_password_file = "/run/secrets/db"  # PostgreSQL's password (or database_password_env)
+//! # database_listen_url = "postgres://user@db-server:5432/db" # when `database` is a PgBouncer
+//! #   (transaction mode): the server itself, for the one LISTEN connection of each host
+//! # room_lease = 30                   # seconds a dead host's rooms stay held (renewed every third)
 //! # records_key_file = "/run/secrets/records-key" # keys sealing share passwords at rest (or
 //! #   records_key_env): base64 32-byte keys, one per line, the first seals. Required with
 //! #   PostgreSQL; an SQLite file without one gets `<database>.key` beside it
@@ -55,8 +58,8 @@ use crate::components::registry::registry_host;
 use crate::components::{
     ComponentSettings, DEFAULT_SIZE_LIMIT, RegistryCredentials, RegistryReference, Source,
 };
-use crate::records::Database;
 use crate::records::sealing::{KeyError, Keys};
+use crate::records::{Database, LeaseTiming};
 use serde::de::{self, Deserializer};
 use shared_folder_runtime::trust::{Pin, TrustedKeys};
 use shared_folder_runtime::{
@@ -122,6 +125,8 @@ struct HostTable {
     database: Option<NonEmpty>,
     database_password_file: Option<NonEmpty>,
     database_password_env: Option<NonEmpty>,
+    database_listen_url: Option<NonEmpty>,
+    room_lease: Option<Positive>,
     records_key_file: Option<NonEmpty>,
     records_key_env: Option<NonEmpty>,
     component_cache: Option<NonEmpty>,
@@ -370,6 +375,19 @@ impl HostTable {
             base,
             env,
         )?;
+        let is_postgres = self.database.as_ref().is_some_and(|d| {
+            let url = d.0.trim();
+            url.starts_with("postgres://") || url.starts_with("postgresql://")
+        });
+        let postgres_only = [
+            ("database_listen_url", self.database_listen_url.is_some()),
+            ("room_lease", self.room_lease.is_some()),
+        ];
+        if let Some((field, _)) = postgres_only.iter().find(|(_, given)| *given)
+            && !is_postgres
+        {
+            return Err(host_error(field, "is for a postgres:// database only"));
+        }
         let Some(NonEmpty(database)) = &self.database else {
             if password.is_some() {
                 return Err(host_error(
@@ -395,10 +413,23 @@ impl HostTable {
         if let Err(problem) = crate::records::postgres::check_url(url) {
             return Err(host_error("database", problem));
         }
+        let listen_url = match &self.database_listen_url {
+            Some(NonEmpty(listen)) => {
+                let listen = listen.trim();
+                if let Err(problem) = crate::records::postgres::check_url(listen) {
+                    return Err(host_error("database_listen_url", problem));
+                }
+                Some(listen.to_owned())
+            }
+            None => None,
+        };
+        let lease = Duration::from_secs(self.room_lease.as_ref().map_or(30, |n| n.0));
         Ok(Database::Postgres {
             url: url.to_owned(),
+            listen_url,
             password,
             ca_bundle: self.ca_bundle.as_ref().map(|p| base.join(&p.0)),
+            leases: LeaseTiming::lasting(lease),
         })
     }
 
@@ -688,6 +719,43 @@ mod tests {
     }
 
     #[test]
+    fn behind_pgbouncer_listen_goes_to_the_server_and_leases_last_as_set() {
+        let config = with_host(
+            "database = \"postgres://sf@pgbouncer:6432/folders\"\n\
+             database_listen_url = \"postgres://sf@db:5432/folders\"\n\
+             database_password_env = \"DB_PASSWORD\"\nrecords_key_env = \"RECORDS_KEY\"\n\
+             room_lease = 12",
+        )
+        .unwrap();
+        let Database::Postgres {
+            url,
+            listen_url,
+            leases,
+            ..
+        } = &config.host.database
+        else {
+            panic!("not PostgreSQL: {:?}", config.host.database);
+        };
+        assert_eq!(url, "postgres://sf@pgbouncer:6432/folders");
+        assert_eq!(listen_url.as_deref(), Some("postgres://sf@db:5432/folders"));
+        assert_eq!(*leases, LeaseTiming::lasting(Duration::from_secs(12)));
+        assert_eq!(leases.renew_every, Duration::from_secs(4));
+        // By default: LISTEN on `database`, 30 s leases renewed every 10 s.
+        let config = with_host(
+            "database = \"postgres://sf@db:5432/folders\"\nrecords_key_env = \"RECORDS_KEY\"",
+        )
+        .unwrap();
+        let Database::Postgres {
+            listen_url, leases, ..
+        } = &config.host.database
+        else {
+            panic!("not PostgreSQL");
+        };
+        assert_eq!(*listen_url, None);
+        assert_eq!(leases.renew_every, Duration::from_secs(10));
+    }
+
+    #[test]
     fn database_mistakes_name_their_field_and_show_no_secret() {
         let cases = [
             (
@@ -722,6 +790,16 @@ mod tests {
             (
                 "database = \"folders.sqlite3\"\ndatabase_password_env = \"DB_PASSWORD\"",
                 "[host].database",
+            ),
+            (
+                "database = \"folders.sqlite3\"\ndatabase_listen_url = \"postgres://sf@db/f\"",
+                "[host].database_listen_url",
+            ),
+            ("room_lease = 10", "[host].room_lease"),
+            (
+                "database = \"postgres://sf@pgbouncer/folders\"\nrecords_key_env = \"RECORDS_KEY\"\n\
+                 database_listen_url = \"postgres://sf:hunter2-Passw0rd@db/folders\"",
+                "[host].database_listen_url",
             ),
         ];
         for (lines, field) in cases {

@@ -22,7 +22,7 @@ pub mod signing;
 pub use error::HostError;
 pub use folders::{Creation, Deletion, Expected, Purge, Reconciled, SharedFolders, foreign_links};
 pub use host_config::{HostConfig, HostSection, LogFormat};
-pub use records::{Database, Records, RecordsError, RoomState};
+pub use records::{Database, LeaseTiming, Records, RecordsError, RoomState};
 /// The runtime this host is built on; its items are re-exported here for convenience.
 pub use shared_folder_runtime as runtime;
 pub use shared_folder_runtime::{

@@ -302,6 +302,7 @@ fn exit_code(kind: ErrorKind) -> u8 {
         | ErrorKind::Timeout
         | ErrorKind::Protocol
         | ErrorKind::Records
+        | ErrorKind::RecordsUnavailable
         | ErrorKind::NotOffered => 1,
     }
 }

@@ -10,7 +10,7 @@ use shared_folder_host::records::sealing::Keys;
 use shared_folder_host::records::{Records, RoomState, Unfinished};
 use shared_folder_host::runtime::{Contract, Maker};
 use shared_folder_host::{FolderRecord, Secret, ShareLink};
-use shared_folder_test_support::postgres::Postgres;
+use shared_folder_test_support::postgres::{PgBouncer, Postgres};
 
 fn maker() -> Maker {
     Maker {
@@ -284,6 +284,129 @@ async fn on_postgresql_a_room_and_recovery_have_one_holder_across_hosts() {
     assert!(b.try_lock_recovery().await.unwrap().is_some());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosts_starting_at_once_on_a_new_database_all_migrate_it() {
+    const HOSTS: usize = 6;
+    let stores = Stores::new().await;
+    let password = Secret::new(stores.postgres.password());
+    let mut starting = tokio::task::JoinSet::new();
+    for _ in 0..HOSTS {
+        let (url, password) = (stores.url.clone(), password.clone());
+        starting.spawn(async move { Records::connect(&url, Some(&password), keys(&[1])).await });
+    }
+    while let Some(started) = starting.join_next().await {
+        let records = started.expect("a host's task").expect("the host starts");
+        records.ping().await.unwrap();
+    }
+    let versions = stores.postgres.psql(
+        "records",
+        "SELECT string_agg(version::text, ',' ORDER BY version) FROM refinery_schema_history",
+    );
+    assert_eq!(versions.trim(), "1,2,3,4");
+}
+
+#[tokio::test]
+async fn a_host_whose_lease_was_taken_over_changes_the_room_no_more() {
+    let stores = Stores::new().await;
+    // Leases of a second that are never renewed: A's runs out while it works.
+    let database = shared_folder_host::Database::Postgres {
+        url: stores.url.clone(),
+        listen_url: None,
+        password: Some(Secret::new(stores.postgres.password())),
+        ca_bundle: None,
+        leases: shared_folder_host::LeaseTiming {
+            duration: Duration::from_secs(1),
+            renew_every: Duration::from_secs(3600),
+        },
+    };
+    let a = Records::open_database(&database, keys(&[1])).await.unwrap();
+    let b = Records::open_database(&database, keys(&[1])).await.unwrap();
+
+    let held = a.lock_room("room").await.unwrap();
+    a.begin_create("room", &maker()).await.unwrap();
+    assert!(
+        b.try_lock_room("room").await.unwrap().is_none(),
+        "A holds it"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let taken = b
+        .try_lock_room("room")
+        .await
+        .unwrap()
+        .expect("B takes the room over once A's lease ran out");
+    // A, not knowing, finishes its create: refused, so that the folder B's recovery purges is
+    // never on record; the row stays pending for B.
+    assert!(a.finish_create(&record("room")).await.is_err());
+    assert!(matches!(
+        b.get("room").await.unwrap(),
+        Some(RoomState::Pending { .. })
+    ));
+    // B purges and the room is made again; A's late clean-up does not remove the new row.
+    b.remove("room").await.unwrap();
+    b.begin_create("room", &maker()).await.unwrap();
+    a.remove("room").await.unwrap();
+    assert!(matches!(
+        b.get("room").await.unwrap(),
+        Some(RoomState::Pending { .. })
+    ));
+    drop((held, taken));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_pgbouncer_in_transaction_mode_hosts_keep_no_session_state() {
+    const HOSTS: usize = 4;
+    const ROUNDS: usize = 100;
+    let stores = Stores::new().await;
+    // Two server connections for 64 clients: one client's consecutive transactions seldom
+    // meet the same one (a statement prepared in one and run in the next fails here).
+    let pgbouncer = tokio::task::block_in_place(|| PgBouncer::start_with_pool(&stores.postgres, 2));
+    let url = pgbouncer.url("records");
+    let password = Secret::new(stores.postgres.password());
+    let mut hosts = Vec::new();
+    for _ in 0..HOSTS {
+        let records = Records::connect(&url, Some(&password), keys(&[1]))
+            .await
+            .expect("connects through PgBouncer");
+        hosts.push(std::sync::Arc::new(records));
+    }
+    // Each host's statements, many at once: through PgBouncer's server connections they go
+    // to whichever is free, transaction by transaction. A statement prepared on one and
+    // used on another, or a lock kept by a session, would fail or leak here.
+    let mut work = tokio::task::JoinSet::new();
+    for (h, records) in hosts.iter().enumerate() {
+        for task in 0..16 {
+            let records = std::sync::Arc::clone(records);
+            work.spawn(async move {
+                for round in 0..ROUNDS {
+                    let room = format!("room-{h}-{task}-{}", round % 4);
+                    let held = records.lock_room(&room).await.expect("a room's lease");
+                    records.begin_create(&room, &maker()).await.expect("begin");
+                    assert!(matches!(
+                        records.get(&room).await.expect("get"),
+                        Some(RoomState::Pending { .. })
+                    ));
+                    records.remove(&room).await.expect("remove");
+                    records.count().await.expect("count");
+                    drop(held);
+                }
+            });
+        }
+    }
+    while let Some(done) = work.join_next().await {
+        done.expect("a task's statements through PgBouncer");
+    }
+    // One room's lease has one holder among the hosts, through PgBouncer too.
+    let held = hosts[0].lock_room("shared").await.unwrap();
+    for other in &hosts[1..] {
+        assert!(other.try_lock_room("shared").await.unwrap().is_none());
+    }
+    drop(held);
+    let taken = tokio::time::timeout(Duration::from_secs(5), hosts[1].lock_room("shared"))
+        .await
+        .expect("the lease is released through PgBouncer");
+    drop(taken);
+}
+
 /// Runs `openssl` with `args` in `dir`.
 fn openssl(dir: &std::path::Path, args: &[&str]) {
     let status = std::process::Command::new("openssl")
@@ -384,8 +507,10 @@ async fn postgresql_over_tls_is_verified_against_the_trusted_roots() {
 
     let database = |ca_bundle: Option<std::path::PathBuf>| shared_folder_host::Database::Postgres {
         url: format!("{url}?sslmode=require"),
+        listen_url: None,
         password: Some(Secret::new(postgres.password())),
         ca_bundle,
+        leases: shared_folder_host::LeaseTiming::default(),
     };
     // Trusting only the system's roots, the certificate is refused.
     let refused = Records::open_database(&database(None), keys(&[1]))

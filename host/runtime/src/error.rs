@@ -208,6 +208,9 @@ pub enum ErrorKind {
     Protocol,
     /// The host's folder records could not be read or written.
     Records,
+    /// The host's folder records could not be reached (the database is down, restarting, or
+    /// has no connection free now): the same call may succeed later.
+    RecordsUnavailable,
     /// The provider's contract version does not offer what was asked (`list-folders`, `recover`).
     NotOffered,
 }
@@ -234,6 +237,7 @@ impl ErrorKind {
             | ErrorKind::Unauthorized
             | ErrorKind::AlreadyExists
             | ErrorKind::Records
+            | ErrorKind::RecordsUnavailable
             | ErrorKind::NotOffered => false,
         }
     }
@@ -258,6 +262,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Protocol => "protocol",
             ErrorKind::Records => "records",
+            ErrorKind::RecordsUnavailable => "records unavailable",
             ErrorKind::NotOffered => "not offered",
         };
         f.write_str(word)

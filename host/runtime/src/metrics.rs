@@ -209,6 +209,7 @@ pub fn outcome(kind: ErrorKind) -> &'static str {
         ErrorKind::Timeout => "timeout",
         ErrorKind::Protocol => "protocol",
         ErrorKind::Records => "records",
+        ErrorKind::RecordsUnavailable => "records_unavailable",
         ErrorKind::NotOffered => "not_offered",
     }
 }
@@ -225,6 +226,7 @@ mod tests {
             ErrorKind::Remote(500),
             ErrorKind::AlreadyExists,
             ErrorKind::Records,
+            ErrorKind::RecordsUnavailable,
         ] {
             let word = outcome(kind);
             assert!(

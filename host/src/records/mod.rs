@@ -16,12 +16,13 @@
 //! is finished by the next operation on the room or by recovery.
 //!
 //! Operations on one room run one at a time: in this process by [`RoomLocks`], and across
-//! hosts on PostgreSQL by an advisory lock per room as well ([`Records::lock_room`]).
+//! hosts on PostgreSQL by a lease per room as well ([`Records::lock_room`], `leases.rs`).
 //!
 //! Share passwords are sealed before they are written ([`sealing`]): participants must be
 //! shown them, so they are kept, but a dump or backup of the database does not hand them out.
 //! A database file is created readable by its owner only.
 
+mod leases;
 pub(crate) mod postgres;
 pub mod sealing;
 mod sqlite;
@@ -34,7 +35,8 @@ use shared_folder_runtime::{Contract, FolderRecord, Maker, Secret, ShareLink};
 use tokio::sync::broadcast;
 
 use crate::events::{self, RoomEvent};
-use postgres::AdvisoryLock;
+use leases::Lease;
+pub use leases::LeaseTiming;
 use postgres::Postgres;
 use sealing::{Keys, Link};
 use sqlite::Sqlite;
@@ -77,6 +79,105 @@ impl Unfinished {
 pub struct RecordsError {
     location: String,
     message: String,
+    /// Whether the database could not be reached (rather than refusing or failing what was
+    /// asked): it is down, restarting, or has no connection free now; asking again later may
+    /// succeed.
+    unavailable: bool,
+}
+
+impl RecordsError {
+    /// Whether the database could not be reached: the same call may succeed later.
+    pub fn unavailable(&self) -> bool {
+        self.unavailable
+    }
+}
+
+/// What a store's statement met.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StoreError {
+    /// The database could not be reached, or went away during the statement: down,
+    /// restarting, refusing connections for now, or no connection free in time.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// The database answered, and refused or failed the statement (or its answer did not
+    /// read).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<String> for StoreError {
+    fn from(message: String) -> Self {
+        StoreError::Failed(message)
+    }
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(error: tokio_postgres::Error) -> Self {
+        let unavailable = match error.as_db_error() {
+            // 08: connection exceptions (a PgBouncer that cannot reach the server says
+            // 08P01); 57P01-03: the server shutting down or starting; 53300: no connection
+            // slot left.
+            Some(db) => {
+                let code = db.code().code();
+                code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+            }
+            None => {
+                error.is_closed()
+                    || std::error::Error::source(&error)
+                        .is_some_and(|source| source.is::<std::io::Error>())
+                    || error.to_string().starts_with("timeout")
+            }
+        };
+        let message = describe(error);
+        if unavailable {
+            StoreError::Unavailable(message)
+        } else {
+            StoreError::Failed(message)
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(error: deadpool_postgres::PoolError) -> Self {
+        use deadpool_postgres::PoolError;
+        match error {
+            PoolError::Backend(error) => error.into(),
+            PoolError::Timeout(_) => StoreError::Unavailable(format!(
+                "no database connection within the pool's wait: {error}"
+            )),
+            other => StoreError::Failed(other.to_string()),
+        }
+    }
+}
+
+/// How long a statement (with the wait for its connection) may take before the database
+/// counts as unavailable: a PgBouncer that cannot reach the server keeps statements waiting
+/// (its `query_wait_timeout` is 2 minutes by default), and a caller is better answered
+/// "unavailable, try again" than kept waiting.
+pub(crate) const STATEMENT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `work` (a statement, or a few), bounded by [`STATEMENT_WAIT`].
+pub(crate) async fn bounded<T>(
+    work: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    tokio::time::timeout(STATEMENT_WAIT, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(StoreError::Unavailable(format!(
+                "no answer within {STATEMENT_WAIT:?}"
+            )))
+        })
+}
+
+/// A PostgreSQL error with the server's own message and code, when it sent one.
+pub fn describe(error: tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => match std::error::Error::source(&error) {
+            Some(source) => format!("{error}: {source}"),
+            None => error.to_string(),
+        },
+    }
 }
 
 /// Where the records are kept.
@@ -84,12 +185,16 @@ pub struct RecordsError {
 pub enum Database {
     /// An SQLite file.
     File(PathBuf),
-    /// A PostgreSQL database: its URL (without password), the password, and a bundle of CA
-    /// certificates trusted for its TLS besides the system's.
+    /// A PostgreSQL database: its URL (without password; the server, or a PgBouncer in
+    /// transaction mode before it), the server's own URL for LISTEN when `url` is a PgBouncer,
+    /// the password, a bundle of CA certificates trusted for its TLS besides the system's, and
+    /// how long rooms' leases last.
     Postgres {
         url: String,
+        listen_url: Option<String>,
         password: Option<Secret>,
         ca_bundle: Option<PathBuf>,
+        leases: LeaseTiming,
     },
 }
 
@@ -167,14 +272,14 @@ impl std::fmt::Debug for Records {
 
 /// Holds a room for one operation: in this process, and on PostgreSQL for every host.
 pub struct RoomLock<'a> {
-    // Dropped in this order: the hosts' lock, then this process's.
-    _shared: Option<AdvisoryLock>,
+    // Dropped in this order: the hosts' lease, then this process's lock.
+    _shared: Option<Lease>,
     _local: RoomGuard<'a>,
 }
 
 /// The right to run recovery, while held.
 pub struct RecoveryLock {
-    _held: Option<AdvisoryLock>,
+    _held: Option<Lease>,
 }
 
 impl Records {
@@ -183,30 +288,22 @@ impl Records {
     /// backups of the database, or name a key elsewhere with [`Records::open_file`].)
     pub fn open(path: &Path) -> Result<Self, RecordsError> {
         let key_path = PathBuf::from(format!("{}.key", path.display()));
-        let keys = Keys::from_file_or_new(&key_path).map_err(|e| RecordsError {
-            location: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        let keys = Keys::from_file_or_new(&key_path)
+            .map_err(|e| error_at(&path.display().to_string(), e.to_string().into()))?;
         Self::open_file(path, keys)
     }
 
     /// Opens (or creates) the database file at `path`, sealing share passwords with `keys`.
     pub fn open_file(path: &Path, keys: Keys) -> Result<Self, RecordsError> {
         let location = path.display().to_string();
-        let store = Sqlite::open(path).map_err(|message| RecordsError {
-            location: location.clone(),
-            message,
-        })?;
+        let store = Sqlite::open(path).map_err(|message| error_at(&location, message.into()))?;
         Ok(Self::with(Store::Sqlite(store), keys, location))
     }
 
     /// A database that lives as long as this value.
     pub fn in_memory() -> Result<Self, RecordsError> {
         let location = ":memory:".to_owned();
-        let fail = |message: String| RecordsError {
-            location: location.clone(),
-            message,
-        };
+        let fail = |message: String| error_at(&location, message.into());
         let keys = Keys::ephemeral().map_err(|e| fail(e.to_string()))?;
         let store = Sqlite::in_memory().map_err(fail)?;
         Ok(Self::with(Store::Sqlite(store), keys, location))
@@ -219,37 +316,42 @@ impl Records {
         password: Option<&Secret>,
         keys: Keys,
     ) -> Result<Self, RecordsError> {
-        Self::connect_trusting(url, password, None, keys).await
-    }
-
-    async fn connect_trusting(
-        url: &str,
-        password: Option<&Secret>,
-        ca_bundle: Option<&Path>,
-        keys: Keys,
-    ) -> Result<Self, RecordsError> {
-        let location = postgres::location(url);
-        let fail = |message: String| RecordsError {
-            location: location.clone(),
-            message,
+        let database = Database::Postgres {
+            url: url.to_owned(),
+            listen_url: None,
+            password: password.cloned(),
+            ca_bundle: None,
+            leases: LeaseTiming::default(),
         };
-        let tls = shared_folder_runtime::tls_config(ca_bundle).map_err(|e| fail(e.to_string()))?;
-        let store = Postgres::connect(url, password.map(Secret::expose), tls)
-            .await
-            .map_err(fail)?;
-        Ok(Self::with(Store::Postgres(Arc::new(store)), keys, location))
+        Self::open_database(&database, keys).await
     }
 
     /// Opens `database` with `keys`.
     pub async fn open_database(database: &Database, keys: Keys) -> Result<Self, RecordsError> {
-        match database {
-            Database::File(path) => Self::open_file(path, keys),
+        let (url, listen_url, password, ca_bundle, leases) = match database {
+            Database::File(path) => return Self::open_file(path, keys),
             Database::Postgres {
                 url,
+                listen_url,
                 password,
                 ca_bundle,
-            } => Self::connect_trusting(url, password.as_ref(), ca_bundle.as_deref(), keys).await,
-        }
+                leases,
+            } => (url, listen_url, password, ca_bundle, leases),
+        };
+        let location = postgres::location(url);
+        let fail = |error: StoreError| error_at(&location, error);
+        let tls = shared_folder_runtime::tls_config(ca_bundle.as_deref())
+            .map_err(|e| fail(StoreError::Failed(e.to_string())))?;
+        let store = Postgres::connect(postgres::Connection {
+            url,
+            listen_url: listen_url.as_deref(),
+            password: password.as_ref().map(Secret::expose),
+            tls,
+            leases: *leases,
+        })
+        .await
+        .map_err(fail)?;
+        Ok(Self::with(Store::Postgres(Arc::new(store)), keys, location))
     }
 
     fn with(store: Store, keys: Keys, location: String) -> Self {
@@ -335,15 +437,17 @@ impl Records {
                 .get(room)
                 .copied()
                 .unwrap_or(0)),
-            Store::Postgres(db) => db.room_version(room).await.map_err(|m| self.error(m)),
+            Store::Postgres(db) => bounded(db.room_version(room))
+                .await
+                .map_err(|m| self.error(m)),
         }
     }
 
     /// What the records hold for `room`.
     pub async fn get(&self, room: &str) -> Result<Option<RoomState>, RecordsError> {
         let stored = match &self.store {
-            Store::Sqlite(db) => db.get(room),
-            Store::Postgres(db) => db.get(room).await,
+            Store::Sqlite(db) => db.get(room).map_err(StoreError::from),
+            Store::Postgres(db) => bounded(db.get(room)).await,
         }
         .map_err(|m| self.error(m))?;
         stored.map(|s| self.room_state(room, s)).transpose()
@@ -397,8 +501,8 @@ impl Records {
     /// The rooms whose create or delete started and never finished.
     pub async fn unfinished(&self) -> Result<Vec<Unfinished>, RecordsError> {
         match &self.store {
-            Store::Sqlite(db) => db.unfinished(),
-            Store::Postgres(db) => db.unfinished().await,
+            Store::Sqlite(db) => db.unfinished().map_err(StoreError::from),
+            Store::Postgres(db) => bounded(db.unfinished()).await,
         }
         .map_err(|m| self.error(m))
     }
@@ -406,8 +510,8 @@ impl Records {
     /// How many rooms have a folder.
     pub async fn count(&self) -> Result<u64, RecordsError> {
         match &self.store {
-            Store::Sqlite(db) => db.count(),
-            Store::Postgres(db) => db.count().await,
+            Store::Sqlite(db) => db.count().map_err(StoreError::from),
+            Store::Postgres(db) => bounded(db.count()).await,
         }
         .map(|n| n.try_into().unwrap_or(0))
         .map_err(|m| self.error(m))
@@ -427,8 +531,8 @@ impl Records {
             created_at: now_unix_i64(),
         };
         match &self.store {
-            Store::Sqlite(db) => db.begin_create(room, &written),
-            Store::Postgres(db) => db.begin_create(room, &written).await,
+            Store::Sqlite(db) => db.begin_create(room, &written).map_err(StoreError::from),
+            Store::Postgres(db) => bounded(db.begin_create(room, &written)).await,
         }
         .map_err(|m| self.error(m))
     }
@@ -441,8 +545,8 @@ impl Records {
         let room = record.room.as_str();
         let written = self.written(record);
         let finished = match &self.store {
-            Store::Sqlite(db) => db.finish_create(room, &written),
-            Store::Postgres(db) => db.finish_create(room, &written).await,
+            Store::Sqlite(db) => db.finish_create(room, &written).map_err(StoreError::from),
+            Store::Postgres(db) => bounded(db.finish_create(room, &written)).await,
         }
         .map_err(|m| self.error(m))?;
         if !finished {
@@ -460,8 +564,8 @@ impl Records {
     /// order.
     pub async fn rooms(&self) -> Result<Vec<String>, RecordsError> {
         match &self.store {
-            Store::Sqlite(db) => db.rooms(),
-            Store::Postgres(db) => db.rooms().await,
+            Store::Sqlite(db) => db.rooms().map_err(StoreError::from),
+            Store::Postgres(db) => bounded(db.rooms()).await,
         }
         .map_err(|m| self.error(m))
     }
@@ -474,8 +578,8 @@ impl Records {
         let room = record.room.as_str();
         let written = self.written(record);
         let adopted = match &self.store {
-            Store::Sqlite(db) => db.adopt(room, &written),
-            Store::Postgres(db) => db.adopt(room, &written).await,
+            Store::Sqlite(db) => db.adopt(room, &written).map_err(StoreError::from),
+            Store::Postgres(db) => bounded(db.adopt(room, &written)).await,
         }
         .map_err(|m| self.error(m))?;
         if !adopted {
@@ -521,8 +625,7 @@ impl Records {
                 }
                 Ok(())
             }
-            Store::Postgres(db) => db
-                .begin_delete(room)
+            Store::Postgres(db) => bounded(db.begin_delete(room))
                 .await
                 .map(drop)
                 .map_err(|m| self.error(m)),
@@ -532,8 +635,8 @@ impl Records {
     /// Forgets `room` (its record or pending create).
     pub async fn remove(&self, room: &str) -> Result<(), RecordsError> {
         match &self.store {
-            Store::Sqlite(db) => db.remove(room),
-            Store::Postgres(db) => db.remove(room).await,
+            Store::Sqlite(db) => db.remove(room).map_err(StoreError::from),
+            Store::Postgres(db) => bounded(db.remove(room)).await,
         }
         .map_err(|m| self.error(m))
     }
@@ -541,8 +644,8 @@ impl Records {
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<(), RecordsError> {
         match &self.store {
-            Store::Sqlite(db) => db.ping(),
-            Store::Postgres(db) => db.ping().await,
+            Store::Sqlite(db) => db.ping().map_err(StoreError::from),
+            Store::Postgres(db) => bounded(db.ping()).await,
         }
         .map_err(|m| self.error(m))
     }
@@ -552,8 +655,8 @@ impl Records {
     /// again; a room changed meanwhile by another operation is left to that operation.
     pub async fn rekey(&self) -> Result<usize, RecordsError> {
         let rows = match &self.store {
-            Store::Sqlite(db) => db.passwords(),
-            Store::Postgres(db) => db.passwords().await,
+            Store::Sqlite(db) => db.passwords().map_err(StoreError::from),
+            Store::Postgres(db) => bounded(db.passwords()).await,
         }
         .map_err(|m| self.error(m))?;
         let mut sealed = 0;
@@ -574,8 +677,10 @@ impl Records {
             let before = (read.as_str(), read_write.as_str());
             let after = (after.0.as_str(), after.1.as_str());
             let replaced = match &self.store {
-                Store::Sqlite(db) => db.replace_passwords(&room, before, after),
-                Store::Postgres(db) => db.replace_passwords(&room, before, after).await,
+                Store::Sqlite(db) => db
+                    .replace_passwords(&room, before, after)
+                    .map_err(StoreError::from),
+                Store::Postgres(db) => bounded(db.replace_passwords(&room, before, after)).await,
             }
             .map_err(|m| self.error(m))?;
             sealed += usize::from(replaced);
@@ -628,11 +733,19 @@ impl Records {
         }
     }
 
-    fn error(&self, message: String) -> RecordsError {
-        RecordsError {
-            location: self.location.clone(),
-            message,
-        }
+    fn error(&self, error: impl Into<StoreError>) -> RecordsError {
+        error_at(&self.location, error.into())
+    }
+}
+
+/// `error`, met by the records at `location`.
+fn error_at(location: &str, error: StoreError) -> RecordsError {
+    let unavailable = matches!(error, StoreError::Unavailable(_));
+    let message = error.to_string();
+    RecordsError {
+        location: location.to_owned(),
+        message,
+        unavailable,
     }
 }
 

@@ -1,14 +1,22 @@
 //! The records in PostgreSQL, shared by every host of a platform (and the CLI beside them).
 //!
 //! Besides the rows, PostgreSQL gives the hosts what one process gave itself before:
-//! - **one operation per room across hosts**: a session-level advisory lock per room, held on
-//!   a connection of its own while the operation runs ([`Postgres::lock_room`]). A host that
-//!   dies loses its connection, and with it the lock, so another host can clean up after it;
-//! - **one reconcile at a time** ([`Postgres::try_lock_reconcile`]);
+//! - **one operation per room across hosts**: a lease per room in the `leases` table, held
+//!   while the operation runs and renewed meanwhile (`leases.rs`). A host that dies stops
+//!   renewing, and once its leases ran out another host cleans up after it;
+//! - **one reconcile at a time**: a lease too ([`Postgres::try_lock_reconcile`]);
 //! - **room events for every host**: a change of a folder record is announced with
 //!   `pg_notify` in the same statement that writes it, and [`listen`] hands every announcement
 //!   to this host's sessions. LISTEN/NOTIFY rather than Redis: the database is already there,
 //!   a notification is sent only if its write commits, and there is one server fewer to run.
+//!
+//! Nothing but LISTEN keeps state in a session: every statement is sent with its parameters'
+//! types in one round trip (`query_typed`: an unnamed statement, nothing prepared outlives
+//! it), the pool recycles connections without a statement, and leases are rows. So `database`
+//! may be a PgBouncer in transaction mode (any version: no `max_prepared_statements` needed),
+//! and a host holds [`QUERY_CONNECTIONS`] connections at most whatever the number of rooms in
+//! progress. LISTEN needs a session of its own, on a direct connection to the server:
+//! `[host].database_listen_url` when `database` is a PgBouncer (one connection per host).
 //!
 //! The password is never part of the URL (it is refused there): it comes from
 //! `[host].database_password_file` or `database_password_env`. TLS is used when the URL asks
@@ -19,17 +27,18 @@
 //! be refused for its self-signed certificate.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
-use sha2::{Digest, Sha256};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::sync::broadcast;
 use tokio_postgres::AsyncMessage;
 use tokio_postgres::config::SslMode;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::{Stored, Unfinished, Written};
+use super::leases::{Lease, LeaseTiming, Leases};
+use super::{StoreError, Stored, Unfinished, Written, describe};
 use crate::events::{CHANNEL, RoomEvent};
 
 mod embedded {
@@ -56,238 +65,209 @@ macro_rules! folder_event {
     };
 }
 
-/// The values of a record's columns, `$1`…`$13` in the order the statements that write a
-/// record name them: room, maker (provider, contract, digest, storage, account), path,
-/// handle, the links and their sealed passwords, when it was made.
-fn record_values<'a>(room: &'a &'a str, written: &'a Written<'a>) -> [&'a (dyn ToSql + Sync); 13] {
+/// The values of a record's columns with their types, `$1`…`$13` in the order the statements
+/// that write a record name them: room, maker (provider, contract, digest, storage, account),
+/// path, handle, the links and their sealed passwords, when it was made.
+fn record_values<'a>(
+    room: &'a &'a str,
+    written: &'a Written<'a>,
+) -> [(&'a (dyn ToSql + Sync), Type); 13] {
     let maker = written.maker;
     [
-        room,
-        &maker.provider,
-        &written.contract,
-        &maker.digest,
-        &maker.storage,
-        &maker.account,
-        &written.path,
-        &written.handle,
-        &written.read_url,
-        &written.read_password,
-        &written.read_write_url,
-        &written.read_write_password,
-        &written.created_at,
+        (room, Type::TEXT),
+        (&maker.provider, Type::TEXT),
+        (&written.contract, Type::TEXT),
+        (&maker.digest, Type::TEXT),
+        (&maker.storage, Type::TEXT),
+        (&maker.account, Type::TEXT),
+        (&written.path, Type::TEXT),
+        (&written.handle, Type::TEXT),
+        (&written.read_url, Type::TEXT),
+        (&written.read_password, Type::TEXT),
+        (&written.read_write_url, Type::TEXT),
+        (&written.read_write_password, Type::TEXT),
+        (&written.created_at, Type::INT8),
     ]
 }
 
 /// The connections to one PostgreSQL database.
 pub struct Postgres {
-    /// For statements: each one is short.
+    /// For statements: each one is short, and holds its connection for its own time only.
     queries: Pool,
-    /// For advisory locks, each held by its connection while a room's operation runs; apart,
-    /// so that operations waiting for a room never keep a statement from a connection.
-    locks: Pool,
-    config: tokio_postgres::Config,
-    tls: MakeRustlsConnect,
+    /// Rooms' and recovery's leases, taken and renewed with `queries`' connections.
+    leases: Arc<Leases>,
+    /// What [`listen`] connects with: directly to the server.
+    listen: (tokio_postgres::Config, MakeRustlsConnect),
 }
 
 /// How long a connection is quiet before keepalive probes start.
 const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
 
-/// Connections per host: for statements, and for the room locks held while operations run
-/// (one per room in progress on this host, up to the calls in flight); with the listener,
-/// 16 + 32 + 1 (README: a server's `max_connections` for N hosts).
-const QUERY_CONNECTIONS: usize = 16;
-const LOCK_CONNECTIONS: usize = 32;
+/// Connections per host for statements, whatever the number of rooms in progress; with the
+/// listener, 16 + 1 (README: a server's `max_connections` for N hosts).
+pub const QUERY_CONNECTIONS: usize = 16;
 
 /// Statements wait this long for a connection from the pool.
 const POOL_WAIT: Duration = Duration::from_secs(30);
 
-/// The lock key of the reconcile round and of the schema migration (rooms' keys are hashes
-/// and do not collide with these in practice).
-const RECONCILE_KEY: i64 = 0x5346_5245_434f_4e43; // "SFRECONC"
-const MIGRATE_KEY: i64 = 0x5346_4d49_4752_4154; // "SFMIGRAT"
+/// How often a migration that failed is run again (another host may have been migrating at
+/// the same moment), and how long it waits in between.
+const MIGRATE_ATTEMPTS: usize = 5;
+const MIGRATE_WAIT: Duration = Duration::from_millis(200);
+
+/// The lease of the reconcile round (rooms' leases are `room:<id>`).
+const RECONCILE_LEASE: &str = "reconcile";
 
 /// The columns [`Stored`] is read from, in its order.
 const SELECT: &str = "SELECT provider, contract, digest, storage, account, state, path, handle,
         read_url, read_password, read_write_url, read_write_password, created_at
     FROM folders";
 
+/// Where and how a host connects (see [`Postgres::connect`]).
+pub struct Connection<'a> {
+    /// The database for statements: the server, or a PgBouncer before it.
+    pub url: &'a str,
+    /// The server itself, for LISTEN, when `url` is a PgBouncer (`None`: `url`).
+    pub listen_url: Option<&'a str>,
+    pub password: Option<&'a str>,
+    pub tls: rustls::ClientConfig,
+    pub leases: LeaseTiming,
+}
+
 impl Postgres {
-    /// Connects to `url` with `password`, and brings the schema up to date (one host at a
-    /// time: the migration holds an advisory lock).
-    pub async fn connect(
-        url: &str,
-        password: Option<&str>,
-        tls: rustls::ClientConfig,
-    ) -> Result<Self, String> {
-        let mut config = tokio_postgres::Config::from_str(url)
-            .map_err(|e| format!("not a PostgreSQL URL: {e}"))?;
-        if !url.contains("sslmode=") {
-            config.ssl_mode(SslMode::Disable);
-        }
-        let tls = MakeRustlsConnect::new(tls);
-        if config.get_password().is_some() {
-            return Err(
-                "the URL carries a password: give it in database_password_file or \
-                 database_password_env instead, so it is not shown wherever the URL is"
-                    .into(),
-            );
-        }
-        if let Some(password) = password {
-            config.password(password);
-        }
-        config.application_name("shared-folder-host");
-        config.connect_timeout(Duration::from_secs(10));
-        // A peer that vanishes without closing its sockets (power loss, a partition) is found
-        // within about a minute, on both sides: this host's client gives up a dead server,
-        // and the server drops a dead host's session — and with it the room locks it held,
-        // for another host's recovery to clean up after it.
-        config.keepalives(true);
-        config.keepalives_idle(KEEPALIVE_IDLE);
-        config.keepalives_interval(Duration::from_secs(10));
-        config.keepalives_retries(3);
+    /// Connects as `connection` says, and brings the schema up to date.
+    pub async fn connect(connection: Connection<'_>) -> Result<Self, StoreError> {
+        let tls = MakeRustlsConnect::new(connection.tls);
+        let config = client_config(connection.url, connection.password)?;
+        let mut listen = match connection.listen_url {
+            Some(url) => client_config(url, connection.password)?,
+            None => config.clone(),
+        };
+        // The server drops a dead host's listening session within about a minute. (Not on the
+        // pool's connections: a PgBouncer refuses the `options` parameter, and a dead host's
+        // leases run out without the server's help.)
         let server_keepalives =
             "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3";
-        let options = match config.get_options() {
+        let options = match listen.get_options() {
             Some(given) => format!("{given} {server_keepalives}"),
             None => server_keepalives.to_owned(),
         };
-        config.options(&options);
-        let pool = |size: usize| {
-            let manager = Manager::from_config(
-                config.clone(),
-                tls.clone(),
-                ManagerConfig {
-                    recycling_method: RecyclingMethod::Fast,
-                },
-            );
-            Pool::builder(manager)
-                .max_size(size)
-                .wait_timeout(Some(POOL_WAIT))
-                .create_timeout(Some(Duration::from_secs(10)))
-                .runtime(deadpool_postgres::Runtime::Tokio1)
-                .build()
-                .map_err(|e| e.to_string())
-        };
-        let postgres = Postgres {
-            queries: pool(QUERY_CONNECTIONS)?,
-            locks: pool(LOCK_CONNECTIONS)?,
-            config,
-            tls,
-        };
-        postgres.migrate().await?;
-        Ok(postgres)
-    }
-
-    async fn migrate(&self) -> Result<(), String> {
-        let (mut client, connection) = self
-            .config
-            .connect(self.tls.clone())
-            .await
-            .map_err(describe)?;
-        let driver = tokio::spawn(connection);
-        let migrated = async {
-            client
-                .execute("SELECT pg_advisory_lock($1)", &[&MIGRATE_KEY])
-                .await
-                .map_err(describe)?;
-            embedded::migrations::runner()
-                .run_async(&mut client)
-                .await
-                .map_err(|e| format!("migrating the schema: {e}"))
-        }
-        .await;
-        // Closing the connection releases the lock.
-        drop(client);
-        let _ = driver.await;
-        migrated.map(drop)
+        listen.options(&options);
+        let manager = Manager::from_config(
+            config.clone(),
+            tls.clone(),
+            ManagerConfig {
+                // No statement when a connection goes back to the pool (it would be one more
+                // round trip each time, and a PgBouncer resets its own server connections).
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let queries = Pool::builder(manager)
+            .max_size(QUERY_CONNECTIONS)
+            .wait_timeout(Some(POOL_WAIT))
+            .create_timeout(Some(Duration::from_secs(10)))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        migrate(&config, &tls).await?;
+        Ok(Postgres {
+            leases: Leases::new(queries.clone(), connection.leases),
+            queries,
+            listen: (listen, tls),
+        })
     }
 
     /// A connection for statements.
-    pub async fn client(&self) -> Result<Object, String> {
-        self.queries.get().await.map_err(|e| e.to_string())
+    pub async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        Ok(self.queries.get().await?)
     }
 
-    pub async fn get(&self, room: &str) -> Result<Option<Stored>, String> {
+    pub async fn get(&self, room: &str) -> Result<Option<Stored>, StoreError> {
         let client = self.client().await?;
         let row = client
-            .query_opt(&format!("{SELECT} WHERE room = $1"), &[&room])
-            .await
-            .map_err(describe)?;
-        row.map(|row| -> Result<Stored, tokio_postgres::Error> {
-            Ok(Stored {
-                provider: row.try_get(0)?,
-                contract: row.try_get(1)?,
-                digest: row.try_get(2)?,
-                storage: row.try_get(3)?,
-                account: row.try_get(4)?,
-                state: row.try_get(5)?,
-                path: row.try_get(6)?,
-                handle: row.try_get(7)?,
-                read_url: row.try_get(8)?,
-                read_password: row.try_get(9)?,
-                read_write_url: row.try_get(10)?,
-                read_write_password: row.try_get(11)?,
-                created_at: row.try_get(12)?,
-            })
-        })
-        .transpose()
-        .map_err(describe)
+            .query_typed_opt(&format!("{SELECT} WHERE room = $1"), &[(&room, Type::TEXT)])
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        Ok(Some(Stored {
+            provider: row.try_get(0)?,
+            contract: row.try_get(1)?,
+            digest: row.try_get(2)?,
+            storage: row.try_get(3)?,
+            account: row.try_get(4)?,
+            state: row.try_get(5)?,
+            path: row.try_get(6)?,
+            handle: row.try_get(7)?,
+            read_url: row.try_get(8)?,
+            read_password: row.try_get(9)?,
+            read_write_url: row.try_get(10)?,
+            read_write_password: row.try_get(11)?,
+            created_at: row.try_get(12)?,
+        }))
     }
 
-    pub async fn unfinished(&self) -> Result<Vec<Unfinished>, String> {
+    pub async fn unfinished(&self) -> Result<Vec<Unfinished>, StoreError> {
         let client = self.client().await?;
         let rows = client
-            .query(
+            .query_typed(
                 "SELECT room, state FROM folders WHERE state IN ('pending', 'deleting')
                  ORDER BY room",
                 &[],
             )
-            .await
-            .map_err(describe)?;
+            .await?;
         rows.iter()
             .map(|row| Ok(Unfinished::of(row.try_get(0)?, row.try_get(1)?)))
-            .collect::<Result<_, tokio_postgres::Error>>()
-            .map_err(describe)
+            .collect()
     }
 
-    pub async fn count(&self) -> Result<i64, String> {
+    pub async fn count(&self) -> Result<i64, StoreError> {
         let client = self.client().await?;
         let row = client
-            .query_one("SELECT COUNT(*) FROM folders WHERE state = 'ready'", &[])
-            .await
-            .map_err(describe)?;
-        row.try_get(0).map_err(describe)
+            .query_typed_one("SELECT COUNT(*) FROM folders WHERE state = 'ready'", &[])
+            .await?;
+        Ok(row.try_get(0)?)
     }
 
-    pub async fn begin_create(&self, room: &str, written: &Written<'_>) -> Result<(), String> {
+    pub async fn begin_create(&self, room: &str, written: &Written<'_>) -> Result<(), StoreError> {
         let maker = written.maker;
         let client = self.client().await?;
         client
-            .execute(
+            .execute_typed(
                 "INSERT INTO folders (room, provider, contract, digest, storage, account, state,
                      created_at)
                  VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7)",
                 &[
-                    &room,
-                    &maker.provider,
-                    &written.contract,
-                    &maker.digest,
-                    &maker.storage,
-                    &maker.account,
-                    &written.created_at,
+                    (&room, Type::TEXT),
+                    (&maker.provider, Type::TEXT),
+                    (&written.contract, Type::TEXT),
+                    (&maker.digest, Type::TEXT),
+                    (&maker.storage, Type::TEXT),
+                    (&maker.account, Type::TEXT),
+                    (&written.created_at, Type::INT8),
                 ],
             )
-            .await
-            .map(drop)
-            .map_err(describe)
+            .await?;
+        Ok(())
     }
 
     /// Turns the room's pending row into the record and announces it, in one statement;
-    /// whether it did (the row is not there when recovery purged the create meanwhile).
-    pub async fn finish_create(&self, room: &str, written: &Written<'_>) -> Result<bool, String> {
+    /// whether it did (the row is not there when recovery purged the create meanwhile). When
+    /// this process holds the room's lease, only while it still does: a host whose lease ran
+    /// out (the database away longer than a lease) and was taken over by another host's
+    /// recovery, which purges the room, must not record a folder that purge removes. (The
+    /// lease's row is locked meanwhile, so a takeover waits for this statement, or this
+    /// statement sees it.)
+    pub async fn finish_create(
+        &self,
+        room: &str,
+        written: &Written<'_>,
+    ) -> Result<bool, StoreError> {
+        let lease = room_lease(room);
+        let grant = self.leases.grant(&lease);
         let client = self.client().await?;
-        client
-            .execute(
+        let rows = client
+            .query_typed(
                 concat!(
                     "WITH written AS (
                      UPDATE folders SET provider = $2, contract = $3, digest = $4,
@@ -295,6 +275,9 @@ impl Postgres {
                          read_url = $9, read_password = $10, read_write_url = $11,
                          read_write_password = $12, created_at = $13
                      WHERE room = $1 AND state = 'pending'
+                         AND ($16::BIGINT IS NULL OR EXISTS (
+                             SELECT 1 FROM leases WHERE name = $15 AND grant_id = $16
+                             FOR SHARE))
                      RETURNING room),
                  ",
                     raise_room_version!(),
@@ -303,26 +286,32 @@ impl Postgres {
                     folder_event!(),
                     ") FROM raised"
                 ),
-                &[record_values(&room, written).as_slice(), &[&CHANNEL]].concat(),
+                &[
+                    record_values(&room, written).as_slice(),
+                    &[
+                        (&CHANNEL, Type::TEXT),
+                        (&lease, Type::TEXT),
+                        (&grant, Type::INT8),
+                    ],
+                ]
+                .concat(),
             )
-            .await
-            .map(|rows| rows > 0)
-            .map_err(describe)
+            .await?;
+        Ok(!rows.is_empty())
     }
 
     /// The room's version: that of its last event (0 before any).
-    pub async fn room_version(&self, room: &str) -> Result<u64, String> {
+    pub async fn room_version(&self, room: &str) -> Result<u64, StoreError> {
         let client = self.client().await?;
         let row = client
-            .query_opt(
+            .query_typed_opt(
                 "SELECT version FROM room_versions WHERE room = $1",
-                &[&room],
+                &[(&room, Type::TEXT)],
             )
-            .await
-            .map_err(describe)?;
+            .await?;
         match row {
             Some(row) => {
-                let version: i64 = row.try_get(0).map_err(describe)?;
+                let version: i64 = row.try_get(0)?;
                 Ok(u64::try_from(version).unwrap_or(0))
             }
             None => Ok(0),
@@ -330,24 +319,23 @@ impl Postgres {
     }
 
     /// Every room with a row, in order.
-    pub async fn rooms(&self) -> Result<Vec<String>, String> {
+    pub async fn rooms(&self) -> Result<Vec<String>, StoreError> {
         let client = self.client().await?;
         let rows = client
-            .query("SELECT room FROM folders ORDER BY room", &[])
-            .await
-            .map_err(describe)?;
-        rows.iter()
+            .query_typed("SELECT room FROM folders ORDER BY room", &[])
+            .await?;
+        Ok(rows
+            .iter()
             .map(|row| row.try_get(0))
-            .collect::<Result<_, tokio_postgres::Error>>()
-            .map_err(describe)
+            .collect::<Result<_, tokio_postgres::Error>>()?)
     }
 
     /// Writes a ready record for `room`, whether it had none or a ready one, and announces it,
     /// in one statement; whether it did (a create or delete under way is left alone).
-    pub async fn adopt(&self, room: &str, written: &Written<'_>) -> Result<bool, String> {
+    pub async fn adopt(&self, room: &str, written: &Written<'_>) -> Result<bool, StoreError> {
         let client = self.client().await?;
-        client
-            .execute(
+        let rows = client
+            .query_typed(
                 concat!(
                 "WITH written AS (
                      INSERT INTO folders (room, provider, contract, digest, storage, account, state, path, handle,
@@ -365,22 +353,30 @@ impl Postgres {
                      RETURNING room),
                  ", raise_room_version!(), "
                  SELECT pg_notify($14, ", folder_event!(), ") FROM raised"),
-                &[record_values(&room, written).as_slice(), &[&CHANNEL]].concat(),
+                &[
+                    record_values(&room, written).as_slice(),
+                    &[(&CHANNEL, Type::TEXT)],
+                ]
+                .concat(),
             )
-            .await
-            .map(|rows| rows > 0)
-            .map_err(describe)
+            .await?;
+        Ok(!rows.is_empty())
     }
 
     /// Marks a ready record as being deleted and announces it, in one statement; whether it
-    /// was ready.
-    pub async fn begin_delete(&self, room: &str) -> Result<bool, String> {
+    /// was ready (and, under this process's lease of the room, whether that is still held).
+    pub async fn begin_delete(&self, room: &str) -> Result<bool, StoreError> {
+        let lease = room_lease(room);
+        let grant = self.leases.grant(&lease);
         let client = self.client().await?;
-        client
-            .execute(
+        let rows = client
+            .query_typed(
                 concat!(
                     "WITH written AS (
                      UPDATE folders SET state = 'deleting' WHERE room = $1 AND state = 'ready'
+                         AND ($4::BIGINT IS NULL OR EXISTS (
+                             SELECT 1 FROM leases WHERE name = $3 AND grant_id = $4
+                             FOR SHARE))
                      RETURNING room),
                  ",
                     raise_room_version!(),
@@ -389,37 +385,52 @@ impl Postgres {
                     folder_event!(),
                     ") FROM raised"
                 ),
-                &[&room, &CHANNEL],
+                &[
+                    (&room, Type::TEXT),
+                    (&CHANNEL, Type::TEXT),
+                    (&lease, Type::TEXT),
+                    (&grant, Type::INT8),
+                ],
             )
-            .await
-            .map(|rows| rows > 0)
-            .map_err(describe)
+            .await?;
+        Ok(!rows.is_empty())
     }
 
-    pub async fn remove(&self, room: &str) -> Result<(), String> {
+    /// Forgets the room's row — when this process holds the room's lease, only while it
+    /// still does (see [`Postgres::finish_create`]): a host whose lease was taken over must not
+    /// remove the row of a create another host made since.
+    pub async fn remove(&self, room: &str) -> Result<(), StoreError> {
+        let lease = room_lease(room);
+        let grant = self.leases.grant(&lease);
         let client = self.client().await?;
         client
-            .execute("DELETE FROM folders WHERE room = $1", &[&room])
-            .await
-            .map(drop)
-            .map_err(describe)
+            .execute_typed(
+                "DELETE FROM folders WHERE room = $1
+                     AND ($3::BIGINT IS NULL OR EXISTS (
+                         SELECT 1 FROM leases WHERE name = $2 AND grant_id = $3 FOR SHARE))",
+                &[
+                    (&room, Type::TEXT),
+                    (&lease, Type::TEXT),
+                    (&grant, Type::INT8),
+                ],
+            )
+            .await?;
+        Ok(())
     }
 
     /// Every room with stored passwords, and them as stored.
-    pub async fn passwords(&self) -> Result<Vec<(String, String, String)>, String> {
+    pub async fn passwords(&self) -> Result<Vec<(String, String, String)>, StoreError> {
         let client = self.client().await?;
         let rows = client
-            .query(
+            .query_typed(
                 "SELECT room, read_password, read_write_password FROM folders
                  WHERE read_password IS NOT NULL AND read_write_password IS NOT NULL",
                 &[],
             )
-            .await
-            .map_err(describe)?;
+            .await?;
         rows.iter()
             .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
-            .collect::<Result<_, tokio_postgres::Error>>()
-            .map_err(describe)
+            .collect()
     }
 
     /// Replaces a room's stored passwords, if they are still `before`.
@@ -428,124 +439,112 @@ impl Postgres {
         room: &str,
         before: (&str, &str),
         after: (&str, &str),
-    ) -> Result<bool, String> {
+    ) -> Result<bool, StoreError> {
         let client = self.client().await?;
-        client
-            .execute(
+        let replaced = client
+            .execute_typed(
                 "UPDATE folders SET read_password = $4, read_write_password = $5
                  WHERE room = $1 AND read_password = $2 AND read_write_password = $3",
-                &[&room, &before.0, &before.1, &after.0, &after.1],
+                &[
+                    (&room, Type::TEXT),
+                    (&before.0, Type::TEXT),
+                    (&before.1, Type::TEXT),
+                    (&after.0, Type::TEXT),
+                    (&after.1, Type::TEXT),
+                ],
             )
-            .await
-            .map(|rows| rows > 0)
-            .map_err(describe)
+            .await?;
+        Ok(replaced > 0)
     }
 
-    pub async fn ping(&self) -> Result<(), String> {
+    pub async fn ping(&self) -> Result<(), StoreError> {
         let client = self.client().await?;
-        client
-            .query_one("SELECT 1", &[])
+        client.query_typed_one("SELECT 1", &[]).await?;
+        Ok(())
+    }
+
+    /// Waits until no other host (or task) holds `room`'s lease, and holds it.
+    pub async fn lock_room(&self, room: &str) -> Result<Lease, StoreError> {
+        self.leases.acquire(&room_lease(room)).await
+    }
+
+    /// The reconcile lease, if no other host holds it now.
+    pub async fn try_lock_reconcile(&self) -> Result<Option<Lease>, StoreError> {
+        self.leases.try_acquire(RECONCILE_LEASE).await
+    }
+
+    /// `room`'s lease, if nobody holds it now.
+    pub async fn try_lock_room(&self, room: &str) -> Result<Option<Lease>, StoreError> {
+        self.leases.try_acquire(&room_lease(room)).await
+    }
+
+    /// What [`listen`] connects with.
+    pub fn listen_config(&self) -> (tokio_postgres::Config, MakeRustlsConnect) {
+        self.listen.clone()
+    }
+}
+
+/// The lease of `room`.
+fn room_lease(room: &str) -> String {
+    format!("room:{room}")
+}
+
+/// The client configuration of `url` (which must not carry a password) with `password`.
+fn client_config(url: &str, password: Option<&str>) -> Result<tokio_postgres::Config, StoreError> {
+    let mut config = tokio_postgres::Config::from_str(url)
+        .map_err(|e| StoreError::Failed(format!("not a PostgreSQL URL: {e}")))?;
+    if !url.contains("sslmode=") {
+        config.ssl_mode(SslMode::Disable);
+    }
+    if config.get_password().is_some() {
+        return Err(StoreError::Failed(
+            "the URL carries a password: give it in database_password_file or \
+             database_password_env instead, so it is not shown wherever the URL is"
+                .into(),
+        ));
+    }
+    if let Some(password) = password {
+        config.password(password);
+    }
+    config.application_name("shared-folder-host");
+    config.connect_timeout(Duration::from_secs(10));
+    // A server that vanishes without closing its sockets (power loss, a partition) is given
+    // up within about a minute.
+    config.keepalives(true);
+    config.keepalives_idle(KEEPALIVE_IDLE);
+    config.keepalives_interval(Duration::from_secs(10));
+    config.keepalives_retries(3);
+    Ok(config)
+}
+
+/// Brings the schema up to date, on a connection of its own (closed after). Without a lock,
+/// which would be session state: each migration commits together with its row in refinery's
+/// history table (PostgreSQL's DDL is transactional, and the history's key is the version),
+/// so of two hosts migrating at once one fails — and runs again, to find it done.
+async fn migrate(
+    config: &tokio_postgres::Config,
+    tls: &MakeRustlsConnect,
+) -> Result<(), StoreError> {
+    let mut attempt = 1;
+    loop {
+        let (mut client, connection) = config.connect(tls.clone()).await?;
+        let driver = tokio::spawn(connection);
+        let migrated = embedded::migrations::runner()
+            .run_async(&mut client)
             .await
             .map(drop)
-            .map_err(describe)
-    }
-
-    /// Waits until no other host (or task) holds `room`'s lock, and holds it.
-    pub async fn lock_room(&self, room: &str) -> Result<AdvisoryLock, String> {
-        let key = room_key(room);
-        let mut lock = AdvisoryLock {
-            client: Some(self.locks.get().await.map_err(|e| e.to_string())?),
-            key,
-            held: false,
-        };
-        // Until it is held, dropping `lock` (this future cancelled) closes its connection, so
-        // that a lock granted after the wait was given up is not kept by the pool.
-        if let Some(client) = &lock.client {
-            client
-                .execute("SELECT pg_advisory_lock($1)", &[&key])
-                .await
-                .map_err(describe)?;
-        }
-        lock.held = true;
-        Ok(lock)
-    }
-
-    /// The reconcile lock, if no other host holds it now.
-    pub async fn try_lock_reconcile(&self) -> Result<Option<AdvisoryLock>, String> {
-        self.try_lock(RECONCILE_KEY).await
-    }
-
-    /// `room`'s lock, if nobody holds it now.
-    pub async fn try_lock_room(&self, room: &str) -> Result<Option<AdvisoryLock>, String> {
-        self.try_lock(room_key(room)).await
-    }
-
-    async fn try_lock(&self, key: i64) -> Result<Option<AdvisoryLock>, String> {
-        let mut lock = AdvisoryLock {
-            client: Some(self.locks.get().await.map_err(|e| e.to_string())?),
-            key,
-            held: false,
-        };
-        let Some(client) = &lock.client else {
-            return Ok(None);
-        };
-        let row = client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
-            .await
-            .map_err(describe)?;
-        let taken: bool = row.try_get(0).map_err(describe)?;
-        lock.held = taken;
-        if !taken {
-            // Nothing is held on it: back to the pool, not closed.
-            drop(lock.client.take());
-            return Ok(None);
-        }
-        Ok(Some(lock))
-    }
-}
-
-/// An advisory lock held by a connection of its own. Dropping it unlocks it and gives the
-/// connection back (or, if that cannot be done, closes the connection, which unlocks too).
-pub struct AdvisoryLock {
-    client: Option<Object>,
-    key: i64,
-    /// Whether the lock was granted; a lock not (yet) granted closes its connection on drop.
-    held: bool,
-}
-
-impl Drop for AdvisoryLock {
-    fn drop(&mut self) {
-        let Some(client) = self.client.take() else {
-            return;
-        };
-        let runtime = tokio::runtime::Handle::try_current();
-        match runtime {
-            Ok(runtime) if self.held => {
-                let key = self.key;
-                runtime.spawn(async move {
-                    let unlocked = client
-                        .query_one("SELECT pg_advisory_unlock($1)", &[&key])
-                        .await
-                        .and_then(|row| row.try_get::<_, bool>(0));
-                    if !matches!(unlocked, Ok(true)) {
-                        drop(Object::take(client));
-                    }
-                });
+            .map_err(|e| StoreError::Failed(format!("migrating the schema: {e}")));
+        drop(client);
+        let _ = driver.await;
+        match migrated {
+            Err(error) if attempt < MIGRATE_ATTEMPTS => {
+                tracing::debug!(%error, attempt, "migration failed; running it again");
+                attempt += 1;
+                tokio::time::sleep(MIGRATE_WAIT).await;
             }
-            _ => drop(Object::take(client)),
+            done => return done,
         }
     }
-}
-
-/// A room's advisory lock key: the first 8 bytes of a SHA-256 of its id.
-fn room_key(room: &str) -> i64 {
-    let digest = Sha256::new()
-        .chain_update(b"shared-folder room\0")
-        .chain_update(room.as_bytes())
-        .finalize();
-    let mut key = [0u8; 8];
-    key.copy_from_slice(&digest[..8]);
-    i64::from_be_bytes(key)
 }
 
 /// Hands every room event announced on the database to `events`, for as long as `events`
@@ -584,6 +583,9 @@ pub async fn listen(
                     Ok(()) => {
                         wait = Duration::from_millis(200);
                         if *listening.borrow() {
+                            tracing::info!(
+                                "listening for room events again; bringing sessions up to date"
+                            );
                             let _ = events.send(RoomEvent::Resync);
                         } else {
                             listening.send_replace(true);
@@ -613,13 +615,6 @@ pub async fn listen(
         }
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(Duration::from_secs(5));
-    }
-}
-
-impl Postgres {
-    /// What [`listen`] connects with.
-    pub fn listen_config(&self) -> (tokio_postgres::Config, MakeRustlsConnect) {
-        (self.config.clone(), self.tls.clone())
     }
 }
 
@@ -658,16 +653,5 @@ pub fn check_url(url: &str) -> Result<(), &'static str> {
              database_password_env instead",
         ),
         Ok(_) => Ok(()),
-    }
-}
-
-/// A database error with PostgreSQL's own message and code, when it sent one.
-pub fn describe(error: tokio_postgres::Error) -> String {
-    match error.as_db_error() {
-        Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => match std::error::Error::source(&error) {
-            Some(source) => format!("{error}: {source}"),
-            None => error.to_string(),
-        },
     }
 }

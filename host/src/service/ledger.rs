@@ -14,7 +14,10 @@ use shared_folder_runtime::roles::Role;
 
 use super::signaling::Admission;
 use crate::events::{CHANNEL, RoomEvent};
-use crate::records::postgres::{Postgres, describe};
+use tokio_postgres::types::Type;
+
+use crate::records::StoreError;
+use crate::records::postgres::Postgres;
 
 /// Roles nobody set for this long are forgotten (a later ticket states them again).
 const ROLE_KEPT: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -26,29 +29,30 @@ pub async fn issue(
     ticket: &str,
     admission: &Admission,
     ttl: Duration,
-) -> Result<(), String> {
+) -> Result<(), StoreError> {
     let now = now_unix();
     let expires = now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
     let mut client = postgres.client().await?;
-    let transaction = client.transaction().await.map_err(describe)?;
+    let transaction = client.transaction().await?;
     transaction
-        .execute("DELETE FROM tickets WHERE expires_at <= $1", &[&now])
-        .await
-        .map_err(describe)?;
+        .execute_typed(
+            "DELETE FROM tickets WHERE expires_at <= $1",
+            &[(&now, Type::INT8)],
+        )
+        .await?;
     transaction
-        .execute(
+        .execute_typed(
             "INSERT INTO tickets (digest, room, participant, role, expires_at)
              VALUES ($1, $2, $3, $4, $5)",
             &[
-                &digest(ticket),
-                &admission.room,
-                &admission.participant,
-                &role_text(admission.role),
-                &expires,
+                (&digest(ticket), Type::TEXT),
+                (&admission.room, Type::TEXT),
+                (&admission.participant, Type::TEXT),
+                (&role_text(admission.role), Type::TEXT),
+                (&expires, Type::INT8),
             ],
         )
-        .await
-        .map_err(describe)?;
+        .await?;
     change_role(
         &transaction,
         &admission.room,
@@ -57,7 +61,7 @@ pub async fn issue(
         now,
     )
     .await?;
-    transaction.commit().await.map_err(describe)
+    Ok(transaction.commit().await?)
 }
 
 /// Takes `ticket` (whatever the outcome: it is used up) and returns what it admits, if it is
@@ -66,24 +70,23 @@ pub async fn redeem(
     postgres: &Postgres,
     ticket: &str,
     room: &str,
-) -> Result<Option<Admission>, String> {
+) -> Result<Option<Admission>, StoreError> {
     let client = postgres.client().await?;
     let row = client
-        .query_opt(
+        .query_typed_opt(
             "DELETE FROM tickets WHERE digest = $1
              RETURNING room, participant, role, expires_at",
-            &[&digest(ticket)],
+            &[(&digest(ticket), Type::TEXT)],
         )
-        .await
-        .map_err(describe)?;
+        .await?;
     let Some(row) = row else {
         return Ok(None);
     };
     let (ticket_room, participant, role, expires): (String, String, String, i64) = (
-        row.try_get(0).map_err(describe)?,
-        row.try_get(1).map_err(describe)?,
-        row.try_get(2).map_err(describe)?,
-        row.try_get(3).map_err(describe)?,
+        row.try_get(0)?,
+        row.try_get(1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
     );
     Ok(
         (expires > now_unix() && ticket_room == room).then(|| Admission {
@@ -95,17 +98,16 @@ pub async fn redeem(
 }
 
 /// The participant's role in `room` (a participant's, if none was set).
-pub async fn role(postgres: &Postgres, room: &str, participant: &str) -> Result<Role, String> {
+pub async fn role(postgres: &Postgres, room: &str, participant: &str) -> Result<Role, StoreError> {
     let client = postgres.client().await?;
     let row = client
-        .query_opt(
+        .query_typed_opt(
             "SELECT role FROM roles WHERE room = $1 AND participant = $2",
-            &[&room, &participant],
+            &[(&room, Type::TEXT), (&participant, Type::TEXT)],
         )
-        .await
-        .map_err(describe)?;
+        .await?;
     match row {
-        Some(row) => Ok(parse_role(&row.try_get::<_, String>(0).map_err(describe)?)),
+        Some(row) => Ok(parse_role(&row.try_get::<_, String>(0)?)),
         None => Ok(Role::Participant),
     }
 }
@@ -117,30 +119,31 @@ pub async fn set_role(
     room: &str,
     participant: &str,
     role: Role,
-) -> Result<Role, String> {
+) -> Result<Role, StoreError> {
     let mut client = postgres.client().await?;
-    let transaction = client.transaction().await.map_err(describe)?;
+    let transaction = client.transaction().await?;
     let before = change_role(&transaction, room, participant, role, now_unix()).await?;
-    transaction.commit().await.map_err(describe)?;
+    transaction.commit().await?;
     Ok(before)
 }
 
 /// Forgets roles nobody set for [`ROLE_KEPT`], and expired tickets; how many rows went.
-pub async fn forget_stale(postgres: &Postgres) -> Result<u64, String> {
+pub async fn forget_stale(postgres: &Postgres) -> Result<u64, StoreError> {
     let now = now_unix();
     let kept = i64::try_from(ROLE_KEPT.as_secs()).unwrap_or(i64::MAX);
     let client = postgres.client().await?;
     let roles = client
-        .execute(
+        .execute_typed(
             "DELETE FROM roles WHERE updated_at < $1",
-            &[&now.saturating_sub(kept)],
+            &[(&now.saturating_sub(kept), Type::INT8)],
         )
-        .await
-        .map_err(describe)?;
+        .await?;
     let tickets = client
-        .execute("DELETE FROM tickets WHERE expires_at <= $1", &[&now])
-        .await
-        .map_err(describe)?;
+        .execute_typed(
+            "DELETE FROM tickets WHERE expires_at <= $1",
+            &[(&now, Type::INT8)],
+        )
+        .await?;
     Ok(roles + tickets)
 }
 
@@ -152,23 +155,25 @@ async fn change_role(
     participant: &str,
     role: Role,
     now: i64,
-) -> Result<Role, String> {
+) -> Result<Role, StoreError> {
     let inserted = transaction
-        .execute(
+        .execute_typed(
             "INSERT INTO roles (room, participant, role, updated_at)
              VALUES ($1, $2, 'participant', $3) ON CONFLICT (room, participant) DO NOTHING",
-            &[&room, &participant, &now],
+            &[
+                (&room, Type::TEXT),
+                (&participant, Type::TEXT),
+                (&now, Type::INT8),
+            ],
         )
-        .await
-        .map_err(describe)?;
+        .await?;
     let row = transaction
-        .query_one(
+        .query_typed_one(
             "SELECT role FROM roles WHERE room = $1 AND participant = $2 FOR UPDATE",
-            &[&room, &participant],
+            &[(&room, Type::TEXT), (&participant, Type::TEXT)],
         )
-        .await
-        .map_err(describe)?;
-    let stored = parse_role(&row.try_get::<_, String>(0).map_err(describe)?);
+        .await?;
+    let stored = parse_role(&row.try_get::<_, String>(0)?);
     // A participant without a row may still have sessions open from before their role was
     // forgotten (`forget_stale`): their role then is not known, and they are sent the view of
     // the new one whatever it is.
@@ -181,23 +186,26 @@ async fn change_role(
         stored
     };
     transaction
-        .execute(
+        .execute_typed(
             "UPDATE roles SET role = $3, updated_at = $4 WHERE room = $1 AND participant = $2",
-            &[&room, &participant, &role_text(role), &now],
+            &[
+                (&room, Type::TEXT),
+                (&participant, Type::TEXT),
+                (&role_text(role), Type::TEXT),
+                (&now, Type::INT8),
+            ],
         )
-        .await
-        .map_err(describe)?;
+        .await?;
     if before != role {
         // The room's version, raised in this transaction (events.rs).
         let raised = transaction
-            .query_one(
+            .query_typed_one(
                 "INSERT INTO room_versions AS v (room, version) VALUES ($1, 1)
                  ON CONFLICT (room) DO UPDATE SET version = v.version + 1 RETURNING version",
-                &[&room],
+                &[(&room, Type::TEXT)],
             )
-            .await
-            .map_err(describe)?;
-        let version: i64 = raised.try_get(0).map_err(describe)?;
+            .await?;
+        let version: i64 = raised.try_get(0)?;
         let event = RoomEvent::Role {
             room: room.to_owned(),
             participant: participant.to_owned(),
@@ -206,9 +214,11 @@ async fn change_role(
             version: u64::try_from(version).unwrap_or(0),
         };
         transaction
-            .execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &event.payload()])
-            .await
-            .map_err(describe)?;
+            .execute_typed(
+                "SELECT pg_notify($1, $2)",
+                &[(&CHANNEL, Type::TEXT), (&event.payload(), Type::TEXT)],
+            )
+            .await?;
     }
     Ok(stored)
 }

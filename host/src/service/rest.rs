@@ -39,6 +39,10 @@ pub struct ApiError {
     retry_after: Option<u64>,
 }
 
+/// After how long a caller may try again while the database is unavailable: a restart of
+/// the server takes seconds.
+const DATABASE_RETRY_SECS: u64 = 5;
+
 /// How long NextCloud's share rate limit counts share creations: 20 per user per 10 minutes
 /// (docs/nextcloud-behaviour.md, "Share rate limit"). NextCloud's 429 does not say when a
 /// slot frees; after this long the window is sure to have moved on.
@@ -52,6 +56,19 @@ impl ApiError {
             message: message.into(),
             retry_after: None,
         }
+    }
+}
+
+impl ApiError {
+    /// 503 `records_unavailable` with `Retry-After`: the database could not be reached.
+    fn database_unavailable(error: impl std::fmt::Display) -> Self {
+        let mut unavailable = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "records_unavailable",
+            error.to_string(),
+        );
+        unavailable.retry_after = Some(DATABASE_RETRY_SECS);
+        unavailable
     }
 }
 
@@ -103,6 +120,8 @@ impl From<HostError> for ApiError {
             | ErrorKind::Unusable
             | ErrorKind::Instantiation => (S::INTERNAL_SERVER_ERROR, "provider_failed"),
             ErrorKind::Records => (S::INTERNAL_SERVER_ERROR, "records"),
+            // The database is away (restarting, say): the caller may try again soon.
+            ErrorKind::RecordsUnavailable => return ApiError::database_unavailable(error),
             ErrorKind::NotOffered => (S::NOT_IMPLEMENTED, "not_offered"),
         };
         ApiError::new(status, code, error.to_string())
@@ -114,6 +133,9 @@ impl From<SignalingError> for ApiError {
         let code = match error {
             SignalingError::Random(_) => "random",
             SignalingError::Database(_) => "records",
+            SignalingError::DatabaseUnavailable(_) => {
+                return ApiError::database_unavailable(error);
+            }
         };
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code, error.to_string())
     }

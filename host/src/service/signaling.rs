@@ -30,7 +30,7 @@ use shared_folder_runtime::roles::{self, Role};
 
 use super::ledger;
 use crate::events::RoomEvent;
-use crate::records::{Records, RoomState};
+use crate::records::{Records, RoomState, StoreError, bounded};
 
 /// A message to one session, already serialised, with the room version of the event it comes
 /// from (0 for none: a resynchronisation): a session skips what it has seen (events.rs).
@@ -55,6 +55,18 @@ pub enum SignalingError {
     Random(String),
     #[error("signaling state in the database: {0}")]
     Database(String),
+    /// The database could not be reached: asking again later may succeed.
+    #[error("signaling state in the database: {0}")]
+    DatabaseUnavailable(String),
+}
+
+impl From<StoreError> for SignalingError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(message) => SignalingError::DatabaseUnavailable(message),
+            StoreError::Failed(message) => SignalingError::Database(message),
+        }
+    }
 }
 
 struct Ticket {
@@ -81,6 +93,10 @@ struct Rooms {
 }
 
 /// The signaling state of all rooms, and the fan-out of room events to this host's sessions.
+/// How soon sessions are brought up to date again when the records could not be read for
+/// them after a reconnection.
+const RESYNC_RETRY: Duration = Duration::from_secs(1);
+
 pub struct Signaling {
     records: Arc<Records>,
     rooms: Mutex<Rooms>,
@@ -135,9 +151,14 @@ impl Signaling {
         getrandom::fill(&mut bytes).map_err(|e| SignalingError::Random(e.to_string()))?;
         let ticket = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
         if let Some(postgres) = self.records().postgres() {
-            ledger::issue(postgres, &ticket, &admission, self.ticket_ttl)
-                .await
-                .map_err(SignalingError::Database)?;
+            bounded(ledger::issue(
+                postgres,
+                &ticket,
+                &admission,
+                self.ticket_ttl,
+            ))
+            .await
+            .map_err(SignalingError::from)?;
             return Ok(ticket);
         }
         let (room, participant, role) = (
@@ -175,9 +196,9 @@ impl Signaling {
         room: &str,
     ) -> Result<Option<Admission>, SignalingError> {
         if let Some(postgres) = self.records().postgres() {
-            return ledger::redeem(postgres, ticket, room)
+            return bounded(ledger::redeem(postgres, ticket, room))
                 .await
-                .map_err(SignalingError::Database);
+                .map_err(SignalingError::from);
         }
         let Some(ticket) = self.lock().tickets.remove(ticket) else {
             return Ok(None);
@@ -231,9 +252,9 @@ impl Signaling {
     /// The participant's role in `room` now.
     pub async fn role(&self, room: &str, participant: &str) -> Result<Role, SignalingError> {
         match self.records().postgres() {
-            Some(postgres) => ledger::role(postgres, room, participant)
+            Some(postgres) => bounded(ledger::role(postgres, room, participant))
                 .await
-                .map_err(SignalingError::Database),
+                .map_err(SignalingError::from),
             None => Ok(role_in(&self.lock(), room, participant)),
         }
     }
@@ -247,9 +268,9 @@ impl Signaling {
         role: Role,
     ) -> Result<Role, SignalingError> {
         if let Some(postgres) = self.records().postgres() {
-            return ledger::set_role(postgres, room, participant, role)
+            return bounded(ledger::set_role(postgres, room, participant, role))
                 .await
-                .map_err(SignalingError::Database);
+                .map_err(SignalingError::from);
         }
         let mut rooms = self.lock();
         let event = change_role(&mut rooms, room, participant, role);
@@ -266,9 +287,9 @@ impl Signaling {
     /// role as soon as its participant has neither a session nor a ticket).
     pub async fn forget_stale(&self) -> Result<u64, SignalingError> {
         match self.records().postgres() {
-            Some(postgres) => ledger::forget_stale(postgres)
+            Some(postgres) => bounded(ledger::forget_stale(postgres))
                 .await
-                .map_err(SignalingError::Database),
+                .map_err(SignalingError::from),
             None => Ok(0),
         }
     }
@@ -375,21 +396,38 @@ impl Signaling {
             }
             RoomEvent::Resync => {
                 let rooms: Vec<String> = self.lock().sessions.keys().cloned().collect();
+                let mut unread = false;
                 for room in rooms {
                     // Events for any room may have been missed, deletes included.
                     let Ok(folder) = self.folder(&room).await else {
+                        unread = true;
                         continue;
                     };
                     for (participant, to_client) in self.sessions(&room, None) {
                         let message = match &folder {
                             Some(folder) => match self.role(&room, &participant).await {
                                 Ok(role) => updated(roles::access(folder, role)),
-                                Err(_) => continue,
+                                Err(error) => {
+                                    tracing::warn!(room, %error, "no view sent: the role is unknown");
+                                    unread = true;
+                                    continue;
+                                }
                             },
                             None => deleted(),
                         };
                         let _ = to_client.send(outgoing(message));
                     }
+                }
+                // The database answers LISTEN again before it answers everything (a PgBouncer
+                // still waiting to log in again, say): the sessions not brought up to date are
+                // tried again soon, all of them, rather than left with what they missed.
+                if unread {
+                    tracing::info!("sessions not brought up to date yet; trying again");
+                    let records = Arc::clone(&self.records);
+                    tokio::spawn(async move {
+                        tokio::time::sleep(RESYNC_RETRY).await;
+                        records.announce_here(RoomEvent::Resync);
+                    });
                 }
             }
         }

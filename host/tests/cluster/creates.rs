@@ -73,7 +73,17 @@ async fn a_create_on_a_and_b_at_once_makes_one_folder() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_host_killed_mid_create_is_cleaned_up_by_another() {
     const ROOM: &str = "room-1";
-    let cluster = Cluster::start("killed_mid_create", Options::default(), "").await;
+    // Rooms' leases last 3 s here (30 s by default), unless `CLUSTER_ROOM_LEASE` says.
+    let lease: u64 = std::env::var("CLUSTER_ROOM_LEASE")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(3);
+    let cluster = Cluster::start(
+        "killed_mid_create",
+        Options::default(),
+        &format!("room_lease = {lease}"),
+    )
+    .await;
     cluster
         .setup
         .edit("answer_timeout = 2", "answer_timeout = 30");
@@ -91,8 +101,10 @@ async fn a_host_killed_mid_create_is_cleaned_up_by_another() {
     assert!(eventually(Duration::from_secs(10), both_links).await);
 
     // While A lives and waits for the storage, B (cleaning up every second) leaves its create
-    // alone: it is under way, not lost.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // alone: it is under way, not lost — for longer than a lease lasts, A renewing its lease.
+    let a_lease = cluster.sql("SELECT holder FROM leases WHERE name = 'room:room-1'");
+    assert!(!a_lease.trim().is_empty(), "A holds no lease on the room");
+    tokio::time::sleep(Duration::from_secs(lease + 2).min(Duration::from_secs(15))).await;
     assert!(
         standin.folder_exists(&path(ROOM)) && both_links(),
         "B purged a create that A was still making: {:?}\n{}",
@@ -101,13 +113,27 @@ async fn a_host_killed_mid_create_is_cleaned_up_by_another() {
     );
 
     a.kill();
+    let died = std::time::Instant::now();
     let outcome = call.await.expect("the call's task");
     assert!(outcome.is_err(), "the call died with A: {outcome:?}");
-    let purged = eventually(Duration::from_secs(30), || {
+    // B takes the room over once A's lease ran out (it was renewed a moment ago, at most a
+    // third of a lease before), and purges it at its next round.
+    let purged = eventually(Duration::from_secs(lease + 30), || {
         !standin.folder_exists(&path(ROOM)) && standin.storage().shares.is_empty()
     })
     .await;
     assert!(purged, "left behind: {:?}\n{}", standin.storage(), b.log());
+    println!(
+        "a host killed mid-create: its room purged by the other host {:.1} s after its death \
+         ({lease} s leases, renewed every {:.1} s; a clean-up round every second)",
+        died.elapsed().as_secs_f64(),
+        lease as f64 / 3.0
+    );
+    assert!(
+        b.log().contains("took over a lease that ran out"),
+        "{}",
+        b.log()
+    );
     assert_eq!(b.call("GET", &folder(ROOM), None).await.status, 404);
     // The row goes after what it named.
     assert!(eventually(Duration::from_secs(5), || cluster.records() == 0).await);

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use shared_folder_test_support::{Fault, FaultRule, Options, StandIn, Step};
 use tokio::sync::Semaphore;
 
-use crate::cluster::{Cluster, folder, path};
+use crate::cluster::{Cluster, Route, folder, path};
 use crate::common::{Server, eventually};
 
 /// Rooms in the run, unless `CLUSTER_ROOMS` says otherwise.
@@ -70,8 +70,23 @@ async fn a_thousand_rooms_through_two_hosts_with_faults() {
         lock_rate: LOCK_RATE,
         ..Options::default()
     };
-    let cluster = Arc::new(Cluster::start("thousand_rooms", options, "").await);
+    let route = Route::from_env();
+    let cluster = Arc::new(Cluster::start_on(route, "thousand_rooms", options, "").await);
     let hosts = [Arc::new(cluster.serve()), Arc::new(cluster.serve())];
+
+    // The database connections the hosts hold, sampled while the load runs.
+    let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = tokio::spawn({
+        let (cluster, sampling) = (Arc::clone(&cluster), Arc::clone(&sampling));
+        async move {
+            let mut most = 0;
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                most = most.max(cluster.server_connections());
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            most
+        }
+    });
 
     let started = Instant::now();
     let mut random = SplitMix(SEED);
@@ -94,7 +109,8 @@ async fn a_thousand_rooms_through_two_hosts_with_faults() {
         let deleter = Arc::clone(&hosts[(i + usize::from(i % 3 == 0)) % 2]);
         let cluster = Arc::clone(&cluster);
         runs.spawn(async move {
-            let run = room(&creator, &deleter, &cluster.standin, &format!("room-{i}")).await;
+            let name = format!("room-{i}");
+            let run = room(&creator, &deleter, &cluster.standin, &name, KEEP_TRYING).await;
             drop(permit);
             run
         });
@@ -104,6 +120,8 @@ async fn a_thousand_rooms_through_two_hosts_with_faults() {
         all.push(run.expect("a room's task"));
     }
     let elapsed = started.elapsed();
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let connections = sampler.await.expect("the sampler");
 
     let created = all.iter().filter(|r| r.created).count();
     let deleted = all.iter().filter(|r| r.deleted).count();
@@ -131,7 +149,7 @@ async fn a_thousand_rooms_through_two_hosts_with_faults() {
     let records = cluster.records();
 
     println!(
-        "cluster load: {rooms} rooms through 2 hosts, {IN_FLIGHT} in flight: {created} created, \
+        "cluster load ({route:?}): {rooms} rooms through 2 hosts, {IN_FLIGHT} in flight: {created} created, \
          {deleted} deleted, {} failed attempts retried ({armed} faults armed, {} answers 423), \
          {lost} lost, orphans {} folders {} shares (at once {} / {}), {records} records left; \
          {:.1} s ({:.0} rooms/s)",
@@ -143,6 +161,11 @@ async fn a_thousand_rooms_through_two_hosts_with_faults() {
         left_at_once.1,
         elapsed.as_secs_f64(),
         rooms as f64 / elapsed.as_secs_f64(),
+    );
+    println!(
+        "database connections of the hosts' role (pg_stat_activity, sampled every 200 ms): \
+         at most {connections} for 2 hosts ({:.1} per host)",
+        connections as f64 / 2.0
     );
     println!("failed attempts: {failed:?}");
 
@@ -171,19 +194,25 @@ async fn a_thousand_rooms_through_two_hosts_with_faults() {
 }
 
 /// What one room went through.
-struct RoomRun {
-    room: String,
-    created: bool,
-    deleted: bool,
+pub struct RoomRun {
+    pub room: String,
+    pub created: bool,
+    pub deleted: bool,
     /// Answered 2xx, but the stand-in did not hold the folder and both links right after.
-    not_stored: bool,
+    pub not_stored: bool,
     /// Failed attempts, as `<call> <status> <code>`.
-    failures: Vec<String>,
+    pub failures: Vec<String>,
 }
 
 /// Creates `room` through `creator` until that succeeds, checks the storage, then deletes
-/// it through `deleter` until that succeeds.
-async fn room(creator: &Server, deleter: &Server, standin: &StandIn, room: &str) -> RoomRun {
+/// it through `deleter` until that succeeds; each for at most `keep_trying`.
+pub async fn room(
+    creator: &Server,
+    deleter: &Server,
+    standin: &StandIn,
+    room: &str,
+    keep_trying: Duration,
+) -> RoomRun {
     let mut run = RoomRun {
         room: room.to_owned(),
         created: false,
@@ -192,7 +221,7 @@ async fn room(creator: &Server, deleter: &Server, standin: &StandIn, room: &str)
         failures: Vec::new(),
     };
     let started = Instant::now();
-    while started.elapsed() < KEEP_TRYING {
+    while started.elapsed() < keep_trying {
         let reply = creator.call("PUT", &folder(room), None).await;
         if matches!(reply.status, 200 | 201) {
             let view = reply.json();
@@ -215,7 +244,7 @@ async fn room(creator: &Server, deleter: &Server, standin: &StandIn, room: &str)
         return run;
     }
     let started = Instant::now();
-    while started.elapsed() < KEEP_TRYING {
+    while started.elapsed() < keep_trying {
         let reply = deleter.call("DELETE", &folder(room), None).await;
         if reply.status == 204 {
             run.deleted = true;

@@ -18,4 +18,5 @@ mod cluster;
 mod creates;
 mod drill;
 mod load;
+mod restart;
 mod signaling;

@@ -9,6 +9,7 @@
 //! each test has a server of its own and no state outlives it.
 
 mod binaries;
+mod pgbouncer;
 mod server;
 
 use std::process::{Command, Stdio};
@@ -16,6 +17,7 @@ use std::process::{Command, Stdio};
 use crate::debian::running_as_root;
 use crate::local::{new_password, temporary_root};
 
+pub use pgbouncer::PgBouncer;
 pub use server::Postgres;
 
 /// The login role the host connects as (over TCP, with [`Postgres::password`]).

@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::local::free_port;
@@ -25,7 +26,8 @@ const PORT_ATTEMPTS: usize = 10;
 pub struct Postgres {
     /// Dropped after `server` stopped (see `Drop`).
     folder: tempfile::TempDir,
-    server: Child,
+    /// The postmaster (another one after [`Postgres::start_again`]).
+    server: Mutex<Child>,
     port: u16,
     password: String,
 }
@@ -49,7 +51,7 @@ impl Postgres {
         let (server, port) = start_on_a_free_port(folder.path());
         let postgres = Postgres {
             folder,
-            server,
+            server: Mutex::new(server),
             port,
             password: new_password(),
         };
@@ -86,7 +88,52 @@ impl Postgres {
 
     /// The server's process id (the postmaster).
     pub fn pid(&self) -> u32 {
-        self.server.id()
+        self.server().id()
+    }
+
+    fn server(&self) -> MutexGuard<'_, Child> {
+        self.server.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Stops the server as an operator's restart does (a fast shutdown: its sessions are
+    /// ended, every client sees its connection closed) and waits until it has; its data
+    /// stays, for [`Postgres::start_again`]. Panics when it does not stop within 30 s.
+    pub fn stop(&self) {
+        let mut server = self.server();
+        let _ = Command::new("kill")
+            .args(["-INT", &server.id().to_string()])
+            .status();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(30) {
+            if !matches!(server.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("PostgreSQL did not stop within 30 s");
+    }
+
+    /// Starts the server stopped by [`Postgres::stop`] again, on the same port, and waits
+    /// until it accepts connections (panics with its log when it does not).
+    pub fn start_again(&self) {
+        let mut server = self.server();
+        let log = (1..)
+            .map(|n| {
+                self.folder
+                    .path()
+                    .join(format!("server-{}-{n}.log", self.port))
+            })
+            .find(|log| !log.exists())
+            .expect("a name for the log");
+        let mut again = spawn(self.folder.path(), self.port, &log);
+        match wait_until_ready(&mut again, self.folder.path(), self.port, &log) {
+            Ready::Yes => *server = again,
+            Ready::PortTaken => panic!(
+                "PostgreSQL's port {} was taken while it was stopped:\n{}",
+                self.port,
+                read(&log)
+            ),
+        }
     }
 
     /// Creates a database `name` owned by [`ROLE`], for one test; its URL (as
@@ -127,23 +174,27 @@ impl Drop for Postgres {
     /// checkpoint; nothing here is worth keeping), SIGKILL if that takes too long. The folder
     /// is removed after, by `TempDir`'s own drop.
     fn drop(&mut self) {
+        let server = self.server.get_mut().unwrap_or_else(|p| p.into_inner());
+        if !matches!(server.try_wait(), Ok(None)) {
+            return;
+        }
         let _ = Command::new("kill")
-            .args(["-QUIT", &self.server.id().to_string()])
+            .args(["-QUIT", &server.id().to_string()])
             .status();
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(10) {
-            if !matches!(self.server.try_wait(), Ok(None)) {
+            if !matches!(server.try_wait(), Ok(None)) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        let _ = self.server.kill();
-        let _ = self.server.wait();
+        let _ = server.kill();
+        let _ = server.wait();
     }
 }
 
 /// Makes `folder` the system user's: `initdb` writes there as that user.
-fn give_to_system_user(folder: &Path) {
+pub(super) fn give_to_system_user(folder: &Path) {
     let status = Command::new("chown")
         .arg(format!("{SYSTEM_USER}:"))
         .arg(folder)
