@@ -33,7 +33,6 @@ use serde::de::{self, DeserializeOwned, Deserializer};
 use crate::contract::{Setting, SettingValue};
 use crate::credentials::{Credentials, TokenSource};
 use crate::error::ConfigError;
-use crate::outbound::Origin;
 use crate::secret::Secret;
 
 /// The `[shared_folder]` section, as far as the host understands it.
@@ -50,6 +49,47 @@ pub struct SharedFolderConfig {
     /// The fields passed to the provider: `url` (canonical), `username` and the section's
     /// other fields, by name.
     pub settings: Vec<Setting>,
+}
+
+/// Scheme, host and port: where a provider may send requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// `https` (or plain `http`).
+    pub https: bool,
+    /// Lower-case host name or IP literal (IPv6 in brackets).
+    pub host: String,
+    /// The port, the scheme's default when the URL names none.
+    pub port: u16,
+}
+
+impl Origin {
+    /// The origin of an `http://` or `https://` URL, read as [`StorageUrl::parse`] reads the
+    /// configured one (the one URL parser of the runtime).
+    pub fn parse(url: &str) -> Result<Origin, String> {
+        StorageUrl::parse(url).map(|url| url.origin().clone())
+    }
+
+    /// Whether `uri` points at this origin.
+    pub fn matches(&self, uri: &http::Uri) -> bool {
+        let https = match uri.scheme() {
+            Some(s) if *s == http::uri::Scheme::HTTPS => true,
+            Some(s) if *s == http::uri::Scheme::HTTP => false,
+            _ => return false,
+        };
+        let Some(authority) = uri.authority() else {
+            return false;
+        };
+        https == self.https
+            && authority.host().eq_ignore_ascii_case(&self.host)
+            && authority.port_u16().unwrap_or(if https { 443 } else { 80 }) == self.port
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = if self.https { "https" } else { "http" };
+        write!(f, "{scheme}://{}:{}", self.host, self.port)
+    }
 }
 
 /// The storage's base URL, parsed once (here, with the `url` crate).

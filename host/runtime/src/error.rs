@@ -68,6 +68,15 @@ pub enum LoadError {
     UnsupportedContract(String),
 }
 
+impl From<crate::contract::ExportProblem> for LoadError {
+    fn from(problem: crate::contract::ExportProblem) -> Self {
+        match problem {
+            crate::contract::ExportProblem::Unsupported(m) => LoadError::UnsupportedContract(m),
+            crate::contract::ExportProblem::WrongWorld(m) => LoadError::WrongWorld(m),
+        }
+    }
+}
+
 /// A provider call did not return a shared folder (or a completed delete).
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum CallError {

@@ -97,7 +97,7 @@ mod sandbox;
 mod secret;
 pub mod trust;
 
-pub use config::{SharedFolderConfig, StorageUrl, from_toml};
+pub use config::{Origin, SharedFolderConfig, StorageUrl, from_toml};
 pub use connections::{ConnectionSettings, Connections, TlsError, tls_config};
 pub use contract::{
     Contract, FieldProblem, FoundFolder, FoundLink, LinkAccess, ProviderError, Setting,
@@ -107,7 +107,7 @@ pub use credentials::{Credentials, TokenSource};
 pub use engine::content_digest;
 pub use error::{CallError, ConfigError, Error, ErrorKind, LoadError};
 pub use folder::{FolderRecord, Maker, ShareLink};
-pub use outbound::{Origin, Outbound, OutboundLimits};
+pub use outbound::{Outbound, OutboundLimits};
 pub use provider::{ProviderInfo, Validation};
 pub use roles::{Access, Link, Role};
 pub use runtime::{Limits, Options, Runtime, Serving, check_room_id};

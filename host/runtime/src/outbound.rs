@@ -17,58 +17,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use http::header::{AUTHORIZATION, COOKIE, HeaderName, HeaderValue, SET_COOKIE};
-use http::uri::Scheme;
 use http_body_util::{BodyExt, Limited};
 use wasmtime_wasi_http::{
     DEFAULT_FORBIDDEN_HEADERS, Error as HttpError, ForbiddenHeaderFilter, RequestOptions, WasiBody,
     WasiHttpHooks,
 };
 
-use crate::config::StorageUrl;
+use crate::config::Origin;
 use crate::connections::Connections;
 use crate::credentials::{Authorization, Credentials};
 use crate::faults::{Fault, FaultPlan};
-
-/// Scheme, host and port: where a provider may send requests.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
-    /// `https` (or plain `http`).
-    pub https: bool,
-    /// Lower-case host name or IP literal (IPv6 in brackets).
-    pub host: String,
-    /// The port, the scheme's default when the URL names none.
-    pub port: u16,
-}
-
-impl Origin {
-    /// The origin of an `http://` or `https://` URL, read as [`StorageUrl::parse`] reads the
-    /// configured one (the one URL parser of the runtime).
-    pub fn parse(url: &str) -> Result<Origin, String> {
-        StorageUrl::parse(url).map(|url| url.origin().clone())
-    }
-
-    /// Whether `uri` points at this origin.
-    pub fn matches(&self, uri: &http::Uri) -> bool {
-        let https = match uri.scheme() {
-            Some(s) if *s == Scheme::HTTPS => true,
-            Some(s) if *s == Scheme::HTTP => false,
-            _ => return false,
-        };
-        let Some(authority) = uri.authority() else {
-            return false;
-        };
-        https == self.https
-            && authority.host().eq_ignore_ascii_case(&self.host)
-            && authority.port_u16().unwrap_or(if https { 443 } else { 80 }) == self.port
-    }
-}
-
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let scheme = if self.https { "https" } else { "http" };
-        write!(f, "{scheme}://{}:{}", self.host, self.port)
-    }
-}
 
 /// How long outbound requests may wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use shared_folder_runtime::roles::Role;
 
-use super::signaling::Admission;
+use super::Admission;
 use crate::events::{CHANNEL, RoomEvent};
 use tokio_postgres::types::Type;
 

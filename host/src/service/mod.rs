@@ -29,7 +29,16 @@ use tokio::sync::watch;
 
 use crate::folders::SharedFolders;
 use shared_folder_runtime::Secret;
+use shared_folder_runtime::roles::Role;
 use signaling::Signaling;
+
+/// What a ticket grants: one join of one room as one participant with one role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admission {
+    pub room: String,
+    pub participant: String,
+    pub role: Role,
+}
 
 /// What the service's handlers share.
 pub struct Service {

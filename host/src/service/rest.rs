@@ -23,8 +23,9 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::Admission;
 use super::Service;
-use super::signaling::{Admission, SignalingError};
+use super::signaling::SignalingError;
 use crate::error::HostError;
 use crate::folders::Creation;
 use shared_folder_runtime::roles::{self, Role};

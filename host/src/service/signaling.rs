@@ -28,7 +28,7 @@ use tokio::sync::{broadcast, mpsc};
 use shared_folder_runtime::FolderRecord;
 use shared_folder_runtime::roles::{self, Role};
 
-use super::ledger;
+use super::{Admission, ledger};
 use crate::events::RoomEvent;
 use crate::records::{Records, RoomState, StoreError, bounded};
 
@@ -38,14 +38,6 @@ use crate::records::{Records, RoomState, StoreError, bounded};
 pub struct Outgoing {
     pub text: String,
     pub version: u64,
-}
-
-/// What a ticket grants: one join of one room as one participant with one role.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Admission {
-    pub room: String,
-    pub participant: String,
-    pub role: Role,
 }
 
 /// Tickets and roles could not be stored or read (the shared database failed).

@@ -13,9 +13,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::Admission;
 use super::Service;
 use super::rest::ApiError;
-use super::signaling::{self, Admission, Outgoing};
+use super::signaling::{self, Outgoing};
 use shared_folder_runtime::roles;
 
 #[derive(Deserialize)]

@@ -2,7 +2,7 @@
 //! them: one `<d:response>` per resource, elements without attributes under the prefixes `d:`,
 //! `oc:` and `nc:`. Only a few values are needed, so they are read directly rather than through
 //! an XML parser (one would add a quarter to the component): the trash bin's entries
-//! ([`crate::trash`]) and the folders of a `Depth: 1` PROPFIND ([`folders`]).
+//! (`trash.rs`) and the folders of a `Depth: 1` PROPFIND ([`listing`]).
 
 use crate::prelude::*;
 use percent_encoding::percent_decode_str;

@@ -16,7 +16,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::errors::Error;
-use crate::ids::{self, DriveId, ItemId, LinkId};
+use crate::ids::{self, DriveId, ItemId, LinkId, Target};
 use crate::opencloud::Created;
 use crate::prelude::*;
 use crate::settings::Settings;
@@ -45,15 +45,6 @@ pub struct LinkData {
     pub drive_id: String,
     pub item_id: String,
     pub permission_id: String,
-}
-
-/// What a handle that was read names: the folder's drive and item, and both links.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub drive: DriveId,
-    pub item: ItemId,
-    pub read_write: LinkId,
-    pub read: LinkId,
 }
 
 impl JsonHandle for Handle {}

@@ -88,6 +88,16 @@ impl LinkId {
     }
 }
 
+/// A room's folder and links by their ids, as a handle names them: the drive and item of
+/// the folder, and both links (what `delete` needs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub drive: DriveId,
+    pub item: ItemId,
+    pub read_write: LinkId,
+    pub read: LinkId,
+}
+
 /// The error for an id OpenCloud (or a handle) gave that is not one.
 pub fn unreadable(what: &str, text: &str) -> Error {
     Error::Protocol(format!(

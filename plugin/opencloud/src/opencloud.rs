@@ -42,9 +42,8 @@
 
 use crate::errors::{self, Error};
 use crate::graph::{self, Kind};
-use crate::handle::Target;
 use crate::http::{self, Request, Response};
-use crate::ids::{DriveId, ItemId, LinkId};
+use crate::ids::{DriveId, ItemId, LinkId, Target};
 use crate::prelude::*;
 use crate::settings::Settings;
 use crate::{policy, spaces};

@@ -16,10 +16,18 @@ use std::fmt;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use crate::error::LoadError;
-
 /// The interface a provider component exports, without its version.
 const PROVIDER_INTERFACE: &str = "shared-folder:provider/provider";
+
+/// Why a component's exports name no contract version this host serves ([`Contract::of`]);
+/// a `LoadError` once the component is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportProblem {
+    /// It exports the provider interface in a version not served here.
+    Unsupported(String),
+    /// It exports the provider interface not at all, or in several versions.
+    WrongWorld(String),
+}
 
 /// A version of the contract this host serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -46,7 +54,7 @@ impl Contract {
     }
 
     /// The version `component` exports the provider interface of.
-    pub fn of(engine: &Engine, component: &Component) -> Result<Contract, LoadError> {
+    pub fn of(engine: &Engine, component: &Component) -> Result<Contract, ExportProblem> {
         let exported: Vec<String> = component
             .component_type()
             .exports(engine)
@@ -58,12 +66,12 @@ impl Contract {
             .collect();
         match versions.as_slice() {
             [version] => Contract::parse(version).ok_or_else(|| {
-                LoadError::UnsupportedContract(format!(
+                ExportProblem::Unsupported(format!(
                     "it exports contract {version}; this host serves {}",
                     Contract::served()
                 ))
             }),
-            [] => Err(LoadError::WrongWorld(format!(
+            [] => Err(ExportProblem::WrongWorld(format!(
                 "it exports no {PROVIDER_INTERFACE} interface (exports: {})",
                 if exported.is_empty() {
                     "none".to_owned()
@@ -71,7 +79,7 @@ impl Contract {
                     exported.join(", ")
                 }
             ))),
-            several => Err(LoadError::WrongWorld(format!(
+            several => Err(ExportProblem::WrongWorld(format!(
                 "it exports {PROVIDER_INTERFACE} in several versions ({})",
                 several.join(", ")
             ))),
