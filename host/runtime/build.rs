@@ -2,7 +2,10 @@
 //! OpenCloud's.
 
 fn main() {
-    let plugins = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugin");
+    let plugins = std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    )
+    .join("../../plugin");
     guest_build::build(
         &plugins.join("nextcloud"),
         "guest",

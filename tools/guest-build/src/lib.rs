@@ -60,9 +60,20 @@ pub fn build(manifest_dir: &Path, profile: &str, file_name: &str) -> PathBuf {
 }
 
 /// Reruns the build script when the guest's sources or manifest change, or what every guest
-/// builds on: the WIT contract, the guest runtime and the providers' kit.
+/// builds on: the WIT contract, the guest runtime and the providers' kit. The repository is
+/// found from the guest crate at run time, never from a path compiled in: cargo reuses this
+/// crate's build when the clone moves (its fingerprint holds paths relative to the workspace),
+/// and a stale path would watch nothing.
 fn watch(manifest_dir: &Path) {
-    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let Some(repository) = manifest_dir
+        .ancestors()
+        .find(|dir| dir.join("tools/guest-runtime").is_dir())
+    else {
+        panic!(
+            "{} is not inside the shared-folder repository (no tools/guest-runtime above it)",
+            manifest_dir.display()
+        );
+    };
     let watched = [
         manifest_dir.join("src"),
         manifest_dir.join("Cargo.toml"),
