@@ -197,25 +197,29 @@ async fn a_failed_delete_keeps_the_record_for_a_retry() {
     assert!(!standin.folder_exists("opentalk/meetings/room"));
 }
 
-/// The sequence that once blocked a room for good under load (room 740): a share refused with
-/// 401 — a refusal that says nothing was made — and then the provider's own clean-up defeated
-/// (its folder DELETE refused). Reported as it was, the host would forget the room and the
+/// The sequences that once blocked a room for good under load (rooms 740 and 741): a share
+/// refused with 401 — a refusal that says nothing was made — and then the provider's own
+/// clean-up defeated (its folder DELETE refused, with a 409, or with a 401 as well: the
+/// credentials revoked midway). Reported as it was, the host would forget the room and the
 /// folder left would answer every later create with "exists". The provider reports the failed
 /// clean-up instead, naming the refusal, so the host purges the room at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_share_whose_clean_up_fails_too_does_not_block_the_room() {
     let standin = StandIn::start(Options::default()).await.unwrap();
     let host = TestHost::on(&standin).build();
-    standin.inject(FaultRule::at(
-        Step::CreateShare { permissions: 1 },
-        Fault::Status(401),
-    ));
-    standin.inject(FaultRule::at(Step::DeleteFolder, Fault::Status(409)));
-    let error = host.create("room-740").await.unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::Remote(409), "{error}");
-    assert!(error.to_string().contains("cleaning up after"), "{error}");
-    assert!(!standin.folder_exists("opentalk/meetings/room-740"));
-    assert!(standin.storage().shares.is_empty());
-    let record = host.create("room-740").await.unwrap().record;
-    assert_eq!(record.path, "opentalk/meetings/room-740");
+    for (room, cleanup) in [("room-740", 409), ("room-741", 401)] {
+        standin.inject(FaultRule::at(
+            Step::CreateShare { permissions: 1 },
+            Fault::Status(401),
+        ));
+        standin.inject(FaultRule::at(Step::DeleteFolder, Fault::Status(cleanup)));
+        let error = host.create(room).await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Remote(cleanup), "{room}: {error}");
+        assert!(error.to_string().contains("cleaning up after"), "{error}");
+        let path = format!("opentalk/meetings/{room}");
+        assert!(!standin.folder_exists(&path));
+        assert!(standin.shares_on(&path).is_empty());
+        let record = host.create(room).await.unwrap().record;
+        assert_eq!(record.path, path);
+    }
 }

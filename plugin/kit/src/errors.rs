@@ -40,14 +40,19 @@ pub fn refusal(status: u16, message: Option<&str>, storage: &str) -> Error {
 /// host takes at its word and forgets the room: a folder left then would answer every later
 /// create of the room with "exists". Then it is the clean-up's failure, naming the original,
 /// and the host purges the room (its `may_have_left_work`). A clean-up refused for the
-/// credentials as well could not have made anything either.
+/// credentials too is no exception: there was something to clean up, made with the same
+/// account before the refusals (the credentials revoked midway), so it is reported as the
+/// storage's 401, which the host purges later, not as a refusal that made nothing.
 pub fn cleanup_failed(original: Error, cleanup: Error) -> Error {
     let Error::Unauthorized(first) = original else {
         return original;
     };
     let context = |message: String| clip(&format!("{message} (cleaning up after: {first})"));
     match cleanup {
-        Error::Unauthorized(_) => Error::Unauthorized(first),
+        Error::Unauthorized(message) => Error::Remote(RemoteError {
+            status: 401,
+            message: context(message),
+        }),
         Error::Remote(RemoteError { status, message }) => Error::Remote(RemoteError {
             status,
             message: context(message),
@@ -111,6 +116,30 @@ mod tests {
         assert_eq!(clipped.chars().count(), MAX_MESSAGE + 1);
         assert!(clipped.ends_with('…'));
         assert_eq!(clip("  short\n"), "short");
+    }
+
+    #[test]
+    fn a_clean_up_that_fails_after_a_refusal_is_never_a_refusal() {
+        let refused = || Error::Unauthorized(String::from("share refused"));
+        // A refusal says nothing was made; a failed clean-up says something was.
+        for cleanup in [
+            Error::Unauthorized(String::from("delete refused")),
+            remote(409, "conflict"),
+            Error::Transport(String::from("reset")),
+            Error::NotFound(String::from("gone")),
+            Error::Protocol(String::from("garbled")),
+        ] {
+            let reported = cleanup_failed(refused(), cleanup);
+            assert!(!matches!(reported, Error::Unauthorized(_)), "{reported:?}");
+        }
+        let reported = cleanup_failed(refused(), Error::Unauthorized(String::from("again")));
+        assert!(
+            matches!(&reported, Error::Remote(r) if r.status == 401 && r.message == "again (cleaning up after: share refused)"),
+            "{reported:?}"
+        );
+        // Any other first error is reported as it was.
+        let reported = cleanup_failed(Error::Transport(String::from("t")), refused());
+        assert!(matches!(reported, Error::Transport(m) if m == "t"));
     }
 
     #[test]
