@@ -588,4 +588,5 @@ fn unreachable<S: Storage>() -> TestHost {
     TestHost::at("http://127.0.0.1:9/", "u", "p")
         .provider(S::PROVIDER)
         .component(S::COMPONENT)
+        .without_compile_cache()
 }

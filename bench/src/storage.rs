@@ -124,11 +124,13 @@ impl Storage for OpenCloud {
     }
 }
 
-/// The directory, links that expire in 7 days, and the limits a deployment has.
+/// The directory, links that expire in 7 days, and the limits a deployment has; no compile
+/// cache (the hot swap measures compiling a component new to the host).
 fn with_deployment_settings(host: TestHost) -> TestHost {
     host.directory(DIRECTORY)
         .line("expiry = 7")
         .limits(Limits::default())
+        .without_compile_cache()
 }
 
 fn account(url: &str, username: &str, password: &str) -> Result<Account, Failure> {

@@ -2,9 +2,7 @@
 //! axum's extractors, the router, hyper), and names what went wrong; room ids that cannot name
 //! a folder are refused on every way in; the storage's rate limit is answered as such.
 
-mod common;
-
-use common::{Server, Setup};
+use crate::common::{Server, Setup};
 use serde_json::json;
 use shared_folder_test_support::client::{self, Reply};
 use shared_folder_test_support::{Fault, FaultRule, Options, StandIn, Step};
@@ -16,7 +14,7 @@ async fn raw(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Reply {
-    let bearer = format!("Bearer {}", common::TOKEN);
+    let bearer = format!("Bearer {}", crate::common::TOKEN);
     let mut all = vec![("authorization", bearer.as_str())];
     all.extend_from_slice(headers);
     client::send(method, &server.url(path), None, &all, body)

@@ -2,9 +2,7 @@
 //! the binary against the stand-ins, their error paths and exit codes, and configuration
 //! files.
 
-mod common;
-
-use common::Setup;
+use crate::common::Setup;
 use serde_json::json;
 use shared_folder_test_support::stand_ins::{AnyStandIn, Kind};
 use shared_folder_test_support::{

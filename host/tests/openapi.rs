@@ -2,11 +2,9 @@
 //! routes the service serves — a route added without its description fails here — and the
 //! service's real answers fit the schemas it declares for them.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{Server, Setup};
+use crate::common::{Server, Setup};
 use serde_json::{Value, json};
 use shared_folder_host::service::{openapi, route_table};
 use shared_folder_test_support::{Options, StandIn};

@@ -1,12 +1,10 @@
 //! What operators ask of `serve`: `/metrics` in the Prometheus text format, counting what the
 //! service did, and `/ready`, which fails while the database or the provider is not usable.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Server, Setup};
+use crate::common::{Server, Setup};
 use serde_json::json;
 use shared_folder_host::runtime::SandboxLimits;
 use shared_folder_host::service::{self, Service};
@@ -174,7 +172,7 @@ async fn metrics_count_calls_storage_answers_swaps_and_sessions() {
         "room-1",
         standin.options().password.as_str(),
         &standin.url(),
-        common::TOKEN,
+        crate::common::TOKEN,
     ] {
         assert!(!text.contains(secret), "{secret:?} in:\n{text}");
     }
@@ -242,7 +240,7 @@ async fn not_ready_while_no_instance_of_the_provider_can_be_made() {
         let folders = TestHost::on(&standin).limits(limits).pooling(false).build();
         let service = Service::new(
             Arc::new(folders),
-            vec![Secret::new(common::TOKEN)],
+            vec![Secret::new(crate::common::TOKEN)],
             Duration::from_secs(60),
         );
         serve_here(Arc::new(service))

@@ -2,11 +2,9 @@
 //! load, without losing a call; a broken one is refused and the old one keeps serving; a
 //! provider of another name is a configuration change, not a rebuild.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Setup, eventually};
+use crate::common::{Setup, eventually};
 use shared_folder_host::NEXTCLOUD_PROVIDER;
 use shared_folder_test_support::{FIXTURE_PROVIDER, Options, StandIn, rebuilt_component};
 
@@ -17,7 +15,7 @@ fn deploy(path: &std::path::Path, bytes: &[u8]) {
     std::fs::rename(&temporary, path).unwrap();
 }
 
-async fn digest(server: &common::Server) -> String {
+async fn digest(server: &crate::common::Server) -> String {
     let health = server.call_as(None, "GET", "/health", None).await;
     health.json()["provider"]["digest"]
         .as_str()
@@ -26,7 +24,7 @@ async fn digest(server: &common::Server) -> String {
 }
 
 /// Waits (up to 20 s) until the server's provider has the digest `expected`.
-async fn serves(server: &common::Server, expected: &str) -> bool {
+async fn serves(server: &crate::common::Server, expected: &str) -> bool {
     let start = std::time::Instant::now();
     while start.elapsed() < Duration::from_secs(20) {
         if digest(server).await == expected {

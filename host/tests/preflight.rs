@@ -1,9 +1,7 @@
 //! `shared-folder-host preflight`: each finding about the configured storage with its fix, the
 //! exit code telling problems from warnings, and nothing left on the storage afterwards.
 
-mod common;
-
-use common::Setup;
+use crate::common::Setup;
 use shared_folder_test_support::opencloud::{self, OpenCloudStandIn};
 use shared_folder_test_support::standin::Flavour;
 use shared_folder_test_support::{Options, StandIn, TestHost};

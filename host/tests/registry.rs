@@ -4,13 +4,11 @@
 //! restart served from the cache — and every bad artifact refused with a clear error and
 //! nothing of it kept.
 
-mod common;
-
 use std::path::Path;
 use std::time::Duration;
 
-use common::publishing::{self, grafted, serves, serving, text};
-use common::{Outcome, Setup, eventually};
+use crate::common::publishing::{self, grafted, serves, serving, text};
+use crate::common::{Outcome, Setup, eventually};
 use shared_folder_host::NEXTCLOUD_PROVIDER;
 use shared_folder_host::runtime::content_digest;
 use shared_folder_host::runtime::trust::Pin;
@@ -66,7 +64,10 @@ fn host_lines(registry: &Registry, address: &str, tag: &str, extra: &str) -> Str
         ""
     };
     format!(
-        "trusted_keys = [\"keys/ours.pub\"]\nca_bundle = \"{}\"\nregistry_poll = 1\n\
+        // Its own cache (the default place, named so that the shared one is not used): the
+        // tests look into it.
+        "component_cache = \"component-cache\"\n\
+         trusted_keys = [\"keys/ours.pub\"]\nca_bundle = \"{}\"\nregistry_poll = 1\n\
          component_limit_mib = 2\n{extra}\n\
          [host.components.nextcloud]\nsource = \"oci://{address}/{REPOSITORY}:{tag}\"\n{credentials}",
         text(registry.ca_file())

@@ -2,11 +2,9 @@
 //! by the file watcher, or on SIGHUP) serves new rooms from the new storage, while rooms made
 //! before stay deletable on the storage that holds them.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Setup, eventually};
+use crate::common::{Setup, eventually};
 use shared_folder_test_support::{Options, StandIn};
 
 fn folder(room: &str) -> String {
@@ -67,7 +65,7 @@ async fn sighup_rereads_a_file_the_watcher_cannot_see_and_a_refused_change_keeps
     let linked = tempfile::tempdir().unwrap();
     let link = linked.path().join("host.toml");
     std::os::unix::fs::symlink(&real.config, &link).unwrap();
-    let server = common::Server::start(&link, &[]);
+    let server = crate::common::Server::start(&link, &[]);
 
     // A change the provider refuses (its validate: expiry must be at least 1 day).
     real.edit("directory = ", "expiry = 0\ndirectory = ");

@@ -5,12 +5,10 @@
 //! shows them (`create`'s and a moderator's `access` output; a participant sees the read-only
 //! one), never in a log, an error message or a panic.
 
-mod common;
-
 use std::path::Path;
 use std::time::Duration;
 
-use common::{Outcome, Setup};
+use crate::common::{Outcome, Setup};
 use shared_folder_host::{HostConfig, Records, Runtime, SharedFolders};
 use shared_folder_test_support::{Fault, FaultRule, Options, StandIn, Step};
 

@@ -2,11 +2,9 @@
 //! WebSockets with role changes, restarts, a crash in the middle of a create, and graceful
 //! shutdown.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Server, Setup, eventually};
+use crate::common::{Server, Setup, eventually};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use shared_folder_test_support::{Fault, FaultRule, Options, StandIn, Step};
@@ -428,7 +426,9 @@ async fn a_ticket_that_demotes_a_moderator_takes_the_read_write_link_from_their_
     assert_eq!(welcome["payload"]["shared_folder"], view);
     // The create's room event may reach the session after its join: it is older than the
     // join (the room's version the session joined at), and nothing of it is sent.
-    assert!(common::sessions::nothing_within(&mut session, Duration::from_millis(300)).await);
+    assert!(
+        crate::common::sessions::nothing_within(&mut session, Duration::from_millis(300)).await
+    );
 
     // The controller issues Alice a participant ticket (she may join from another device):
     // her open session loses the read-write link at once.
@@ -500,7 +500,7 @@ async fn a_crash_in_the_middle_of_a_delete_is_finished_by_the_next_start() {
     let call = {
         let url = server.url(FOLDER);
         tokio::spawn(async move {
-            let bearer = format!("Bearer {}", common::TOKEN);
+            let bearer = format!("Bearer {}", crate::common::TOKEN);
             shared_folder_test_support::client::send(
                 "DELETE",
                 &url,

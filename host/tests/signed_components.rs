@@ -4,12 +4,10 @@
 //! digest); a running `serve` refuses such a file in its plugins folder — a log line, a
 //! metric — and keeps serving what it served.
 
-mod common;
-
 use std::time::Duration;
 
-use common::publishing::{grafted, keygen, serves, serving, signed, text};
-use common::{Setup, eventually, run_binary};
+use crate::common::publishing::{grafted, keygen, serves, serving, signed, text};
+use crate::common::{Setup, eventually, run_binary};
 use shared_folder_host::NEXTCLOUD_PROVIDER;
 use shared_folder_host::runtime::trust::Pin;
 use shared_folder_test_support::{Options, StandIn, rebuilt_component};

@@ -3,7 +3,9 @@
 //! contract as it is.
 
 fn main() {
-    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let here = std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    );
     guest_build::build(
         &here.join("../providers/fixture"),
         "release",
@@ -14,4 +16,8 @@ fn main() {
         "release",
         "template_provider.wasm",
     );
+    // Where the tests keep the components they compiled (`TestHost`'s compile cache): in this
+    // build's own folder, so that `cargo clean` empties it with the rest.
+    let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    println!("cargo::rustc-env=SHARED_FOLDER_TEST_COMPILED={out_dir}/compiled-components");
 }

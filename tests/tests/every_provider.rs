@@ -34,7 +34,6 @@ macro_rules! every_provider {
     )*};
 }
 
-#[path = "every_provider/recovery.rs"]
 mod recovery;
 
 every_provider!(

@@ -150,8 +150,12 @@ impl ProviderEngine {
             .serialize()
             .map_err(|e| crate::error::one_line(&e))
             .and_then(|bytes| {
-                // Written aside, then renamed: a reader never sees half a file.
-                let partial = file.with_extension(format!("partial-{}", std::process::id()));
+                // Written aside, then renamed: a reader never sees half a file. The name aside
+                // is this write's own, as other threads and processes may share the folder.
+                static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                let write = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let partial =
+                    file.with_extension(format!("partial-{}-{write}", std::process::id()));
                 std::fs::write(&partial, bytes)
                     .and_then(|()| std::fs::rename(&partial, file))
                     .map_err(|e| e.to_string())

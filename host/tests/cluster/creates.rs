@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use shared_folder_test_support::{Fault, FaultRule, Options, Step};
 
-use crate::cluster::{Cluster, folder, path};
+use super::fixture::{Cluster, folder, path};
 use crate::common::eventually;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

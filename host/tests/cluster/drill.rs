@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use shared_folder_test_support::Options;
 use shared_folder_test_support::public_link;
 
-use crate::cluster::{Cluster, folder, path};
+use super::fixture::{Cluster, folder, path};
 use crate::common::Server;
 use crate::common::sessions::{self, next};
 

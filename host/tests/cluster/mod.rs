@@ -8,13 +8,11 @@
 //! installs Debian's `postgresql` the first time when it may) and its own database.
 //!
 //! ```text
-//! cargo test -p shared-folder-host --test cluster
+//! cargo test -p shared-folder-host --test integration cluster::
 //! ```
 
-#[path = "../common/mod.rs"]
-mod common;
+mod fixture;
 
-mod cluster;
 mod creates;
 mod drill;
 mod load;

@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 use shared_folder_test_support::Options;
 use tokio::sync::Semaphore;
 
-use crate::cluster::{Cluster, folder};
+use super::fixture::{Cluster, folder};
+use super::load::{RoomRun, room};
 use crate::common::sessions::{self, Socket};
 use crate::common::{Server, eventually};
-use crate::load::{RoomRun, room};
 
 const ROOMS: usize = 1000;
 const IN_FLIGHT: usize = 32;
@@ -29,6 +29,7 @@ const KEEP_TRYING: Duration = Duration::from_secs(120);
 const KEPT: &str = "kept";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a long load, a command of its own: `cargo loads` (CI runs it)"]
 async fn a_thousand_rooms_while_the_database_restarts_and_is_away() {
     let rooms = std::env::var("CLUSTER_ROOMS")
         .ok()

@@ -4,7 +4,7 @@
 use serde_json::json;
 use shared_folder_test_support::Options;
 
-use crate::cluster::{Cluster, folder};
+use super::fixture::{Cluster, folder};
 use crate::common::sessions::{self, next, nothing_within};
 
 const ROOM: &str = "room-1";

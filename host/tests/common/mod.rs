@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use shared_folder_test_support::client::{self, Reply};
-use shared_folder_test_support::{StandIn, TestHost};
+use shared_folder_test_support::{COMPILED_COMPONENTS, StandIn, TestHost};
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_shared-folder-host");
 pub const TOKEN: &str = "controller-token-0123456789";
@@ -26,11 +26,21 @@ pub struct Setup {
 impl Setup {
     /// A configuration for `standin` with `[host]` lines `host` (database and plugins in the
     /// test's folder, short timeouts, listening on a free port).
+    ///
+    /// Compiled components are kept in the tests' shared folder
+    /// ([`shared_folder_test_support::COMPILED_COMPONENTS`]), so that a host started by a test
+    /// loads its component rather than compiling it; a test that looks into its host's cache
+    /// names its own `component_cache` in `host`.
     pub fn new(standin: &StandIn, host: &str) -> Self {
         let shared_folder = TestHost::on(standin).shared_folder_toml();
+        let cache = if host.contains("component_cache") {
+            String::new()
+        } else {
+            format!("component_cache = {COMPILED_COMPONENTS:?}\n")
+        };
         Self::with_text(&format!(
             "{shared_folder}\n[host]\nallow_plain_http = true\nlisten = \"127.0.0.1:0\"\napi_tokens = [\"{TOKEN}\"]\n\
-             call_timeout = 20\nconnect_timeout = 2\nanswer_timeout = 2\nshutdown_grace = 10\n{host}\n"
+             call_timeout = 20\nconnect_timeout = 2\nanswer_timeout = 2\nshutdown_grace = 10\n{cache}{host}\n"
         ))
     }
 

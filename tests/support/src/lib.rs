@@ -49,7 +49,6 @@ impl ConnectionCounter {
     }
 }
 
-/// The fixture provider component (`tests/providers/fixture`), built with this crate.
 /// The NextCloud provider as built against contract 0.2.0, before 0.3 existed: kept as it was
 /// deployed (`tests/artifacts/README.md` says from which commit), to prove that the host still
 /// serves it.
@@ -60,8 +59,16 @@ pub const NEXTCLOUD_PROVIDER_0_2: &[u8] =
 pub const TEMPLATE_PROVIDER: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/template_provider.wasm"));
 
+/// The fixture provider component (`tests/providers/fixture`), built with this crate.
 pub const FIXTURE_PROVIDER: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/fixture_provider.wasm"));
+
+/// Where [`TestHost`] keeps the components it compiled, by content digest (as a host's
+/// `component_cache`), shared by every test of this build: each component is compiled once per
+/// build of the tests and then loaded in about a millisecond, where compiling it takes a
+/// second in the tests' unoptimised build. In this crate's build folder (`cargo clean`
+/// empties it).
+pub const COMPILED_COMPONENTS: &str = env!("SHARED_FOLDER_TEST_COMPILED");
 
 /// `component` with a custom section added: the same code under another content digest, as a
 /// rebuild of the component would look to the host.

@@ -68,6 +68,8 @@ impl TestHost {
                 limits: test_limits(),
                 // The stand-in speaks plain http (`StandIn::start_tls` for https).
                 allow_plain_http: true,
+                // Compiled once for all tests; `without_compile_cache` to compile anew.
+                cache_dir: Some(crate::COMPILED_COMPONENTS.into()),
                 ..Options::default()
             },
             component: NEXTCLOUD_PROVIDER.to_vec(),
@@ -118,6 +120,14 @@ impl TestHost {
     /// Compiled components kept in `folder` (by content digest).
     pub fn cache_dir(mut self, folder: &std::path::Path) -> Self {
         self.options.cache_dir = Some(folder.to_owned());
+        self
+    }
+
+    /// No compile cache at all (the tests' shared one, [`crate::COMPILED_COMPONENTS`], is the
+    /// default): every component new to the runtime is compiled, as the benchmark's compile
+    /// and swap measures need.
+    pub fn without_compile_cache(mut self) -> Self {
+        self.options.cache_dir = None;
         self
     }
 
