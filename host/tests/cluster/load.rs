@@ -14,7 +14,8 @@ use crate::common::{Server, eventually};
 
 /// Rooms in the run, unless `CLUSTER_ROOMS` says otherwise.
 const ROOMS: usize = 1000;
-const IN_FLIGHT: usize = 32;
+/// Rooms in flight at once, through both hosts together.
+pub const IN_FLIGHT: usize = 32;
 /// A fault is armed after every this many rooms started.
 const FAULT_EVERY: usize = 4;
 const SEED: u64 = 20260521;
@@ -91,35 +92,16 @@ async fn a_thousand_rooms_through_two_hosts_with_faults() {
 
     let started = Instant::now();
     let mut random = SplitMix(SEED);
-    let permits = Arc::new(Semaphore::new(IN_FLIGHT));
-    let mut runs = tokio::task::JoinSet::new();
     let mut armed = 0;
-    for i in 0..rooms {
-        let permit = Arc::clone(&permits)
-            .acquire_owned()
-            .await
-            .expect("semaphore");
+    let all = through_both(&cluster, &hosts, rooms, KEEP_TRYING, |i| {
         if i % FAULT_EVERY == 0 {
             let step = STEPS[random.below(STEPS.len())];
             let fault = FAULTS[random.below(FAULTS.len())];
             cluster.standin.inject(FaultRule::at(step, fault));
             armed += 1;
         }
-        let creator = Arc::clone(&hosts[i % 2]);
-        // A third of the rooms are deleted through the other host.
-        let deleter = Arc::clone(&hosts[(i + usize::from(i % 3 == 0)) % 2]);
-        let cluster = Arc::clone(&cluster);
-        runs.spawn(async move {
-            let name = format!("room-{i}");
-            let run = room(&creator, &deleter, &cluster.standin, &name, KEEP_TRYING).await;
-            drop(permit);
-            run
-        });
-    }
-    let mut all = Vec::new();
-    while let Some(run) = runs.join_next().await {
-        all.push(run.expect("a room's task"));
-    }
+    })
+    .await;
     let elapsed = started.elapsed();
     sampling.store(false, std::sync::atomic::Ordering::Relaxed);
     let connections = sampler.await.expect("the sampler");
@@ -203,6 +185,41 @@ pub struct RoomRun {
     pub not_stored: bool,
     /// Failed attempts, as `<call> <status> <code>`.
     pub failures: Vec<String>,
+}
+
+/// Runs `rooms` rooms, `IN_FLIGHT` at once: each created through one host and deleted through
+/// the same one or — a third of them — the other, each kept trying for `keep_trying`.
+/// `before_each(i)` runs before room `i` starts (once a place in flight is free).
+pub async fn through_both(
+    cluster: &Arc<Cluster>,
+    hosts: &[Arc<Server>; 2],
+    rooms: usize,
+    keep_trying: Duration,
+    mut before_each: impl FnMut(usize),
+) -> Vec<RoomRun> {
+    let permits = Arc::new(Semaphore::new(IN_FLIGHT));
+    let mut runs = tokio::task::JoinSet::new();
+    for i in 0..rooms {
+        let permit = Arc::clone(&permits)
+            .acquire_owned()
+            .await
+            .expect("semaphore");
+        before_each(i);
+        let creator = Arc::clone(&hosts[i % 2]);
+        let deleter = Arc::clone(&hosts[(i + usize::from(i % 3 == 0)) % 2]);
+        let cluster = Arc::clone(cluster);
+        runs.spawn(async move {
+            let name = format!("room-{i}");
+            let run = room(&creator, &deleter, &cluster.standin, &name, keep_trying).await;
+            drop(permit);
+            run
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(run) = runs.join_next().await {
+        all.push(run.expect("a room's task"));
+    }
+    all
 }
 
 /// Creates `room` through `creator` until that succeeds, checks the storage, then deletes

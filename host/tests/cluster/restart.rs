@@ -11,15 +11,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use shared_folder_test_support::Options;
-use tokio::sync::Semaphore;
 
 use super::fixture::{Cluster, folder};
-use super::load::{RoomRun, room};
+use super::load::{IN_FLIGHT, RoomRun, through_both};
 use crate::common::sessions::{self, Socket};
 use crate::common::{Server, eventually};
 
 const ROOMS: usize = 1000;
-const IN_FLIGHT: usize = 32;
 /// How long the server stays away the second time.
 const AWAY: Duration = Duration::from_secs(30);
 /// How long a room keeps trying its create, then its delete: longer than the server is away,
@@ -180,36 +178,17 @@ async fn sessions_are_brought_up_to_date_after_a_restart() {
     resynced(&hosts[1], &mut on_b, "-moved").await;
 }
 
-/// Each room created through one host and deleted through the same or the other, 32 at once.
+/// The load (`load::through_both`), counting the rooms started.
 async fn run(
     cluster: Arc<Cluster>,
     hosts: [Arc<Server>; 2],
     rooms: usize,
     started: Arc<AtomicUsize>,
 ) -> Vec<RoomRun> {
-    let permits = Arc::new(Semaphore::new(IN_FLIGHT));
-    let mut runs = tokio::task::JoinSet::new();
-    for i in 0..rooms {
-        let permit = Arc::clone(&permits)
-            .acquire_owned()
-            .await
-            .expect("semaphore");
+    through_both(&cluster, &hosts, rooms, KEEP_TRYING, |_| {
         started.fetch_add(1, Ordering::Relaxed);
-        let creator = Arc::clone(&hosts[i % 2]);
-        let deleter = Arc::clone(&hosts[(i + usize::from(i % 3 == 0)) % 2]);
-        let cluster = Arc::clone(&cluster);
-        runs.spawn(async move {
-            let name = format!("room-{i}");
-            let run = room(&creator, &deleter, &cluster.standin, &name, KEEP_TRYING).await;
-            drop(permit);
-            run
-        });
-    }
-    let mut all = Vec::new();
-    while let Some(run) = runs.join_next().await {
-        all.push(run.expect("a room's task"));
-    }
-    all
+    })
+    .await
 }
 
 async fn until_started(started: &AtomicUsize, rooms: usize) {

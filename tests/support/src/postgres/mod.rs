@@ -34,12 +34,19 @@ const SUPERUSER: &str = "postgres";
 /// (PostgreSQL refuses to run as root).
 const SYSTEM_USER: &str = "postgres";
 
-/// `program` from the PostgreSQL installation, run as the server's user: as [`SYSTEM_USER`]
-/// when we are root (`setpriv` execs in place, so the child we hold *is* the program, and a
-/// signal to it reaches the server itself), as ourselves otherwise.
+/// `program` from the PostgreSQL installation, run as the server's user
+/// ([`as_system_user`]), without the libpq environment.
 fn as_server_user(program: &str) -> Command {
-    let program = binaries::bin_dir().join(program);
-    let mut command = if running_as_root() {
+    let mut command = as_system_user(&binaries::bin_dir().join(program));
+    without_libpq_environment(&mut command);
+    command
+}
+
+/// `program` run as [`SYSTEM_USER`] when we are root (PostgreSQL and PgBouncer refuse to run as
+/// root; `setpriv` execs in place, so the child we hold *is* the program, and a signal to it
+/// reaches the program itself), as ourselves otherwise.
+fn as_system_user(program: &std::path::Path) -> Command {
+    if running_as_root() {
         let mut setpriv = Command::new("setpriv");
         setpriv
             .args([
@@ -54,9 +61,7 @@ fn as_server_user(program: &str) -> Command {
         setpriv
     } else {
         Command::new(program)
-    };
-    without_libpq_environment(&mut command);
-    command
+    }
 }
 
 /// `psql` as a client (any user): no `~/.psqlrc`, never a password prompt (it would read the

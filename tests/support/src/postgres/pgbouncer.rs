@@ -15,7 +15,7 @@ use crate::debian::Package;
 use crate::local::free_port;
 
 use super::server::give_to_system_user;
-use super::{Postgres, ROLE, SYSTEM_USER, client, running_as_root, temporary_root};
+use super::{Postgres, ROLE, SYSTEM_USER, as_system_user, client, running_as_root, temporary_root};
 
 /// How many server connections PgBouncer opens per database and role: what the hosts behind
 /// it share.
@@ -163,23 +163,7 @@ fn write_configuration(
 /// PgBouncer in the foreground, as the server's user when we are root (it refuses to run as
 /// root).
 fn spawn(ini: &Path, log: &Path) -> Child {
-    let program = program();
-    let mut command = if running_as_root() {
-        let mut setpriv = std::process::Command::new("setpriv");
-        setpriv
-            .args([
-                "--reuid",
-                SYSTEM_USER,
-                "--regid",
-                SYSTEM_USER,
-                "--init-groups",
-                "--",
-            ])
-            .arg(program);
-        setpriv
-    } else {
-        std::process::Command::new(program)
-    };
+    let mut command = as_system_user(program());
     let errors = File::create(log.with_extension("stderr")).expect("PgBouncer's stderr file");
     command
         .arg(ini)
