@@ -7,7 +7,10 @@
 //! WebDAV", recordings 01, 03; OpenCloud: API-NOTES §3.2, §3.8).
 
 use crate::errors::{self, Error};
-use crate::http::Response;
+use crate::http::{MAX_LISTING, Request, Response};
+use crate::multistatus::{self, Listing};
+use crate::paths::FolderPath;
+use crate::prelude::*;
 
 /// What a MKCOL did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +52,39 @@ pub fn removed(response: &Response, storage: &str) -> Result<Removed, Error> {
 /// anything else as the storage's answer, with Sabre's message.
 pub fn error(response: &Response, storage: &str) -> Error {
     errors::refusal(response.status, sabre_message(&response.body), storage)
+}
+
+/// `PROPFIND` (`Depth: 1`) of the folder whose WebDAV URL path is `path`: what lies directly
+/// inside, with each entry's type and file id, as [`listing`] reads it (NextCloud, ownCloud and
+/// OpenCloud alike: docs/nextcloud-behaviour.md and docs/opencloud-behaviour.md, "Listing the
+/// rooms' folders and their links").
+pub fn list_folders(path: &str) -> Request {
+    Request::new("PROPFIND", format!("{path}/"))
+        .header("depth", "1")
+        .header("content-type", "application/xml; charset=utf-8")
+        .body(multistatus::PROPFIND_FOLDERS.as_bytes().to_vec())
+        .limit(MAX_LISTING)
+}
+
+/// What a [`list_folders`] answer lists of `folder`; `None` when `folder` does not exist (404).
+/// `storage` names the storage in errors (`NextCloud`).
+pub fn listing(
+    response: &Response,
+    folder: &FolderPath,
+    storage: &str,
+) -> Result<Option<Listing>, Error> {
+    match response.status {
+        207 => {
+            let unreadable =
+                || Error::Protocol(format!("a WebDAV listing {storage} did not write"));
+            let text = core::str::from_utf8(&response.body).map_err(|_| unreadable())?;
+            multistatus::listing(text, &folder.display())
+                .map(Some)
+                .ok_or_else(unreadable)
+        }
+        404 => Ok(None),
+        _ => Err(error(response, storage)),
+    }
 }
 
 /// The text of `<s:message>` in a Sabre error body, if there is one.

@@ -20,16 +20,10 @@ pub fn mkcol(settings: &Settings, folder: &FolderPath) -> Request {
     Request::new("MKCOL", dav_path(settings, folder))
 }
 
-/// `PROPFIND` (`Depth: 1`) of `folder`: what lies directly inside, with each entry's type and
-/// file id (docs/nextcloud-behaviour.md, "Listing the rooms' folders and their links").
+/// `PROPFIND` (`Depth: 1`) of `folder` ([`dav::list_folders`]; docs/nextcloud-behaviour.md,
+/// "Listing the rooms' folders and their links").
 pub fn list(settings: &Settings, folder: &FolderPath) -> Request {
-    let mut path = dav_path(settings, folder);
-    path.push('/');
-    Request::new("PROPFIND", path)
-        .header("depth", "1")
-        .header("content-type", "application/xml; charset=utf-8")
-        .body(multistatus::PROPFIND_FOLDERS.as_bytes().to_vec())
-        .limit(crate::http::MAX_LISTING)
+    dav::list_folders(&dav_path(settings, folder))
 }
 
 /// The folders a [`list`] answer names inside `folder`; `None` when `folder` does not exist
@@ -38,17 +32,7 @@ pub fn folders(
     folder: &FolderPath,
     response: &Response,
 ) -> Result<Option<Vec<multistatus::Folder>>, Error> {
-    match response.status {
-        207 => {
-            let text = core::str::from_utf8(&response.body)
-                .map_err(|_| Error::Protocol("a WebDAV listing that is not UTF-8".into()))?;
-            multistatus::listing(text, &folder.display())
-                .map(|listing| Some(listing.folders))
-                .ok_or_else(|| Error::Protocol("a WebDAV listing NextCloud did not write".into()))
-        }
-        404 => Ok(None),
-        _ => Err(error(response)),
-    }
+    Ok(dav::listing(response, folder, STORAGE)?.map(|listing| listing.folders))
 }
 
 pub fn delete(settings: &Settings, folder: &FolderPath) -> Request {

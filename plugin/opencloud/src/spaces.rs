@@ -28,7 +28,6 @@ use crate::ids::{self, DriveId, ItemId};
 use crate::prelude::*;
 use crate::settings::Settings;
 use provider_kit::dav::{self, Made, Removed};
-use provider_kit::multistatus;
 use provider_kit::paths::FolderPath;
 
 /// The header HEAD answers the item id in (API-NOTES §3.3 [V]), in lower case.
@@ -53,16 +52,10 @@ pub fn head(settings: &Settings, drive: &DriveId, folder: &FolderPath) -> Reques
     Request::new("HEAD", dav_path(settings, drive, folder)).keep_header(FILE_ID)
 }
 
-/// `PROPFIND` (`Depth: 1`) of `folder`: what lies directly inside, with each entry's type and
-/// item id (docs/opencloud-behaviour.md, "Listing the rooms' folders and their links").
+/// `PROPFIND` (`Depth: 1`) of `folder` ([`dav::list_folders`]; docs/opencloud-behaviour.md,
+/// "Listing the rooms' folders and their links").
 pub fn list(settings: &Settings, drive: &DriveId, folder: &FolderPath) -> Request {
-    let mut path = dav_path(settings, drive, folder);
-    path.push('/');
-    Request::new("PROPFIND", path)
-        .header("depth", "1")
-        .header("content-type", "application/xml; charset=utf-8")
-        .body(multistatus::PROPFIND_FOLDERS.as_bytes().to_vec())
-        .limit(crate::http::MAX_LISTING)
+    dav::list_folders(&dav_path(settings, drive, folder))
 }
 
 /// The folders a [`list`] answer names inside `folder`, each with its item id; `None` when
@@ -72,14 +65,9 @@ pub fn folders(
     folder: &FolderPath,
     response: &Response,
 ) -> Result<Option<Vec<(String, ItemId)>>, Error> {
-    match response.status {
-        207 => {}
-        404 => return Ok(None),
-        _ => return Err(dav::error(response, STORAGE)),
-    }
-    let unreadable = || Error::Protocol("a WebDAV listing OpenCloud did not write".into());
-    let text = core::str::from_utf8(&response.body).map_err(|_| unreadable())?;
-    let listing = multistatus::listing(text, &folder.display()).ok_or_else(unreadable)?;
+    let Some(listing) = dav::listing(response, folder, STORAGE)? else {
+        return Ok(None);
+    };
     let item = |id: Option<String>, what: &str| {
         let id = id.unwrap_or_default();
         ItemId::parse_in(drive, &id).ok_or_else(|| ids::unreadable(what, &id))
