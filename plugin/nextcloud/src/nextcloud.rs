@@ -32,11 +32,7 @@ pub struct Created {
 
 pub fn create(settings: &Settings, room: &str) -> Result<Created, Error> {
     let folder = FolderPath::for_room(&settings.directory, room)?;
-    // NextCloud's `expireDate`: `YYYY-MM-DD`.
-    let expire_date = settings
-        .expiry_days
-        .map(|days| expiry::days_from_today(days).map(expiry::iso_date))
-        .transpose()?;
+    let expire_date = expire_date(settings)?;
 
     if let Err(error) = make_folder(settings, &folder) {
         if error_may_have_created(&error) {
@@ -148,10 +144,7 @@ pub fn recover(settings: &Settings, room: &str) -> Result<Created, Error> {
             folder.display()
         )));
     };
-    let expire_date = settings
-        .expiry_days
-        .map(|days| expiry::days_from_today(days).map(expiry::iso_date))
-        .transpose()?;
+    let expire_date = expire_date(settings)?;
     let request = ShareRequest {
         settings,
         path: &path,
@@ -385,6 +378,14 @@ impl ShareRequest<'_> {
             },
         )
     }
+}
+
+/// The links' `expireDate`, the settings' days from today as NextCloud takes it: `YYYY-MM-DD`.
+fn expire_date(settings: &Settings) -> Result<Option<String>, Error> {
+    settings
+        .expiry_days
+        .map(|days| expiry::days_from_today(days).map(expiry::iso_date))
+        .transpose()
 }
 
 fn server_password(settings: &Settings) -> Result<String, Error> {

@@ -44,9 +44,10 @@ use crate::errors::{self, Error};
 use crate::graph::{self, Kind};
 use crate::http::{self, Request, Response};
 use crate::ids::{DriveId, ItemId, LinkId, Target};
+use crate::policy::{self, Recipe};
 use crate::prelude::*;
 use crate::settings::Settings;
-use crate::{policy, spaces};
+use crate::spaces;
 use provider_kit::dav::Made;
 use provider_kit::expiry;
 use provider_kit::paths::FolderPath;
@@ -64,19 +65,41 @@ pub struct Created {
     pub read_write: Link,
 }
 
-pub fn create(settings: &Settings, room: &str) -> Result<Created, Error> {
+/// What [`create`] and [`recover`] both begin with: the room's folder, the links' expiration
+/// (the settings' days from today), and — asked together — the personal drive and the
+/// password policy's recipe.
+struct Start {
+    folder: FolderPath,
+    expiration: Option<String>,
+    drive: DriveId,
+    recipe: Recipe,
+}
+
+fn start(settings: &Settings, room: &str) -> Result<Start, Error> {
     let folder = FolderPath::for_room(&settings.directory, room)?;
     let expiration = settings
         .expiry_days
         .map(|days| expiry::days_from_today(days).map(graph::expiration))
         .transpose()?;
-
     let [drive, capabilities] = http::send_all(
         &settings.origin,
         [&graph::my_drive(settings), &policy::capabilities(settings)],
     );
-    let drive = graph::drive(&drive?)?;
-    let recipe = policy::policy(&capabilities?)?.recipe()?;
+    Ok(Start {
+        folder,
+        expiration,
+        drive: graph::drive(&drive?)?,
+        recipe: policy::policy(&capabilities?)?.recipe()?,
+    })
+}
+
+pub fn create(settings: &Settings, room: &str) -> Result<Created, Error> {
+    let Start {
+        folder,
+        expiration,
+        drive,
+        recipe,
+    } = start(settings, room)?;
     let passwords = Passwords {
         read_write: recipe.generate()?,
         read: recipe.generate()?,
@@ -240,17 +263,12 @@ pub fn list(settings: &Settings) -> Result<Vec<Found>, Error> {
 /// them. Nothing is deleted, so a recover that fails midway leaves what the next one takes
 /// over: a link made before the failure is found then, and gets a new password like any other.
 pub fn recover(settings: &Settings, room: &str) -> Result<Created, Error> {
-    let folder = FolderPath::for_room(&settings.directory, room)?;
-    let expiration = settings
-        .expiry_days
-        .map(|days| expiry::days_from_today(days).map(graph::expiration))
-        .transpose()?;
-    let [drive, capabilities] = http::send_all(
-        &settings.origin,
-        [&graph::my_drive(settings), &policy::capabilities(settings)],
-    );
-    let drive = graph::drive(&drive?)?;
-    let recipe = policy::policy(&capabilities?)?.recipe()?;
+    let Start {
+        folder,
+        expiration,
+        drive,
+        recipe,
+    } = start(settings, room)?;
     let head = send(settings, &spaces::head(settings, &drive, &folder))?;
     let Some(item) = spaces::item_id(&head, &drive)? else {
         return Err(Error::NotFound(format!(
