@@ -401,8 +401,9 @@ async fn memory<S: Storage>(
     };
     let layout = resident::GuestLayout::of(S::COMPONENT).unwrap_or_default();
     let parts = || resident::sample(&layout);
-    let before = resident_bytes_trimmed();
+    // The parts first: reading smaps allocates, and the trim gives that back.
     let parts_before = parts();
+    let before = resident_bytes_trimmed();
     let calls: FuturesUnordered<_> = (0..CALLS)
         .map(|i| {
             let ours = &ours;
@@ -413,8 +414,8 @@ async fn memory<S: Storage>(
     let ours_kib = per_call(before, sampled);
     let ours_parts = parts_before.zip(parts_during).map(|(b, d)| d.minus(&b));
 
-    let before = resident_bytes_trimmed();
     let parts_before = parts();
+    let before = resident_bytes_trimmed();
     let calls: FuturesUnordered<_> = (0..CALLS)
         .map(|i| {
             let baseline = &baseline;
