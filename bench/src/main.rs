@@ -401,9 +401,8 @@ async fn memory<S: Storage>(
     };
     let layout = resident::GuestLayout::of(S::COMPONENT).unwrap_or_default();
     let parts = || resident::sample(&layout);
-    // The parts first: reading smaps allocates, and the trim gives that back.
-    let parts_before = parts();
     let before = resident_bytes_trimmed();
+    let parts_before = parts();
     let calls: FuturesUnordered<_> = (0..CALLS)
         .map(|i| {
             let ours = &ours;
@@ -414,8 +413,8 @@ async fn memory<S: Storage>(
     let ours_kib = per_call(before, sampled);
     let ours_parts = parts_before.zip(parts_during).map(|(b, d)| d.minus(&b));
 
-    let parts_before = parts();
     let before = resident_bytes_trimmed();
+    let parts_before = parts();
     let calls: FuturesUnordered<_> = (0..CALLS)
         .map(|i| {
             let baseline = &baseline;
@@ -439,10 +438,19 @@ async fn memory<S: Storage>(
     );
     if let (Some(breakdown), Some(ours), Some(base)) = (breakdown, ours_parts, base_parts) {
         let kib = |bytes: u64| bytes as f64 / CALLS as f64 / 1024.0;
-        let [stack, data, heap] = ours.linear;
+        let [stack, data, heap, image] = ours.linear;
         for (part, ours, base) in [
             ("linear memory: the guest's stack", stack, 0),
-            ("linear memory: data (copy-on-write image)", data, 0),
+            (
+                "linear memory: data written (copied from the image)",
+                data,
+                0,
+            ),
+            (
+                "linear memory: data only read (the image's shared pages)",
+                image,
+                0,
+            ),
             ("linear memory: the guest's heap", heap, 0),
             ("fiber stacks", ours.fiber_stacks, 0),
             ("tables", ours.tables, 0),

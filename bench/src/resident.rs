@@ -98,12 +98,16 @@ impl GuestLayout {
 const STACK: usize = 0;
 const DATA: usize = 1;
 const HEAP: usize = 2;
+/// Pages of the copy-on-write image only read, still the image's (shared) page.
+const IMAGE: usize = 3;
 
 /// Resident bytes by what they hold.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Resident {
-    /// Linear memories' pages: the guest's stack, data and heap.
-    pub linear: [u64; 3],
+    /// Linear memories' pages: the guest's stack, data (written: copied from the image),
+    /// heap, and data only read (the image's own pages, mapped: counted in each instance's
+    /// resident size, one copy in RAM).
+    pub linear: [u64; 4],
     pub fiber_stacks: u64,
     pub tables: u64,
     /// The malloc heap, thread stacks and any other anonymous memory.
@@ -125,7 +129,7 @@ impl Resident {
     pub fn minus(&self, before: &Resident) -> Resident {
         let d = |a: u64, b: u64| a.saturating_sub(b);
         Resident {
-            linear: [0, 1, 2].map(|i| d(self.linear[i], before.linear[i])),
+            linear: [0, 1, 2, 3].map(|i| d(self.linear[i], before.linear[i])),
             fiber_stacks: d(self.fiber_stacks, before.fiber_stacks),
             tables: d(self.tables, before.tables),
             heap_and_other: d(self.heap_and_other, before.heap_and_other),
@@ -140,8 +144,10 @@ struct Mapping {
     end: u64,
     readable: bool,
     writable: bool,
-    /// The path, `[heap]` and the like, or empty for anonymous memory.
-    name: String,
+    /// Whether it has a name: a path, or `[heap]` and the like; none for anonymous memory.
+    named: bool,
+    /// A name in brackets: `[heap]`, `[stack]` and the like.
+    bracketed: bool,
     rss: u64,
 }
 
@@ -223,9 +229,9 @@ pub fn sample(layout: &GuestLayout) -> Option<Resident> {
         if counted {
             continue;
         }
-        if map.name.is_empty() && map.writable && map.len() > TABLE_POOL_BYTES {
+        if !map.named && map.writable && map.len() > TABLE_POOL_BYTES {
             resident.tables += map.rss;
-        } else if map.name.is_empty() || map.name.starts_with('[') {
+        } else if !map.named || map.bracketed {
             resident.heap_and_other += map.rss;
         } else {
             resident.files += map.rss;
@@ -241,27 +247,39 @@ fn present_by_region(
     map: &Mapping,
     slot_base: u64,
     layout: &GuestLayout,
-) -> Option<[u64; 3]> {
+) -> Option<[u64; 4]> {
     let pages = map.len() / PAGE;
     let mut entries = vec![0u8; (pages * 8) as usize];
     pagemap.seek(SeekFrom::Start(map.start / PAGE * 8)).ok()?;
     pagemap.read_exact(&mut entries).ok()?;
-    let mut by_region = [0u64; 3];
+    let mut by_region = [0u64; 4];
     for (n, entry) in entries.chunks_exact(8).enumerate() {
         let entry = u64::from_le_bytes(entry.try_into().ok()?);
-        // Bit 63: present in RAM.
+        // Bit 63: present in RAM; bit 61: a file's page (the image's, not copied).
         if entry >> 63 == 1 {
             let offset = map.start + n as u64 * PAGE - slot_base;
-            by_region[layout.region(offset)] += PAGE;
+            let region = match layout.region(offset) {
+                DATA if (entry >> 61) & 1 == 1 => IMAGE,
+                region => region,
+            };
+            by_region[region] += PAGE;
         }
     }
     Some(by_region)
 }
 
+/// `/proc/self/smaps` read line by line: a few small allocations, so that reading it hardly
+/// changes the heap it measures (the file is megabytes long with the pools' mappings).
 fn mappings() -> Option<Vec<Mapping>> {
-    let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
-    let mut maps: Vec<Mapping> = Vec::new();
-    for line in smaps.lines() {
+    use std::io::BufRead;
+    let mut smaps = std::io::BufReader::new(File::open("/proc/self/smaps").ok()?);
+    let mut maps: Vec<Mapping> = Vec::with_capacity(4096);
+    let mut line = String::with_capacity(256);
+    loop {
+        line.clear();
+        if smaps.read_line(&mut line).ok()? == 0 {
+            break;
+        }
         let mut fields = line.split_whitespace();
         let Some(first) = fields.next() else { continue };
         if let Some((start, end)) = first.split_once('-')
@@ -269,13 +287,14 @@ fn mappings() -> Option<Vec<Mapping>> {
                 (u64::from_str_radix(start, 16), u64::from_str_radix(end, 16))
         {
             let perms = fields.next()?.as_bytes();
-            let name = fields.nth(3).unwrap_or_default().to_owned();
+            let name = fields.nth(3).unwrap_or_default();
             maps.push(Mapping {
                 start,
                 end,
                 readable: perms.first() == Some(&b'r'),
                 writable: perms.get(1) == Some(&b'w'),
-                name,
+                named: !name.is_empty(),
+                bracketed: name.starts_with('['),
                 rss: 0,
             });
         } else if first == "Rss:"
