@@ -22,8 +22,10 @@ mod databases;
 mod native;
 mod opencloud_baseline;
 mod real_server;
+mod resident;
 mod round_trips;
 mod shipping;
+mod stand_in_process;
 mod storage;
 mod table;
 
@@ -39,6 +41,7 @@ use shared_folder_host::{ErrorKind, Runtime, SharedFolders};
 use shared_folder_test_support::{TestHost, rebuilt_component};
 
 use native::Native;
+use stand_in_process::StandInProcess;
 use storage::{NextCloud, OpenCloud, Storage};
 use table::{Better, Table, median_p99_ms, resident_bytes, resident_bytes_trimmed};
 
@@ -77,6 +80,25 @@ struct Args {
     /// them one after another, on each stand-in.
     #[arg(long, conflicts_with_all = ["config", "only_databases"])]
     round_trips: bool,
+    /// After each table, where each side's resident memory per create in flight is: the
+    /// linear memories (the guest's stack, data, heap), the fiber stacks, the tables, the
+    /// malloc heap (`resident.rs`).
+    #[arg(long)]
+    memory_breakdown: bool,
+    /// Only the memory row (and `--memory-breakdown`), per table: for working on it.
+    #[arg(long, conflicts_with_all = ["config", "only_databases", "round_trips"])]
+    only_memory: bool,
+    /// Only what only the host has (compile, load, instantiation, verification, swaps), per
+    /// table: for working on those rows.
+    #[arg(long, conflicts_with_all = ["config", "only_databases", "round_trips", "only_memory"])]
+    only_host_costs: bool,
+    /// (Internal) serve this provider's stand-in until standard input closes: the memory
+    /// row's stand-in, in a process of its own (`stand_in_process.rs`).
+    #[arg(long = "serve-stand-in", hide = true)]
+    serve_stand_in: Option<String>,
+    /// (Internal) the latency per request of `--serve-stand-in`.
+    #[arg(long, hide = true, default_value_t = 0)]
+    stand_in_latency_ms: u64,
 }
 
 type Failure = Box<dyn std::error::Error>;
@@ -91,6 +113,10 @@ fn main() -> Result<(), Failure> {
 }
 
 async fn run(args: Args) -> Result<(), Failure> {
+    if let Some(provider) = &args.serve_stand_in {
+        let latency = Duration::from_millis(args.stand_in_latency_ms);
+        return stand_in_process::serve(provider, latency).await;
+    }
     if let Some(file) = &args.config {
         return real_server::run(file, args.samples.min(20)).await;
     }
@@ -105,14 +131,19 @@ async fn run(args: Args) -> Result<(), Failure> {
     }
     let mut tables = Vec::new();
     let mut failed = None;
+    let mut breakdown = Table::with_columns([
+        "ours (host + component)",
+        "baseline (the native client)",
+        "ours / baseline",
+    ]);
     if !args.only_databases && !args.no_nextcloud {
-        match side_by_side::<NextCloud>(&args).await {
+        match side_by_side::<NextCloud>(&args, &mut breakdown).await {
             Ok(table) => tables.push(table),
             Err(error) => failed = Some(error),
         }
     }
     if !args.only_databases && !args.no_opencloud && failed.is_none() {
-        match side_by_side::<OpenCloud>(&args).await {
+        match side_by_side::<OpenCloud>(&args, &mut breakdown).await {
             Ok(table) => tables.push(table),
             Err(error) => failed = Some(error),
         }
@@ -120,7 +151,7 @@ async fn run(args: Args) -> Result<(), Failure> {
     let mut databases = databases::Tables::new();
     let measured = match failed {
         Some(error) => Err(error),
-        None if args.no_databases => Ok(()),
+        None if args.no_databases || args.only_memory || args.only_host_costs => Ok(()),
         // Sequential rounds are cheap at 0 ms per request: more of them, for the p99.
         None => databases::run(&mut databases, args.samples * 4)
             .await
@@ -135,8 +166,12 @@ async fn run(args: Args) -> Result<(), Failure> {
         }
         table.print();
     }
+    if args.memory_breakdown {
+        println!("\nResident memory per create in flight, by part:\n");
+        breakdown.print();
+    }
     match measured {
-        Ok(()) if args.no_databases => {}
+        Ok(()) if args.no_databases || args.only_memory || args.only_host_costs => {}
         Ok(()) => {
             if !tables.is_empty() {
                 println!();
@@ -150,9 +185,18 @@ async fn run(args: Args) -> Result<(), Failure> {
 
 /// The table of one storage: our host with its component against its native client, on its
 /// stand-in, then what only the host has.
-async fn side_by_side<S: Storage>(args: &Args) -> Result<Table, Failure> {
+async fn side_by_side<S: Storage>(args: &Args, breakdown: &mut Table) -> Result<Table, Failure> {
+    let breakdown = args.memory_breakdown.then_some(breakdown);
     eprintln!("{} …", S::NAME);
     let mut table = Table::against(S::BASELINE);
+    if args.only_memory {
+        memory::<S>(&mut table, breakdown).await?;
+        return Ok(table);
+    }
+    if args.only_host_costs {
+        host_costs::<S>(&mut table, args.instantiations).await?;
+        return Ok(table);
+    }
     for latency_ms in [0, 20] {
         latencies::<S>(&mut table, latency_ms, args.samples).await?;
     }
@@ -160,7 +204,7 @@ async fn side_by_side<S: Storage>(args: &Args) -> Result<Table, Failure> {
         throughput::<S>(&mut table, in_flight).await?;
     }
     without_reuse::<S>(&mut table, args.samples).await?;
-    memory::<S>(&mut table).await?;
+    memory::<S>(&mut table, breakdown).await?;
     host_costs::<S>(&mut table, args.instantiations).await?;
     Ok(table)
 }
@@ -334,12 +378,17 @@ async fn without_reuse<S: Storage>(table: &mut Table, samples: usize) -> Result<
 
 /// Resident memory per create in flight: 64 creates held at the storage (1 s per request),
 /// resident size sampled while they wait, minus the size before (the heap's free pages given
-/// back first, so that neither side reuses the other's freed heap uncounted).
-async fn memory<S: Storage>(table: &mut Table) -> Result<(), Failure> {
+/// back first, so that neither side reuses the other's freed heap uncounted). The stand-in runs
+/// in a child process (`stand_in_process.rs`), so that only the side under test is counted.
+async fn memory<S: Storage>(
+    table: &mut Table,
+    breakdown: Option<&mut Table>,
+) -> Result<(), Failure> {
     eprintln!("memory per call in flight …");
     const CALLS: usize = 64;
-    let stand_in = S::stand_in(Duration::from_millis(1000)).await?;
-    let (ours, baseline) = (ours::<S>(&stand_in)?, S::native(&stand_in)?);
+    let stand_in = StandInProcess::start::<S>(Duration::from_millis(1000))?;
+    let ours = S::host_at(&stand_in.account).try_build()?;
+    let baseline = S::Native::new(stand_in.account.clone());
     // Warm both paths once, so that one-time set-up is not counted.
     ours.create("warm-ours").await?;
     baseline.create("warm-baseline").await?;
@@ -350,17 +399,22 @@ async fn memory<S: Storage>(table: &mut Table) -> Result<(), Failure> {
         }
         _ => f64::NAN,
     };
+    let layout = resident::GuestLayout::of(S::COMPONENT).unwrap_or_default();
+    let parts = || resident::sample(&layout);
     let before = resident_bytes_trimmed();
+    let parts_before = parts();
     let calls: FuturesUnordered<_> = (0..CALLS)
         .map(|i| {
             let ours = &ours;
             async move { ours.create(&format!("mem-ours-{i}")).await.map(drop) }
         })
         .collect();
-    let sampled = sample_during(calls).await;
+    let (sampled, parts_during) = sample_during(calls, || (resident_bytes(), parts())).await;
     let ours_kib = per_call(before, sampled);
+    let ours_parts = parts_before.zip(parts_during).map(|(b, d)| d.minus(&b));
 
     let before = resident_bytes_trimmed();
+    let parts_before = parts();
     let calls: FuturesUnordered<_> = (0..CALLS)
         .map(|i| {
             let baseline = &baseline;
@@ -372,8 +426,9 @@ async fn memory<S: Storage>(table: &mut Table) -> Result<(), Failure> {
             }
         })
         .collect();
-    let sampled = sample_during(calls).await;
+    let (sampled, parts_during) = sample_during(calls, || (resident_bytes(), parts())).await;
     let base_kib = per_call(before, sampled);
+    let base_parts = parts_before.zip(parts_during).map(|(b, d)| d.minus(&b));
     table.row(
         "resident memory per create in flight",
         "KiB",
@@ -381,22 +436,60 @@ async fn memory<S: Storage>(table: &mut Table) -> Result<(), Failure> {
         ours_kib,
         Some(base_kib),
     );
+    if let (Some(breakdown), Some(ours), Some(base)) = (breakdown, ours_parts, base_parts) {
+        let kib = |bytes: u64| bytes as f64 / CALLS as f64 / 1024.0;
+        let [stack, data, heap, image] = ours.linear;
+        for (part, ours, base) in [
+            ("linear memory: the guest's stack", stack, 0),
+            (
+                "linear memory: data written (copied from the image)",
+                data,
+                0,
+            ),
+            (
+                "linear memory: data only read (the image's shared pages)",
+                image,
+                0,
+            ),
+            ("linear memory: the guest's heap", heap, 0),
+            ("fiber stacks", ours.fiber_stacks, 0),
+            ("tables", ours.tables, 0),
+            (
+                "malloc heap and other anonymous memory",
+                ours.heap_and_other,
+                base.heap_and_other + base.linear.iter().sum::<u64>(),
+            ),
+            ("code and files", ours.files, base.files),
+            ("all of it (the parts' sum)", ours.total(), base.total()),
+        ] {
+            breakdown.row(
+                format!("{}: {part}", S::NAME),
+                "KiB",
+                Better::Lower,
+                kib(ours),
+                Some(kib(base)),
+            );
+        }
+    }
     Ok(())
 }
 
-/// Runs `calls` to completion, sampling the resident size 500 ms in (while all wait at the
-/// storage).
-async fn sample_during<F, T, E>(mut calls: FuturesUnordered<F>) -> Option<u64>
+/// Runs `calls` to completion, taking `sample` 500 ms in (while all wait at the storage).
+async fn sample_during<F, T, E, R>(
+    mut calls: FuturesUnordered<F>,
+    mut sample: impl FnMut() -> (Option<u64>, R),
+) -> (Option<u64>, R)
 where
     F: std::future::Future<Output = Result<T, E>>,
     E: std::fmt::Debug,
+    R: Default,
 {
-    let sample = tokio::time::sleep(Duration::from_millis(500));
-    tokio::pin!(sample);
+    let due = tokio::time::sleep(Duration::from_millis(500));
+    tokio::pin!(due);
     let mut sampled = None;
     loop {
         tokio::select! {
-            () = &mut sample, if sampled.is_none() => sampled = resident_bytes(),
+            () = &mut due, if sampled.is_none() => sampled = Some(sample()),
             next = calls.next() => match next {
                 Some(result) => {
                     if let Err(error) = result {
@@ -407,7 +500,7 @@ where
             },
         }
     }
-    sampled
+    sampled.unwrap_or((None, R::default()))
 }
 
 /// What only the host has: compile, load, instantiation, size, hot swap.
@@ -423,9 +516,15 @@ async fn host_costs<S: Storage>(table: &mut Table, instantiations: usize) -> Res
 
     // A runtime of its own for each measure, set up before the clock starts; the component
     // timed is new to it (another digest: a rebuild), so it is compiled or read from disk.
+    // For a cold compile, the runtime compiled nothing before: it loads the component it
+    // starts with from a cache on disk (had it compiled it, a compiler that keeps what it
+    // compiled would find every function of the rebuild there).
     let mut compile = Vec::new();
+    let cold = tempfile::tempdir()?;
+    let cold_cache = || unreachable::<S>().cache_dir(cold.path());
+    cold_cache().try_runtime()?;
     for n in 0..3 {
-        let runtime = unreachable::<S>().try_runtime()?;
+        let runtime = cold_cache().try_runtime()?;
         let component = rebuilt_component(S::COMPONENT, &format!("compile {n}"));
         let started = Instant::now();
         runtime.swap_provider(S::PROVIDER, &component).await?;

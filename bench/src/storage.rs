@@ -47,6 +47,15 @@ pub trait Storage {
     fn native(stand_in: &Self::StandIn) -> Result<Self::Native, Failure> {
         Ok(Self::Native::new(Self::account(stand_in)?))
     }
+
+    /// Our side on the storage `account` names (a stand-in in another process), set up as
+    /// [`Storage::host`] sets it up.
+    fn host_at(account: &Account) -> TestHost {
+        let host = TestHost::at(account.url.as_str(), &account.username, &account.password)
+            .provider(Self::PROVIDER)
+            .component(Self::COMPONENT);
+        with_deployment_settings(host)
+    }
 }
 
 /// The NextCloud component against `opentalk-nextcloud-client` (`baseline.rs`).
@@ -133,7 +142,8 @@ fn with_deployment_settings(host: TestHost) -> TestHost {
         .without_compile_cache()
 }
 
-fn account(url: &str, username: &str, password: &str) -> Result<Account, Failure> {
+/// The account `username`/`password` on the storage at `url`, with the rooms' directory.
+pub fn account(url: &str, username: &str, password: &str) -> Result<Account, Failure> {
     Ok(Account {
         url: url::Url::parse(url)?,
         username: username.to_owned(),

@@ -9,11 +9,12 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
-use wasmtime_wasi::clocks::WasiClocks;
+use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
 use wasmtime_wasi::p2::bindings::{clocks, random};
-use wasmtime_wasi::random::WasiRandom;
+use wasmtime_wasi::random::{WasiRandom, WasiRandomView};
 
 use crate::error::LoadError;
+use crate::function_cache::FunctionCache;
 use crate::sandbox::CallState;
 
 /// How often the engine's epoch advances: the granularity at which a running guest yields
@@ -62,6 +63,11 @@ impl ProviderEngine {
         let engine_error = |e: wasmtime::Error| LoadError::Engine(crate::error::one_line(&e));
         let mut config = Config::new();
         config.epoch_interruption(true);
+        // A new version of a component reuses the code of the functions it shares with the
+        // versions compiled before it (a hot swap compiles only what changed).
+        config
+            .enable_incremental_compilation(Arc::new(FunctionCache::default()))
+            .map_err(engine_error)?;
         // Cap the stack a guest may use, so deep recursion traps instead of growing.
         config.max_wasm_stack(1 << 20);
         let instances = options.max_instances.max(1);
@@ -74,7 +80,13 @@ impl ProviderEngine {
             // A reused slot is reset by zeroing what stays resident rather than by asking the
             // kernel to drop its pages: cheaper for small instances, as providers are.
             .linear_memory_keep_resident(KEEP_RESIDENT)
-            .table_keep_resident(KEEP_RESIDENT);
+            .table_keep_resident(KEEP_RESIDENT)
+            // Zero only the pages the instance wrote (Linux 6.7's PAGEMAP_SCAN, where the
+            // kernel has it), not the first `KEEP_RESIDENT` bytes: those are the bottom of the
+            // guest's shadow stack, which a call never reaches, while the pages it did write
+            // (the stack's top, data, heap) were given back to the kernel and faulted in again
+            // by the next instance.
+            .pagemap_scan(wasmtime::Enabled::Auto);
         if options.pooling {
             config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         }
@@ -231,13 +243,13 @@ fn linker(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi_io::add_to_linker_async(&mut linker)?;
     clocks::wall_clock::add_to_linker::<CallState, WasiClocks>(&mut linker, |s| {
-        wasmtime_wasi::clocks::WasiClocksView::clocks(s)
+        WasiClocksView::clocks(s)
     })?;
     clocks::monotonic_clock::add_to_linker::<CallState, WasiClocks>(&mut linker, |s| {
-        wasmtime_wasi::clocks::WasiClocksView::clocks(s)
+        WasiClocksView::clocks(s)
     })?;
     random::random::add_to_linker::<CallState, WasiRandom>(&mut linker, |s| {
-        wasmtime_wasi::random::WasiRandomView::random(s)
+        WasiRandomView::random(s)
     })?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
     Ok(linker)

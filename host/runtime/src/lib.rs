@@ -87,6 +87,7 @@ mod engine;
 mod error;
 pub mod faults;
 mod folder;
+mod function_cache;
 pub mod metrics;
 mod outbound;
 mod provider;

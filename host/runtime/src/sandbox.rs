@@ -1,15 +1,22 @@
 //! What one provider call may touch: the state of its `Store`.
 //!
-//! A call gets a fresh store (a trap poisons a store, and rooms must not share state): an
-//! empty WASI context (no arguments, environment, files or sockets — and none of those
-//! interfaces is linked anyway), a resource table, the `wasi:http` context with the
-//! [`OutboundHooks`] that confine its requests, and its memory limits.
+//! A call gets a fresh store (a trap poisons a store, and rooms must not share state): the
+//! clocks and the random generator of the world's WASI imports — and nothing else of WASI: no
+//! arguments, environment, files or sockets, none of whose interfaces is linked either —, a
+//! resource table, the `wasi:http` context with the [`OutboundHooks`] that confine its
+//! requests, and its memory limits.
+//!
+//! Not a whole `WasiCtx`: building one (`WasiCtx::builder().build()`) makes the builder
+//! twice over, each with its standard streams, file system and socket settings and its own
+//! seeded random generators, about a tenth of what an instantiation costs, for interfaces a
+//! provider cannot import.
 
 use std::sync::Arc;
 
 use wasmtime::component::ResourceTable;
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::clocks::{WasiClocksCtx, WasiClocksCtxView, WasiClocksView};
+use wasmtime_wasi::random::{WasiRandomCtx, WasiRandomView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::outbound::{Outbound, OutboundHooks};
@@ -33,7 +40,9 @@ impl Default for SandboxLimits {
 }
 
 pub struct CallState {
-    wasi: WasiCtx,
+    clocks: WasiClocksCtx,
+    /// `wasi:random/random`: the process's CSPRNG (wasmtime-wasi's `thread_rng`).
+    random: WasiRandomCtx,
     http: WasiHttpCtx,
     table: ResourceTable,
     hooks: OutboundHooks,
@@ -43,7 +52,8 @@ pub struct CallState {
 impl CallState {
     pub fn new(outbound: Option<Arc<Outbound>>, limits: SandboxLimits) -> Self {
         CallState {
-            wasi: WasiCtx::builder().build(),
+            clocks: WasiClocksCtx::default(),
+            random: WasiRandomCtx::default(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             hooks: OutboundHooks(outbound),
@@ -61,12 +71,18 @@ impl CallState {
     }
 }
 
-impl WasiView for CallState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
+impl WasiClocksView for CallState {
+    fn clocks(&mut self) -> WasiClocksCtxView<'_> {
+        WasiClocksCtxView {
+            ctx: &mut self.clocks,
             table: &mut self.table,
         }
+    }
+}
+
+impl WasiRandomView for CallState {
+    fn random(&mut self) -> &mut WasiRandomCtx {
+        &mut self.random
     }
 }
 
