@@ -9,7 +9,8 @@
 //! ```
 //!
 //! `real_servers` (the checks against real NextCloud, ownCloud and OpenCloud servers) is a
-//! binary of its own: it prints a matrix rather than libtest's lines.
+//! binary of its own: it prints a matrix rather than libtest's lines, and runs when given
+//! servers. The cluster's two long loads are `#[ignore]`d here and run by `cargo loads`.
 
 mod common;
 

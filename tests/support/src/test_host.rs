@@ -10,9 +10,13 @@
 //! # }
 //! ```
 
+use std::collections::BTreeSet;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use shared_folder_host::runtime::{ConnectionSettings, OPENCLOUD_PROVIDER, OutboundLimits};
+use shared_folder_host::runtime::{
+    ConnectionSettings, OPENCLOUD_PROVIDER, OutboundLimits, content_digest,
+};
 use shared_folder_host::{
     ConfigError, Error, HostError, Limits, NEXTCLOUD_PROVIDER, Options, Records, Runtime,
     SharedFolderConfig, SharedFolders,
@@ -179,7 +183,20 @@ impl TestHost {
 
     /// The runtime alone (no records).
     pub fn try_runtime(&self) -> Result<Runtime, Error> {
+        let _first = self.first_of_its_component();
         Runtime::new(self.try_config()?, &self.component, self.options.clone())
+    }
+
+    /// The tests of a binary start together and mostly with the same components: the first
+    /// runtime of a component (in this process) is made alone, so that it compiles the
+    /// component into the cache and the others load it, rather than each compiling it at once.
+    fn first_of_its_component(&self) -> Option<MutexGuard<'static, BTreeSet<String>>> {
+        static STARTED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+        self.options.cache_dir.as_ref()?;
+        let mut started = STARTED.lock().unwrap_or_else(PoisonError::into_inner);
+        started
+            .insert(content_digest(&self.component))
+            .then_some(started)
     }
 
     /// The host.
