@@ -327,69 +327,79 @@ async fn logs_can_be_json_lines_and_carry_no_secret() {
     }
 }
 
-/// A configuration for `standin` with its provider, `expiry = 7` and plain http allowed.
+/// A configuration for `standin` with its provider, `expiry = 7` and plain http allowed (and
+/// the tests' shared compile cache, as [`Setup::new`] has it).
 fn conformance_setup(standin: &AnyStandIn) -> Setup {
     let shared_folder = standin.host().shared_folder_toml();
+    let cache = shared_folder_test_support::COMPILED_COMPONENTS;
     Setup::with_text(&format!(
         "{shared_folder}expiry = 7\n[host]\nallow_plain_http = true\ncall_timeout = 20\n\
-         connect_timeout = 2\nanswer_timeout = 2\n"
+         connect_timeout = 2\nanswer_timeout = 2\ncomponent_cache = {cache:?}\n"
     ))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_finds_every_promise_kept_by_the_built_in_providers() {
-    for kind in [Kind::NextCloud, Kind::OwnCloud, Kind::OpenCloud] {
-        let standin = AnyStandIn::start(kind).await;
-        let setup = conformance_setup(&standin);
-        let outcome = setup.run("conformance", &[]).await;
-        assert_eq!(outcome.code, Some(0), "{kind:?}: {outcome:?}");
-        let table = &outcome.stdout;
-        for row in [
-            "| create: a folder and two links | ✓",
-            "| each role's view | ✓",
-            "| read-only link refuses an upload | ✓",
-            "| a link refuses the other link's password | ✓",
-            "| both links expire in 7 days (expiry) | ✓",
-            "| a folder it did not make: refused as already-exists | ✓",
-            "| … and left alone | ✓",
-            "| delete again | ✓",
-            "| purge after a create (no handle) | ✓",
-            "| purge with nothing there | ✓",
-            "| wrong credentials: unauthorized, nothing made | ✓",
-            "| create, all or nothing with request 1/",
-            "| delete, finished with request 1/",
-            "| nothing left at the end | ✓",
-        ] {
-            assert!(table.contains(row), "{kind:?}: no {row:?} in\n{table}");
-        }
-        assert!(
-            table.contains(" kept, 0 broken, 0 skipped"),
-            "{kind:?}: {table}"
-        );
-        // Each request of a create had its three faults: one row per request.
-        let create_rows = table
-            .matches("| create, all or nothing with request")
-            .count();
-        assert!(
-            create_rows >= 3,
-            "{kind:?}: {create_rows} fault rows\n{table}"
-        );
-        // The run made and removed its rooms, and said nothing of the account's secret.
-        assert!(
-            standin
-                .folders_in("opentalk/meetings")
-                .iter()
-                .all(|f| !f.starts_with("conformance-")),
-            "{kind:?}: {:?}",
-            standin.folders_in("opentalk/meetings")
-        );
-        assert_eq!(standin.link_count(), 0, "{kind:?}");
-        let secret = match &standin {
-            AnyStandIn::NextCloud(s) => s.options().password.clone(),
-            AnyStandIn::OpenCloud(s) => s.options().app_token.clone(),
-        };
-        assert!(!outcome.stdout.contains(&secret) && !outcome.stderr.contains(&secret));
+    // The three storages at once, each with its stand-in and its own `conformance` process.
+    futures_util::future::join_all(
+        [Kind::NextCloud, Kind::OwnCloud, Kind::OpenCloud].map(every_promise_kept_on),
+    )
+    .await;
+}
+
+/// `conformance` against `kind`'s stand-in: every promise kept, the rooms it made removed, and
+/// the account's secret never shown.
+async fn every_promise_kept_on(kind: Kind) {
+    let standin = AnyStandIn::start(kind).await;
+    let setup = conformance_setup(&standin);
+    let outcome = setup.run("conformance", &[]).await;
+    assert_eq!(outcome.code, Some(0), "{kind:?}: {outcome:?}");
+    let table = &outcome.stdout;
+    for row in [
+        "| create: a folder and two links | ✓",
+        "| each role's view | ✓",
+        "| read-only link refuses an upload | ✓",
+        "| a link refuses the other link's password | ✓",
+        "| both links expire in 7 days (expiry) | ✓",
+        "| a folder it did not make: refused as already-exists | ✓",
+        "| … and left alone | ✓",
+        "| delete again | ✓",
+        "| purge after a create (no handle) | ✓",
+        "| purge with nothing there | ✓",
+        "| wrong credentials: unauthorized, nothing made | ✓",
+        "| create, all or nothing with request 1/",
+        "| delete, finished with request 1/",
+        "| nothing left at the end | ✓",
+    ] {
+        assert!(table.contains(row), "{kind:?}: no {row:?} in\n{table}");
     }
+    assert!(
+        table.contains(" kept, 0 broken, 0 skipped"),
+        "{kind:?}: {table}"
+    );
+    // Each request of a create had its three faults: one row per request.
+    let create_rows = table
+        .matches("| create, all or nothing with request")
+        .count();
+    assert!(
+        create_rows >= 3,
+        "{kind:?}: {create_rows} fault rows\n{table}"
+    );
+    // The run made and removed its rooms, and said nothing of the account's secret.
+    assert!(
+        standin
+            .folders_in("opentalk/meetings")
+            .iter()
+            .all(|f| !f.starts_with("conformance-")),
+        "{kind:?}: {:?}",
+        standin.folders_in("opentalk/meetings")
+    );
+    assert_eq!(standin.link_count(), 0, "{kind:?}");
+    let secret = match &standin {
+        AnyStandIn::NextCloud(s) => s.options().password.clone(),
+        AnyStandIn::OpenCloud(s) => s.options().app_token.clone(),
+    };
+    assert!(!outcome.stdout.contains(&secret) && !outcome.stderr.contains(&secret));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
