@@ -132,17 +132,9 @@ impl Cluster {
             .unwrap_or_else(|e| panic!("count(*) is {count:?}: {e}"))
     }
 
-    /// The room folders on the stand-in, by room.
+    /// The room folders on the stand-in, by room (whatever lies directly in the directory).
     pub fn room_folders(&self) -> Vec<String> {
-        let prefix = format!("{DIRECTORY}/");
-        self.standin
-            .storage()
-            .nodes
-            .keys()
-            .filter_map(|path| path.strip_prefix(&prefix))
-            .filter(|room| !room.contains('/'))
-            .map(str::to_owned)
-            .collect()
+        self.standin.entries_in(DIRECTORY)
     }
 
     /// How many connections the hosts' role holds on the database server now

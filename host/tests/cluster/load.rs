@@ -106,18 +106,13 @@ async fn a_thousand_rooms_through_two_hosts_with_faults() {
     sampling.store(false, std::sync::atomic::Ordering::Relaxed);
     let connections = sampler.await.expect("the sampler");
 
-    let created = all.iter().filter(|r| r.created).count();
-    let deleted = all.iter().filter(|r| r.deleted).count();
-    let lost = all.iter().filter(|r| r.created && !r.deleted).count();
-    let not_stored: Vec<&str> = all
-        .iter()
-        .filter(|r| r.not_stored)
-        .map(|r| r.room.as_str())
-        .collect();
-    let mut failed: BTreeMap<String, usize> = BTreeMap::new();
-    for failure in all.iter().flat_map(|r| &r.failures) {
-        *failed.entry(failure.clone()).or_default() += 1;
-    }
+    let Tally {
+        created,
+        deleted,
+        lost,
+        not_stored,
+        failed,
+    } = Tally::of(&all);
     let unexpected: Vec<&String> = failed
         .keys()
         .filter(|failure| !EXPLAINED_CODES.iter().any(|code| failure.ends_with(code)))
@@ -185,6 +180,38 @@ pub struct RoomRun {
     pub not_stored: bool,
     /// Failed attempts, as `<call> <status> <code>`.
     pub failures: Vec<String>,
+}
+
+/// What a load's rooms came to.
+pub struct Tally<'a> {
+    pub created: usize,
+    pub deleted: usize,
+    /// Created, never deleted.
+    pub lost: usize,
+    /// Rooms whose create was answered but whose folder or links were not on the storage.
+    pub not_stored: Vec<&'a str>,
+    /// Failed attempts (retried), by what they failed with.
+    pub failed: BTreeMap<String, usize>,
+}
+
+impl<'a> Tally<'a> {
+    pub fn of(runs: &'a [RoomRun]) -> Self {
+        let mut failed: BTreeMap<String, usize> = BTreeMap::new();
+        for failure in runs.iter().flat_map(|r| &r.failures) {
+            *failed.entry(failure.clone()).or_default() += 1;
+        }
+        Tally {
+            created: runs.iter().filter(|r| r.created).count(),
+            deleted: runs.iter().filter(|r| r.deleted).count(),
+            lost: runs.iter().filter(|r| r.created && !r.deleted).count(),
+            not_stored: runs
+                .iter()
+                .filter(|r| r.not_stored)
+                .map(|r| r.room.as_str())
+                .collect(),
+            failed,
+        }
+    }
 }
 
 /// Runs `rooms` rooms, `IN_FLIGHT` at once: each created through one host and deleted through

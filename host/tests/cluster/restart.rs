@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use shared_folder_test_support::Options;
 
 use super::fixture::{Cluster, folder};
-use super::load::{IN_FLIGHT, RoomRun, through_both};
+use super::load::{IN_FLIGHT, RoomRun, Tally, through_both};
 use crate::common::sessions::{self, Socket};
 use crate::common::{Server, eventually};
 
@@ -97,18 +97,13 @@ async fn a_thousand_rooms_while_the_database_restarts_and_is_away() {
         assert_eq!(ready.status, 200, "{}", ready.text());
     }
     let elapsed = began.elapsed();
-    let created = all.iter().filter(|r| r.created).count();
-    let deleted = all.iter().filter(|r| r.deleted).count();
-    let lost = all.iter().filter(|r| r.created && !r.deleted).count();
-    let not_stored: Vec<&str> = all
-        .iter()
-        .filter(|r| r.not_stored)
-        .map(|r| r.room.as_str())
-        .collect();
-    let mut failed: BTreeMap<String, usize> = BTreeMap::new();
-    for failure in all.iter().flat_map(|r| &r.failures) {
-        *failed.entry(failure.clone()).or_default() += 1;
-    }
+    let Tally {
+        created,
+        deleted,
+        lost,
+        not_stored,
+        failed,
+    } = Tally::of(&all);
     // What is left once the hosts' clean-up rounds ran: only the kept room, in the records and
     // on the storage.
     let only_kept =

@@ -169,18 +169,7 @@ impl AnyStandIn {
     /// The names of the folders directly inside the folder `path`.
     pub fn folders_in(&self, path: &str) -> Vec<String> {
         match self {
-            AnyStandIn::NextCloud(s) => {
-                let storage = s.storage();
-                let prefix = format!("{}/", path.trim_matches('/'));
-                storage
-                    .nodes
-                    .keys()
-                    .filter_map(|p| p.strip_prefix(&prefix))
-                    .filter(|rest| !rest.contains('/'))
-                    .filter(|rest| storage.is_folder(&format!("{prefix}{rest}")))
-                    .map(str::to_owned)
-                    .collect()
-            }
+            AnyStandIn::NextCloud(s) => s.folders_in(path),
             AnyStandIn::OpenCloud(s) => s.folders_in(path),
         }
     }

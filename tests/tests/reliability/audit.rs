@@ -34,15 +34,7 @@ impl Holdings for AnyStandIn {
 
 impl Holdings for StandIn {
     fn room_folders(&self) -> Vec<String> {
-        let storage = self.storage();
-        let prefix = format!("{DIRECTORY}/");
-        storage
-            .nodes
-            .keys()
-            .filter_map(|path| path.strip_prefix(&prefix))
-            .filter(|room| !room.contains('/'))
-            .map(str::to_owned)
-            .collect()
+        self.entries_in(DIRECTORY)
     }
 
     fn link_tokens(&self) -> Vec<String> {

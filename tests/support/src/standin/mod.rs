@@ -258,6 +258,28 @@ impl StandIn {
         self.shared.world().storage.clone()
     }
 
+    /// The names of what lies directly inside the folder `path` (no leading slash), folders
+    /// and files alike.
+    pub fn entries_in(&self, path: &str) -> Vec<String> {
+        let prefix = format!("{}/", path.trim_matches('/'));
+        self.storage()
+            .nodes
+            .keys()
+            .filter_map(|p| p.strip_prefix(&prefix))
+            .filter(|rest| !rest.contains('/'))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The names of the folders directly inside the folder `path` (no leading slash).
+    pub fn folders_in(&self, path: &str) -> Vec<String> {
+        let parent = path.trim_matches('/');
+        self.entries_in(parent)
+            .into_iter()
+            .filter(|name| self.folder_exists(&format!("{parent}/{name}")))
+            .collect()
+    }
+
     pub fn folder_exists(&self, path: &str) -> bool {
         self.shared
             .world()
