@@ -1,0 +1,219 @@
+//! `cargo concurrency`: what a call in flight costs in resident memory when each call has an
+//! instance of its own (what the host does) against one instance serving every call at once
+//! (wasmtime's component-model async) — issue 23, item 1.
+//!
+//! Both ways run the same component (`guest/`: one async export, `fetch`, which sends one
+//! request through `wasi:http` 0.3 and waits for the answer) on the same engine settings
+//! (pooling allocator), against the same server: this binary started again as a child process
+//! (`--serve`), which holds every request for a second and whose memory is not counted. The
+//! difference between the two columns is what sharing the instance saves; what it costs in
+//! isolation is in the README ("One instance for several calls").
+
+mod instances;
+mod resident;
+mod server;
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+
+use instances::Probe;
+
+#[derive(Parser)]
+#[command(
+    about = "Resident memory per call in flight: one instance per call against one \
+                   instance for all calls (component-model async), with the same component"
+)]
+struct Args {
+    /// Calls in flight at once.
+    #[arg(long, default_value_t = 64)]
+    calls: usize,
+    /// Runs of each way, alternating; the table shows their medians.
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// How long the server holds each request (ms); the memory is sampled halfway.
+    #[arg(long, default_value_t = 1000)]
+    hold_ms: u64,
+    /// Serve as the child process (internal).
+    #[arg(long, hide = true)]
+    serve: bool,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    if args.serve {
+        return server::serve(Duration::from_millis(args.hold_ms)).await;
+    }
+    match measure(&args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// One way's figures from one run: resident KiB per call in flight and the batch's wall time.
+struct Sample {
+    kib_per_call: f64,
+    wall: Duration,
+}
+
+async fn measure(args: &Args) -> wasmtime::Result<()> {
+    let hold = Duration::from_millis(args.hold_ms);
+    let server = server::ServerProcess::start(hold)?;
+    let authority = server.authority();
+    // Room for every call's instance, and one more for the shared one.
+    let instances = u32::try_from(args.calls + 2).unwrap_or(u32::MAX);
+    let probe = Probe::new(instances)?;
+    // Warm both ways once, so that one-time set-up (the runtime's, the allocator's) is not
+    // counted.
+    probe.call_alone(&authority).await?;
+    probe.shared().await?.call_all(&authority, 1).await?;
+
+    let mut alone = Vec::new();
+    let mut shared = Vec::new();
+    for run in 1..=args.runs {
+        eprintln!("run {run} of {} …", args.runs);
+        alone.push(one_instance_per_call(&probe, &authority, args.calls, hold).await?);
+        shared.push(one_instance_for_all(&probe, &authority, args.calls, hold).await?);
+    }
+
+    let kib = |samples: &[Sample]| median(samples.iter().map(|s| s.kib_per_call).collect());
+    let ms = |samples: &[Sample]| {
+        median(
+            samples
+                .iter()
+                .map(|s| s.wall.as_secs_f64() * 1000.0)
+                .collect(),
+        )
+    };
+    let calls = args.calls;
+    println!();
+    println!(
+        "| measure | unit | one instance per call | one instance for all calls | for all / per call |"
+    );
+    println!("|---|---|---:|---:|---:|");
+    println!(
+        "| resident memory per call in flight ({calls} in flight) | KiB (lower is better) | {:.1} | {:.1} | {:.2}× |",
+        kib(&alone),
+        kib(&shared),
+        kib(&shared) / kib(&alone),
+    );
+    println!(
+        "| {calls} calls, the server holding each {} ms | ms (lower is better) | {:.0} | {:.0} | {:.2}× |",
+        args.hold_ms,
+        ms(&alone),
+        ms(&shared),
+        ms(&shared) / ms(&alone),
+    );
+    println!();
+    println!(
+        "Medians of {} runs of each way, alternating. Per run, KiB per call in flight: \
+         one instance per call {}; one instance for all {}.",
+        args.runs,
+        list(&alone),
+        list(&shared),
+    );
+    Ok(())
+}
+
+/// `calls` calls at once, each in a store and instance of its own (made for the call, dropped
+/// after it), as the host calls providers.
+async fn one_instance_per_call(
+    probe: &Probe,
+    authority: &str,
+    calls: usize,
+    hold: Duration,
+) -> wasmtime::Result<Sample> {
+    let before = resident::bytes_trimmed()?;
+    let started = Instant::now();
+    let batch: FuturesUnordered<_> = (0..calls).map(|_| probe.call_alone(authority)).collect();
+    let (answers, during) =
+        tokio::join!(batch.collect::<Vec<_>>(), resident::bytes_after(hold / 2));
+    let wall = started.elapsed();
+    for answer in answers {
+        answered_ok(answer?)?;
+    }
+    all_in_flight_at_once("one instance per call", wall, hold)?;
+    Ok(Sample {
+        kib_per_call: per_call(before, during?, calls),
+        wall,
+    })
+}
+
+/// `calls` calls at once in one store and instance (made before the sample and warmed with one
+/// call, so that only what each call adds is counted).
+async fn one_instance_for_all(
+    probe: &Probe,
+    authority: &str,
+    calls: usize,
+    hold: Duration,
+) -> wasmtime::Result<Sample> {
+    let mut shared = probe.shared().await?;
+    shared.call_all(authority, 1).await?;
+    let before = resident::bytes_trimmed()?;
+    let started = Instant::now();
+    let (answers, during) = tokio::join!(
+        shared.call_all(authority, calls),
+        resident::bytes_after(hold / 2)
+    );
+    let wall = started.elapsed();
+    for answer in answers? {
+        answered_ok(answer)?;
+    }
+    all_in_flight_at_once("one instance for all calls", wall, hold)?;
+    Ok(Sample {
+        kib_per_call: per_call(before, during?, calls),
+        wall,
+    })
+}
+
+/// Each call must have reached the server and got its `200`: a call that failed early would
+/// hold less memory and make its way look cheaper than it is.
+fn answered_ok(status: u16) -> wasmtime::Result<()> {
+    match status {
+        200 => Ok(()),
+        other => Err(wasmtime::Error::msg(format!(
+            "a call was answered {other}, not 200"
+        ))),
+    }
+}
+
+/// The memory is sampled halfway through the server's hold, which counts every call only if
+/// all of them were in flight at once: a batch that took longer than twice the hold was served
+/// (partly) one call after another, and its figure would be per call *started*.
+fn all_in_flight_at_once(way: &str, wall: Duration, hold: Duration) -> wasmtime::Result<()> {
+    if wall > hold * 2 {
+        return Err(wasmtime::Error::msg(format!(
+            "{way}: the calls were not all in flight at once: the batch took {wall:?}, the \
+             server holds each call {hold:?}"
+        )));
+    }
+    Ok(())
+}
+
+fn per_call(before: u64, during: u64, calls: usize) -> f64 {
+    during.saturating_sub(before) as f64 / calls as f64 / 1024.0
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+fn list(samples: &[Sample]) -> String {
+    samples
+        .iter()
+        .map(|s| format!("{:.1}", s.kib_per_call))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
