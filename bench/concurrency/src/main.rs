@@ -10,6 +10,7 @@
 //! isolation is in the README ("One instance for several calls").
 
 mod instances;
+mod native;
 mod resident;
 mod server;
 
@@ -21,6 +22,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 
 use instances::Probe;
+use native::Native;
 
 #[derive(Parser)]
 #[command(
@@ -70,17 +72,27 @@ async fn measure(args: &Args) -> wasmtime::Result<()> {
     // Room for every call's instance, and one more for the shared one.
     let instances = u32::try_from(args.calls + 2).unwrap_or(u32::MAX);
     let probe = Probe::new(instances)?;
-    // Warm both ways once, so that one-time set-up (the runtime's, the allocator's) is not
-    // counted.
-    probe.call_alone(&authority).await?;
-    probe.shared().await?.call_all(&authority, 1).await?;
-
+    // A first run of each way, not counted, so that one-time set-up (the runtime's, the
+    // allocator's pool slots and stacks touched for the first time) is not counted either.
     let mut alone = Vec::new();
     let mut shared = Vec::new();
-    for run in 1..=args.runs {
-        eprintln!("run {run} of {} …", args.runs);
-        alone.push(one_instance_per_call(&probe, &authority, args.calls, hold).await?);
-        shared.push(one_instance_for_all(&probe, &authority, args.calls, hold).await?);
+    let mut without_wasm = Vec::new();
+    for run in 0..=args.runs {
+        match run {
+            0 => eprintln!("warming up …"),
+            run => eprintln!("run {run} of {} …", args.runs),
+        }
+        let samples = [
+            one_instance_per_call(&probe, &authority, args.calls, hold).await?,
+            one_instance_for_all(&probe, &authority, args.calls, hold).await?,
+            native_calls(&authority, args.calls, hold).await?,
+        ];
+        if run > 0 {
+            let [a, s, n] = samples;
+            alone.push(a);
+            shared.push(s);
+            without_wasm.push(n);
+        }
     }
 
     let kib = |samples: &[Sample]| median(samples.iter().map(|s| s.kib_per_call).collect());
@@ -95,29 +107,32 @@ async fn measure(args: &Args) -> wasmtime::Result<()> {
     let calls = args.calls;
     println!();
     println!(
-        "| measure | unit | one instance per call | one instance for all calls | for all / per call |"
+        "| measure | unit | one instance per call | one instance for all calls | for all / per call | without WebAssembly (hyper) |"
     );
-    println!("|---|---|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|");
     println!(
-        "| resident memory per call in flight ({calls} in flight) | KiB (lower is better) | {:.1} | {:.1} | {:.2}× |",
+        "| resident memory per call in flight ({calls} in flight) | KiB (lower is better) | {:.1} | {:.1} | {:.2}× | {:.1} |",
         kib(&alone),
         kib(&shared),
         kib(&shared) / kib(&alone),
+        kib(&without_wasm),
     );
     println!(
-        "| {calls} calls, the server holding each {} ms | ms (lower is better) | {:.0} | {:.0} | {:.2}× |",
+        "| {calls} calls, the server holding each {} ms | ms (lower is better) | {:.0} | {:.0} | {:.2}× | {:.0} |",
         args.hold_ms,
         ms(&alone),
         ms(&shared),
         ms(&shared) / ms(&alone),
+        ms(&without_wasm),
     );
     println!();
     println!(
         "Medians of {} runs of each way, alternating. Per run, KiB per call in flight: \
-         one instance per call {}; one instance for all {}.",
+         one instance per call {}; one instance for all {}; without WebAssembly {}.",
         args.runs,
         list(&alone),
         list(&shared),
+        list(&without_wasm),
     );
     Ok(())
 }
@@ -167,6 +182,26 @@ async fn one_instance_for_all(
         answered_ok(answer)?;
     }
     all_in_flight_at_once("one instance for all calls", wall, hold)?;
+    Ok(Sample {
+        kib_per_call: per_call(before, during?, calls),
+        wall,
+    })
+}
+
+/// The same request `calls` times at once from a hyper client, no component involved. A new
+/// client each run: one whose pool kept the last run's connections would reuse them uncounted.
+async fn native_calls(authority: &str, calls: usize, hold: Duration) -> wasmtime::Result<Sample> {
+    let native = Native::new();
+    let before = resident::bytes_trimmed()?;
+    let started = Instant::now();
+    let batch: FuturesUnordered<_> = (0..calls).map(|_| native.call(authority)).collect();
+    let (answers, during) =
+        tokio::join!(batch.collect::<Vec<_>>(), resident::bytes_after(hold / 2));
+    let wall = started.elapsed();
+    for answer in answers {
+        answered_ok(answer?)?;
+    }
+    all_in_flight_at_once("without WebAssembly", wall, hold)?;
     Ok(Sample {
         kib_per_call: per_call(before, during?, calls),
         wall,
