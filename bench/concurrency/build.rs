@@ -4,5 +4,5 @@ fn main() {
     let here = std::path::PathBuf::from(
         std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
     );
-    guest_build::build(&here.join("guest"), "release", "concurrency_probe.wasm");
+    guest_build::build(&here.join("guest"), "concurrency_probe.wasm");
 }

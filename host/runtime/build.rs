@@ -6,14 +6,6 @@ fn main() {
         std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
     )
     .join("../../plugin");
-    guest_build::build(
-        &plugins.join("nextcloud"),
-        "guest",
-        "nextcloud_provider.wasm",
-    );
-    guest_build::build(
-        &plugins.join("opencloud"),
-        "guest",
-        "opencloud_provider.wasm",
-    );
+    guest_build::build(&plugins.join("nextcloud"), "nextcloud_provider.wasm");
+    guest_build::build(&plugins.join("opencloud"), "opencloud_provider.wasm");
 }

@@ -6,14 +6,9 @@ fn main() {
     let here = std::path::PathBuf::from(
         std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
     );
-    guest_build::build(
-        &here.join("../providers/fixture"),
-        "release",
-        "fixture_provider.wasm",
-    );
+    guest_build::build(&here.join("../providers/fixture"), "fixture_provider.wasm");
     guest_build::build(
         &here.join("../../plugin/template"),
-        "release",
         "template_provider.wasm",
     );
     // Where the tests keep the components they compiled (`TestHost`'s compile cache): in this

@@ -1,39 +1,57 @@
 //! Builds a guest crate into a `wasm32-wasip2` component from a build script.
 //!
 //! The guest crates compile for another target with another profile: the providers
-//! (`plugin/nextcloud`, `plugin/opencloud`) are members of the workspace, built with its
-//! `guest` profile; the fixture provider (`tests/providers/fixture/`) and the provider template
-//! (`plugin/template/`) are workspaces of their own. A build script of the crate that needs a
-//! component calls [`build`]; the nested cargo runs in its own target directory below
-//! `OUT_DIR`, so it neither waits on the outer build's lock nor inherits its flags. When the
-//! `wasm32-wasip2` target is missing, it is installed with rustup, so a fresh clone needs no
-//! manual step.
+//! (`plugin/nextcloud`, `plugin/opencloud`) are members of the workspace; the fixture provider
+//! (`tests/providers/fixture/`), the provider template (`plugin/template/`) and the concurrency
+//! probe (`bench/concurrency/guest/`) are workspaces of their own. A build script of the crate
+//! that needs a component calls [`build`]. The nested cargo builds every guest with one profile,
+//! [`PROFILE`] (given on its command line, so that the crates outside the workspace have it
+//! too), in one target folder beside the outer build's (`target/<profile>/guest`): what the
+//! guests share — wit-bindgen's macros and the crates they are built from, the guest runtime —
+//! is built once for all of them, not once per build script, while the nested cargo neither
+//! waits on the outer build's lock nor inherits its flags. When the `wasm32-wasip2` target is
+//! missing, it is installed with rustup, so a fresh clone needs no manual step.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub const TARGET: &str = "wasm32-wasip2";
 
-/// Builds the guest crate at `manifest_dir` with `profile` (the workspace's `guest` profile for
-/// its members, `release` for a crate that is its own workspace) and copies its component to
+/// The profile every guest is built with: small components. The workspace's `[profile.guest]`
+/// (`Cargo.toml`, for building a provider by hand) says the same; a test holds them equal.
+pub const PROFILE: &str = "guest";
+
+/// [`PROFILE`]'s settings, as `profile.guest.<key>=<value>` for cargo's `--config`.
+pub const PROFILE_SETTINGS: [(&str, &str); 6] = [
+    ("inherits", "\"release\""),
+    ("opt-level", "\"s\""),
+    ("lto", "true"),
+    ("strip", "true"),
+    ("codegen-units", "1"),
+    ("panic", "\"abort\""),
+];
+
+/// Builds the guest crate at `manifest_dir` with [`PROFILE`] and copies its component to
 /// `OUT_DIR/<file_name>`. Returns that path. Panics with an explanation on failure, as build
 /// scripts do.
-pub fn build(manifest_dir: &Path, profile: &str, file_name: &str) -> PathBuf {
+pub fn build(manifest_dir: &Path, file_name: &str) -> PathBuf {
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR is set by cargo"));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     watch(manifest_dir);
     ensure_target();
 
-    let target_dir = out_dir.join("guest-target");
-    let status = Command::new(&cargo)
-        .args([
-            "build",
-            "--profile",
-            profile,
-            "--target",
-            TARGET,
-            "--manifest-path",
-        ])
+    let target_dir = shared_target_dir(&out_dir);
+    let mut command = Command::new(&cargo);
+    command.args(["build", "--profile", PROFILE, "--target", TARGET]);
+    for (key, value) in PROFILE_SETTINGS {
+        command
+            .arg("--config")
+            .arg(format!("profile.{PROFILE}.{key}={value}"));
+    }
+    // Two build scripts of one build may run this at once: the second waits for the target
+    // folder's lock, then finds the shared crates built.
+    let status = command
+        .arg("--manifest-path")
         .arg(manifest_dir.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&target_dir)
@@ -52,11 +70,22 @@ pub fn build(manifest_dir: &Path, profile: &str, file_name: &str) -> PathBuf {
         manifest_dir.display()
     );
 
-    let built = target_dir.join(TARGET).join(profile).join(file_name);
+    let built = target_dir.join(TARGET).join(PROFILE).join(file_name);
     let copied = out_dir.join(file_name);
     std::fs::copy(&built, &copied)
         .unwrap_or_else(|e| panic!("cannot copy {}: {e}", built.display()));
     copied
+}
+
+/// The target folder of every guest built by this outer build: `target/<profile>/guest`, found
+/// from `OUT_DIR` (`target/<profile>/build/<package>-<hash>/out`); below `OUT_DIR` if it is not
+/// laid out so.
+fn shared_target_dir(out_dir: &Path) -> PathBuf {
+    let build = out_dir.parent().and_then(Path::parent);
+    match build.filter(|build| build.file_name() == Some("build".as_ref())) {
+        Some(build) => build.with_file_name("guest"),
+        None => out_dir.join("guest-target"),
+    }
 }
 
 /// Reruns the build script when the guest's sources or manifest change, or what every guest
@@ -113,5 +142,45 @@ fn ensure_target() {
             "the {TARGET} target is missing and `rustup target add {TARGET}` failed ({other:?}); \
              install it by hand and build again"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The workspace's `[profile.guest]`, which `cargo build --profile guest` by hand uses, is
+    /// the profile the build scripts give on the command line.
+    #[test]
+    fn the_workspace_profile_is_the_one_given_to_cargo() {
+        let crate_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets it");
+        let manifest = Path::new(&crate_dir).join("../../Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).expect("the workspace's Cargo.toml");
+        let workspace: toml::Table = text.parse().expect("Cargo.toml is TOML");
+        let profile = workspace["profile"][PROFILE]
+            .as_table()
+            .expect("a [profile.guest] table");
+        let given: toml::Table = PROFILE_SETTINGS
+            .iter()
+            .map(|(key, value)| format!("{key} = {value}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .parse()
+            .expect("the settings are TOML");
+        assert_eq!(profile, &given);
+    }
+
+    #[test]
+    fn guests_are_built_beside_the_outer_build() {
+        let out = Path::new("/repo/target/debug/build/shared-folder-runtime-0123/out");
+        assert_eq!(
+            shared_target_dir(out),
+            Path::new("/repo/target/debug/guest")
+        );
+        let elsewhere = Path::new("/somewhere/out");
+        assert_eq!(
+            shared_target_dir(elsewhere),
+            Path::new("/somewhere/out/guest-target")
+        );
     }
 }
