@@ -41,9 +41,7 @@ impl bindings::Guest for Probe {
         if set.iter().any(Result::is_err) {
             return Err(format!("the request to {authority}{path} was refused"));
         }
-        let response = client::send(request)
-            .await
-            .map_err(|e| format!("{e:?}"))?;
+        let response = client::send(request).await.map_err(|e| format!("{e:?}"))?;
         Ok(response.get_status_code())
     }
 }
