@@ -145,20 +145,11 @@ async fn one_instance_per_call(
     calls: usize,
     hold: Duration,
 ) -> wasmtime::Result<Sample> {
-    let before = resident::bytes_trimmed()?;
-    let started = Instant::now();
-    let batch: FuturesUnordered<_> = (0..calls).map(|_| probe.call_alone(authority)).collect();
-    let (answers, during) =
-        tokio::join!(batch.collect::<Vec<_>>(), resident::bytes_after(hold / 2));
-    let wall = started.elapsed();
-    for answer in answers {
-        answered_ok(answer?)?;
-    }
-    all_in_flight_at_once("one instance per call", wall, hold)?;
-    Ok(Sample {
-        kib_per_call: per_call(before, during?, calls),
-        wall,
-    })
+    let batch = async {
+        let batch: FuturesUnordered<_> = (0..calls).map(|_| probe.call_alone(authority)).collect();
+        batch.collect::<Vec<_>>().await.into_iter().collect()
+    };
+    sample("one instance per call", batch, calls, hold).await
 }
 
 /// `calls` calls at once in one store and instance (made before the sample and warmed with one
@@ -171,37 +162,37 @@ async fn one_instance_for_all(
 ) -> wasmtime::Result<Sample> {
     let mut shared = probe.shared().await?;
     shared.call_all(authority, 1).await?;
-    let before = resident::bytes_trimmed()?;
-    let started = Instant::now();
-    let (answers, during) = tokio::join!(
-        shared.call_all(authority, calls),
-        resident::bytes_after(hold / 2)
-    );
-    let wall = started.elapsed();
-    for answer in answers? {
-        answered_ok(answer)?;
-    }
-    all_in_flight_at_once("one instance for all calls", wall, hold)?;
-    Ok(Sample {
-        kib_per_call: per_call(before, during?, calls),
-        wall,
-    })
+    let batch = shared.call_all(authority, calls);
+    sample("one instance for all calls", batch, calls, hold).await
 }
 
 /// The same request `calls` times at once from a hyper client, no component involved. A new
 /// client each run: one whose pool kept the last run's connections would reuse them uncounted.
 async fn native_calls(authority: &str, calls: usize, hold: Duration) -> wasmtime::Result<Sample> {
     let native = Native::new();
+    let batch = async {
+        let batch: FuturesUnordered<_> = (0..calls).map(|_| native.call(authority)).collect();
+        batch.collect::<Vec<_>>().await.into_iter().collect()
+    };
+    sample("without WebAssembly", batch, calls, hold).await
+}
+
+/// Runs `batch` (`calls` calls at once; their status codes), the resident size sampled before
+/// it and halfway through the server's hold.
+async fn sample(
+    way: &str,
+    batch: impl Future<Output = wasmtime::Result<Vec<u16>>>,
+    calls: usize,
+    hold: Duration,
+) -> wasmtime::Result<Sample> {
     let before = resident::bytes_trimmed()?;
     let started = Instant::now();
-    let batch: FuturesUnordered<_> = (0..calls).map(|_| native.call(authority)).collect();
-    let (answers, during) =
-        tokio::join!(batch.collect::<Vec<_>>(), resident::bytes_after(hold / 2));
+    let (answers, during) = tokio::join!(batch, resident::bytes_after(hold / 2));
     let wall = started.elapsed();
-    for answer in answers {
-        answered_ok(answer?)?;
+    for answer in answers? {
+        answered_ok(answer)?;
     }
-    all_in_flight_at_once("without WebAssembly", wall, hold)?;
+    all_in_flight_at_once(way, wall, hold)?;
     Ok(Sample {
         kib_per_call: per_call(before, during?, calls),
         wall,
