@@ -18,8 +18,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use futures_util::StreamExt;
-use futures_util::stream::FuturesUnordered;
+use futures_util::future::try_join_all;
 
 use instances::Probe;
 use native::Native;
@@ -145,10 +144,7 @@ async fn one_instance_per_call(
     calls: usize,
     hold: Duration,
 ) -> wasmtime::Result<Sample> {
-    let batch = async {
-        let batch: FuturesUnordered<_> = (0..calls).map(|_| probe.call_alone(authority)).collect();
-        batch.collect::<Vec<_>>().await.into_iter().collect()
-    };
+    let batch = try_join_all((0..calls).map(|_| probe.call_alone(authority)));
     sample("one instance per call", batch, calls, hold).await
 }
 
@@ -170,10 +166,7 @@ async fn one_instance_for_all(
 /// client each run: one whose pool kept the last run's connections would reuse them uncounted.
 async fn native_calls(authority: &str, calls: usize, hold: Duration) -> wasmtime::Result<Sample> {
     let native = Native::new();
-    let batch = async {
-        let batch: FuturesUnordered<_> = (0..calls).map(|_| native.call(authority)).collect();
-        batch.collect::<Vec<_>>().await.into_iter().collect()
-    };
+    let batch = try_join_all((0..calls).map(|_| native.call(authority)));
     sample("without WebAssembly", batch, calls, hold).await
 }
 
