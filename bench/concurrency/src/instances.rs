@@ -33,9 +33,13 @@ pub struct Probe {
 }
 
 impl Probe {
-    /// An engine as the host's (pooling allocator with room for `instances`, a 1 MiB wasm
-    /// stack) with component-model async on.
+    /// An engine set as the host's is where it decides what a call keeps resident
+    /// (`host/runtime/src/engine.rs`: the pooling allocator, 128 KiB of an idle slot's memory
+    /// and tables kept resident, a slot reset by the pages it wrote, a 1 MiB wasm stack), with
+    /// room for `instances`, and component-model async on. Not the host's epoch interruption:
+    /// it bounds time, not memory.
     pub fn new(instances: u32) -> wasmtime::Result<Probe> {
+        const KEEP_RESIDENT: usize = 128 << 10;
         let mut config = Config::new();
         config.wasm_component_model_async(true);
         config.max_wasm_stack(1 << 20);
@@ -44,7 +48,10 @@ impl Probe {
             .total_core_instances(instances.saturating_mul(4))
             .total_memories(instances.saturating_mul(2))
             .total_tables(instances.saturating_mul(4))
-            .max_memory_size(64 << 20);
+            .max_memory_size(64 << 20)
+            .linear_memory_keep_resident(KEEP_RESIDENT)
+            .table_keep_resident(KEEP_RESIDENT)
+            .pagemap_scan(wasmtime::Enabled::Auto);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config)?;
         let component = Component::new(&engine, COMPONENT)?;

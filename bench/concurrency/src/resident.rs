@@ -1,16 +1,18 @@
-//! The process's resident memory, as the benchmark reads it (`bench/src/table.rs`).
+//! The process's resident memory.
 
 use std::time::Duration;
 
-/// Resident memory of this process in bytes (Linux: `/proc/self/statm`).
+/// Resident memory of this process in bytes (Linux: `VmRSS` in `/proc/self/status`, whatever
+/// the page size).
 pub fn bytes() -> wasmtime::Result<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm")?;
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|pages| pages.parse().ok())
-        .ok_or_else(|| wasmtime::Error::msg("/proc/self/statm has no resident size"))?;
-    Ok(pages * 4096)
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().strip_suffix("kB"))
+        .and_then(|kib| kib.trim().parse().ok())
+        .ok_or_else(|| wasmtime::Error::msg("/proc/self/status has no VmRSS"))?;
+    Ok(kib * 1024)
 }
 
 /// [`bytes`] after the malloc heap's free pages were given back to the system (glibc's

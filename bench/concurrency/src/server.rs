@@ -14,22 +14,23 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `<this binary> --serve --hold-ms <hold>` and reads the port it listens on.
     pub fn start(hold: Duration) -> wasmtime::Result<ServerProcess> {
-        let mut child = Command::new(std::env::current_exe()?)
+        let child = Command::new(std::env::current_exe()?)
             .args(["--serve", "--hold-ms", &hold.as_millis().to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()?;
+        // Owned by `ServerProcess` from here, so that every way out below kills it.
+        let mut server = ServerProcess { child, port: 0 };
         let mut line = String::new();
-        if let Some(stdout) = child.stdout.take() {
+        if let Some(stdout) = server.child.stdout.take() {
             BufReader::new(stdout).read_line(&mut line)?;
         }
-        let Ok(port) = line.trim().parse() else {
-            let _ = child.kill();
-            return Err(wasmtime::Error::msg(format!(
+        server.port = line.trim().parse().map_err(|_| {
+            wasmtime::Error::msg(format!(
                 "the server process did not say its port (it said {line:?})"
-            )));
-        };
-        Ok(ServerProcess { child, port })
+            ))
+        })?;
+        Ok(server)
     }
 
     /// `127.0.0.1:<port>`.

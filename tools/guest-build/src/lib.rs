@@ -105,6 +105,7 @@ fn watch(manifest_dir: &Path) {
     };
     let watched = [
         manifest_dir.join("src"),
+        manifest_dir.join("wit"),
         manifest_dir.join("Cargo.toml"),
         manifest_dir.join("Cargo.lock"),
         repository.join("wit"),
